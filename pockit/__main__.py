@@ -1,0 +1,7 @@
+"""``python -m pockit`` is the ``pockit`` command."""
+
+import sys
+
+from pockit.cli import main
+
+sys.exit(main())

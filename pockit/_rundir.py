@@ -1,0 +1,246 @@
+"""The run directory (DESIGN contract 1): written by ``load`` and ``import``, read by everyone else.
+
+::
+
+    runs/<run-id>/
+      run.json            id, candidate, start, end (ISO-8601 UTC), status, ...
+      samples/*.parquet   one row per request, SAMPLE_SCHEMA
+      events.jsonl        phase markers and faults, each {"ts": ISO, "kind": ..., ...}
+      locust/             Locust's own CSV output
+      sources/            billing.parquet, metrics.parquet once fetched
+
+A directory another tool wrote with just the required fields and the sample schema reads the same.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from pockit._errors import InputError
+
+if TYPE_CHECKING:
+    import polars as pl
+
+RUN_JSON = "run.json"
+SAMPLES_DIR = "samples"
+EVENTS_FILE = "events.jsonl"
+LOCUST_DIR = "locust"
+SOURCES_DIR = "sources"
+REQUIRED_FIELDS = ("id", "candidate", "start", "end", "status")
+STATUSES = ("running", "completed", "aborted", "failed")
+
+#: One row per request. ``latency_ms`` is never rounded; ``t_intended`` is null in closed-model runs.
+SAMPLE_SCHEMA = pa.schema(
+    [
+        ("t_start", pa.timestamp("ns", tz="UTC")),
+        ("latency_ms", pa.float64()),
+        ("name", pa.dictionary(pa.int32(), pa.string())),
+        ("method", pa.dictionary(pa.int32(), pa.string())),
+        ("status", pa.int16()),
+        ("ok", pa.bool_()),
+        ("bytes", pa.int64()),
+        ("error", pa.dictionary(pa.int32(), pa.string())),
+        ("worker", pa.int16()),
+        ("t_intended", pa.timestamp("ns", tz="UTC")),
+    ]
+)
+SAMPLE_COLUMNS = tuple(SAMPLE_SCHEMA.names)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(ts: datetime) -> str:
+    """ISO-8601 in UTC with a trailing Z, microseconds kept."""
+    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_iso(text: str) -> datetime:
+    """Parse ISO-8601; a naive timestamp is taken as UTC."""
+    ts = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
+
+
+def new_run_id(candidate: str, when: datetime | None = None, repeat: int | None = None) -> str:
+    """``20261126T062843Z-async-r0-3f9a``: sortable by time, readable, unique."""
+    stamp = (when or utcnow()).strftime("%Y%m%dT%H%M%SZ")
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", candidate).strip("-") or "run"
+    rep = f"-r{repeat}" if repeat is not None else ""
+    return f"{stamp}-{slug}{rep}-{secrets.token_hex(2)}"
+
+
+def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
+    """Write JSON through a temporary file and rename, so a reader never sees half a file."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+    os.replace(tmp, path)
+
+
+@dataclass(frozen=True)
+class RunDir:
+    """A run directory on disk. ``RunDir.open(path)`` checks it; ``RunDir.create`` makes a new one."""
+
+    path: Path
+
+    @classmethod
+    def create(cls, runs_dir: str | Path, meta: dict[str, Any]) -> RunDir:
+        """Make ``runs_dir/<id>/`` with its sub-folders and a run.json with status ``running``."""
+        run_id = str(meta.get("id") or new_run_id(str(meta.get("candidate", "run")), repeat=meta.get("repeat")))
+        path = Path(runs_dir) / run_id
+        for sub in (SAMPLES_DIR, LOCUST_DIR, SOURCES_DIR):
+            (path / sub).mkdir(parents=True, exist_ok=True)
+        run = cls(path)
+        start = meta.get("start") or iso(utcnow())
+        run.write_meta({"status": "running", "end": None, **meta, "id": run_id, "start": start})
+        return run
+
+    @classmethod
+    def open(cls, path: str | Path) -> RunDir:
+        """Open and check a run directory; InputError says which field or file is missing."""
+        p = Path(path)
+        if not p.is_dir():
+            raise InputError(f"{p}: not a run directory (no such folder)")
+        if not (p / RUN_JSON).is_file():
+            raise InputError(f"{p}: not a run directory (no {RUN_JSON}); expected the layout of DESIGN contract 1")
+        run = cls(p)
+        meta = run.meta
+        missing = [f for f in REQUIRED_FIELDS if f not in meta]
+        if missing:
+            raise InputError(f"{p / RUN_JSON}: missing required field(s): {', '.join(missing)}")
+        return run
+
+    # -- metadata -------------------------------------------------------------------------
+    @property
+    def meta(self) -> dict[str, Any]:
+        try:
+            data = json.loads((self.path / RUN_JSON).read_text())
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{self.path / RUN_JSON}: not valid JSON ({exc})") from None
+        if not isinstance(data, dict):
+            raise InputError(f"{self.path / RUN_JSON}: expected a JSON object")
+        return data
+
+    def write_meta(self, meta: dict[str, Any]) -> None:
+        write_json_atomic(self.path / RUN_JSON, meta)
+
+    def update_meta(self, **changes: Any) -> dict[str, Any]:
+        meta = {**self.meta, **changes}
+        self.write_meta(meta)
+        return meta
+
+    @property
+    def id(self) -> str:
+        return str(self.meta["id"])
+
+    @property
+    def candidate(self) -> str:
+        return str(self.meta["candidate"])
+
+    @property
+    def status(self) -> str:
+        return str(self.meta["status"])
+
+    @property
+    def start(self) -> datetime:
+        return parse_iso(str(self.meta["start"]))
+
+    @property
+    def end(self) -> datetime | None:
+        end = self.meta.get("end")
+        return parse_iso(str(end)) if end else None
+
+    # -- samples --------------------------------------------------------------------------
+    @property
+    def samples_dir(self) -> Path:
+        return self.path / SAMPLES_DIR
+
+    def sample_files(self) -> list[Path]:
+        """Complete Parquet batches (files still being written start with a dot and are skipped)."""
+        if not self.samples_dir.is_dir():
+            return []
+        return sorted(p for p in self.samples_dir.rglob("*.parquet") if not p.name.startswith("."))
+
+    def scan_samples(self) -> pl.LazyFrame:
+        """All samples as a polars LazyFrame with SAMPLE_SCHEMA's columns (empty when none)."""
+        import polars as pl
+
+        files = self.sample_files()
+        if not files:
+            return pl.LazyFrame(pl.from_arrow(SAMPLE_SCHEMA.empty_table()))  # type: ignore[arg-type]
+        try:
+            lf = pl.scan_parquet([str(f) for f in files], missing_columns="insert", extra_columns="ignore")
+        except TypeError:  # older polars without the schema-evolution keywords
+            lf = pl.scan_parquet([str(f) for f in files])
+        return lf
+
+    def read_samples(self) -> pl.DataFrame:
+        """All samples in memory, checked against the schema (InputError names what is wrong)."""
+        import polars as pl
+
+        try:
+            df = self.scan_samples().collect()
+        except (pl.exceptions.PolarsError, OSError) as exc:
+            raise InputError(f"{self.samples_dir}: cannot read samples ({exc})") from None
+        missing = [c for c in ("t_start", "latency_ms", "name", "ok") if c not in df.columns]
+        if missing:
+            raise InputError(f"{self.samples_dir}: samples lack column(s) {', '.join(missing)}")
+        return df
+
+    # -- events ---------------------------------------------------------------------------
+    @property
+    def events_path(self) -> Path:
+        return self.path / EVENTS_FILE
+
+    def add_event(self, kind: str, ts: datetime | None = None, **fields: Any) -> None:
+        """Append one event (phase marker, fault start/end, worker lost) to events.jsonl."""
+        record = {"ts": iso(ts or utcnow()), "kind": kind, **fields}
+        with self.events_path.open("a") as fh:
+            fh.write(json.dumps(record, default=str) + "\n")
+
+    def events(self) -> list[dict[str, Any]]:
+        """The events in order; a truncated last line (crash mid-write) is skipped, not fatal."""
+        if not self.events_path.is_file():
+            return []
+        out: list[dict[str, Any]] = []
+        for line in self.events_path.read_text().splitlines():
+            if not line.strip():
+                continue
+            try:
+                out.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+        return out
+
+    @property
+    def sources_dir(self) -> Path:
+        return self.path / SOURCES_DIR
+
+    @property
+    def locust_dir(self) -> Path:
+        return self.path / LOCUST_DIR
+
+
+def open_runs(paths: Iterator[str | Path] | list[str | Path] | tuple[str | Path, ...]) -> list[RunDir]:
+    """Open run directories; a folder that holds run directories (not one itself) is expanded."""
+    runs: list[RunDir] = []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir() and not (p / RUN_JSON).exists():
+            children = sorted(c for c in p.iterdir() if (c / RUN_JSON).is_file())
+            if not children:
+                raise InputError(f"{p}: neither a run directory nor a folder of run directories")
+            runs.extend(RunDir.open(c) for c in children)
+        else:
+            runs.append(RunDir.open(p))
+    return runs

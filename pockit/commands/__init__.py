@@ -1,0 +1,20 @@
+"""One module per ``pockit`` sub-command. Each has ``register(subparsers)`` and ``run(args) -> int``.
+
+Modules are imported only when the CLI starts, and heavy libraries only inside ``run``.
+"""
+
+from __future__ import annotations
+
+#: Sub-command modules, in the order ``pockit --help`` lists them.
+COMMANDS = (
+    "demo",
+    "validate",
+    "run",
+    "worker",
+    "stats",
+    "cost",
+    "decide",
+    "report",
+    "batch",
+    "import_",
+)

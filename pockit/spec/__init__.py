@@ -1,0 +1,48 @@
+"""The PoC spec (``poc.yaml``): typed model, loading and validation with field-named errors."""
+
+from __future__ import annotations
+
+from pockit.spec._durations import format_duration, parse_duration
+from pockit.spec._load import host_allowed, load_spec, parse_spec
+from pockit.spec._model import (
+    FIXED_METRICS,
+    OPS,
+    Baseline,
+    Candidate,
+    CostSource,
+    Criterion,
+    Fault,
+    Guardrails,
+    IdleGap,
+    Load,
+    MetricSource,
+    Shape,
+    Spec,
+    Stage,
+    latency_quantile,
+    metric_is_known,
+)
+
+__all__ = [
+    "FIXED_METRICS",
+    "OPS",
+    "Baseline",
+    "Candidate",
+    "CostSource",
+    "Criterion",
+    "Fault",
+    "Guardrails",
+    "IdleGap",
+    "Load",
+    "MetricSource",
+    "Shape",
+    "Spec",
+    "Stage",
+    "format_duration",
+    "host_allowed",
+    "latency_quantile",
+    "load_spec",
+    "metric_is_known",
+    "parse_duration",
+    "parse_spec",
+]

@@ -1,0 +1,41 @@
+"""Durations as people write them in a spec: ``90``, ``"90s"``, ``"2m"``, ``"1h30m"``."""
+
+from __future__ import annotations
+
+import re
+
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+
+
+def parse_duration(value: object) -> float:
+    """Seconds in ``value``; a bare number is seconds. Raises ValueError with the accepted forms."""
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as 30, '30s', '2m' or '1h30m'")
+    if isinstance(value, int | float):
+        if value < 0:
+            raise ValueError("a duration cannot be negative")
+        return float(value)
+    if isinstance(value, str):
+        text = value.strip().lower().replace(" ", "")
+        if re.fullmatch(r"\d+(\.\d+)?", text):
+            return float(text)
+        pos, total = 0, 0.0
+        for match in _PART.finditer(text):
+            if match.start() != pos:
+                break
+            total += float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+            pos = match.end()
+        if pos == len(text) and pos > 0:
+            return total
+    raise ValueError(f"expected a duration such as 30, '30s', '2m' or '1h30m', got {value!r}")
+
+
+def format_duration(seconds: float) -> str:
+    """``'1m30s'`` for 90.0: the inverse of :func:`parse_duration` for whole seconds."""
+    if seconds < 60 or seconds != int(seconds):
+        return f"{seconds:g}s"
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = [f"{hours}h" if hours else "", f"{minutes}m" if minutes else "", f"{secs}s" if secs else ""]
+    return "".join(parts)

@@ -1,0 +1,533 @@
+"""Read ``poc.yaml`` into a :class:`Spec`, collecting every problem with its field path and line.
+
+Errors name the field the way a user would point at it: ``criteria[1].op: expected one of
+< <= > >=``. Unknown keys are errors too (a misspelt ``threshhold`` must not pass silently), with a
+"did you mean" when a known key is close.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar, cast
+from urllib.parse import urlsplit
+
+import yaml
+
+from pockit._errors import FieldError, SpecError
+from pockit.spec._durations import parse_duration
+from pockit.spec._model import (
+    OPS,
+    Baseline,
+    Candidate,
+    CostSource,
+    Criterion,
+    Fault,
+    Guardrails,
+    IdleGap,
+    Load,
+    MetricSource,
+    Shape,
+    Spec,
+    Stage,
+    metric_is_known,
+)
+
+T = TypeVar("T")
+
+TOP_KEYS = {
+    "name", "hypothesis", "candidates", "load", "criteria", "cost", "metrics", "faults",
+    "guardrails", "baseline", "slo", "notes", "decision",
+}
+CANDIDATE_KEYS = {"name", "host", "tags", "resource_ids", "description"}
+LOAD_KEYS = {
+    "locustfile", "users", "spawn_rate", "duration", "repeats", "cooldown", "workers",
+    "user_classes", "shape", "idle_gaps",
+}
+SHAPE_KEYS = {"kind", "stages", "spike_users", "spike_at", "spike_duration", "rate"}
+STAGE_KEYS = {"duration", "users", "spawn_rate", "rate"}
+GAP_KEYS = {"at", "pause", "probe"}
+CRITERION_KEYS = {
+    "metric", "op", "threshold", "warn", "key", "weight", "min_samples", "on_missing", "endpoint",
+}
+COST_KEYS = {"source", "format", "column", "price_book", "lag_ok"}
+METRIC_KEYS = {
+    "kind", "name", "url", "query", "path", "namespace", "metric_name", "dimensions", "stat", "step",
+}
+FAULT_KEYS = {"kind", "at", "duration", "value", "command", "candidate"}
+GUARD_KEYS = {"allowed_hosts", "max_users", "max_rps", "max_duration", "max_budget_usd"}
+BASELINE_KEYS = {"candidate", "margin", "metrics"}
+SLO_KEYS = {"target"}
+DECISION_KEYS = {"warn_is_go"}
+
+
+class _Reader:
+    """Walks the raw mapping; every accessor records a FieldError instead of raising."""
+
+    def __init__(self, lines: dict[str, int]) -> None:
+        self.errors: list[FieldError] = []
+        self.lines = lines
+
+    def error(self, field: str, message: str) -> None:
+        self.errors.append(FieldError(field, message, self.lines.get(field)))
+
+    def mapping(self, value: Any, field: str, allowed: set[str]) -> dict[str, Any]:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.error(field, f"expected a mapping, got {type(value).__name__}")
+            return {}
+        for key in value:
+            if key not in allowed:
+                close = difflib.get_close_matches(str(key), sorted(allowed), n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else f"; known fields: {', '.join(sorted(allowed))}"
+                self.error(_join(field, str(key)), f"unknown field{hint}")
+        return value
+
+    def get(
+        self,
+        data: dict[str, Any],
+        field: str,
+        key: str,
+        convert: Callable[[Any], T],
+        default: T,
+        *,
+        required: bool = False,
+        what: str = "",
+    ) -> T:
+        path = _join(field, key)
+        if key not in data or data[key] is None:
+            if required:
+                self.error(path, f"required field is missing{f' ({what})' if what else ''}")
+            return default
+        try:
+            return convert(data[key])
+        except (TypeError, ValueError) as exc:
+            self.error(path, str(exc))
+            return default
+
+    def items(self, value: Any, field: str) -> list[tuple[str, Any]]:
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.error(field, f"expected a list, got {type(value).__name__}")
+            return []
+        return [(f"{field}[{i}]", item) for i, item in enumerate(value)]
+
+
+def _join(field: str, key: str) -> str:
+    return f"{field}.{key}" if field else key
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str | int | float) or isinstance(value, bool) or str(value).strip() == "":
+        raise ValueError(f"expected a non-empty string, got {value!r}")
+    return str(value)
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"expected a number, got {value!r}")
+    return float(value)
+
+
+def _positive(value: Any) -> float:
+    number = _number(value)
+    if number <= 0:
+        raise ValueError(f"expected a number > 0, got {value!r}")
+    return number
+
+
+def _count(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"expected a whole number >= 0, got {value!r}")
+    return value
+
+
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"expected true or false, got {value!r}")
+    return value
+
+
+def _fraction(value: Any) -> float:
+    number = _number(value)
+    if not 0 < number < 1:
+        raise ValueError(f"expected a fraction between 0 and 1, got {value!r}")
+    return number
+
+
+def _choice(*options: str) -> Callable[[Any], str]:
+    def convert(value: Any) -> str:
+        if value not in options:
+            raise ValueError(f"expected one of {' '.join(options)}, got {value!r}")
+        return str(value)
+
+    return convert
+
+
+def _str_map(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise ValueError(f"expected a mapping of strings, got {type(value).__name__}")
+    return {str(k): str(v) for k, v in value.items()}
+
+
+def _str_list(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, list):
+        raise ValueError(f"expected a list of strings, got {value!r}")
+    return tuple(str(v) for v in value)
+
+
+def _line_map(node: yaml.Node, path: str = "", out: dict[str, int] | None = None) -> dict[str, int]:
+    """Field path → 1-based line, from the YAML node tree (so errors can say where)."""
+    out = {} if out is None else out
+    if path:
+        out.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            child = _join(path, key)
+            out[child] = key_node.start_mark.line + 1
+            _line_map(value_node, child, out)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _line_map(item, f"{path}[{i}]", out)
+    return out
+
+
+def load_spec(path: str | Path) -> Spec:
+    """Read and validate the spec at ``path``.
+
+    >>> spec = load_spec("poc.yaml")          # doctest: +SKIP
+    >>> spec.candidate("async").host          # doctest: +SKIP
+
+    Raises :class:`SpecError` listing every problem (``.errors``), each with field and line.
+    """
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise SpecError([FieldError("(file)", f"spec file not found: {path}")], str(path)) from None
+    except OSError as exc:
+        raise SpecError([FieldError("(file)", f"cannot read spec: {exc}")], str(path)) from None
+    return parse_spec(data, path=path)
+
+
+def parse_spec(data: bytes | str, *, path: str | Path | None = None) -> Spec:
+    """Validate spec text; relative paths in it (locustfile, cost source) resolve against ``path``'s folder."""
+    raw_bytes = data.encode() if isinstance(data, str) else data
+    where = str(path) if path is not None else None
+    try:
+        text = raw_bytes.decode("utf-8")
+        node = yaml.compose(text)
+        raw = yaml.safe_load(text)
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        line = getattr(getattr(exc, "problem_mark", None), "line", None)
+        raise SpecError(
+            [FieldError("(file)", f"not valid YAML: {exc}", line + 1 if line is not None else None)],
+            where,
+        ) from None
+    reader = _Reader(_line_map(node) if node is not None else {})
+    if not isinstance(raw, dict):
+        raise SpecError([FieldError("(file)", "a spec is a YAML mapping with name, hypothesis, candidates, load, criteria")], where)
+    base = Path(path).parent if path is not None else Path.cwd()
+    spec = _build(reader, raw, base)
+    if reader.errors:
+        raise SpecError(reader.errors, where)
+    assert spec is not None
+    return Spec(**{**spec.__dict__, "path": where, "sha256": hashlib.sha256(raw_bytes).hexdigest(), "raw": raw})
+
+
+def _resolve(base: Path, value: str) -> str:
+    if "://" in value or value in {"cost-explorer", "athena", "model"}:
+        return value
+    candidate = Path(value)
+    return str(candidate if candidate.is_absolute() else (base / candidate))
+
+
+def _build(r: _Reader, raw: dict[str, Any], base: Path) -> Spec | None:
+    top = r.mapping(raw, "", TOP_KEYS)
+    name = r.get(top, "", "name", _text, "", required=True, what="a short name for the PoC")
+    hypothesis = r.get(top, "", "hypothesis", _text, "", required=True, what="one sentence: what you expect to hold")
+
+    candidates: list[Candidate] = []
+    if "candidates" not in top:
+        r.error("candidates", "required field is missing (a list of {name, host})")
+    for field, item in r.items(top.get("candidates"), "candidates"):
+        c = r.mapping(item, field, CANDIDATE_KEYS)
+        if not c:
+            continue
+        host = r.get(c, field, "host", _text, "", required=True, what="e.g. http://127.0.0.1:8080")
+        if host and "://" not in host:
+            r.error(f"{field}.host", f"expected a URL with a scheme such as http://{host}")
+        candidates.append(
+            Candidate(
+                name=r.get(c, field, "name", _text, f"candidate{len(candidates)}", required=True),
+                host=host.rstrip("/"),
+                tags=r.get(c, field, "tags", _str_map, {}),
+                resource_ids=r.get(c, field, "resource_ids", _str_list, ()),
+                description=r.get(c, field, "description", _text, ""),
+            )
+        )
+    seen: set[str] = set()
+    for i, cand in enumerate(candidates):
+        if cand.name in seen:
+            r.error(f"candidates[{i}].name", f"duplicate candidate name {cand.name!r}")
+        seen.add(cand.name)
+    if "candidates" in top and not candidates and isinstance(top.get("candidates"), list):
+        r.error("candidates", "needs at least one candidate")
+
+    load = _build_load(r, top, base)
+    criteria = _build_criteria(r, top)
+    cost = _build_cost(r, top, base)
+    metrics = _build_metrics(r, top, base)
+    faults = _build_faults(r, top, seen)
+    guardrails = _build_guardrails(r, top)
+
+    baseline = None
+    if "baseline" in top:
+        b = r.mapping(top["baseline"], "baseline", BASELINE_KEYS)
+        bname = r.get(b, "baseline", "candidate", _text, "", required=True)
+        if bname and seen and bname not in seen:
+            r.error("baseline.candidate", f"no candidate {bname!r}; candidates: {', '.join(sorted(seen))}")
+        baseline = Baseline(
+            candidate=bname,
+            margin=r.get(b, "baseline", "margin", _fraction, 0.10),
+            metrics=r.get(b, "baseline", "metrics", _str_list, ("latency_ms",)),
+        )
+    slo = r.mapping(top.get("slo"), "slo", SLO_KEYS)
+    slo_target = r.get(slo, "slo", "target", _fraction, None) if slo else None
+    decision = r.mapping(top.get("decision"), "decision", DECISION_KEYS)
+    warn_is_go = r.get(decision, "decision", "warn_is_go", _flag, True)
+    notes = r.get(top, "", "notes", _str_list, ())
+
+    if load is None:
+        return None
+    _check_caps(r, load, guardrails, candidates)
+    return Spec(
+        name=name,
+        hypothesis=hypothesis,
+        candidates=tuple(candidates),
+        load=load,
+        criteria=tuple(criteria),
+        cost=cost,
+        metrics=tuple(metrics),
+        faults=tuple(faults),
+        guardrails=guardrails,
+        baseline=baseline,
+        slo_target=slo_target,
+        warn_is_go=warn_is_go,
+        notes=notes,
+    )
+
+
+def _build_load(r: _Reader, top: dict[str, Any], base: Path) -> Load | None:
+    if "load" not in top:
+        r.error("load", "required field is missing (locustfile, users, duration, ...)")
+        return None
+    f = "load"
+    d = r.mapping(top["load"], f, LOAD_KEYS)
+    locustfile = r.get(d, f, "locustfile", _text, "", required=True, what="path to your locustfile")
+    if locustfile:
+        resolved = Path(_resolve(base, locustfile))
+        if not resolved.is_file():
+            r.error(f"{f}.locustfile", f"file not found: {resolved}")
+        locustfile = str(resolved)
+    shape_raw = r.mapping(d.get("shape"), f"{f}.shape", SHAPE_KEYS)
+    sf = f"{f}.shape"
+    stages: list[Stage] = []
+    for field, item in r.items(shape_raw.get("stages"), f"{sf}.stages"):
+        s = r.mapping(item, field, STAGE_KEYS)
+        stages.append(
+            Stage(
+                duration_s=r.get(s, field, "duration", parse_duration, 0.0, required=True),
+                users=r.get(s, field, "users", _count, None),
+                spawn_rate=r.get(s, field, "spawn_rate", _positive, None),
+                rate=r.get(s, field, "rate", _positive, None),
+            )
+        )
+    kind = r.get(shape_raw, sf, "kind", _choice("constant", "stages", "spike", "arrival_rate"), "constant")
+    shape = Shape(
+        kind=cast(Any, kind),
+        stages=tuple(stages),
+        spike_users=r.get(shape_raw, sf, "spike_users", _count, None),
+        spike_at_s=r.get(shape_raw, sf, "spike_at", parse_duration, None),
+        spike_s=r.get(shape_raw, sf, "spike_duration", parse_duration, None),
+        rate=r.get(shape_raw, sf, "rate", _positive, None),
+    )
+    if kind == "stages" and not stages:
+        r.error(f"{sf}.stages", "kind 'stages' needs a list of {duration, users}")
+    if kind == "spike" and (shape.spike_users is None or shape.spike_at_s is None or shape.spike_s is None):
+        r.error(sf, "kind 'spike' needs spike_users, spike_at and spike_duration")
+    if kind == "arrival_rate" and shape.rate is None and not any(s.rate for s in stages):
+        r.error(f"{sf}.rate", "kind 'arrival_rate' needs rate (requests per second) or stages with rate")
+    gaps: list[IdleGap] = []
+    for field, item in r.items(d.get("idle_gaps"), f"{f}.idle_gaps"):
+        g = r.mapping(item, field, GAP_KEYS)
+        gaps.append(
+            IdleGap(
+                at_s=r.get(g, field, "at", parse_duration, 0.0, required=True),
+                pause_s=r.get(g, field, "pause", parse_duration, 0.0, required=True),
+                probe=r.get(g, field, "probe", _count, 20),
+            )
+        )
+    duration = r.get(d, f, "duration", parse_duration, 60.0)
+    if stages and "duration" not in d:
+        duration = sum(s.duration_s for s in stages)
+    users = r.get(d, f, "users", _count, 10)
+    if users == 0 and kind == "constant":
+        r.error(f"{f}.users", "expected at least 1 user")
+    return Load(
+        locustfile=locustfile,
+        users=users,
+        spawn_rate=r.get(d, f, "spawn_rate", _positive, 10.0),
+        duration_s=duration,
+        repeats=max(1, r.get(d, f, "repeats", _count, 1)),
+        cooldown_s=r.get(d, f, "cooldown", parse_duration, 5.0),
+        workers=r.get(d, f, "workers", _count, 0),
+        user_classes=r.get(d, f, "user_classes", _str_list, ()),
+        shape=shape,
+        idle_gaps=tuple(gaps),
+    )
+
+
+def _build_criteria(r: _Reader, top: dict[str, Any]) -> list[Criterion]:
+    out: list[Criterion] = []
+    if "criteria" not in top:
+        r.error("criteria", "required field is missing (a list of {metric, op, threshold})")
+    for field, item in r.items(top.get("criteria"), "criteria"):
+        c = r.mapping(item, field, CRITERION_KEYS)
+        metric = r.get(c, field, "metric", _text, "", required=True)
+        if metric and not metric_is_known(metric):
+            r.error(
+                f"{field}.metric",
+                f"unknown metric {metric!r}; expected latency_pNN_ms (e.g. latency_p95_ms), "
+                "latency_pNN_intended_ms, success_rate, error_rate, throughput_rps, cost_per_1k_usd, "
+                "recovery_s, cold_start_p95_ms, error_budget_burn or server:NAME",
+            )
+        warn = r.get(c, field, "warn", _number, None)
+        if warn is not None and warn < 0:
+            r.error(f"{field}.warn", "the warning band is a distance from the threshold, so >= 0")
+        out.append(
+            Criterion(
+                metric=metric,
+                op=cast(Any, r.get(c, field, "op", _choice(*OPS), "<", required=True)),
+                threshold=r.get(c, field, "threshold", _number, 0.0, required=True),
+                warn=warn,
+                key=r.get(c, field, "key", _flag, False),
+                weight=r.get(c, field, "weight", _positive, 1.0),
+                min_samples=r.get(c, field, "min_samples", _count, None),
+                on_missing=cast(Any, r.get(c, field, "on_missing", _choice("inconclusive", "fail"), "inconclusive")),
+                endpoint=r.get(c, field, "endpoint", _text, None),
+            )
+        )
+    return out
+
+
+def _build_cost(r: _Reader, top: dict[str, Any], base: Path) -> CostSource | None:
+    if "cost" not in top:
+        return None
+    c = r.mapping(top["cost"], "cost", COST_KEYS)
+    source = r.get(c, "cost", "source", _text, "", required=True, what="a path, s3:// URL, cost-explorer, athena or model")
+    price_book = r.get(c, "cost", "price_book", _text, None)
+    if source == "model" and not price_book:
+        r.error("cost.price_book", "source 'model' needs price_book: a YAML price book")
+    return CostSource(
+        source=_resolve(base, source) if source else source,
+        format=r.get(c, "cost", "format", _text, None),
+        column=cast(Any, r.get(c, "cost", "column", _choice("billed", "effective", "list"), "effective")),
+        price_book=_resolve(base, price_book) if price_book else None,
+        lag_ok=r.get(c, "cost", "lag_ok", _flag, False),
+    )
+
+
+def _build_metrics(r: _Reader, top: dict[str, Any], base: Path) -> list[MetricSource]:
+    out: list[MetricSource] = []
+    for field, item in r.items(top.get("metrics"), "metrics"):
+        m = r.mapping(item, field, METRIC_KEYS)
+        kind = r.get(m, field, "kind", _choice("prometheus", "cloudwatch", "file"), "prometheus", required=True)
+        path = r.get(m, field, "path", _text, None)
+        if kind == "prometheus" and not m.get("query"):
+            r.error(f"{field}.query", "a prometheus source needs query (PromQL)")
+        if kind == "file" and not path:
+            r.error(f"{field}.path", "a file source needs path")
+        out.append(
+            MetricSource(
+                kind=cast(Any, kind),
+                name=r.get(m, field, "name", _text, f"metric{len(out)}", required=True),
+                url=r.get(m, field, "url", _text, None),
+                query=r.get(m, field, "query", _text, None),
+                path=_resolve(base, path) if path else None,
+                namespace=r.get(m, field, "namespace", _text, None),
+                metric_name=r.get(m, field, "metric_name", _text, None),
+                dimensions=r.get(m, field, "dimensions", _str_map, {}),
+                stat=r.get(m, field, "stat", _text, "Average"),
+                step_s=r.get(m, field, "step", parse_duration, 1.0),
+            )
+        )
+    return out
+
+
+def _build_faults(r: _Reader, top: dict[str, Any], candidates: set[str]) -> list[Fault]:
+    out: list[Fault] = []
+    for field, item in r.items(top.get("faults"), "faults"):
+        f = r.mapping(item, field, FAULT_KEYS)
+        kind = r.get(f, field, "kind", _choice("latency", "error_rate", "kill", "command"), "latency", required=True)
+        command = r.get(f, field, "command", _str_list, ())
+        if kind == "command" and not command:
+            r.error(f"{field}.command", "kind 'command' needs command: an argument list such as [systemctl, restart, app]")
+        if kind in ("latency", "error_rate") and "value" not in f:
+            r.error(f"{field}.value", f"kind {kind!r} needs value ({'milliseconds added' if kind == 'latency' else 'fraction of requests failing'})")
+        cand = r.get(f, field, "candidate", _text, None)
+        if cand and candidates and cand not in candidates:
+            r.error(f"{field}.candidate", f"no candidate {cand!r}; candidates: {', '.join(sorted(candidates))}")
+        out.append(
+            Fault(
+                kind=cast(Any, kind),
+                at_s=r.get(f, field, "at", parse_duration, 0.0, required=True),
+                duration_s=r.get(f, field, "duration", parse_duration, 0.0),
+                value=r.get(f, field, "value", _number, None),
+                command=command,
+                candidate=cand,
+            )
+        )
+    return out
+
+
+def _build_guardrails(r: _Reader, top: dict[str, Any]) -> Guardrails:
+    g = r.mapping(top.get("guardrails"), "guardrails", GUARD_KEYS)
+    default = Guardrails()
+    return Guardrails(
+        allowed_hosts=r.get(g, "guardrails", "allowed_hosts", _str_list, default.allowed_hosts),
+        max_users=r.get(g, "guardrails", "max_users", _count, default.max_users),
+        max_rps=r.get(g, "guardrails", "max_rps", _positive, default.max_rps),
+        max_duration_s=r.get(g, "guardrails", "max_duration", parse_duration, default.max_duration_s),
+        max_budget_usd=r.get(g, "guardrails", "max_budget_usd", _positive, None),
+    )
+
+
+def _check_caps(r: _Reader, load: Load, guard: Guardrails, candidates: list[Candidate]) -> None:
+    """Caps are checked at validation too, so a spec that would be refused never gets to run."""
+    peak_users = max([load.users, load.shape.spike_users or 0, *[s.users or 0 for s in load.shape.stages]])
+    if peak_users > guard.max_users:
+        r.error("load.users", f"{peak_users} users exceeds guardrails.max_users ({guard.max_users})")
+    peak_rate = max([load.shape.rate or 0.0, *[s.rate or 0.0 for s in load.shape.stages]])
+    if peak_rate > guard.max_rps:
+        r.error("load.shape.rate", f"{peak_rate:g} req/s exceeds guardrails.max_rps ({guard.max_rps:g})")
+    if load.duration_s > guard.max_duration_s:
+        r.error("load.duration", f"{load.duration_s:g}s exceeds guardrails.max_duration ({guard.max_duration_s:g}s)")
+    for i, cand in enumerate(candidates):
+        if cand.host and not host_allowed(cand.host, guard.allowed_hosts):
+            r.error(
+                f"candidates[{i}].host",
+                f"host {urlsplit(cand.host).hostname!r} is not in guardrails.allowed_hosts "
+                f"({', '.join(guard.allowed_hosts)}); add it there if load may really go to it",
+            )
+
+
+def host_allowed(url: str, allowed: tuple[str, ...]) -> bool:
+    """Whether the host of ``url`` is one of ``allowed`` (names or IP addresses, compared exactly)."""
+    host = urlsplit(url).hostname
+    return host is not None and host.lower() in {h.lower().strip("[]") for h in allowed}

@@ -1,0 +1,227 @@
+"""The PoC spec as typed, immutable objects. Built by :func:`pockit.load_spec`, never by hand-parsing YAML."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pockit._constants import (
+    DEFAULT_ALLOWED_HOSTS,
+    DEFAULT_MAX_DURATION_S,
+    DEFAULT_MAX_RPS,
+    DEFAULT_MAX_USERS,
+)
+
+Op = Literal["<", "<=", ">", ">="]
+OPS: tuple[Op, ...] = ("<", "<=", ">", ">=")
+OnMissing = Literal["inconclusive", "fail"]
+ShapeKind = Literal["constant", "stages", "spike", "arrival_rate"]
+FaultKind = Literal["latency", "error_rate", "kill", "command"]
+
+#: Metrics a criterion may name. ``latency_pNN_ms`` takes any percentile (``p99.9`` too);
+#: ``_intended`` measures from the open-model schedule (free of coordinated omission);
+#: ``server:NAME`` is a server-side metric fetched by the spec's ``metrics`` sources.
+FIXED_METRICS = (
+    "success_rate",
+    "error_rate",
+    "throughput_rps",
+    "cost_per_1k_usd",
+    "recovery_s",
+    "cold_start_p95_ms",
+    "error_budget_burn",
+)
+LATENCY_METRIC = re.compile(r"latency_p(\d{1,2}(?:\.\d+)?)(_intended)?_ms")
+SERVER_METRIC = re.compile(r"server:[A-Za-z_:][A-Za-z0-9_:.]*")
+
+
+def metric_is_known(name: str) -> bool:
+    """Whether a criterion may name ``name``."""
+    return (
+        name in FIXED_METRICS
+        or LATENCY_METRIC.fullmatch(name) is not None
+        or SERVER_METRIC.fullmatch(name) is not None
+    )
+
+
+def latency_quantile(name: str) -> float | None:
+    """0.95 for ``latency_p95_ms``; None when ``name`` is not a latency-percentile metric."""
+    match = LATENCY_METRIC.fullmatch(name)
+    return float(match.group(1)) / 100.0 if match else None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Candidate:
+    """One system under test: where load goes and which cost-allocation tags its resources carry."""
+
+    name: str
+    host: str
+    tags: dict[str, str] = field(default_factory=dict)
+    resource_ids: tuple[str, ...] = ()
+    description: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Stage:
+    """One step of a ramp/step profile: hold ``users`` (or ``rate`` req/s) until ``end_s``."""
+
+    duration_s: float
+    users: int | None = None
+    spawn_rate: float | None = None
+    rate: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class IdleGap:
+    """Pause load for ``pause_s`` at ``at_s``, then count the first ``probe`` requests as cold starts."""
+
+    at_s: float
+    pause_s: float
+    probe: int = 20
+
+
+@dataclass(frozen=True, kw_only=True)
+class Shape:
+    """How load varies over a run. ``constant`` uses ``Load.users``; the others their own fields.
+
+    - ``stages``: ramp/step list, each holding users (closed model) for a duration.
+    - ``spike``: ``users`` baseline, jumping to ``spike_users`` at ``spike_at_s`` for ``spike_s``.
+    - ``arrival_rate``: open model at ``rate`` requests/s (or ``stages`` with ``rate``); each request
+      records ``t_intended``.
+    """
+
+    kind: ShapeKind = "constant"
+    stages: tuple[Stage, ...] = ()
+    spike_users: int | None = None
+    spike_at_s: float | None = None
+    spike_s: float | None = None
+    rate: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Load:
+    """The load profile applied to every candidate."""
+
+    locustfile: str
+    users: int = 10
+    spawn_rate: float = 10.0
+    duration_s: float = 60.0
+    repeats: int = 1
+    cooldown_s: float = 5.0
+    workers: int = 0
+    user_classes: tuple[str, ...] = ()
+    shape: Shape = field(default_factory=Shape)
+    idle_gaps: tuple[IdleGap, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Criterion:
+    """One success criterion: ``metric op threshold``, judged on the estimate's 95% interval.
+
+    ``warn`` is a band on the good side of the threshold (same unit as the threshold): a PASS whose
+    estimate lies within it becomes WARN. ``key`` criteria veto: their FAIL makes the verdict NO-GO.
+    """
+
+    metric: str
+    op: Op
+    threshold: float
+    warn: float | None = None
+    key: bool = False
+    weight: float = 1.0
+    min_samples: int | None = None
+    on_missing: OnMissing = "inconclusive"
+    endpoint: str | None = None
+
+    @property
+    def label(self) -> str:
+        where = f" [{self.endpoint}]" if self.endpoint else ""
+        return f"{self.metric}{where} {self.op} {self.threshold:g}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Baseline:
+    """Compare every other candidate against ``candidate`` with a practical ``margin`` (0.10 = 10%)."""
+
+    candidate: str
+    margin: float = 0.10
+    metrics: tuple[str, ...] = ("latency_ms",)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CostSource:
+    """Where billing comes from and how it is read."""
+
+    source: str
+    format: str | None = None
+    column: Literal["billed", "effective", "list"] = "effective"
+    price_book: str | None = None
+    lag_ok: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class MetricSource:
+    """A server-side metrics source: Prometheus ``query_range``, CloudWatch, or an exported file."""
+
+    kind: Literal["prometheus", "cloudwatch", "file"]
+    name: str
+    url: str | None = None
+    query: str | None = None
+    path: str | None = None
+    namespace: str | None = None
+    metric_name: str | None = None
+    dimensions: dict[str, str] = field(default_factory=dict)
+    stat: str = "Average"
+    step_s: float = 1.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class Fault:
+    """A fault injected ``at_s`` into the run for ``duration_s`` (``kill``: the restart delay)."""
+
+    kind: FaultKind
+    at_s: float
+    duration_s: float = 0.0
+    value: float | None = None
+    command: tuple[str, ...] = ()
+    candidate: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Guardrails:
+    """Limits that load never crosses. Checked before a single request is sent."""
+
+    allowed_hosts: tuple[str, ...] = DEFAULT_ALLOWED_HOSTS
+    max_users: int = DEFAULT_MAX_USERS
+    max_rps: float = DEFAULT_MAX_RPS
+    max_duration_s: float = DEFAULT_MAX_DURATION_S
+    max_budget_usd: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Spec:
+    """A validated PoC spec. ``sha256`` is of the file's bytes, so a reader can tell it was fixed."""
+
+    name: str
+    hypothesis: str
+    candidates: tuple[Candidate, ...]
+    load: Load
+    criteria: tuple[Criterion, ...]
+    cost: CostSource | None = None
+    metrics: tuple[MetricSource, ...] = ()
+    faults: tuple[Fault, ...] = ()
+    guardrails: Guardrails = field(default_factory=Guardrails)
+    baseline: Baseline | None = None
+    slo_target: float | None = None
+    warn_is_go: bool = True
+    notes: tuple[str, ...] = ()
+    path: str | None = None
+    sha256: str = ""
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def candidate(self, name: str) -> Candidate:
+        """The candidate called ``name``; KeyError lists the names that exist."""
+        for cand in self.candidates:
+            if cand.name == name:
+                return cand
+        known = ", ".join(c.name for c in self.candidates)
+        raise KeyError(f"no candidate {name!r} in spec {self.name!r}; candidates: {known}")
