@@ -1,0 +1,66 @@
+# pockit — set-up is two commands: `make demo` and `make test`.
+# Everything a fresh machine (Python 3.11, pip, apt) lacks is installed by these targets.
+
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+PY     := $(BIN)/python
+# Debian packages the real-component tests and benchmarks use.
+SYSTEM_PACKAGES := chromium prometheus nginx-light
+
+.DEFAULT_GOAL := help
+.PHONY: help install install-dev system-deps demo test lint typecheck pytest bench lab clean
+
+help:  ## list targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(PY):
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (or make PYTHON=python3)"; exit 64; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.stamp-runtime: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e .
+	$(PY) -m ipykernel install --sys-prefix --name pockit --display-name "Python (pockit)" >/dev/null
+	@touch $@
+
+$(VENV)/.stamp-dev: pyproject.toml $(VENV)/.stamp-runtime
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(VENV)/.stamp-runtime  ## create .venv, install pockit, register the "pockit" Jupyter kernel
+
+install-dev: $(VENV)/.stamp-dev  ## install with test and lab tools
+
+system-deps:  ## install Debian's chromium, prometheus and nginx when missing (tests, benchmarks)
+	@missing=""; \
+	for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+demo: install  ## run the whole demo and print the report's path
+	$(BIN)/pockit demo
+
+lint: install-dev
+	$(BIN)/ruff check pockit tests benchmarks scripts
+	$(BIN)/ruff format --check pockit tests benchmarks scripts
+
+typecheck: install-dev
+	$(BIN)/mypy
+
+pytest: install-dev system-deps
+	$(BIN)/pytest -q
+
+test: lint typecheck pytest  ## install, then ruff, mypy and pytest
+
+bench: install-dev system-deps  ## run the benchmarks in benchmarks/ (speed as ratios to a baseline)
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit $$?; done
+
+lab: install-dev  ## open JupyterLab on notebooks/ with the pockit kernel
+	$(BIN)/jupyter lab --notebook-dir notebooks
+
+clean:  ## remove .venv, generated reports and runs
+	rm -rf $(VENV) runs reports/*.html reports/*.eml
