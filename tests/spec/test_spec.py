@@ -1,0 +1,187 @@
+"""Spec loading: valid specs become typed objects; every bad field is named with its line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pockit import SpecError, load_spec, parse_spec
+from pockit.spec import format_duration, latency_quantile, parse_duration
+
+GOOD = """\
+name: checkout-api
+hypothesis: The async variant holds P95 < 300 ms at 50 users for under $0.05 per 1k requests.
+candidates:
+  - name: baseline
+    host: http://127.0.0.1:8081
+    tags: {poc: checkout-baseline}
+  - name: async
+    host: http://127.0.0.1:8082
+    tags: {poc: checkout-async}
+load:
+  locustfile: locustfile.py
+  users: 50
+  spawn_rate: 10
+  duration: 1m30s
+  repeats: 3
+criteria:
+  - {metric: latency_p95_ms, op: "<", threshold: 300, key: true}
+  - {metric: success_rate, op: ">=", threshold: 0.99}
+  - {metric: cost_per_1k_usd, op: "<=", threshold: 0.05}
+cost:
+  source: billing.csv
+  column: effective
+guardrails:
+  allowed_hosts: [127.0.0.1, localhost]
+"""
+
+
+def write(tmp_path: Path, text: str, locustfile: bool = True) -> Path:
+    if locustfile:
+        (tmp_path / "locustfile.py").write_text("# user locustfile\n")
+    path = tmp_path / "poc.yaml"
+    path.write_text(text)
+    return path
+
+
+def errors_of(tmp_path: Path, text: str) -> dict[str, str]:
+    with pytest.raises(SpecError) as info:
+        load_spec(write(tmp_path, text))
+    return {e.field: e.message for e in info.value.errors}
+
+
+def test_valid_spec_is_typed_and_hashed(tmp_path: Path) -> None:
+    spec = load_spec(write(tmp_path, GOOD))
+    assert spec.name == "checkout-api"
+    assert [c.name for c in spec.candidates] == ["baseline", "async"]
+    assert spec.candidate("async").tags == {"poc": "checkout-async"}
+    assert spec.load.duration_s == 90.0
+    assert spec.load.repeats == 3
+    assert spec.criteria[0].key is True and spec.criteria[0].op == "<"
+    assert spec.cost is not None and spec.cost.source == str(tmp_path / "billing.csv")
+    assert spec.load.locustfile == str(tmp_path / "locustfile.py")
+    assert len(spec.sha256) == 64
+
+
+def test_sha256_changes_with_any_byte(tmp_path: Path) -> None:
+    a = load_spec(write(tmp_path, GOOD)).sha256
+    b = load_spec(write(tmp_path, GOOD.replace("threshold: 300", "threshold: 301"))).sha256
+    assert a != b
+
+
+def test_bad_op_names_field_and_line(tmp_path: Path) -> None:
+    text = GOOD.replace('op: ">=", threshold: 0.99', 'op: "=>", threshold: 0.99')
+    with pytest.raises(SpecError) as info:
+        load_spec(write(tmp_path, text))
+    (err,) = info.value.errors
+    assert err.field == "criteria[1].op"
+    assert "expected one of < <= > >=" in err.message
+    assert err.line == 18
+    assert "criteria[1].op: expected one of < <= > >=" in str(info.value)
+
+
+def test_misspelt_field_suggests_the_right_one(tmp_path: Path) -> None:
+    errs = errors_of(tmp_path, GOOD.replace("threshold: 300", "threshhold: 300"))
+    assert "did you mean 'threshold'" in errs["criteria[0].threshhold"]
+    assert "required field is missing" in errs["criteria[0].threshold"]
+
+
+def test_missing_top_level_fields_are_all_reported(tmp_path: Path) -> None:
+    errs = errors_of(tmp_path, "name: x\n")
+    assert set(errs) >= {"hypothesis", "candidates", "load", "criteria"}
+
+
+def test_missing_locustfile_says_where_it_looked(tmp_path: Path) -> None:
+    with pytest.raises(SpecError) as info:
+        load_spec(write(tmp_path, GOOD, locustfile=False))
+    (err,) = info.value.errors
+    assert err.field == "load.locustfile"
+    assert str(tmp_path / "locustfile.py") in err.message
+
+
+def test_unknown_metric_lists_the_known_ones(tmp_path: Path) -> None:
+    errs = errors_of(tmp_path, GOOD.replace("metric: success_rate", "metric: sucess_rate"))
+    assert "unknown metric 'sucess_rate'" in errs["criteria[1].metric"]
+    assert "latency_pNN_ms" in errs["criteria[1].metric"]
+
+
+def test_host_outside_guardrails_is_refused(tmp_path: Path) -> None:
+    errs = errors_of(tmp_path, GOOD.replace("http://127.0.0.1:8082", "http://10.1.2.3:8082"))
+    assert "not in guardrails.allowed_hosts" in errs["candidates[1].host"]
+
+
+def test_caps_are_checked(tmp_path: Path) -> None:
+    text = GOOD.replace("allowed_hosts: [127.0.0.1, localhost]", "allowed_hosts: [127.0.0.1]\n  max_users: 20")
+    errs = errors_of(tmp_path, text)
+    assert "exceeds guardrails.max_users (20)" in errs["load.users"]
+
+
+def test_wrong_types_are_named(tmp_path: Path) -> None:
+    errs = errors_of(tmp_path, GOOD.replace("users: 50", "users: fifty").replace("duration: 1m30s", "duration: soon"))
+    assert "expected a whole number" in errs["load.users"]
+    assert "expected a duration" in errs["load.duration"]
+
+
+def test_not_yaml(tmp_path: Path) -> None:
+    with pytest.raises(SpecError) as info:
+        load_spec(write(tmp_path, "name: [unclosed\n"))
+    assert "not valid YAML" in str(info.value)
+
+
+def test_missing_file() -> None:
+    with pytest.raises(SpecError, match="spec file not found"):
+        load_spec("/nonexistent/poc.yaml")
+
+
+def test_shapes_faults_and_gaps(tmp_path: Path) -> None:
+    text = GOOD + """\
+faults:
+  - {kind: latency, at: 10s, duration: 5s, value: 200}
+  - {kind: command, at: 20s, command: [echo, hi]}
+"""
+    text = text.replace(
+        "  repeats: 3\n",
+        "  repeats: 3\n  shape:\n    kind: stages\n    stages:\n      - {duration: 30s, users: 10}\n"
+        "      - {duration: 60s, users: 50}\n  idle_gaps:\n    - {at: 40s, pause: 20s}\n",
+    )
+    spec = load_spec(write(tmp_path, text))
+    assert [s.users for s in spec.load.shape.stages] == [10, 50]
+    assert spec.faults[1].command == ("echo", "hi")
+    assert spec.load.idle_gaps[0].pause_s == 20.0
+
+
+def test_fault_needs_its_value(tmp_path: Path) -> None:
+    errs = errors_of(tmp_path, GOOD + "faults:\n  - {kind: error_rate, at: 5s}\n")
+    assert "needs value" in errs["faults[0].value"]
+
+
+def test_parse_spec_from_text_without_file(tmp_path: Path) -> None:
+    (tmp_path / "locustfile.py").write_text("")
+    spec = parse_spec(GOOD, path=tmp_path / "poc.yaml")
+    assert spec.path == str(tmp_path / "poc.yaml")
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [(30, 30.0), ("30s", 30.0), ("2m", 120.0), ("1h30m", 5400.0), ("250ms", 0.25), ("1.5", 1.5)],
+)
+def test_durations(text: object, seconds: float) -> None:
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("bad", ["soon", "5 parsecs", -1, True, "m5"])
+def test_bad_durations(bad: object) -> None:
+    with pytest.raises(ValueError):
+        parse_duration(bad)
+
+
+def test_format_duration_round_trips() -> None:
+    for seconds in (5.0, 90.0, 3600.0, 5430.0):
+        assert parse_duration(format_duration(seconds)) == seconds
+
+
+def test_latency_quantile() -> None:
+    assert latency_quantile("latency_p95_ms") == 0.95
+    assert latency_quantile("latency_p99.9_ms") == pytest.approx(0.999)
+    assert latency_quantile("success_rate") is None
