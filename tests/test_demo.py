@@ -1,0 +1,129 @@
+"""`pockit demo` end to end: real demo service, real Locust processes, real papermill and nbconvert."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def _leftovers(marker: str) -> list[str]:
+    """Processes still running whose command line mentions ``marker`` (our work folder)."""
+    found = []
+    for proc in psutil.process_iter(["cmdline"]):
+        try:
+            cmd = " ".join(proc.info["cmdline"] or [])
+        except psutil.Error:
+            continue
+        if marker in cmd and proc.pid != psutil.Process().pid:
+            found.append(cmd)
+    return found
+
+
+def _service_or_locust_children(pid: int) -> list[psutil.Process]:
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    work = tmp_path_factory.mktemp("demo")
+    out = work / "demo.html"
+    proc = subprocess.run(
+        [sys.executable, "-m", "pockit", "demo", "--duration", "6", "--users", "5",
+         "--workdir", str(work / "work"), "--out", str(out), "--json"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    data = json.loads(proc.stdout)
+    return {"data": data, "html": out.read_text(), "out": out, "work": work / "work"}
+
+
+def test_demo_json_names_report_and_verdict(demo: dict[str, object]) -> None:
+    data = demo["data"]
+    assert isinstance(data, dict)
+    assert Path(data["report"]) == Path(str(demo["out"])).resolve()
+    assert data["verdict"] in {"GO", "NO-GO", "INCONCLUSIVE"}
+    assert len(data["runs"]) == 2
+
+
+def test_demo_runs_hold_every_request(demo: dict[str, object]) -> None:
+    import polars as pl
+
+    from pockit import RunDir
+
+    data = demo["data"]
+    assert isinstance(data, dict)
+    for path in data["runs"]:
+        run = RunDir.open(path)
+        assert run.status == "completed"
+        samples = run.read_samples()
+        assert samples.height > 50
+        # unrounded: Locust's own stats round to ~2 significant figures; ours keep fractions
+        assert samples.filter(pl.col("latency_ms") != pl.col("latency_ms").round(0)).height > 0
+        assert (run.locust_dir).is_dir()
+
+
+def test_demo_html_is_self_contained(demo: dict[str, object]) -> None:
+    html = str(demo["html"])
+    assert "<script" not in html.lower()
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html, re.I), "fetches from the network"
+    assert "data:image/png;base64," in html, "charts must be inline"
+    assert 'class="input' not in html and "jp-InputArea" not in html, "code cells leaked"
+    assert len(html.encode()) <= 1_000_000
+
+
+def test_demo_html_leads_with_verdict_and_reasons(demo: dict[str, object]) -> None:
+    html = str(demo["html"])
+    data = demo["data"]
+    assert isinstance(data, dict)
+    verdict_at = html.find(str(data["verdict"]))
+    assert verdict_at != -1
+    # the verdict comes before the first chart, and every criterion's reason is near the top
+    assert verdict_at < html.find("data:image/png")
+    assert "latency_p95_ms" in html[: html.find("data:image/png")]
+    assert "generated sample" in html
+
+
+def test_demo_leaves_no_process_behind(demo: dict[str, object]) -> None:
+    assert _leftovers(str(demo["work"])) == []
+    assert not [c for c in _leftovers("pockit.demo._service")]
+
+
+def test_ctrl_c_stops_demo_and_its_children(tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pockit", "demo", "--duration", "30", "--users", "3",
+         "--workdir", str(tmp_path / "work"), "--out", str(tmp_path / "demo.html")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        # wait until load is running: a Locust process exists below us
+        while time.monotonic() < deadline:
+            kids = _service_or_locust_children(proc.pid)
+            if any("locust" in " ".join(k.cmdline()) for k in kids if k.is_running()):
+                break
+            time.sleep(0.5)
+        else:
+            pytest.fail("Locust never started")
+        kids = _service_or_locust_children(proc.pid)
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+        gone, alive = psutil.wait_procs(kids, timeout=20)
+        assert alive == [], [p.cmdline() for p in alive]
+        assert proc.returncode != 0
+        assert not (tmp_path / "demo.html").exists(), "an interrupted demo must not leave a report"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
