@@ -67,7 +67,7 @@ def write_demo_spec(path: Path, urls: dict[str, str], *, duration_s: float, user
         "name": "checkout-demo",
         "hypothesis": (
             "The async variant of checkout holds P95 < 60 ms and 99% success "
-            f"at {users} users for under $0.02 per 1k requests."
+            f"at {users} users for under $0.03 per 1k requests."
         ),
         "candidates": [
             {
@@ -89,7 +89,7 @@ def write_demo_spec(path: Path, urls: dict[str, str], *, duration_s: float, user
         "criteria": [
             {"metric": "latency_p95_ms", "op": "<", "threshold": 60, "key": True, "warn": 10},
             {"metric": "success_rate", "op": ">=", "threshold": 0.99},
-            {"metric": "cost_per_1k_usd", "op": "<=", "threshold": 0.02},
+            {"metric": "cost_per_1k_usd", "op": "<=", "threshold": 0.03},
         ],
         "baseline": {"candidate": "baseline", "margin": 0.10},
         "cost": {"source": "billing/focus-demo.csv", "format": "focus", "column": "effective"},
