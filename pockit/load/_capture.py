@@ -1,0 +1,354 @@
+"""The capture plugin: Locust loads this file beside the user's locustfile (``-f theirs.py,this.py``).
+
+It records every request from ``events.request`` as one row of SAMPLE_SCHEMA and streams the rows
+to Parquet in batches bounded by count and by time, one file series per load process. A batch is
+written to a dot-name and renamed, so a reader never sees half a file; a crash loses at most the
+batch in memory; a clean stop (end of run, SIGTERM, quit from the master) flushes everything.
+
+It is configured only through environment variables set by :mod:`pockit.load._run` (or
+``pockit worker``), and defines no User class, so the user's locustfile is used unchanged.
+
+- ``POCKIT_RUN_DIR``        run directory; samples go to ``samples/``, status to ``locust/``
+- ``POCKIT_WORKER``         worker index when Locust does not assign one (default 0)
+- ``POCKIT_PARENT_PID``     quit when this process is gone (no orphan load generators)
+- ``POCKIT_BATCH_ROWS`` / ``POCKIT_BATCH_SECONDS``   batch bounds (defaults in pockit._constants)
+- ``POCKIT_PROGRESS``       file the master (or the only process) rewrites every second
+- ``POCKIT_ARRIVAL``        JSON pacing of an open-model run: ``{"segments": [[end_s, rate]], "gaps": [[at_s, pause_s]]}``
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import logging
+import os
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+import gevent
+from locust import events
+
+from pockit._constants import CAPTURE_BATCH_ROWS, CAPTURE_BATCH_SECONDS
+
+log = logging.getLogger("pockit.capture")
+
+#: One captured request before it becomes Arrow:
+#: (t_start s, latency ms, name, method, status, error or None, bytes, t_intended s or None)
+Row = tuple[float, float, str, str, int, "str | None", int, "float | None"]
+#: Rows kept in memory when batches cannot be written (full disk), beyond which rows are dropped.
+_MAX_PENDING_BATCHES = 5
+
+
+class Capture:
+    """Buffer request rows and write them as Parquet batches, bounded by count and by time."""
+
+    def __init__(self, run_dir: Path, *, batch_rows: int, batch_seconds: float) -> None:
+        self.samples_dir = run_dir / "samples"
+        self.status_dir = run_dir / "locust"
+        self.samples_dir.mkdir(parents=True, exist_ok=True)
+        self.status_dir.mkdir(parents=True, exist_ok=True)
+        self.batch_rows = batch_rows
+        self.batch_seconds = batch_seconds
+        self.rows: list[Row] = []
+        self.worker: int | None = None
+        self.seq = 0
+        self.written = 0
+        self.dropped = 0
+        self.errors: list[str] = []
+        self.last_flush = time.monotonic()
+        self.runner: Any = None
+        self.pacer: Pacer | None = None
+
+    # the hot path: one tuple append per request, nothing else
+    def on_request(
+        self,
+        request_type: str,
+        name: str,
+        response_time: float | None,
+        response_length: int | None,
+        exception: BaseException | None = None,
+        response: Any = None,
+        start_time: float | None = None,
+        **_: Any,
+    ) -> None:
+        latency = float(response_time) if response_time is not None else float("nan")
+        if start_time is None:
+            start_time = time.time() - (latency / 1000.0 if latency == latency else 0.0)
+        status = getattr(response, "status_code", 0) or 0
+        error = None if exception is None else (str(exception) or type(exception).__name__)
+        intended = self.pacer.intended(start_time) if self.pacer is not None else None
+        self.rows.append(
+            (start_time, latency, name, request_type, status, error, response_length or 0, intended)
+        )
+        if len(self.rows) >= self.batch_rows:
+            self.flush()
+
+    def worker_index(self) -> int:
+        if self.worker is None:
+            index = getattr(self.runner, "worker_index", -1)
+            env = os.environ.get("POCKIT_WORKER")
+            self.worker = (
+                int(env)
+                if env not in (None, "")
+                else (index if isinstance(index, int) and index >= 0 else 0)
+            )
+        return self.worker
+
+    def flush(self) -> None:
+        """Write the buffered rows as one Parquet batch (dot-name, then rename)."""
+        rows, self.rows = self.rows, []
+        self.last_flush = time.monotonic()
+        if not rows:
+            return
+        try:
+            table = _to_table(rows, self.worker_index())
+            import pyarrow.parquet as pq
+
+            name = f"w{self.worker_index():03d}-{os.getpid()}-{self.seq:06d}.parquet"
+            tmp = self.samples_dir / f".{name}.tmp"
+            pq.write_table(table, tmp, compression="snappy")
+            os.replace(tmp, self.samples_dir / name)
+            self.seq += 1
+            self.written += len(rows)
+        except Exception as exc:  # full disk, permissions: keep the rows for a later try, bounded
+            message = f"cannot write samples batch to {self.samples_dir}: {exc}"
+            if message not in self.errors:
+                self.errors.append(message)
+                log.error("pockit capture: %s", message)
+            keep = self.batch_rows * _MAX_PENDING_BATCHES - len(self.rows)
+            if keep < len(rows):
+                self.dropped += len(rows) - max(keep, 0)
+                rows = rows[len(rows) - max(keep, 0) :]
+            self.rows = rows + self.rows
+        self.write_status()
+
+    def write_status(self) -> None:
+        """``locust/capture-wNNN-PID.json``: what this process wrote, dropped, and why."""
+        status = {
+            "worker": self.worker_index(),
+            "pid": os.getpid(),
+            "written": self.written,
+            "pending": len(self.rows),
+            "dropped": self.dropped,
+            "batches": self.seq,
+            "errors": self.errors,
+        }
+        path = self.status_dir / f"capture-w{self.worker_index():03d}-{os.getpid()}.json"
+        try:
+            tmp = path.with_name(f".{path.name}.tmp")
+            tmp.write_text(json.dumps(status))
+            os.replace(tmp, path)
+        except OSError:
+            pass
+
+    def timer(self) -> None:
+        """Flush on time even when requests stop (idle gaps, a dead target)."""
+        while True:
+            gevent.sleep(min(0.5, self.batch_seconds))
+            if self.rows and time.monotonic() - self.last_flush >= self.batch_seconds:
+                self.flush()
+
+
+def _to_table(rows: list[Row], worker: int) -> Any:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from pockit._rundir import SAMPLE_SCHEMA
+
+    starts, lat, names, methods, status, errors, nbytes, intended = zip(*rows, strict=True)
+    ts_type = pa.timestamp("ns", tz="UTC")
+
+    def stamps(values: tuple[float | None, ...]) -> Any:
+        ns = pc.multiply(pa.array(values, pa.float64()), 1e9)
+        return pc.cast(ns, pa.int64(), safe=False).cast(ts_type)
+
+    n = len(rows)
+    ok = pa.array([e is None for e in errors], pa.bool_())
+    arrays = [
+        stamps(starts),
+        pa.array(lat, pa.float64()),
+        pa.array(names, pa.string()).dictionary_encode(),
+        pa.array(methods, pa.string()).dictionary_encode(),
+        pa.array(status, pa.int16()),
+        ok,
+        pa.array(nbytes, pa.int64()),
+        pa.array(errors, pa.string()).dictionary_encode(),
+        pa.array([worker] * n, pa.int16()),
+        stamps(intended) if any(i is not None for i in intended) else pa.nulls(n, ts_type),
+    ]
+    return pa.Table.from_arrays(arrays, schema=SAMPLE_SCHEMA)
+
+
+class Pacer:
+    """Open-model pacing (as wrk2 does): arrivals at fixed intended times, whatever the latency.
+
+    Each task execution claims the next slot of a per-process schedule and sleeps until it; a user
+    that is late claims a slot in the past and goes at once, so queueing delay shows up as
+    ``t_start - t_intended`` instead of vanishing (coordinated omission). Follow-up requests of the
+    same arrival keep its lag: their intended time is their send time minus that lag.
+    """
+
+    def __init__(
+        self, segments: list[tuple[float, float]], gaps: list[tuple[float, float]], share: float
+    ) -> None:
+        self.segments = segments  # (end offset s, total rate req/s), in order
+        self.gaps = gaps
+        self.share = share
+        self.t0: float | None = None
+        self.next_slot: float | None = None
+        self.current: dict[Any, list[float | None]] = {}
+
+    def rate_at(self, offset: float) -> float:
+        for end, rate in self.segments:
+            if offset < end:
+                return rate * self.share
+        return self.segments[-1][1] * self.share if self.segments else 0.0
+
+    def delay(self) -> float:
+        now = time.time()
+        if self.t0 is None or self.next_slot is None:
+            self.t0 = self.next_slot = now
+        slot = self.next_slot
+        for at, pause in self.gaps:  # no arrivals are owed for a planned pause
+            if self.t0 + at <= slot < self.t0 + at + pause:
+                slot = self.t0 + at + pause
+        rate = self.rate_at(slot - self.t0)
+        self.next_slot = slot + (1.0 / rate if rate > 0 else 1.0)
+        self.current[gevent.getcurrent()] = [slot, None]
+        return max(0.0, slot - now)
+
+    def intended(self, start: float) -> float | None:
+        state = self.current.get(gevent.getcurrent())
+        if state is None:
+            return (
+                start  # before the first paced arrival (on_start requests): on time by definition
+            )
+        slot, lag = state
+        if lag is None:
+            state[1] = start - (slot or start)
+            return slot
+        return start - lag
+
+
+def _install_pacer(environment: Any, pacer: Pacer) -> None:
+    """Replace each user class's wait_time with the schedule, and pace the first task too."""
+    for cls in environment.user_classes:
+
+        def paced(self: Any) -> float:
+            return pacer.delay()
+
+        cls.wait_time = paced
+        original = cls.on_start
+
+        def on_start(self: Any, _original: Any = original) -> None:
+            _original(self)
+            gevent.sleep(pacer.delay())
+
+        cls.on_start = on_start
+
+
+def _write_progress(path: Path, runner: Any) -> None:
+    total = runner.stats.total
+    data = {
+        "t": time.time(),
+        "state": str(getattr(runner, "state", "")),
+        "users": int(getattr(runner, "user_count", 0) or 0),
+        "requests": int(total.num_requests),
+        "failures": int(total.num_failures),
+        "rps": float(total.current_rps or 0.0),
+        "fail_rps": float(total.current_fail_per_sec or 0.0),
+        "workers": len(getattr(runner, "clients", {}) or {}),
+    }
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data))
+    os.replace(tmp, path)
+
+
+def _progress_loop(path: Path, runner: Any) -> None:
+    while True:
+        with contextlib.suppress(OSError, AttributeError, TypeError):
+            _write_progress(path, runner)
+        gevent.sleep(1.0)
+
+
+def _watch_parent(parent_pid: int) -> None:
+    """The parent went away (crash, SIGKILL): stop like a SIGTERM would, so samples are flushed."""
+    while True:
+        gevent.sleep(0.5)
+        if os.getppid() != parent_pid:
+            log.warning("pockit capture: parent %s is gone; stopping", parent_pid)
+            os.kill(os.getpid(), signal.SIGTERM)
+            return
+
+
+_capture: Capture | None = None
+
+
+def _on_init(environment: Any, **_: Any) -> None:
+    global _capture
+    run_dir = os.environ.get("POCKIT_RUN_DIR")
+    if not run_dir:
+        log.warning("pockit capture: POCKIT_RUN_DIR not set; requests are not recorded")
+        return
+    runner = environment.runner
+    is_master = type(runner).__name__ == "MasterRunner"
+    parent = int(os.environ.get("POCKIT_PARENT_PID") or 0)
+    if parent:
+        gevent.spawn(_watch_parent, parent)
+    progress = os.environ.get("POCKIT_PROGRESS")
+    if progress and type(runner).__name__ != "WorkerRunner":
+        gevent.spawn(_progress_loop, Path(progress), runner)
+    if is_master:
+        return  # the master sends no requests; its workers capture them
+    cap = Capture(
+        Path(run_dir),
+        batch_rows=int(os.environ.get("POCKIT_BATCH_ROWS") or CAPTURE_BATCH_ROWS),
+        batch_seconds=float(os.environ.get("POCKIT_BATCH_SECONDS") or CAPTURE_BATCH_SECONDS),
+    )
+    cap.runner = runner
+    arrival = os.environ.get("POCKIT_ARRIVAL")
+    if arrival:
+        conf = json.loads(arrival)
+        cap.pacer = Pacer(
+            [(float(e), float(r)) for e, r in conf["segments"]],
+            [(float(a), float(p)) for a, p in conf.get("gaps", [])],
+            float(conf.get("share", 1.0)),
+        )
+        _install_pacer(environment, cap.pacer)
+    environment.events.request.add_listener(cap.on_request)
+    # quitting fires before the users are stopped, quit after: flush at both, and at exit
+    environment.events.test_stop.add_listener(lambda **_: cap.flush())
+    environment.events.quitting.add_listener(lambda **_: cap.flush())
+    environment.events.quit.add_listener(lambda **_: cap.flush())
+    atexit.register(cap.flush)
+    gevent.spawn(cap.timer)
+    _capture = cap
+
+
+def _event(kind: str, **fields: Any) -> None:
+    run_dir = os.environ.get("POCKIT_RUN_DIR")
+    if run_dir and os.environ.get("POCKIT_EVENTS", "1") == "1":
+        from pockit._rundir import RunDir
+
+        try:
+            RunDir(Path(run_dir)).add_event(kind, **fields)
+        except OSError as exc:
+            log.error("pockit capture: cannot record event %s: %s", kind, exc)
+
+
+def _on_test_start(environment: Any, **_: Any) -> None:
+    if type(environment.runner).__name__ != "WorkerRunner":
+        _event("load_start")
+
+
+def _on_test_stop(environment: Any, **_: Any) -> None:
+    if type(environment.runner).__name__ != "WorkerRunner":
+        _event("load_stop")
+
+
+events.init.add_listener(_on_init)  # type: ignore[no-untyped-call]
+events.test_start.add_listener(_on_test_start)  # type: ignore[no-untyped-call]
+events.test_stop.add_listener(_on_test_stop)  # type: ignore[no-untyped-call]

@@ -1,0 +1,746 @@
+"""Run Locust against a candidate as a child process and leave one run directory per repeat.
+
+The whole flow of one run reads top to bottom in :func:`_one_run`: guardrails and a TCP pre-flight
+(before anything is written), the run directory, Locust headless with the user's locustfile and
+pockit's plugins (``-f theirs.py,_capture.py[,_shape.py]``), the monitor loop (progress, faults,
+lost workers, Ctrl-C / SIGTERM), then run.json's end, status and counts, and a summary.
+
+Locust never runs in this process: its gevent monkey-patching would hang a notebook kernel.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from types import FrameType
+from typing import IO, Any
+
+from pockit._errors import LoadError, UsageError
+from pockit._rundir import RunDir, iso, utcnow
+from pockit.load._faults import FaultPlan
+from pockit.load._guardrails import check_caps, check_host, check_reachable
+from pockit.spec import Candidate, Spec, load_spec
+
+_HERE = Path(__file__).resolve().parent
+CAPTURE_PLUGIN = _HERE / "_capture.py"
+SHAPE_PLUGIN = _HERE / "_shape.py"
+
+#: After SIGTERM, how long Locust gets to flush and exit before it is killed.
+STOP_GRACE_S = 5.0
+#: How long the master waits for its workers to connect before the run fails.
+WORKER_CONNECT_WAIT_S = 30
+#: Slack on top of the planned duration before a run that does not stop by itself is stopped.
+DEADLINE_SLACK_S = 30.0
+_POLL_S = 0.2
+_STDERR_TAIL = 3000
+
+
+class _Terminated(Exception):
+    """SIGTERM arrived in the parent; unwinds the monitor loop like KeyboardInterrupt does."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Plan:
+    """What one candidate's runs will do, after command-line overrides and guardrails."""
+
+    users: int
+    spawn_rate: float
+    duration_s: float
+    repeats: int
+    cooldown_s: float
+    workers: int
+    shape: dict[str, Any] | None = None
+    arrival: dict[str, Any] | None = None
+    peak_users: int = 0
+    peak_rate: float | None = None
+    user_classes: tuple[str, ...] = ()
+    remote_workers: int = 0
+    master_bind: str = "127.0.0.1"
+    master_port: int | None = None
+
+    def profile(self) -> dict[str, Any]:
+        """The load profile as run.json records it."""
+        return {
+            "users": self.users,
+            "spawn_rate": self.spawn_rate,
+            "duration_s": self.duration_s,
+            "shape": (self.shape or {}).get("kind", "constant"),
+            "shape_config": self.shape,
+            "arrival_rate": self.arrival,
+            "peak_users": self.peak_users,
+            "peak_rate": self.peak_rate,
+            "user_classes": list(self.user_classes),
+        }
+
+
+@dataclass
+class _Outcome:
+    status: str = "completed"
+    reason: str = "duration reached"
+    exit_code: int | None = None
+    workers_lost: list[dict[str, Any]] = field(default_factory=list)
+    interrupt: BaseException | None = None
+
+
+# ----------------------------------------------------------------------------------------------
+# public API
+# ----------------------------------------------------------------------------------------------
+def run_candidate(
+    spec: Spec | str | Path,
+    candidate: str,
+    *,
+    runs_dir: str | Path = "runs",
+    repeats: int | None = None,
+    duration_s: float | None = None,
+    users: int | None = None,
+    workers: int | None = None,
+    progress: bool = True,
+    remote_workers: int = 0,
+    master_bind: str = "127.0.0.1",
+    master_port: int | None = None,
+) -> list[Path]:
+    """Load ``candidate`` as the spec says and return the run directories (one per repeat).
+
+    >>> runs = run_candidate("poc.yaml", "async", duration_s=10)   # doctest: +SKIP
+
+    ``workers``: 0 runs one Locust process; N > 0 a master and N local workers; -1 one per core
+    (default: the spec's ``load.workers``). ``remote_workers`` more are awaited from other machines
+    (``pockit worker --master HOST:PORT``) with the master bound to ``master_bind:master_port``.
+    Raises GuardrailError before any request when the host or a cap is refused, LoadError when the
+    target refuses connections or Locust fails; Ctrl-C / SIGTERM stop the run (status ``aborted``)
+    and are re-raised once every child is gone.
+    """
+    spec = spec if isinstance(spec, Spec) else load_spec(spec)
+    try:
+        cand = spec.candidate(candidate)
+    except KeyError as exc:
+        raise UsageError(str(exc.args[0])) from None
+    plan = make_plan(
+        spec,
+        repeats=repeats,
+        duration_s=duration_s,
+        users=users,
+        workers=workers,
+        remote_workers=remote_workers,
+        master_bind=master_bind,
+        master_port=master_port,
+    )
+    check_host(cand.host, spec.guardrails)
+    check_reachable(cand.host)
+    paths: list[Path] = []
+    for repeat in range(plan.repeats):
+        if repeat:
+            _cooldown(plan.cooldown_s, progress)
+            check_reachable(cand.host)
+        paths.append(
+            _one_run(spec, cand, plan, repeat=repeat, runs_dir=Path(runs_dir), progress=progress)
+        )
+    return paths
+
+
+def run_spec(
+    spec: Spec | str | Path,
+    *,
+    candidates: Sequence[str] | None = None,
+    runs_dir: str | Path = "runs",
+    repeats: int | None = None,
+    duration_s: float | None = None,
+    users: int | None = None,
+    workers: int | None = None,
+    progress: bool = True,
+) -> list[Path]:
+    """Run every candidate (or those named) in spec order; returns all run directories."""
+    spec = spec if isinstance(spec, Spec) else load_spec(spec)
+    names = [c.name for c in spec.candidates]
+    chosen = list(candidates) if candidates else names
+    unknown = [n for n in chosen if n not in names]
+    if unknown:
+        raise UsageError(
+            f"no candidate {', '.join(map(repr, unknown))} in spec {spec.name!r}; candidates: {', '.join(names)}"
+        )
+    for name in chosen:  # refuse the whole batch up front, not after the first candidate ran
+        check_host(spec.candidate(name).host, spec.guardrails)
+    paths: list[Path] = []
+    for name in chosen:
+        paths += run_candidate(
+            spec,
+            name,
+            runs_dir=runs_dir,
+            repeats=repeats,
+            duration_s=duration_s,
+            users=users,
+            workers=workers,
+            progress=progress,
+        )
+    return paths
+
+
+def make_plan(
+    spec: Spec,
+    *,
+    repeats: int | None = None,
+    duration_s: float | None = None,
+    users: int | None = None,
+    workers: int | None = None,
+    remote_workers: int = 0,
+    master_bind: str = "127.0.0.1",
+    master_port: int | None = None,
+) -> Plan:
+    """Apply overrides to the spec's load profile and check the guardrail caps (GuardrailError)."""
+    load = spec.load
+    shape = load.shape
+    n_users = load.users if users is None else users
+    duration = load.duration_s if duration_s is None else duration_s
+    if n_users < 1 and shape.kind == "constant":
+        raise UsageError(f"users must be at least 1, got {n_users}")
+    if duration <= 0:
+        raise UsageError(f"duration must be > 0 seconds, got {duration:g}")
+    n_workers = load.workers if workers is None else workers
+    if n_workers < 0:
+        n_workers = os.cpu_count() or 1
+    stages = [
+        {"duration_s": s.duration_s, "users": s.users, "spawn_rate": s.spawn_rate, "rate": s.rate}
+        for s in shape.stages
+    ]
+    peak_users = max([n_users, shape.spike_users or 0, *[s.users or 0 for s in shape.stages]])
+    arrival: dict[str, Any] | None = None
+    peak_rate: float | None = None
+    if shape.kind == "arrival_rate":
+        if shape.stages and any(s.rate for s in shape.stages):
+            end, segments = 0.0, []
+            for s in shape.stages:
+                end += s.duration_s
+                segments.append([end, float(s.rate or shape.rate or 0.0)])
+        else:
+            segments = [[duration, float(shape.rate or 0.0)]]
+        peak_rate = max(r for _, r in segments)
+        arrival = {"segments": segments, "gaps": [[g.at_s, g.pause_s] for g in load.idle_gaps]}
+    conf: dict[str, Any] | None = None
+    if shape.kind != "constant" or load.idle_gaps:
+        conf = {
+            "kind": shape.kind,
+            "users": peak_users if shape.kind == "arrival_rate" else n_users,
+            "spawn_rate": load.spawn_rate,
+            "duration_s": duration,
+            "stages": stages if shape.kind == "stages" else [],
+            "spike_users": shape.spike_users,
+            "spike_at_s": shape.spike_at_s,
+            "spike_s": shape.spike_s,
+            "gaps": [
+                {"at_s": g.at_s, "pause_s": g.pause_s, "probe": g.probe} for g in load.idle_gaps
+            ],
+        }
+    check_caps(spec.guardrails, users=peak_users, duration_s=duration, rate=peak_rate)
+    return Plan(
+        users=n_users,
+        spawn_rate=load.spawn_rate,
+        duration_s=duration,
+        repeats=max(1, load.repeats if repeats is None else repeats),
+        cooldown_s=load.cooldown_s,
+        workers=n_workers,
+        shape=conf,
+        arrival=arrival,
+        peak_users=peak_users,
+        peak_rate=peak_rate,
+        user_classes=load.user_classes,
+        remote_workers=remote_workers,
+        master_bind=master_bind,
+        master_port=master_port,
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# one run
+# ----------------------------------------------------------------------------------------------
+def _one_run(
+    spec: Spec, cand: Candidate, plan: Plan, *, repeat: int, runs_dir: Path, progress: bool
+) -> Path:
+    total_workers = plan.workers + plan.remote_workers
+    distributed = total_workers > 0
+    try:
+        run = RunDir.create(
+            runs_dir,
+            {
+                "candidate": cand.name,
+                "spec": {"name": spec.name, "sha256": spec.sha256, "path": spec.path},
+                "host": cand.host,
+                "load": plan.profile(),
+                "locustfile": spec.load.locustfile,
+                "tags": dict(cand.tags),
+                "repeat": repeat,
+                "repeats": plan.repeats,
+                "workers": total_workers if distributed else 1,
+                "distributed": distributed,
+                "versions": _versions(),
+                "stop_reason": None,
+            },
+        )
+    except OSError as exc:
+        raise LoadError(f"cannot create a run directory under {runs_dir}: {exc}") from None
+    if not Path(spec.load.locustfile).is_file():
+        run.update_meta(
+            status="failed",
+            end=iso(utcnow()),
+            stop_reason=f"locustfile not found: {spec.load.locustfile}",
+        )
+        raise LoadError(
+            f"locustfile not found: {spec.load.locustfile} (load.locustfile in {spec.path or 'the spec'})"
+        )
+
+    env = _child_env(run, plan)
+    files = [spec.load.locustfile, str(CAPTURE_PLUGIN)] + (
+        [str(SHAPE_PLUGIN)] if plan.shape else []
+    )
+    common = ["-f", ",".join(files), "--skip-log-setup", "--exit-code-on-error", "0"]
+    port = plan.master_port or (_free_port(plan.master_bind) if distributed else None)
+    main_cmd = [
+        sys.executable, "-m", "locust", *common,
+        "--headless", "--only-summary",
+        "--host", cand.host,
+        "-u", str(plan.users), "-r", f"{plan.spawn_rate:g}",
+        "-t", f"{max(1, math.ceil(plan.duration_s))}s",
+        "--csv", str(run.locust_dir / "locust"),
+        "--json-file", str(run.locust_dir / "locust"),  # Locust adds .json; final counts, unlike the CSV
+        *plan.user_classes,
+    ]  # fmt: skip
+    if distributed:
+        main_cmd += [
+            "--master", "--master-bind-host", plan.master_bind, "--master-bind-port", str(port),
+            "--expect-workers", str(total_workers), "--expect-workers-max-wait", str(WORKER_CONNECT_WAIT_S),
+        ]  # fmt: skip
+    outcome = _Outcome()
+    procs: list[tuple[str, subprocess.Popen[bytes]]] = []
+    logs: list[IO[bytes]] = []
+    faults = FaultPlan(spec.faults, cand.name, cand.host, run)
+    bar = _Progress(plan, run, enabled=progress)
+    started = time.monotonic()
+    try:
+        with _sigterm_raises():
+            procs.append(
+                (
+                    "master" if distributed else "locust",
+                    _spawn(main_cmd, env, run.locust_dir / "locust", logs),
+                )
+            )
+            connect_host = (
+                "127.0.0.1" if plan.master_bind in ("0.0.0.0", "", "*") else plan.master_bind
+            )
+            for i in range(plan.workers):
+                worker_cmd = [
+                    sys.executable, "-m", "locust", *common, "--worker",
+                    "--master-host", connect_host, "--master-port", str(port), *plan.user_classes,
+                ]  # fmt: skip
+                procs.append(
+                    (
+                        f"worker{i}",
+                        _spawn(
+                            worker_cmd,
+                            {**env, "POCKIT_WORKER": str(i)},
+                            run.locust_dir / f"worker{i}",
+                            logs,
+                        ),
+                    )
+                )
+            if plan.remote_workers:
+                print(
+                    f"waiting for {plan.remote_workers} remote worker(s): pockit worker --master HOST:{port} "
+                    f"--locustfile {Path(spec.load.locustfile).name} --out DIR",
+                    file=sys.stderr,
+                )
+            _monitor(procs, run, plan, faults, bar, outcome, started)
+    except (KeyboardInterrupt, _Terminated) as exc:
+        outcome.status = "aborted"
+        outcome.reason = (
+            "interrupted (SIGINT)" if isinstance(exc, KeyboardInterrupt) else "terminated (SIGTERM)"
+        )
+        outcome.interrupt = exc
+    finally:
+        with _sigint_deferred():
+            _stop(procs)
+            faults.finish()
+            bar.close()
+            for fh in logs:
+                fh.close()
+            (run.path / ".progress.json").unlink(missing_ok=True)
+    master_rc = procs[0][1].returncode if procs else None
+    if outcome.interrupt is None and outcome.status == "completed" and master_rc not in (0, None):
+        outcome.status = "failed"
+        outcome.reason = f"locust exited with code {master_rc}"
+    outcome.exit_code = master_rc
+    meta = _finish(run, outcome)
+    if progress:
+        _print_summary(run, meta)
+    if outcome.interrupt is not None:
+        if isinstance(outcome.interrupt, _Terminated):
+            raise SystemExit(128 + signal.SIGTERM)
+        raise outcome.interrupt
+    if outcome.status == "failed":
+        tail = _stderr_tail(run.locust_dir / "locust.log")
+        raise LoadError(
+            f"load run failed ({outcome.reason}); run.json in {run.path} says status failed.\n"
+            f"Locust's last words:\n{tail}"
+        )
+    return run.path
+
+
+def _monitor(
+    procs: list[tuple[str, subprocess.Popen[bytes]]],
+    run: RunDir,
+    plan: Plan,
+    faults: FaultPlan,
+    bar: _Progress,
+    outcome: _Outcome,
+    started: float,
+) -> None:
+    """Wait for Locust to finish, driving progress and faults and noticing lost workers."""
+    main = procs[0][1]
+    load_started: float | None = None
+    deadline = (
+        started
+        + plan.duration_s
+        + DEADLINE_SLACK_S
+        + (WORKER_CONNECT_WAIT_S if len(procs) > 1 or plan.remote_workers else 10)
+    )
+    alive_workers = {name for name, _ in procs[1:]}
+    while main.poll() is None:
+        now = time.monotonic()
+        snap = bar.update()
+        if load_started is None and (
+            snap is not None or any(e["kind"] == "load_start" for e in run.events())
+        ):
+            load_started = now
+        if load_started is not None:
+            faults.poll(now - load_started)
+        for name, proc in procs[1:]:
+            if name in alive_workers and proc.poll() is not None:
+                alive_workers.discard(name)
+                lost = {
+                    "worker": name,
+                    "pid": proc.pid,
+                    "returncode": proc.returncode,
+                    "at": iso(utcnow()),
+                }
+                outcome.workers_lost.append(lost)
+                run.add_event("worker_lost", worker=name, pid=proc.pid, returncode=proc.returncode)
+        if procs[1:] and not alive_workers and not plan.remote_workers:
+            outcome.status, outcome.reason = "aborted", "all workers lost"
+            return
+        if now > deadline:
+            outcome.status = "failed"
+            outcome.reason = (
+                f"locust did not stop by itself within {plan.duration_s + DEADLINE_SLACK_S:g}s"
+            )
+            return
+        time.sleep(_POLL_S)
+
+
+def _stop(procs: list[tuple[str, subprocess.Popen[bytes]]]) -> None:
+    """SIGTERM the master first (it tells workers to quit), then the rest; SIGKILL what lingers."""
+    for _, proc in procs:
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=0.5)
+    deadline = time.monotonic() + STOP_GRACE_S
+    for _, proc in procs:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=max(0.05, deadline - time.monotonic()))
+    for _, proc in procs:
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
+
+
+def _finish(run: RunDir, outcome: _Outcome) -> dict[str, Any]:
+    """Close run.json: end, status, why, counts from the samples and from Locust's own CSV."""
+    capture = _capture_status(run)
+    n = _count_samples(run)
+    locust_counts = _locust_counts(run)
+    status, reason = outcome.status, outcome.reason
+    if capture["dropped"]:
+        reason += f"; {capture['dropped']} samples dropped ({'; '.join(capture['errors'])})"
+    return run.update_meta(
+        end=iso(utcnow()),
+        status=status,
+        stop_reason=reason,
+        locust_exit_code=outcome.exit_code,
+        workers_lost=outcome.workers_lost,
+        counts={"samples": n, **locust_counts},
+        capture=capture,
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# helpers
+# ----------------------------------------------------------------------------------------------
+def _child_env(run: RunDir, plan: Plan) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        POCKIT_RUN_DIR=str(run.path.resolve()),
+        POCKIT_PARENT_PID=str(os.getpid()),
+        POCKIT_PROGRESS=str((run.path / ".progress.json").resolve()),
+        PYTHONUNBUFFERED="1",
+    )
+    env.pop("POCKIT_WORKER", None)
+    if plan.shape:
+        env["POCKIT_SHAPE"] = json.dumps(plan.shape)
+    if plan.arrival:
+        share = 1.0 / max(1, plan.workers + plan.remote_workers)
+        env["POCKIT_ARRIVAL"] = json.dumps({**plan.arrival, "share": share})
+    return env
+
+
+def _spawn(
+    cmd: list[str], env: dict[str, str], log_stem: Path, logs: list[IO[bytes]]
+) -> subprocess.Popen[bytes]:
+    out = open(f"{log_stem}.out", "wb")  # noqa: SIM115 - closed by the caller after the run
+    err = open(f"{log_stem}.log", "wb")  # noqa: SIM115
+    logs += [out, err]
+    return subprocess.Popen(
+        cmd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err, start_new_session=True
+    )
+
+
+def _free_port(host: str) -> int:
+    with socket.socket() as s:
+        s.bind((host if host not in ("", "*") else "0.0.0.0", 0))
+        return int(s.getsockname()[1])
+
+
+def _versions() -> dict[str, str]:
+    from pockit import __version__
+
+    try:
+        locust = metadata.version("locust")
+    except metadata.PackageNotFoundError:
+        locust = "not installed"
+    return {"pockit": __version__, "locust": locust, "python": sys.version.split()[0]}
+
+
+@contextlib.contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    """In the main thread, SIGTERM raises _Terminated so the run stops cleanly, as Ctrl-C does."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise _Terminated()
+
+    old = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+@contextlib.contextmanager
+def _sigint_deferred() -> Iterator[None]:
+    """Hold a second Ctrl-C / SIGTERM while children are being stopped, so none is left behind."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending: list[int] = []
+
+    def hold(signum: int, frame: FrameType | None) -> None:
+        pending.append(signum)
+
+    old_int = signal.signal(signal.SIGINT, hold)
+    old_term = signal.signal(signal.SIGTERM, hold)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old_int)
+        signal.signal(signal.SIGTERM, old_term)
+    if signal.SIGINT in pending:
+        raise KeyboardInterrupt
+    if signal.SIGTERM in pending:
+        raise SystemExit(128 + signal.SIGTERM)
+
+
+def _cooldown(seconds: float, progress: bool) -> None:
+    if progress and seconds > 0:
+        print(f"cooling down {seconds:g}s before the next repeat", file=sys.stderr)
+    time.sleep(seconds)
+
+
+def _capture_status(run: RunDir) -> dict[str, Any]:
+    written = dropped = 0
+    errors: list[str] = []
+    processes = 0
+    for path in sorted(run.locust_dir.glob("capture-*.json")):
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError):
+            continue
+        processes += 1
+        written += int(data.get("written", 0))
+        dropped += int(data.get("dropped", 0)) + int(data.get("pending", 0))
+        errors += [e for e in data.get("errors", []) if e not in errors]
+    return {"processes": processes, "written": written, "dropped": dropped, "errors": errors}
+
+
+def _count_samples(run: RunDir) -> int:
+    import pyarrow.parquet as pq
+
+    total = 0
+    for path in run.sample_files():
+        with contextlib.suppress(OSError, ValueError):
+            total += pq.ParquetFile(path).metadata.num_rows
+    return total
+
+
+def _locust_counts(run: RunDir) -> dict[str, int | None]:
+    """Requests and failures by Locust's own final statistics (``locust/locust.json``), for cross-checks.
+
+    The CSV is not used for this: Locust rewrites it every second and does not refresh it at exit.
+    """
+    path = run.locust_dir / "locust.json"
+    try:
+        entries = json.loads(path.read_text())
+        return {
+            "locust_requests": sum(int(e["num_requests"]) for e in entries),
+            "locust_failures": sum(int(e["num_failures"]) for e in entries),
+        }
+    except (OSError, json.JSONDecodeError, KeyError, TypeError):
+        return {"locust_requests": None, "locust_failures": None}
+
+
+def _stderr_tail(path: Path) -> str:
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return "(no output)"
+    return text[-_STDERR_TAIL:].strip() or "(no output)"
+
+
+# ----------------------------------------------------------------------------------------------
+# progress and summary
+# ----------------------------------------------------------------------------------------------
+class _Progress:
+    """A tqdm bar (the notebook widget when ipywidgets is there, text otherwise) fed by the plugin."""
+
+    def __init__(self, plan: Plan, run: RunDir, *, enabled: bool) -> None:
+        self.path = run.path / ".progress.json"
+        self.bar: Any = None
+        self.t0: float | None = None
+        self.last: tuple[float, int] | None = None
+        self.rps = 0.0
+        if enabled:
+            self.bar = _make_bar(
+                total=plan.duration_s, desc=f"{run.candidate} r{run.meta.get('repeat', 0)}"
+            )
+
+    def update(self) -> dict[str, Any] | None:
+        try:
+            snap: dict[str, Any] = json.loads(self.path.read_text())
+        except (OSError, json.JSONDecodeError):
+            return None
+        now = time.monotonic()
+        if self.t0 is None:
+            self.t0 = now
+        if self.last is None or now - self.last[0] >= 1.0:
+            if self.last is not None and snap["requests"] >= self.last[1]:
+                self.rps = (snap["requests"] - self.last[1]) / (now - self.last[0])
+            self.last = (now, snap["requests"])
+        if self.bar is not None:
+            err = snap["failures"] / snap["requests"] if snap["requests"] else 0.0
+            self.bar.n = min(self.bar.total, round(now - self.t0, 1))
+            self.bar.set_postfix_str(
+                f"{self.rps:.1f} req/s, errors {err:.2%}, {snap['users']} users, {snap['requests']} requests",
+                refresh=False,
+            )
+            self.bar.refresh()
+        return snap
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _make_bar(*, total: float, desc: str) -> Any:
+    import importlib.util
+
+    if importlib.util.find_spec("ipywidgets") is not None:
+        from tqdm.auto import tqdm  # type: ignore[import-untyped]
+    else:  # tqdm.auto would pick the notebook bar and fail without ipywidgets: plain text instead
+        from tqdm.std import tqdm  # type: ignore[import-untyped]
+    return tqdm(
+        total=total,
+        desc=desc,
+        unit="s",
+        file=sys.stderr,
+        mininterval=0.5,
+        bar_format="{desc}: {percentage:3.0f}%|{bar:20}| {n:.0f}/{total:.0f}s [{elapsed}] {postfix}",
+    )
+
+
+def summarize(run_dir: str | Path) -> dict[str, Any]:
+    """Requests, rate, error rate and exact p50/p95/p99 of one run, from its captured samples."""
+    import polars as pl
+
+    run = RunDir.open(run_dir)
+    df = run.read_samples()
+    if df.height == 0:
+        return {
+            "requests": 0,
+            "rps": 0.0,
+            "error_rate": None,
+            "p50_ms": None,
+            "p95_ms": None,
+            "p99_ms": None,
+        }
+    row = df.select(
+        n=pl.len(),
+        errors=(~pl.col("ok")).sum(),
+        p50=pl.col("latency_ms").quantile(0.50, "linear"),
+        p95=pl.col("latency_ms").quantile(0.95, "linear"),
+        p99=pl.col("latency_ms").quantile(0.99, "linear"),
+        span=(pl.col("t_start").max() - pl.col("t_start").min()).dt.total_microseconds(),
+    ).row(0, named=True)
+    span_s = max((row["span"] or 0) / 1e6, 1e-9)
+    return {
+        "requests": row["n"],
+        "rps": row["n"] / span_s if row["n"] > 1 else 0.0,
+        "error_rate": row["errors"] / row["n"],
+        "p50_ms": row["p50"],
+        "p95_ms": row["p95"],
+        "p99_ms": row["p99"],
+    }
+
+
+def _print_summary(run: RunDir, meta: dict[str, Any]) -> None:
+    try:
+        s = summarize(run.path)
+    except Exception as exc:  # a summary must never hide the run's own outcome
+        print(f"{run.path}: {meta['status']} ({meta.get('stop_reason')}); no summary: {exc}")
+        return
+    counts = meta.get("counts", {})
+    lost = meta.get("workers_lost") or []
+    lines = [
+        f"run {meta['id']}: {meta['status']} ({meta.get('stop_reason')})",
+        f"  candidate {meta['candidate']} at {meta.get('host')}, repeat {meta.get('repeat', 0)}, "
+        f"{meta.get('workers', 1)} load process(es)" + (f", {len(lost)} lost" if lost else ""),
+        f"  requests {s['requests']} (Locust counted {counts.get('locust_requests')}), "
+        f"{s['rps']:.1f} req/s, errors {(s['error_rate'] or 0):.2%}",
+    ]
+    if s["p50_ms"] is not None:
+        lines.append(
+            f"  latency p50 {s['p50_ms']:.2f} ms, p95 {s['p95_ms']:.2f} ms, p99 {s['p99_ms']:.2f} ms"
+        )
+    lines.append(f"  run directory {run.path}")
+    print("\n".join(lines))
