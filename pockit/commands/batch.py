@@ -1,0 +1,60 @@
+"""``pockit batch SPEC --grid KEY=V1,V2 ...``: poc_run.ipynb over a parameter grid, then one comparison."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from pockit.commands._output import add_json_flag, emit
+
+
+def register(sub: Any) -> None:
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "batch",
+        help="run poc_run.ipynb over a parameter grid and compare the points",
+        description="Execute notebooks/poc_run.ipynb through papermill once per grid point (e.g. "
+        "--grid users=5,10 --grid candidate=baseline,async), each notebook named by its parameters, "
+        "then build one comparison report (compare.ipynb). A failed point is reported, not fatal. "
+        "Exit code: 0 when every point ran, 1 when some failed, 2 when none ran.",
+    )
+    parser.add_argument("spec", help="the spec (poc.yaml)")
+    parser.add_argument(
+        "--grid",
+        action="append",
+        default=[],
+        metavar="KEY=V1,V2",
+        help="a parameter and its values (candidate, users, duration_s)",
+    )
+    parser.add_argument(
+        "--runs-dir",
+        default="runs/batch",
+        help="where the points' runs and notebooks go (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--out", default=None, help="comparison report path, e.g. reports/batch.html"
+    )
+    parser.add_argument(
+        "--kernel",
+        default=None,
+        help="Jupyter kernel (default: 'pockit' when registered, else python3)",
+    )
+    add_json_flag(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pockit.report import parse_grid, run_batch
+
+    grid = parse_grid(args.grid)
+    result = run_batch(
+        args.spec, grid, runs_dir=args.runs_dir, out=args.out, kernel_name=args.kernel
+    )
+    lines = [
+        f"{p['name']}: {p['status']}" + (f" — {p.get('error')}" if p.get("error") else "")
+        for p in result.points
+    ]
+    if result.report:
+        lines.append(f"report: {result.report}")
+    emit(args, result.to_dict(), "\n".join(lines))
+    ok = len(result.points) - len(result.failed)
+    return 0 if not result.failed else (1 if ok else 2)

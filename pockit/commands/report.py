@@ -1,0 +1,82 @@
+"""``pockit report SPEC RUN_DIR... --out FILE.html``: the self-contained HTML decision report."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from pockit.commands._output import add_json_flag, emit
+
+
+def register(sub: Any) -> None:
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "report",
+        help="build the HTML decision report from run directories",
+        description="Execute notebooks/poc_report.ipynb over the run directories (papermill) and export "
+        "one self-contained HTML file (no code, no scripts, charts inline). Exit code by verdict: "
+        "0 GO, 1 NO-GO, 2 INCONCLUSIVE; 71 when a notebook cell fails (the cell is printed).",
+    )
+    parser.add_argument("spec", help="the spec the runs were made from (poc.yaml)")
+    parser.add_argument(
+        "run_dirs", nargs="+", metavar="RUN_DIR", help="run directories, or folders of them"
+    )
+    parser.add_argument(
+        "--out", required=True, help="where to write the report, e.g. reports/poc.html"
+    )
+    parser.add_argument(
+        "--email-out", default=None, metavar="DIR", help="also write the report as a .eml into DIR"
+    )
+    parser.add_argument(
+        "--smtp",
+        action="store_true",
+        help="send the email over SMTP (settings from POCKIT_SMTP_HOST/PORT/STARTTLS/USER/PASSWORD/FROM/TO)",
+    )
+    parser.add_argument(
+        "--billing-label",
+        default=None,
+        help="label shown next to every cost (e.g. 'generated sample')",
+    )
+    parser.add_argument(
+        "--kernel",
+        default=None,
+        help="Jupyter kernel (default: 'pockit' when registered, else python3)",
+    )
+    add_json_flag(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pockit._constants import VERDICT_EXIT
+    from pockit._rundir import open_runs
+    from pockit.report import SmtpSettings, build_email, build_report, send_email
+    from pockit.spec import load_spec
+
+    settings = SmtpSettings.from_env() if args.smtp else None  # fail before the work, not after
+    spec = load_spec(args.spec)
+    runs = open_runs(args.run_dirs)
+    result = build_report(
+        spec,
+        runs,
+        args.out,
+        kernel_name=args.kernel,
+        billing_label=args.billing_label,
+        email_out=args.email_out,
+    )
+    data: dict[str, Any] = {**result.to_dict()}
+    if args.email_out:
+        from pathlib import Path
+
+        emls = sorted(Path(args.email_out).glob("*.eml"), key=lambda p: p.stat().st_mtime)
+        data["email"] = str(emls[-1]) if emls else None
+    if settings is not None:
+        send_email(build_email(result, result.executed_notebook), settings)
+        data["sent_to"] = list(settings.to)
+    human = (
+        f"verdict: {result.verdict}\nreport:  {result.path} ({result.size_bytes / 1024:.0f} KiB)"
+    )
+    if data.get("email"):
+        human += f"\nemail:   {data['email']}"
+    if data.get("sent_to"):
+        human += f"\nsent to: {', '.join(data['sent_to'])}"
+    emit(args, data, human)
+    return VERDICT_EXIT.get(result.verdict, 2)

@@ -1,0 +1,234 @@
+"""Run directories → executed ``poc_report.ipynb`` (papermill) → self-contained HTML (nbconvert).
+
+The notebook holds the report's narrative and calls pockit's public API; this module only finds it,
+executes it with literal parameters, and exports the result. A failing cell becomes a ReportError
+that quotes the cell, so ``pockit report`` says what broke and where.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pockit._errors import InputError, ReportError
+
+__all__ = ["ReportResult", "build_report", "notebook_path", "notebooks_dir", "pick_kernel"]
+
+REPORT_NOTEBOOK = "poc_report.ipynb"
+#: Per-cell execution limit: a cell that runs longer is stuck, not slow.
+CELL_TIMEOUT_S = 300
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReportResult:
+    """What :func:`build_report` produced: the HTML, the verdict it shows, its size, the executed notebook."""
+
+    path: Path
+    verdict: str
+    size_bytes: int
+    executed_notebook: Path | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "report": str(self.path),
+            "verdict": self.verdict,
+            "size_bytes": self.size_bytes,
+            "executed_notebook": str(self.executed_notebook) if self.executed_notebook else None,
+        }
+
+
+def notebooks_dir() -> Path:
+    """The bundled notebooks: ``notebooks/`` next to the package (editable) or ``pockit/_notebooks`` (wheel)."""
+    import pockit
+
+    pkg = Path(pockit.__file__).resolve().parent
+    for candidate in (pkg.parent / "notebooks", pkg / "_notebooks"):
+        if (candidate / REPORT_NOTEBOOK).is_file():
+            return candidate
+    raise ReportError(
+        f"cannot find pockit's notebooks (looked in {pkg.parent / 'notebooks'} and {pkg / '_notebooks'}); "
+        "reinstall pockit (pip install -e . or the wheel)"
+    )
+
+
+def notebook_path(name: str) -> Path:
+    """Path of one bundled notebook, e.g. ``notebook_path("poc_run.ipynb")``."""
+    path = notebooks_dir() / name
+    if not path.is_file():
+        raise ReportError(f"no bundled notebook {name!r} in {path.parent}")
+    return path
+
+
+def pick_kernel(kernel_name: str | None = None) -> str:
+    """The kernel to execute notebooks with: the one asked for, else ``pockit`` when registered, else ``python3``."""
+    if kernel_name:
+        return kernel_name
+    try:
+        from jupyter_client.kernelspec import KernelSpecManager
+
+        specs = KernelSpecManager().find_kernel_specs()  # type: ignore[no-untyped-call]
+    except Exception:  # no jupyter data dirs at all: papermill will say what is missing
+        return "python3"
+    return "pockit" if "pockit" in specs else "python3"
+
+
+def _spec_path(spec: Any) -> Path:
+    if isinstance(spec, str | os.PathLike):
+        path = Path(spec)
+    else:
+        raw = getattr(spec, "path", None)
+        if not raw:
+            raise InputError(
+                "build_report needs a spec loaded from a file (spec.path is empty); use pockit.load_spec(path)"
+            )
+        path = Path(raw)
+    if not path.is_file():
+        raise InputError(f"{path}: spec file not found")
+    return path.resolve()
+
+
+def _run_paths(runs: Sequence[Any]) -> list[str]:
+    paths = []
+    for run in runs:
+        path = Path(getattr(run, "path", run))
+        if not path.exists():
+            raise InputError(f"{path}: run directory not found")
+        paths.append(str(path.resolve()))
+    if not paths:
+        raise InputError("build_report needs at least one run directory")
+    return paths
+
+
+def _failing_cell(exc: Exception, nb_path: Path) -> str | None:
+    """Source of the cell papermill stopped at (it marks it in the executed notebook)."""
+    try:
+        nb = json.loads(nb_path.read_text())
+    except (OSError, ValueError):
+        return None
+    index = getattr(exc, "exec_count", None)
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "code":
+            continue
+        has_error = any(o.get("output_type") == "error" for o in cell.get("outputs", []))
+        if has_error or (index is not None and cell.get("execution_count") == index):
+            src = cell.get("source", "")
+            return "".join(src) if isinstance(src, list) else str(src)
+    return None
+
+
+def _verdict(nb_path: Path) -> str:
+    """The verdict the notebook recorded (``pockit_verdict`` in its metadata, glued by the report cell)."""
+    try:
+        nb = json.loads(nb_path.read_text())
+    except (OSError, ValueError):
+        return "INCONCLUSIVE"
+    verdict = (nb.get("metadata", {}).get("pockit") or {}).get("verdict")
+    if verdict:
+        return str(verdict)
+    for cell in nb.get("cells", []):
+        for out in cell.get("outputs", []):
+            data = out.get("data", {}) if isinstance(out, dict) else {}
+            payload = data.get("application/vnd.pockit.verdict+json")
+            if isinstance(payload, dict) and payload.get("verdict"):
+                return str(payload["verdict"])
+    return "INCONCLUSIVE"
+
+
+def execute_notebook(
+    notebook: Path,
+    out_ipynb: Path,
+    parameters: dict[str, Any],
+    *,
+    kernel_name: str | None = None,
+    cwd: Path | None = None,
+    progress: bool = False,
+) -> Path:
+    """Execute ``notebook`` with papermill into ``out_ipynb``; a failing cell becomes ReportError."""
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    out_ipynb.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        pm.execute_notebook(
+            str(notebook),
+            str(out_ipynb),
+            parameters=parameters,
+            kernel_name=pick_kernel(kernel_name),
+            progress_bar=progress,
+            cwd=str(cwd) if cwd else None,
+            execution_timeout=CELL_TIMEOUT_S,
+            log_output=False,
+        )
+    except PapermillExecutionError as exc:
+        cell = _failing_cell(exc, out_ipynb)
+        raise ReportError(
+            f"{notebook.name}: cell {exc.exec_count} failed with {exc.ename}: {exc.evalue} "
+            f"(executed notebook kept at {out_ipynb})",
+            cell=cell,
+        ) from None
+    except Exception as exc:  # kernel would not start, notebook unreadable, ...
+        raise ReportError(
+            f"{notebook.name}: papermill could not execute it ({type(exc).__name__}: {exc}); "
+            "is the Jupyter kernel registered? (make lab / python -m ipykernel install --user --name pockit)"
+        ) from None
+    return out_ipynb
+
+
+def build_report(
+    spec: Any,
+    runs: Sequence[Any],
+    out: str | Path,
+    *,
+    kernel_name: str | None = None,
+    billing_label: str | None = None,
+    email_out: str | Path | None = None,
+    progress: bool = False,
+    title: str | None = None,
+) -> ReportResult:
+    """Execute ``poc_report.ipynb`` over ``runs`` and export it to ``out`` (one self-contained HTML file).
+
+    ``spec`` is a loaded Spec or a path; ``runs`` are run directories (paths or RunDir). The executed
+    notebook is kept beside the HTML as ``<out>.ipynb`` for anyone who wants the evidence in
+    JupyterLab. ``billing_label`` marks the cost sections (e.g. "generated sample"). With
+    ``email_out`` a ``.eml`` for the report is written into that folder too.
+    """
+    from pockit.report._export import export_html
+
+    spec_file = _spec_path(spec)
+    run_paths = _run_paths(runs)
+    out_html = Path(out).resolve()
+    out_html.parent.mkdir(parents=True, exist_ok=True)
+    executed = out_html.with_suffix(".ipynb")
+    params: dict[str, Any] = {
+        "spec_path": str(spec_file),
+        "run_dirs": run_paths,
+        "billing_label": billing_label or "",
+        "title": title or "",
+    }
+    with tempfile.TemporaryDirectory(prefix="pockit-report-") as tmp:
+        execute_notebook(
+            notebook_path(REPORT_NOTEBOOK),
+            executed,
+            params,
+            kernel_name=kernel_name,
+            cwd=Path(tmp),
+            progress=progress,
+        )
+    verdict = _verdict(executed)
+    export_html(executed, out_html, title=title or f"pockit report — {verdict}")
+    result = ReportResult(
+        path=out_html,
+        verdict=verdict,
+        size_bytes=out_html.stat().st_size,
+        executed_notebook=executed,
+    )
+    if email_out is not None:
+        from pockit.report._email import write_eml
+
+        write_eml(result, executed, email_out)
+    return result

@@ -1,0 +1,246 @@
+"""The report as an email: an inline-styled HTML body (verdict, headline numbers, charts as CID images)
+with the full HTML report attached; written as ``.eml`` or sent over SMTP.
+
+Mail clients strip ``<style>`` and block remote images, so the body uses ``style=""`` attributes only
+and its charts travel inside the message (``cid:``). SMTP settings come from the environment
+(``POCKIT_SMTP_*``), never from the spec: a spec is shared, a password must not be.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import os
+import re
+import smtplib
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+from typing import Any, cast
+
+from pockit._errors import ReportError, UsageError
+
+__all__ = ["SmtpSettings", "build_email", "send_email", "write_eml"]
+
+_COLORS = {"GO": "#1b7f3b", "NO-GO": "#b42318", "INCONCLUSIVE": "#b54708"}
+_OUTCOME_COLORS = {
+    "PASS": "#1b7f3b",
+    "FAIL": "#b42318",
+    "WARN": "#b54708",
+    "INCONCLUSIVE": "#616e7c",
+}
+#: At most this many charts ride along in the email body; the attached report has them all.
+MAX_EMAIL_CHARTS = 3
+
+
+@dataclass(frozen=True, kw_only=True)
+class SmtpSettings:
+    """Where to send: ``SmtpSettings.from_env()`` reads POCKIT_SMTP_HOST/PORT/STARTTLS/USER/PASSWORD/FROM/TO."""
+
+    host: str
+    port: int = 25
+    starttls: bool = False
+    user: str | None = None
+    password: str | None = None
+    sender: str = "pockit@localhost"
+    to: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:  # never print the password
+        return (
+            f"SmtpSettings(host={self.host!r}, port={self.port}, starttls={self.starttls}, "
+            f"user={self.user!r}, password={'***' if self.password else None}, to={self.to!r})"
+        )
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> SmtpSettings:
+        e = dict(os.environ if env is None else env)
+        host = e.get("POCKIT_SMTP_HOST", "").strip()
+        if not host:
+            raise UsageError(
+                "--smtp needs POCKIT_SMTP_HOST (and POCKIT_SMTP_TO) in the environment"
+            )
+        to = tuple(a.strip() for a in e.get("POCKIT_SMTP_TO", "").split(",") if a.strip())
+        if not to:
+            raise UsageError(
+                "--smtp needs POCKIT_SMTP_TO (comma-separated recipients) in the environment"
+            )
+        port_text = e.get("POCKIT_SMTP_PORT", "25").strip() or "25"
+        try:
+            port = int(port_text)
+        except ValueError:
+            raise UsageError(f"POCKIT_SMTP_PORT must be a number, got {port_text!r}") from None
+        return cls(
+            host=host,
+            port=port,
+            starttls=e.get("POCKIT_SMTP_STARTTLS", "").strip().lower()
+            in ("1", "true", "yes", "on"),
+            user=e.get("POCKIT_SMTP_USER") or None,
+            password=e.get("POCKIT_SMTP_PASSWORD") or None,
+            sender=e.get("POCKIT_SMTP_FROM") or "pockit@localhost",
+            to=to,
+        )
+
+
+def _esc(value: Any) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _notebook_facts(executed_notebook: Path | None) -> tuple[dict[str, Any], list[bytes]]:
+    """The decision summary and chart PNGs the executed notebook holds (no recomputation)."""
+    if executed_notebook is None or not Path(executed_notebook).is_file():
+        return {}, []
+    nb = json.loads(Path(executed_notebook).read_text())
+    summary: dict[str, Any] = {}
+    pngs: list[bytes] = []
+    for cell in nb.get("cells", []):
+        for out in cell.get("outputs", []):
+            data = out.get("data", {}) if isinstance(out, dict) else {}
+            payload = data.get("application/vnd.pockit.verdict+json")
+            if isinstance(payload, dict):
+                summary = payload
+            png = data.get("image/png")
+            if isinstance(png, str):
+                pngs.append(base64.b64decode(png))
+            elif isinstance(png, list):
+                pngs.append(base64.b64decode("".join(png)))
+    return summary, pngs
+
+
+def _body_html(result: Any, summary: dict[str, Any], cids: list[str]) -> str:
+    verdict = str(summary.get("verdict") or getattr(result, "verdict", "INCONCLUSIVE"))
+    color = _COLORS.get(verdict, _COLORS["INCONCLUSIVE"])
+    font = "font-family:Arial,Helvetica,sans-serif;color:#1f2933;"
+    parts = [
+        f'<div style="{font}max-width:680px;">',
+        f'<div style="background:{color};color:#ffffff;padding:14px 18px;border-radius:6px;">'
+        f'<div style="font-size:26px;font-weight:bold;">{_esc(verdict)}</div>',
+    ]
+    if summary.get("title"):
+        parts.append(f'<div style="font-size:15px;">{_esc(summary["title"])}</div>')
+    if summary.get("hypothesis"):
+        parts.append(
+            f'<div style="font-size:14px;margin-top:4px;">Hypothesis: {_esc(summary["hypothesis"])}</div>'
+        )
+    if summary.get("recommended"):
+        parts.append(
+            f'<div style="font-size:14px;margin-top:4px;">Recommended: <b>{_esc(summary["recommended"])}</b></div>'
+        )
+    parts.append("</div>")
+    rows = summary.get("criteria") or []
+    if rows:
+        cell = "border:1px solid #d9e2ec;padding:4px 8px;font-size:13px;text-align:left;"
+        parts.append(
+            '<table style="border-collapse:collapse;margin:12px 0;" cellpadding="0" cellspacing="0">'
+        )
+        parts.append(
+            "<tr>"
+            + "".join(
+                f'<th style="{cell}background:#f0f4f8;">{h}</th>'
+                for h in ("candidate", "criterion", "outcome", "estimate", "reason")
+            )
+            + "</tr>"
+        )
+        for r in rows:
+            oc = str(r.get("outcome", "INCONCLUSIVE"))
+            oc_color = _OUTCOME_COLORS.get(oc, "#616e7c")
+            parts.append(
+                "<tr>"
+                f'<td style="{cell}">{_esc(r.get("candidate"))}</td>'
+                f'<td style="{cell}">{_esc(r.get("label") or r.get("metric"))}</td>'
+                f'<td style="{cell}color:{oc_color};font-weight:bold;">{_esc(oc)}</td>'
+                f'<td style="{cell}">{_esc(r.get("estimate_text") or r.get("estimate"))}</td>'
+                f'<td style="{cell}">{_esc(r.get("reason"))}</td>'
+                "</tr>"
+            )
+        parts.append("</table>")
+    for cid in cids:
+        parts.append(
+            f'<img src="cid:{cid[1:-1]}" alt="chart" width="640" style="display:block;max-width:100%;margin:8px 0;">'
+        )
+    parts.append(
+        '<p style="font-size:12px;color:#616e7c;">The full report is attached as HTML; it opens offline in any browser.</p></div>'
+    )
+    return "".join(parts)
+
+
+def build_email(
+    result: Any,
+    executed_notebook: str | Path | None = None,
+    *,
+    to: tuple[str, ...] = (),
+    sender: str = "pockit@localhost",
+) -> EmailMessage:
+    """An EmailMessage for a built report: HTML body (inline styles, CID charts) + the report attached."""
+    report = Path(result.path)
+    summary, pngs = _notebook_facts(Path(executed_notebook) if executed_notebook else None)
+    verdict = str(summary.get("verdict") or result.verdict)
+    msg = EmailMessage()
+    title = summary.get("title") or report.stem
+    msg["Subject"] = f"[pockit] {verdict}: {title}"
+    msg["From"] = sender
+    if to:
+        msg["To"] = ", ".join(to)
+    msg["Date"] = formatdate(localtime=False)
+    msg["Message-ID"] = make_msgid(domain="pockit.local")
+    charts = pngs[:MAX_EMAIL_CHARTS]
+    cids = [make_msgid(domain="pockit.local") for _ in charts]
+    lines = [f"pockit verdict: {verdict}", f"{title}"]
+    if summary.get("hypothesis"):
+        lines.append(f"Hypothesis: {summary['hypothesis']}")
+    for r in summary.get("criteria") or []:
+        lines.append(
+            f"- {r.get('candidate')}: {r.get('label') or r.get('metric')} {r.get('outcome')}: {r.get('reason')}"
+        )
+    lines.append("The full report is attached (HTML).")
+    msg.set_content("\n".join(lines))
+    msg.add_alternative(_body_html(result, summary, cids), subtype="html")
+    html_part = cast(EmailMessage, msg.get_payload()[1])  # type: ignore[index]
+    for cid, png in zip(cids, charts, strict=True):
+        html_part.add_related(
+            png, maintype="image", subtype="png", cid=cid, filename=f"chart-{cid[1:9]}.png"
+        )
+    msg.add_attachment(report.read_bytes(), maintype="text", subtype="html", filename=report.name)
+    return msg
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-") or "report"
+
+
+def write_eml(result: Any, executed_notebook: str | Path | None, out_dir: str | Path) -> Path:
+    """Write the report's email to ``out_dir/<report>.eml`` and return its path."""
+    msg = build_email(result, executed_notebook)
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{_slug(Path(result.path).stem)}.eml"
+    path.write_bytes(bytes(msg))
+    return path
+
+
+def send_email(
+    msg: EmailMessage, settings: SmtpSettings | None = None, *, timeout_s: float = 30.0
+) -> None:
+    """Send ``msg`` over SMTP with settings from the environment (STARTTLS and login when set)."""
+    s = settings or SmtpSettings.from_env()
+    if "To" in msg:
+        del msg["To"]
+    msg["To"] = ", ".join(s.to)
+    if "From" in msg:
+        del msg["From"]
+    msg["From"] = s.sender
+    try:
+        with smtplib.SMTP(s.host, s.port, timeout=timeout_s) as smtp:
+            smtp.ehlo()
+            if s.starttls:
+                smtp.starttls(context=ssl.create_default_context())
+                smtp.ehlo()
+            if s.user:
+                smtp.login(s.user, s.password or "")
+            smtp.send_message(msg, from_addr=s.sender, to_addrs=list(s.to))
+    except (OSError, smtplib.SMTPException) as exc:
+        raise ReportError(
+            f"could not send the report to {s.host}:{s.port} ({type(exc).__name__}: {exc}); check POCKIT_SMTP_*"
+        ) from None

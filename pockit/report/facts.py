@@ -1,0 +1,431 @@
+"""What the report states about the runs themselves: risks pockit detects and the reproducibility facts.
+
+Read from run.json, events.jsonl and the decision's own warnings; nothing here recomputes a statistic.
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from pockit.report.render import as_dict
+
+__all__ = ["reproducibility", "risks"]
+
+#: Fewer requests than this in a run make its tail percentiles guesswork (p99 rests on ~10 samples).
+FEW_SAMPLES = 1000
+
+
+def _meta(run: Any) -> dict[str, Any]:
+    try:
+        meta = run.meta
+    except Exception:
+        return {"id": str(getattr(run, "path", run))}
+    return dict(meta) if isinstance(meta, Mapping) else {}
+
+
+def _count(run: Any) -> int | None:
+    try:
+        return int(run.scan_samples().select("latency_ms").collect().height)
+    except Exception:
+        return None
+
+
+def _texts(value: Any) -> list[str]:
+    if not value:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Mapping):
+        return [f"{k}: {v}" for k, v in value.items()]
+    if isinstance(value, Iterable):
+        out = []
+        for item in value:
+            if isinstance(item, Mapping):
+                out.append(str(item.get("message") or item.get("reason") or item))
+            else:
+                out.append(str(item))
+        return out
+    return [str(value)]
+
+
+def risks(
+    spec: Any,
+    runs: Sequence[Any],
+    decision: Any = None,
+    *,
+    costs: Mapping[str, Any] | None = None,
+) -> list[tuple[str, str]]:
+    """(source, text) items for the risks & backlog section: spec notes, then what pockit detected."""
+    items: list[tuple[str, str]] = [
+        ("spec note", note) for note in getattr(spec, "notes", ()) or ()
+    ]
+    for run in runs:
+        meta = _meta(run)
+        rid = str(meta.get("id", "?"))
+        status = meta.get("status")
+        if status and status != "completed":
+            why = (
+                meta.get("stop_reason")
+                or meta.get("why_stopped")
+                or meta.get("reason")
+                or "no reason recorded"
+            )
+            items.append(("run", f"{rid}: status {status} ({why})"))
+        for key in ("warnings", "warning"):
+            items.extend(("run", f"{rid}: {w}") for w in _texts(meta.get(key)))
+        sat = (
+            meta.get("load_generator_saturated")
+            or meta.get("saturated")
+            or meta.get("cpu_saturated")
+        )
+        if sat:
+            items.append(
+                (
+                    "load generator",
+                    f"{rid}: the load generator was saturated (CPU) — latencies include client-side queueing",
+                )
+            )
+        n = _count(run)
+        if n is not None and n < FEW_SAMPLES:
+            items.append(
+                (
+                    "samples",
+                    f"{rid}: only {n} requests — tail percentiles (p99) rest on very few samples",
+                )
+            )
+        try:
+            events = run.events()
+        except Exception:
+            events = []
+        for ev in events:
+            kind = str(ev.get("kind", ""))
+            if "worker" in kind and ("lost" in kind or "missing" in kind or "died" in kind):
+                items.append(
+                    (
+                        "workers",
+                        f"{rid}: a load worker was lost at {ev.get('ts')} — throughput after it is lower",
+                    )
+                )
+            elif "saturat" in kind or "cpu" in kind:
+                items.append(
+                    (
+                        "load generator",
+                        f"{rid}: {kind} at {ev.get('ts')} — the load generator ran hot",
+                    )
+                )
+            elif kind in ("guardrail", "guardrail_stop", "budget_stop"):
+                items.append(
+                    (
+                        "guardrail",
+                        f"{rid}: {kind} at {ev.get('ts')}: {ev.get('detail') or ev.get('reason') or ''}",
+                    )
+                )
+    d = as_dict(decision)
+    items.extend(("decision", w) for w in _texts(d.get("warnings")))
+    for c in d.get("criteria") or []:
+        if str(c.get("outcome", "")).upper() == "INCONCLUSIVE":
+            who = f"{c.get('candidate')}: " if c.get("candidate") else ""
+            items.append(
+                (
+                    "evidence missing",
+                    f"{who}{c.get('metric')} is INCONCLUSIVE — {c.get('reason', '')}",
+                )
+            )
+    for cand, cost in (costs or {}).items():
+        cd = as_dict(cost)
+        if cd and not cd.get("covers_window", True):
+            items.append(
+                (
+                    "billing",
+                    f"{cand}: billing does not cover the whole test window yet — it may not have landed; rebuild the report later",
+                )
+            )
+        if cost is None:
+            items.append(("billing", f"{cand}: no billing data — cost per 1k requests is unknown"))
+    seen: set[tuple[str, str]] = set()
+    unique = []
+    for item in items:
+        if item not in seen:
+            seen.add(item)
+            unique.append(item)
+    return unique
+
+
+def _version(dist: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        return "not installed"
+
+
+def reproducibility(
+    spec: Any, runs: Sequence[Any], decision: Any = None, *, commands: Sequence[str] = ()
+) -> dict[str, Any]:
+    """Facts a reader needs to rebuild this report: spec hash, versions, commands, run ids."""
+    import pockit
+
+    d = as_dict(decision)
+    metas = [_meta(r) for r in runs]
+    spec_path = getattr(spec, "path", None) or "?"
+    run_paths = [str(getattr(r, "path", r)) for r in runs]
+    cmds = list(commands) or [
+        f"pockit report {spec_path} {' '.join(run_paths)} --out report.html",
+    ]
+    locust_versions = sorted(
+        {str((m.get("versions") or {}).get("locust")) for m in metas if m.get("versions")}
+    )
+    return {
+        "spec": f"{getattr(spec, 'name', '?')} ({spec_path})",
+        "spec sha256": getattr(spec, "sha256", "") or d.get("spec_sha256", ""),
+        "decision spec sha256": d.get("spec_sha256", "—"),
+        "pockit": pockit.__version__,
+        "python": f"{platform.python_version()} ({sys.implementation.name})",
+        "locust (at run time)": ", ".join(locust_versions) or _version("locust"),
+        "polars / pandas / scipy": f"{_version('polars')} / {_version('pandas')} / {_version('scipy')}",
+        "papermill / nbconvert": f"{_version('papermill')} / {_version('nbconvert')}",
+        "run ids": [
+            f"{m.get('id')} — {m.get('candidate')}, {m.get('status')}, {m.get('start')} → {m.get('end')}"
+            for m in metas
+        ],
+        "commands": cmds,
+    }
+
+
+# -- evidence the notebook shows ---------------------------------------------------------------
+
+
+def _billing_source(spec: Any) -> str | None:
+    cost = getattr(spec, "cost", None)
+    source = getattr(cost, "source", None)
+    if not source:
+        return None
+    text = str(source)
+    if "://" in text or text in ("cost-explorer", "athena", "model"):
+        return text
+    from pathlib import Path
+
+    path = Path(text)
+    if not path.is_absolute() and getattr(spec, "path", None):
+        path = Path(spec.path).resolve().parent / path
+    return str(path)
+
+
+def _merge_costs(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Several runs' attributed costs as one (sums; coverage only when every run is covered)."""
+    by_service: dict[str, float] = {}
+    by_hour: dict[str, float] = {}
+    for r in results:
+        for k, v in (r.get("by_service") or {}).items():
+            by_service[str(k)] = by_service.get(str(k), 0.0) + float(v or 0.0)
+        for row in r.get("by_hour") or []:
+            key = str(row.get("hour"))
+            by_hour[key] = by_hour.get(key, 0.0) + float(row.get("cost") or 0.0)
+    first = results[0]
+    return {
+        "total": sum(float(r.get("total") or 0.0) for r in results),
+        "currency": first.get("currency"),
+        "rows": sum(int(r.get("rows") or 0) for r in results),
+        "by_service": by_service,
+        "by_hour": [{"hour": h, "cost": c} for h, c in sorted(by_hour.items())],
+        "covers_window": all(bool(r.get("covers_window")) for r in results),
+        "column": first.get("column"),
+        "cost_column": first.get("cost_column"),
+        "proration": first.get("proration"),
+        "notes": sorted({str(n) for r in results for n in (r.get("notes") or [])}),
+        "runs": len(results),
+    }
+
+
+def costs(spec: Any, runs: Sequence[Any]) -> tuple[dict[str, dict[str, Any] | None], list[str]]:
+    """Attributed cost per candidate (runs summed) and the problems met on the way.
+
+    Each run's cost comes from its attached billing (``sources/billing.parquet``, offline) or else
+    from the spec's cost source over the run's window and the candidate's tags, through
+    :mod:`pockit.sources`. A source that cannot be read gives ``None`` and a problem, never an
+    exception: the report still builds and says cost is unknown.
+    """
+    from pockit._errors import PockitError
+
+    try:
+        from pockit import sources
+    except ImportError as exc:  # pragma: no cover - the sources part is always installed
+        return {}, [f"pockit.sources is unavailable ({exc})"]
+    problems: list[str] = []
+    per_cand: dict[str, list[dict[str, Any]]] = {}
+    missing: set[str] = set()
+    source = _billing_source(spec)
+    column = getattr(getattr(spec, "cost", None), "column", "effective")
+    fmt_ = getattr(getattr(spec, "cost", None), "format", None)
+    billing: Any = None
+    billing_error: str | None = None
+    for run in runs:
+        meta = _meta(run)
+        cand = str(meta.get("candidate", "?"))
+        try:
+            if (run.sources_dir / "billing.parquet").is_file():
+                result = sources.attached_cost(run)
+            elif source:
+                if billing is None and billing_error is None:
+                    try:
+                        billing = sources.read_billing(source, format=fmt_, column=column)
+                    except PockitError as exc:
+                        billing_error = str(exc)
+                if billing_error is not None:
+                    raise _Skip(billing_error)
+                try:
+                    tags = dict(spec.candidate(cand).tags)
+                except KeyError:
+                    tags = {}
+                tags = tags or dict(meta.get("tags") or {})
+                result = sources.attribute_cost(
+                    billing, start=run.start, end=run.end or run.start, tags=tags, column=column
+                )
+            else:
+                missing.add(cand)
+                continue
+            per_cand.setdefault(cand, []).append(as_dict(result))
+        except (PockitError, _Skip) as exc:
+            problems.append(f"{cand} ({meta.get('id')}): cost unknown — {exc}")
+            missing.add(cand)
+    out: dict[str, dict[str, Any] | None] = {}
+    for run in runs:
+        cand = str(_meta(run).get("candidate", "?"))
+        if cand in missing or cand not in per_cand:
+            out[cand] = None
+        else:
+            out[cand] = _merge_costs(per_cand[cand])
+    if not source and not any(out.values()):
+        problems.append(
+            "the spec names no cost source and no run has billing attached: cost is unknown"
+        )
+    return out, sorted(set(problems))
+
+
+class _Skip(Exception):
+    """The billing export could not be read once; every run that needs it says so."""
+
+
+def metrics(runs: Sequence[Any]) -> Any:
+    """Server-side metrics attached to the runs (``sources/metrics.parquet``) as one pandas frame, or None."""
+    import polars as pl
+
+    frames = []
+    for run in runs:
+        path = run.sources_dir / "metrics.parquet"
+        if path.is_file():
+            try:
+                frames.append(pl.read_parquet(path))
+            except Exception:
+                continue
+    if not frames:
+        return None
+    return pl.concat(frames, how="diagonal_relaxed").to_pandas()
+
+
+def latencies(runs: Sequence[Any]) -> dict[str, Any]:
+    """Latencies of successful requests per candidate (numpy arrays), for the distribution plot."""
+    import numpy as np
+    import polars as pl
+
+    out: dict[str, list[Any]] = {}
+    for run in runs:
+        try:
+            lat = (
+                run.scan_samples()
+                .filter(pl.col("ok"))
+                .select("latency_ms")
+                .collect()["latency_ms"]
+                .to_numpy()
+            )
+        except Exception:
+            continue
+        out.setdefault(str(_meta(run).get("candidate", "?")), []).append(lat)
+    return {k: np.concatenate(v) if v else np.array([]) for k, v in out.items()}
+
+
+def cost_per_1k(
+    cost_by_candidate: Mapping[str, Any], stats: Mapping[str, Any]
+) -> dict[str, float | None]:
+    """Cost per 1k requests per candidate, through :func:`pockit.analysis.cost_per_1k`."""
+    from pockit.analysis import cost_per_1k as per_1k
+
+    out: dict[str, float | None] = {}
+    for cand, s in stats.items():
+        c = cost_by_candidate.get(cand)
+        n = as_dict(s).get("n")
+        if not c or not isinstance(n, int):
+            out[cand] = None
+            continue
+        value = per_1k(float(c.get("total") or 0.0), n)
+        out[cand] = value if value == value else None
+    return out
+
+
+def pareto_points(
+    decision: Any, stats: Mapping[str, Any], per_1k: Mapping[str, float | None]
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Points for the Pareto chart (P95 with its interval, cost per 1k) and the non-dominated names.
+
+    The front is the decision's own (``pareto``) when it has one.
+    """
+    d = as_dict(decision)
+    points = []
+    for cand, s in stats.items():
+        p95 = ((as_dict(s).get("latency_ms") or {}).get("p95")) or {}
+        points.append(
+            {
+                "candidate": cand,
+                "p95": p95.get("value"),
+                "p95_ci_low": p95.get("ci_low"),
+                "p95_ci_high": p95.get("ci_high"),
+                "cost_per_1k": per_1k.get(cand),
+            }
+        )
+    front_raw = d.get("pareto") or []
+    front: list[str] = []
+    for item in front_raw if isinstance(front_raw, list) else []:
+        if isinstance(item, str):
+            front.append(item)
+        elif isinstance(item, Mapping) and (
+            item.get("front") or item.get("dominated") is False or item.get("pareto")
+        ):
+            front.append(str(item.get("candidate")))
+    return points, front
+
+
+def record_verdict(decision: Any, *, spec: Any = None, title: str | None = None) -> None:
+    """Leave the verdict and headline facts in the executed notebook, for build_report and the email.
+
+    It is displayed under a mime type nbconvert does not render, so the HTML report does not show it.
+    """
+    from IPython.display import display
+
+    from pockit.report.render import fmt
+
+    d = as_dict(decision)
+    criteria = [
+        {
+            "candidate": c.get("candidate"),
+            "label": c.get("label") or c.get("metric"),
+            "metric": c.get("metric"),
+            "outcome": c.get("outcome"),
+            "estimate": c.get("estimate"),
+            "estimate_text": fmt(c.get("estimate")),
+            "reason": c.get("reason"),
+        }
+        for c in d.get("criteria") or []
+    ]
+    payload = {
+        "verdict": d.get("verdict"),
+        "spec_sha256": d.get("spec_sha256"),
+        "recommended": d.get("recommended"),
+        "title": title or getattr(spec, "name", None),
+        "hypothesis": getattr(spec, "hypothesis", None),
+        "criteria": criteria,
+    }
+    display({"application/vnd.pockit.verdict+json": payload}, raw=True)  # type: ignore[no-untyped-call]

@@ -1,0 +1,573 @@
+"""The report's charts. Each function takes frames that ``analysis``/``sources`` produced and returns a
+matplotlib :class:`~matplotlib.figure.Figure` with a title, units and readable axes.
+
+Figures are built with ``Figure()`` directly, never through ``pyplot``: no global state, no backend
+switch (a JupyterLab user keeps their inline backend), nothing shown twice. :func:`show` displays one
+as an inline PNG and :func:`figure_png` gives the bytes (the email embeds them as CID images).
+Missing data gives a figure that says what is missing instead of an exception.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "candidates",
+    "collect_events",
+    "cost_breakdown",
+    "figure_png",
+    "latency_distribution",
+    "latency_over_time",
+    "message",
+    "pareto",
+    "recovery",
+    "server_metrics",
+    "show",
+    "throughput_errors",
+]
+
+#: Width × height of a full-width chart in inches, and its PNG resolution: sized so the demo
+#: report's dozen charts stay well under the 1 MB budget while staying sharp on screen and paper.
+WIDE = (9.0, 3.4)
+TALL = (9.0, 5.2)
+DPI = 80
+
+_FAULT_COLOR = "#b42318"
+_PHASE_COLOR = "#7b8794"
+
+
+def _figure(
+    size: tuple[float, float] = WIDE, nrows: int = 1, ncols: int = 1, **kw: Any
+) -> tuple[Figure, Any]:
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=size, dpi=DPI, layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=True, **kw)
+    return fig, axes
+
+
+def _palette(names: Sequence[str]) -> dict[str, Any]:
+    import seaborn as sns
+
+    colors = sns.color_palette("colorblind", max(len(names), 1))
+    return {name: colors[i % len(colors)] for i, name in enumerate(names)}
+
+
+def message(title: str, text: str) -> Figure:
+    """A small figure that says why a chart is missing (no data, billing not landed, ...)."""
+    fig, ax = _figure((9.0, 1.3))
+    ax.set_axis_off()
+    ax.set_title(title, loc="left", fontsize=11)
+    ax.text(0.0, 0.4, text, transform=ax.transAxes, fontsize=10, color="#616e7c", va="center")
+    return fig
+
+
+def figure_png(fig: Figure, *, dpi: int = DPI) -> bytes:
+    """The figure as PNG bytes (also what the email attaches as a CID image)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, facecolor="white")
+    return buf.getvalue()
+
+
+def show(fig: Figure) -> Any:
+    """Display ``fig`` once as an inline PNG in a notebook and return None (so nothing echoes)."""
+    from IPython.display import Image, display
+
+    display(Image(data=figure_png(fig), format="png"))  # type: ignore[no-untyped-call]
+    return None
+
+
+# -- events and time ---------------------------------------------------------------------------
+
+
+def _to_utc(value: Any) -> Any:
+    import pandas as pd
+
+    ts = pd.Timestamp(value)
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def collect_events(runs: Iterable[Any]) -> list[dict[str, Any]]:
+    """Events of every run (phase markers, faults, worker lost), each tagged with run_id and candidate."""
+    out: list[dict[str, Any]] = []
+    for run in runs:
+        try:
+            meta = run.meta
+            events = run.events()
+        except Exception:  # a damaged run directory must not stop the report
+            continue
+        for ev in events:
+            if "ts" not in ev:
+                continue
+            out.append({**ev, "run_id": meta.get("id"), "candidate": meta.get("candidate")})
+    return out
+
+
+def _is_fault(kind: str) -> bool:
+    return "fault" in kind.lower() or kind.lower() in ("kill", "latency", "error_rate")
+
+
+def _event_label(ev: Mapping[str, Any]) -> str:
+    kind = str(ev.get("kind", "event"))
+    extra = ev.get("fault_kind") or ev.get("phase") or ev.get("name") or ev.get("detail") or ""
+    return f"{kind} {extra}".strip()[:40]
+
+
+def _with_elapsed(tl: pd.DataFrame) -> pd.DataFrame:
+    """Add ``t_s``: seconds since the first bucket of the same run, so repeats line up."""
+    df = tl.copy()
+    df["ts"] = df["ts"].map(_to_utc) if df["ts"].dtype == object else df["ts"]
+    has_run = "run_id" in df.columns
+    origin = df.groupby("run_id")["ts"].transform("min") if has_run else df["ts"].min()
+    df["t_s"] = (df["ts"] - origin).dt.total_seconds()
+    return df
+
+
+def _run_origins(tl: pd.DataFrame) -> dict[Any, Any]:
+    if "run_id" not in tl.columns:
+        return {}
+    return {rid: _to_utc(ts) for rid, ts in tl.groupby("run_id")["ts"].min().items()}
+
+
+def _mark_events(
+    ax: Axes,
+    events: Sequence[Mapping[str, Any]],
+    origins: Mapping[Any, Any],
+    *,
+    labels: bool = True,
+) -> None:
+    """Vertical markers for events: faults in red, phases in grey, one label per distinct event."""
+    seen: set[tuple[str, int]] = set()
+    for ev in events:
+        origin = origins.get(ev.get("run_id"))
+        if origin is None:
+            continue
+        x = (_to_utc(ev["ts"]) - origin).total_seconds()
+        kind = str(ev.get("kind", ""))
+        fault = _is_fault(kind)
+        key = (_event_label(ev), round(x))
+        if key in seen:
+            continue
+        seen.add(key)
+        ax.axvline(
+            x,
+            color=_FAULT_COLOR if fault else _PHASE_COLOR,
+            ls="-" if fault else "--",
+            lw=1.0,
+            alpha=0.8,
+        )
+        if labels:
+            ax.annotate(
+                _event_label(ev),
+                xy=(x, 1.0),
+                xycoords=("data", "axes fraction"),
+                xytext=(2, -2),
+                textcoords="offset points",
+                fontsize=7,
+                rotation=90,
+                va="top",
+                color=_FAULT_COLOR if fault else _PHASE_COLOR,
+            )
+
+
+def _empty(tl: Any) -> bool:
+    return tl is None or len(tl) == 0
+
+
+# -- charts ------------------------------------------------------------------------------------
+
+
+def latency_over_time(
+    tl: pd.DataFrame, events: Sequence[Mapping[str, Any]] = (), *, percentile: str = "p95"
+) -> Figure:
+    """Client latency per second for each run (seconds since the run's start), with fault/phase markers."""
+    title = f"Latency over time ({percentile}, per 1 s bucket)"
+    if _empty(tl) or percentile not in tl.columns:
+        return message(title, "No samples in the timeline.")
+    df = _with_elapsed(tl)
+    cands = list(dict.fromkeys(df["candidate"])) if "candidate" in df.columns else ["all"]
+    colors = _palette(cands)
+    fig, ax = _figure()
+    groups = df.groupby("run_id") if "run_id" in df.columns else [("all", df)]
+    labelled: set[str] = set()
+    for _rid, g in groups:
+        cand = str(g["candidate"].iloc[0]) if "candidate" in g.columns else "all"
+        label = cand if cand not in labelled else None
+        labelled.add(cand)
+        ax.plot(g["t_s"], g[percentile], color=colors.get(cand), lw=1.3, label=label)
+        if "p50" in g.columns and percentile != "p50":
+            ax.plot(g["t_s"], g["p50"], color=colors.get(cand), lw=0.7, alpha=0.5, ls=":")
+    _mark_events(ax, events, _run_origins(df))
+    ax.set_title(title + " — dotted: p50", loc="left", fontsize=11)
+    ax.set_xlabel("seconds since run start (s)")
+    ax.set_ylabel(f"{percentile} latency (ms)")
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    ax.legend(title="candidate", fontsize=8, loc="upper right")
+    return fig
+
+
+def latency_distribution(latencies: Mapping[str, Sequence[float] | Any]) -> Figure:
+    """Percentile plot per candidate: latency (log scale) against percentile, tail stretched out.
+
+    The x axis is ``1 / (1 - q)`` on a log scale, the usual way to show a latency tail: p50, p90,
+    p99, p99.9 sit at equal distances.
+    """
+    import numpy as np
+
+    title = "Latency distribution (percentile plot)"
+    names = [n for n, v in latencies.items() if v is not None and len(v) > 0]
+    if not names:
+        return message(title, "No successful requests to plot.")
+    colors = _palette(names)
+    fig, ax = _figure()
+    right = 2.0
+    for name in names:
+        x = np.sort(np.asarray(latencies[name], dtype=float))
+        x = x[np.isfinite(x)]
+        n = len(x)
+        if n == 0:
+            continue
+        q = (np.arange(1, n + 1) - 0.5) / n  # plotting position, keeps the last point finite
+        stride = max(1, n // 2000)  # the curve needs ~2000 points; the tail is kept whole below
+        idx = np.unique(np.concatenate([np.arange(0, n, stride), np.arange(max(0, n - 200), n)]))
+        ax.plot(1.0 / (1.0 - q[idx]), x[idx], color=colors[name], lw=1.4, label=f"{name} (n={n:,})")
+        right = max(right, 1.0 / (1.0 - q[-1]) * 1.3)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ticks = [t for t in (0.5, 0.9, 0.99, 0.999, 0.9999, 0.99999) if 1 / (1 - t) <= right]
+    ax.set_xticks([1 / (1 - t) for t in ticks])
+    ax.set_xticklabels([f"p{t * 100:g}" for t in ticks])
+    ax.set_xlim(1.5, right)
+    ax.set_title(title, loc="left", fontsize=11)
+    ax.set_xlabel("percentile")
+    ax.set_ylabel("latency (ms, log scale)")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8, loc="upper left")
+    return fig
+
+
+def throughput_errors(tl: pd.DataFrame, events: Sequence[Mapping[str, Any]] = ()) -> Figure:
+    """Requests per second and error rate over time, one line per run, fault/phase markers on both."""
+    title = "Throughput and error rate over time"
+    if _empty(tl) or "rps" not in tl.columns:
+        return message(title, "No samples in the timeline.")
+    df = _with_elapsed(tl)
+    cands = list(dict.fromkeys(df["candidate"])) if "candidate" in df.columns else ["all"]
+    colors = _palette(cands)
+    fig, (ax1, ax2) = _figure(TALL, 2, 1, sharex=True)
+    labelled: set[str] = set()
+    groups = df.groupby("run_id") if "run_id" in df.columns else [("all", df)]
+    for _rid, g in groups:
+        cand = str(g["candidate"].iloc[0]) if "candidate" in g.columns else "all"
+        label = cand if cand not in labelled else None
+        labelled.add(cand)
+        ax1.plot(g["t_s"], g["rps"], color=colors.get(cand), lw=1.2, label=label)
+        if "error_rate" in g.columns:
+            ax2.plot(g["t_s"], g["error_rate"] * 100.0, color=colors.get(cand), lw=1.2)
+    origins = _run_origins(df)
+    _mark_events(ax1, events, origins)
+    _mark_events(ax2, events, origins, labels=False)
+    ax1.set_title(title, loc="left", fontsize=11)
+    ax1.set_ylabel("throughput (req/s)")
+    ax1.set_ylim(bottom=0)
+    ax2.set_ylabel("errors (% of requests)")
+    ax2.set_ylim(bottom=0)
+    ax2.set_xlabel("seconds since run start (s)")
+    for ax in (ax1, ax2):
+        ax.grid(alpha=0.3)
+    ax1.legend(title="candidate", fontsize=8, loc="upper right")
+    return fig
+
+
+def _pct_value(stats: Mapping[str, Any], key: str, field: str = "value") -> float:
+    lat = stats.get("latency_ms") or {}
+    entry = lat.get(key) if isinstance(lat, Mapping) else None
+    value = entry.get(field) if isinstance(entry, Mapping) else None
+    return float(value) if isinstance(value, int | float) else float("nan")
+
+
+def candidates(stats: Mapping[str, Any]) -> Figure:
+    """Candidates side by side: p50/p95/p99 with their 95% intervals, and success rate with its interval."""
+    import numpy as np
+
+    from pockit.report.render import _ci_pair, as_dict
+
+    title = "Candidates side by side"
+    per = {name: as_dict(s) for name, s in stats.items()}
+    if not per:
+        return message(title, "No run statistics.")
+    names = list(per)
+    keys: list[str] = []
+    for s in per.values():
+        for k in s.get("latency_ms") or {}:
+            if k not in keys:
+                keys.append(k)
+    fig, (ax1, ax2) = _figure(WIDE, 1, 2, width_ratios=[3, 1])
+    width = 0.8 / max(len(names), 1)
+    colors = _palette(names)
+    xs = np.arange(len(keys))
+    for i, name in enumerate(names):
+        vals = np.array([_pct_value(per[name], k) for k in keys])
+        lo = np.array([_pct_value(per[name], k, "ci_low") for k in keys])
+        hi = np.array([_pct_value(per[name], k, "ci_high") for k in keys])
+        err = np.vstack(
+            [np.nan_to_num(vals - lo, nan=0.0), np.nan_to_num(hi - vals, nan=0.0)]
+        ).clip(min=0)
+        ax1.bar(
+            xs + i * width - 0.4 + width / 2,
+            vals,
+            width,
+            color=colors[name],
+            label=name,
+            yerr=err,
+            capsize=3,
+        )
+    ax1.set_xticks(xs)
+    ax1.set_xticklabels(keys)
+    ax1.set_ylabel("latency (ms)")
+    ax1.set_title(f"{title}: latency percentiles (bars: 95% interval)", loc="left", fontsize=11)
+    ax1.grid(alpha=0.3, axis="y")
+    ax1.legend(fontsize=8)
+    for i, name in enumerate(names):
+        sr = per[name].get("success_rate")
+        if not isinstance(sr, int | float):
+            continue
+        lo_, hi_ = _ci_pair(per[name].get("success_rate_ci"))
+        yerr = None
+        if isinstance(lo_, int | float) and isinstance(hi_, int | float):
+            yerr = [[max(0.0, (sr - lo_) * 100)], [max(0.0, (hi_ - sr) * 100)]]
+        ax2.bar([i], [sr * 100], color=colors[name], yerr=yerr, capsize=3)
+    ax2.set_xticks(range(len(names)))
+    ax2.set_xticklabels(names, rotation=20, fontsize=8)
+    ax2.set_ylabel("success rate (%)")
+    srs = [float(v) for n in names if isinstance(v := per[n].get("success_rate"), int | float)]
+    low = min(srs) * 100 if srs else 0.0
+    ax2.set_ylim(max(0.0, min(low - 1.0, 99.0)), 100.2)
+    ax2.set_title("success rate", loc="left", fontsize=11)
+    ax2.grid(alpha=0.3, axis="y")
+    return fig
+
+
+def pareto(points: Sequence[Mapping[str, Any]], *, frontier: Iterable[str] = ()) -> Figure:
+    """Cost per 1k requests against P95 latency, one point per candidate; the Pareto front is joined.
+
+    ``points`` items carry ``candidate``, ``cost_per_1k`` and ``p95`` (optionally ``p95_ci_low``/
+    ``p95_ci_high``, ``cost_ci_low``/``cost_ci_high``); ``frontier`` names the non-dominated ones as
+    ``decision`` found them.
+    """
+    title = "Cost vs latency (Pareto)"
+    pts = [
+        p
+        for p in points
+        if isinstance(p.get("cost_per_1k"), int | float) and isinstance(p.get("p95"), int | float)
+    ]
+    if not pts:
+        return message(
+            title,
+            "Cost per 1k requests is not known for any candidate (billing missing or not landed).",
+        )
+    names = [str(p["candidate"]) for p in pts]
+    colors = _palette(names)
+    front = set(frontier)
+    fig, ax = _figure((7.0, 4.0))
+    for p, name in zip(pts, names, strict=True):
+        x, y = float(p["p95"]), float(p["cost_per_1k"])
+        xerr = None
+        lo, hi = p.get("p95_ci_low"), p.get("p95_ci_high")
+        if isinstance(lo, int | float) and isinstance(hi, int | float):
+            xerr = [[max(0.0, x - lo)], [max(0.0, hi - x)]]
+        yerr = None
+        clo, chi = p.get("cost_ci_low"), p.get("cost_ci_high")
+        if isinstance(clo, int | float) and isinstance(chi, int | float):
+            yerr = [[max(0.0, y - clo)], [max(0.0, chi - y)]]
+        marker = "*" if name in front else "o"
+        ax.errorbar(
+            [x],
+            [y],
+            xerr=xerr,
+            yerr=yerr,
+            fmt=marker,
+            ms=12 if marker == "*" else 7,
+            color=colors[name],
+            capsize=3,
+        )
+        ax.annotate(name, (x, y), xytext=(6, 6), textcoords="offset points", fontsize=9)
+    fr = sorted(
+        (
+            (float(p["p95"]), float(p["cost_per_1k"]))
+            for p, n in zip(pts, names, strict=True)
+            if n in front
+        )
+    )
+    if len(fr) > 1:
+        ax.plot(
+            [a for a, _ in fr],
+            [b for _, b in fr],
+            color="#616e7c",
+            ls="--",
+            lw=1,
+            label="Pareto front",
+        )
+        ax.legend(fontsize=8)
+    ax.set_title(title + " — lower left is better; ★ non-dominated", loc="left", fontsize=11)
+    ax.set_xlabel("P95 latency (ms)")
+    ax.set_ylabel("cost per 1k requests (USD)")
+    ax.grid(alpha=0.3)
+    ax.margins(0.2)
+    return fig
+
+
+def cost_breakdown(cost: Any, *, label: str | None = None, candidate: str | None = None) -> Figure:
+    """Attributed cost by service (bars) and by hour (steps), the cost column named in the title."""
+    import pandas as pd
+
+    from pockit.report.render import as_dict
+
+    d = as_dict(cost)
+    who = f"{candidate}: " if candidate else ""
+    tag = f"  [{label}]" if label else ""
+    title = f"{who}cost by service and by hour"
+    if not d:
+        return message(title, "No billing data attached: cost is unknown." + tag)
+    currency = str(d.get("currency") or "")
+    by_service = d.get("by_service") or {}
+    by_hour = d.get("by_hour") or {}
+    fig, (ax1, ax2) = _figure(WIDE, 1, 2)
+    if isinstance(by_service, Mapping) and by_service:
+        items = sorted(by_service.items(), key=lambda kv: float(kv[1] or 0.0))[-12:]
+        ax1.barh(
+            [str(k)[:30] for k, _ in items], [float(v or 0.0) for _, v in items], color="#3e7cb1"
+        )
+    else:
+        ax1.text(0.5, 0.5, "no per-service cost", ha="center", transform=ax1.transAxes)
+    ax1.set_xlabel(f"cost ({currency})")
+    ax1.set_title("by service", loc="left", fontsize=10)
+    ax1.grid(alpha=0.3, axis="x")
+    hours: list[tuple[Any, float]] = []
+    if isinstance(by_hour, Mapping):
+        hours = [(pd.Timestamp(k), float(v or 0.0)) for k, v in by_hour.items()]
+    elif isinstance(by_hour, list):
+        for row in by_hour:
+            if isinstance(row, Mapping):
+                k = row.get("hour") or row.get("ts") or row.get("charge_start")
+                if k is not None:
+                    hours.append((pd.Timestamp(k), float(row.get("cost") or 0.0)))
+    if hours:
+        hours.sort()
+        ax2.bar(
+            [h for h, _ in hours],
+            [v for _, v in hours],
+            width=1 / 24 * 0.9,
+            align="edge",
+            color="#3e7cb1",
+        )
+        ax2.tick_params(axis="x", labelrotation=30, labelsize=8)
+    else:
+        ax2.text(0.5, 0.5, "no hourly cost", ha="center", transform=ax2.transAxes)
+    ax2.set_ylabel(f"cost ({currency})")
+    ax2.set_xlabel("hour (UTC)")
+    ax2.set_title("by hour", loc="left", fontsize=10)
+    ax2.grid(alpha=0.3, axis="y")
+    column = d.get("column", "?")
+    fig.suptitle(
+        f"{title} — {column} cost, prorated by {d.get('proration', 'time overlap')}{tag}",
+        x=0.01,
+        ha="left",
+        fontsize=11,
+    )
+    return fig
+
+
+def server_metrics(
+    metrics: pd.DataFrame | None, tl: pd.DataFrame | None = None, *, percentile: str = "p95"
+) -> Figure:
+    """Server-side metrics (one panel each, up to four) above client latency on the same UTC clock."""
+    title = "Server-side metrics beside client latency"
+    if metrics is None or len(metrics) == 0:
+        return message(
+            title,
+            "No server-side metrics were fetched (the spec names no metrics source, or it returned nothing).",
+        )
+    import pandas as pd
+
+    df = metrics.copy()
+    df["ts"] = pd.to_datetime(df["ts"], utc=True)
+    names = list(dict.fromkeys(df["metric"]))[:4]
+    fig, axes = _figure((9.0, 1.9 * (len(names) + 1)), len(names) + 1, 1, sharex=True)
+    for ax, name in zip(axes, names, strict=False):
+        g = df[df["metric"] == name]
+        group_cols = [c for c in ("source",) if c in g.columns]
+        for key, gg in g.groupby(group_cols) if group_cols else [("", g)]:
+            ax.plot(
+                gg["ts"],
+                gg["value"],
+                lw=1.1,
+                label=str(key[0] if isinstance(key, tuple) else key) or None,
+            )
+        unit = str(g["unit"].iloc[0]) if "unit" in g.columns and len(g) else ""
+        ax.set_ylabel(f"{name[:24]}\n({unit})" if unit else name[:24], fontsize=8)
+        ax.grid(alpha=0.3)
+    last = axes[-1]
+    if tl is not None and len(tl) and percentile in tl.columns:
+        t = tl.copy()
+        t["ts"] = pd.to_datetime(t["ts"], utc=True)
+        for cand, g in t.groupby("candidate") if "candidate" in t.columns else [("all", t)]:
+            last.plot(g["ts"], g[percentile], lw=1.1, label=str(cand))
+        last.legend(fontsize=7, loc="upper right")
+    last.set_ylabel(f"client {percentile}\n(ms)", fontsize=8)
+    last.set_xlabel("time (UTC)")
+    last.grid(alpha=0.3)
+    axes[0].set_title(title, loc="left", fontsize=11)
+    return fig
+
+
+def recovery(
+    tl: pd.DataFrame,
+    events: Sequence[Mapping[str, Any]],
+    *,
+    before_s: float = 10.0,
+    after_s: float = 40.0,
+    percentile: str = "p95",
+) -> Figure:
+    """Latency and error rate around each fault, aligned at the fault's start (t = 0)."""
+    title = "Recovery after faults"
+    faults = [
+        e
+        for e in events
+        if _is_fault(str(e.get("kind", ""))) and not str(e.get("kind", "")).endswith("end")
+    ]
+    if _empty(tl) or not faults:
+        return message(title, "No faults were injected in these runs.")
+    import pandas as pd
+
+    df = tl.copy()
+    df["ts"] = pd.to_datetime(df["ts"], utc=True)
+    fig, (ax1, ax2) = _figure(TALL, 2, 1, sharex=True)
+    for ev in faults[:8]:
+        t0 = _to_utc(ev["ts"])
+        g = df[df["run_id"] == ev.get("run_id")] if "run_id" in df.columns else df
+        rel = (g["ts"] - t0).dt.total_seconds()
+        win = g[(rel >= -before_s) & (rel <= after_s)]
+        x = (win["ts"] - t0).dt.total_seconds()
+        label = f"{ev.get('candidate', '')} {_event_label(ev)}".strip()
+        if percentile in win.columns:
+            ax1.plot(x, win[percentile], lw=1.2, label=label)
+        if "error_rate" in win.columns:
+            ax2.plot(x, win["error_rate"] * 100.0, lw=1.2)
+    for ax in (ax1, ax2):
+        ax.axvline(0, color=_FAULT_COLOR, lw=1)
+        ax.grid(alpha=0.3)
+    ax1.set_title(title + " (t = 0 at the fault)", loc="left", fontsize=11)
+    ax1.set_ylabel(f"{percentile} latency (ms)")
+    ax1.legend(fontsize=7)
+    ax2.set_ylabel("errors (%)")
+    ax2.set_xlabel("seconds from fault start (s)")
+    return fig

@@ -1,0 +1,305 @@
+"""Escaped HTML pieces for the report: verdict banner, criteria table, candidates, cost, risks.
+
+Every string that comes from data (hypothesis, endpoint names, tags, error texts, reasons) passes
+through :func:`html.escape` here, so a notebook can hand the result to ``IPython.display.HTML``
+without opening the report to markup injection. The numbers shown are the ones ``analysis`` and
+``decision`` computed; nothing is recomputed here.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+__all__ = [
+    "as_dict",
+    "candidates_table",
+    "cost_summary",
+    "criteria_table",
+    "fmt",
+    "repro_appendix",
+    "risks_list",
+    "table",
+    "verdict_banner",
+]
+
+_BANNER_CLASS = {"GO": "go", "NO-GO": "nogo", "INCONCLUSIVE": "inconclusive"}
+_OUTCOMES = ("PASS", "WARN", "FAIL", "INCONCLUSIVE")
+
+
+def esc(value: Any) -> str:
+    """``value`` as text, escaped for HTML (quotes too: it may land in an attribute)."""
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def as_dict(obj: Any) -> dict[str, Any]:
+    """A result object as a plain dict: ``to_dict()`` when it has one, a mapping as is, else ``{}``."""
+    if obj is None:
+        return {}
+    if isinstance(obj, Mapping):
+        return dict(obj)
+    to_dict = getattr(obj, "to_dict", None)
+    if callable(to_dict):
+        data = to_dict()
+        if isinstance(data, Mapping):
+            return dict(data)
+    return {}
+
+
+def fmt(value: Any, unit: str = "", digits: int = 3) -> str:
+    """A number for a reader: ``—`` when missing, ``12.3 ms``, ``99.50 %`` for ``unit='%'`` fractions."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if not isinstance(value, int | float):
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            return esc(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return "∞" if value > 0 else ("−∞" if value < 0 else "—")
+    if unit == "%":
+        return f"{value * 100:.2f} %"
+    text = f"{value:.{digits}g}" if abs(value) < 1e6 else f"{value:,.0f}"
+    if abs(value) >= 10 and abs(value) < 1e6:
+        text = f"{value:,.1f}" if abs(value) < 1000 else f"{value:,.0f}"
+    return f"{text} {esc(unit)}".strip()
+
+
+def _unit(metric: str) -> str:
+    if metric.endswith("_ms"):
+        return "ms"
+    if metric in ("success_rate", "error_rate", "error_budget_burn"):
+        return "%" if metric != "error_budget_burn" else ""
+    if metric.endswith("_usd"):
+        return "USD"
+    if metric.endswith("_rps"):
+        return "req/s"
+    if metric.endswith("_s"):
+        return "s"
+    return ""
+
+
+def _interval(lo: Any, hi: Any, unit: str) -> str:
+    if lo is None and hi is None:
+        return "—"
+    return f"[{fmt(lo, unit)}, {fmt(hi, unit)}]"
+
+
+def _outcome(outcome: Any) -> str:
+    text = str(outcome or "INCONCLUSIVE").upper()
+    cls = text if text in _OUTCOMES else "INCONCLUSIVE"
+    return f'<span class="outcome {cls}">{esc(text)}</span>'
+
+
+def _criterion_label(c: Mapping[str, Any]) -> str:
+    metric = str(c.get("metric", "?"))
+    endpoint = c.get("endpoint")
+    where = f" [{endpoint}]" if endpoint else ""
+    threshold = c.get("threshold")
+    thr = fmt(threshold) if isinstance(threshold, int | float) else esc(threshold)
+    return f"{esc(metric)}{esc(where)} {esc(c.get('op', ''))} {thr}"
+
+
+def verdict_banner(
+    decision: Any, *, hypothesis: str | None = None, title: str | None = None
+) -> str:
+    """The top of the report: verdict, hypothesis, recommended candidate, one reason per criterion."""
+    d = as_dict(decision)
+    verdict = str(d.get("verdict") or "INCONCLUSIVE").upper()
+    cls = _BANNER_CLASS.get(verdict, "inconclusive")
+    hyp = hypothesis if hypothesis is not None else d.get("hypothesis")
+    parts = [f'<div class="pockit-banner {cls}" role="status" id="verdict">']
+    if title:
+        parts.append(f'<div class="pockit-title">{esc(title)}</div>')
+    parts.append(f'<div class="verdict">{esc(verdict)}</div>')
+    if hyp:
+        parts.append(f'<div class="hyp">Hypothesis: {esc(hyp)}</div>')
+    rec = d.get("recommended")
+    if rec:
+        parts.append(f"<div>Recommended candidate: <strong>{esc(rec)}</strong></div>")
+    reasons = []
+    for c in d.get("criteria") or []:
+        cand = c.get("candidate")
+        who = f"{esc(cand)}: " if cand else ""
+        reasons.append(
+            f"<li>{who}{_criterion_label(c)} — <strong>{esc(c.get('outcome', '?'))}</strong>: "
+            f"{esc(c.get('reason', ''))}</li>"
+        )
+    if reasons:
+        parts.append("<ul>" + "".join(reasons) + "</ul>")
+    sha = d.get("spec_sha256")
+    if sha:
+        parts.append(f'<div class="sha">spec sha256 {esc(str(sha)[:16])}…</div>')
+    parts.append("</div>")
+    return "\n".join(parts)
+
+
+def criteria_table(decision: Any) -> str:
+    """One row per candidate × criterion: outcome, estimate, 95% interval, n, method, reason."""
+    d = as_dict(decision)
+    rows = d.get("criteria") or []
+    if not rows:
+        return '<p class="pockit-note">No criteria were evaluated.</p>'
+    head = (
+        "<tr><th>candidate</th><th>criterion</th><th>key</th><th>outcome</th><th>estimate</th>"
+        "<th>95% interval</th><th>n</th><th>method</th><th>reason</th></tr>"
+    )
+    body = []
+    for c in rows:
+        unit = _unit(str(c.get("metric", "")))
+        body.append(
+            "<tr>"
+            f"<td>{esc(c.get('candidate', ''))}</td>"
+            f"<td>{_criterion_label(c)}</td>"
+            f"<td>{'yes' if c.get('key') else ''}</td>"
+            f"<td>{_outcome(c.get('outcome'))}</td>"
+            f'<td class="num">{fmt(c.get("estimate"), unit)}</td>'
+            f'<td class="num">{_interval(c.get("ci_low"), c.get("ci_high"), unit)}</td>'
+            f'<td class="num">{fmt(c.get("n"))}</td>'
+            f"<td>{esc(c.get('method', ''))}</td>"
+            f"<td>{esc(c.get('reason', ''))}</td>"
+            "</tr>"
+        )
+    return f'<table class="pockit-criteria">{head}{"".join(body)}</table>'
+
+
+def _ci_pair(ci: Any) -> tuple[Any, Any]:
+    """An interval given as ``{ci_low, ci_high}`` or ``[low, high]`` as a pair (None when absent)."""
+    if isinstance(ci, Mapping):
+        return ci.get("ci_low"), ci.get("ci_high")
+    if isinstance(ci, list | tuple) and len(ci) >= 2:
+        return ci[0], ci[1]
+    return None, None
+
+
+def _pct(stats: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    lat = stats.get("latency_ms") or {}
+    value = lat.get(key) if isinstance(lat, Mapping) else None
+    return value if isinstance(value, Mapping) else {}
+
+
+def candidates_table(
+    stats: Mapping[str, Any], *, cost_per_1k: Mapping[str, Any] | None = None
+) -> str:
+    """Candidates side by side: requests, success rate, throughput, p50/p95/p99 with intervals, cost/1k."""
+    if not stats:
+        return '<p class="pockit-note">No run statistics.</p>'
+    names = list(stats)
+    per = {name: as_dict(stats[name]) for name in names}
+    rows: list[tuple[str, list[str]]] = [
+        ("requests (n)", [fmt(per[n].get("n")) for n in names]),
+        ("success rate", [fmt(per[n].get("success_rate"), "%") for n in names]),
+        (
+            "success rate 95% interval",
+            [_interval(*_ci_pair(per[n].get("success_rate_ci")), "%") for n in names],
+        ),
+        ("throughput", [fmt(per[n].get("throughput_rps"), "req/s") for n in names]),
+    ]
+    pcts: list[str] = []
+    for n in names:
+        lat = per[n].get("latency_ms") or {}
+        for key in lat if isinstance(lat, Mapping) else []:
+            if key not in pcts:
+                pcts.append(key)
+    for key in pcts:
+        rows.append((f"latency {key}", [fmt(_pct(per[n], key).get("value"), "ms") for n in names]))
+        rows.append(
+            (
+                f"latency {key} 95% interval",
+                [
+                    _interval(
+                        _pct(per[n], key).get("ci_low"), _pct(per[n], key).get("ci_high"), "ms"
+                    )
+                    for n in names
+                ],
+            )
+        )
+    if cost_per_1k:
+        rows.append(("cost per 1k requests", [fmt(cost_per_1k.get(n), "USD") for n in names]))
+    head = "<tr><th></th>" + "".join(f"<th>{esc(n)}</th>" for n in names) + "</tr>"
+    body = "".join(
+        f"<tr><th>{esc(label)}</th>"
+        + "".join(f'<td class="num">{v}</td>' for v in values)
+        + "</tr>"
+        for label, values in rows
+    )
+    return f'<table class="pockit-candidates">{head}{body}</table>'
+
+
+def table(rows: Any, *, columns: Sequence[str] | None = None, max_rows: int = 50) -> str:
+    """Any rows (pandas/polars frame, list of dicts) as an escaped HTML table, at most ``max_rows``."""
+    records: list[Mapping[str, Any]]
+    if hasattr(rows, "to_dicts"):  # polars
+        records = rows.to_dicts()
+    elif hasattr(rows, "to_dict") and hasattr(rows, "columns"):  # pandas
+        records = rows.to_dict(orient="records")
+    else:
+        records = [dict(r) for r in (rows or [])]
+    if not records:
+        return '<p class="pockit-note">(no rows)</p>'
+    cols = list(columns) if columns else list(records[0])
+    more = len(records) - max_rows
+    head = "<tr>" + "".join(f"<th>{esc(c)}</th>" for c in cols) + "</tr>"
+    body = []
+    for r in records[:max_rows]:
+        cells = []
+        for c in cols:
+            v = r.get(c)
+            if isinstance(v, int | float) and not isinstance(v, bool):
+                cells.append(f'<td class="num">{fmt(v)}</td>')
+            else:
+                cells.append(f"<td>{esc(v)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    tail = f'<p class="pockit-note">… {more} more row(s) not shown.</p>' if more > 0 else ""
+    return f"<table>{head}{''.join(body)}</table>{tail}"
+
+
+def cost_summary(cost: Any, *, candidate: str | None = None, label: str | None = None) -> str:
+    """Attributed cost and how it was computed: cost column, proration, whether billing covers the window."""
+    d = as_dict(cost)
+    who = f"{esc(candidate)}: " if candidate else ""
+    tag = f' <span class="pockit-label">{esc(label)}</span>' if label else ""
+    if not d:
+        return f'<p class="pockit-note">{who}no billing data attached — cost criteria are INCONCLUSIVE.{tag}</p>'
+    currency = d.get("currency") or ""
+    covers = d.get("covers_window")
+    cover_text = (
+        "billing covers the whole test window"
+        if covers
+        else "billing does <strong>not</strong> cover the whole test window yet (it may not have landed)"
+    )
+    return (
+        f"<p>{who}total {fmt(d.get('total'), str(currency))}, from the "
+        f"<code>{esc(d.get('column', '?'))}</code> cost column, prorated by "
+        f"{esc(d.get('proration', 'time overlap'))}; {cover_text}; {fmt(d.get('rows'))} billing row(s).{tag}</p>"
+    )
+
+
+def risks_list(items: Iterable[str | tuple[str, str]]) -> str:
+    """A bulleted list of risks/backlog items; a tuple is ``(severity, text)``."""
+    lis = []
+    for item in items:
+        if isinstance(item, tuple):
+            sev, text = item
+            lis.append(f"<li><strong>{esc(sev)}</strong>: {esc(text)}</li>")
+        else:
+            lis.append(f"<li>{esc(item)}</li>")
+    if not lis:
+        return '<p class="pockit-note">Nothing detected.</p>'
+    return "<ul>" + "".join(lis) + "</ul>"
+
+
+def repro_appendix(facts: Mapping[str, Any]) -> str:
+    """Key/value facts (spec sha256, versions, commands, run ids) as an escaped definition table."""
+    rows = []
+    for key, value in facts.items():
+        if isinstance(value, list | tuple):
+            text = "<br>".join(f"<code>{esc(v)}</code>" for v in value) or "—"
+        else:
+            text = f"<code>{esc(value)}</code>"
+        rows.append(f"<tr><th>{esc(key)}</th><td>{text}</td></tr>")
+    return f'<table class="pockit-repro">{"".join(rows)}</table>'
