@@ -1,0 +1,129 @@
+"""Billing and metrics from cloud exports and APIs, normalised to the frames of DESIGN contract 2.
+
+Billing: one reader per format (FOCUS 1.0–1.2, AWS CUR 2.0, legacy CUR CSV and Athena, Cost
+Explorer, Athena queries), chosen by name or by sniffing the columns, all producing the same lazy
+frame; attribution to a test's window and tags; a price-book cost model. Metrics: CloudWatch
+``GetMetricData`` and Prometheus ``query_range``.
+
+>>> from pockit.sources import read_billing, attribute_cost
+>>> lf = read_billing("datasets/billing/focus-sample.csv")                       # doctest: +SKIP
+>>> attribute_cost(lf, start=t0, end=t1, tags={"poc": "checkout-async"}).total   # doctest: +SKIP
+
+Names load lazily, so importing this package pulls in neither polars nor boto3.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS: dict[str, str] = {
+    # the frames
+    "BILLING_COLUMNS": "pockit.sources._frame",
+    "METRICS_COLUMNS": "pockit.sources._frame",
+    "billing_schema": "pockit.sources._frame",
+    "metrics_schema": "pockit.sources._frame",
+    "tag_filter": "pockit.sources._frame",
+    "tags_to_dict": "pockit.sources._frame",
+    # readers
+    "read_billing": "pockit.sources._registry",
+    "register_reader": "pockit.sources._registry",
+    "readers": "pockit.sources._registry",
+    "BillingReader": "pockit.sources._registry",
+    "ReadContext": "pockit.sources._registry",
+    "write_focus_export": "pockit.sources._focus",
+    "Usage": "pockit.sources._focus",
+    "fetch_cost_explorer": "pockit.sources._costexplorer",
+    "query_athena": "pockit.sources._athena",
+    # attribution
+    "attribute_cost": "pockit.sources._attribution",
+    "CostResult": "pockit.sources._attribution",
+    "cost_per_1k": "pockit.sources._attribution",
+    "attach_billing": "pockit.sources._attach",
+    "load_attached_billing": "pockit.sources._attach",
+    "attached_cost": "pockit.sources._attach",
+    "attach_metrics": "pockit.sources._attach",
+    "load_attached_metrics": "pockit.sources._attach",
+    # cost model
+    "PriceBook": "pockit.sources._pricebook",
+    "break_even": "pockit.sources._pricebook",
+    # metrics
+    "read_metrics": "pockit.sources._metrics",
+    "fetch_cloudwatch": "pockit.sources._metrics",
+    "fetch_prometheus": "pockit.sources._metrics",
+}
+
+__all__ = [
+    "BILLING_COLUMNS",
+    "BillingReader",
+    "CostResult",
+    "METRICS_COLUMNS",
+    "PriceBook",
+    "ReadContext",
+    "Usage",
+    "attach_billing",
+    "attach_metrics",
+    "attached_cost",
+    "attribute_cost",
+    "billing_schema",
+    "break_even",
+    "cost_per_1k",
+    "fetch_cloudwatch",
+    "fetch_cost_explorer",
+    "fetch_prometheus",
+    "load_attached_billing",
+    "load_attached_metrics",
+    "metrics_schema",
+    "query_athena",
+    "read_billing",
+    "read_metrics",
+    "readers",
+    "register_reader",
+    "tag_filter",
+    "tags_to_dict",
+    "write_focus_export",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pockit.sources' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from pockit.sources._athena import query_athena
+    from pockit.sources._attach import (
+        attach_billing,
+        attach_metrics,
+        attached_cost,
+        load_attached_billing,
+        load_attached_metrics,
+    )
+    from pockit.sources._attribution import CostResult, attribute_cost, cost_per_1k
+    from pockit.sources._costexplorer import fetch_cost_explorer
+    from pockit.sources._focus import Usage, write_focus_export
+    from pockit.sources._frame import (
+        BILLING_COLUMNS,
+        METRICS_COLUMNS,
+        billing_schema,
+        metrics_schema,
+        tag_filter,
+        tags_to_dict,
+    )
+    from pockit.sources._metrics import fetch_cloudwatch, fetch_prometheus, read_metrics
+    from pockit.sources._pricebook import PriceBook, break_even
+    from pockit.sources._registry import (
+        BillingReader,
+        ReadContext,
+        read_billing,
+        readers,
+        register_reader,
+    )

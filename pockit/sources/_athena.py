@@ -1,0 +1,249 @@
+"""Billing through Athena: a parameterised query over a CUR table for the window and tags.
+
+This is how pockit goes past one machine's memory: the scan and the filter run in Athena and only
+the matching line items come back. Source form::
+
+    athena://DATABASE.TABLE?output=s3://bucket/athena-results/&workgroup=primary&schema=cur2
+
+``schema=cur2`` (default) reads ``resource_tags['user_<key>']``; ``schema=legacy`` reads the legacy
+CUR table's ``resource_tags_user_<key>`` columns. Values travel as ``ExecutionParameters``; only the
+table and tag column names are spliced into the SQL, after checking they are plain identifiers.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlparse
+
+from pockit._errors import SourceError, UsageError
+from pockit.sources._aws import aws_errors, client
+from pockit.sources._frame import athena_mangle, tag_pairs
+from pockit.sources._registry import ReadContext, register_reader
+
+if TYPE_CHECKING:
+    import polars as pl
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+#: How often and how long to wait for a query to finish.
+POLL_S = 0.5
+TIMEOUT_S = 600.0
+
+_COST_SQL = {
+    "billed": "line_item_unblended_cost",
+    "unblended": "line_item_unblended_cost",
+    "net": "line_item_net_unblended_cost",
+    "list": "pricing_public_on_demand_cost",
+    "effective": (
+        "CASE line_item_line_item_type"
+        " WHEN 'SavingsPlanCoveredUsage' THEN savings_plan_savings_plan_effective_cost"
+        " WHEN 'SavingsPlanRecurringFee' THEN savings_plan_total_commitment_to_date - savings_plan_used_commitment"
+        " WHEN 'SavingsPlanNegation' THEN 0 WHEN 'SavingsPlanUpfrontFee' THEN 0"
+        " WHEN 'DiscountedUsage' THEN reservation_effective_cost"
+        " WHEN 'RIFee' THEN reservation_unused_amortized_upfront_fee_for_billing_period + reservation_unused_recurring_fee"
+        " ELSE line_item_unblended_cost END"
+    ),
+}
+
+
+def _ident(name: str, what: str) -> str:
+    if not _IDENT.match(name):
+        raise UsageError(f"Athena {what} {name!r} is not a plain identifier (letters, digits, _)")
+    return name
+
+
+def build_query(
+    database: str,
+    table: str,
+    *,
+    start: datetime,
+    end: datetime,
+    tags: Mapping[str, str],
+    column: str,
+    schema: str,
+) -> tuple[str, list[str]]:
+    """SQL and its ExecutionParameters (SQL literals) for the window and tags."""
+    cost = _COST_SQL[column]
+    where = [
+        "line_item_usage_start_date < from_iso8601_timestamp(?)",
+        "line_item_usage_end_date > from_iso8601_timestamp(?)",
+    ]
+    params = [_lit(end.astimezone(UTC).isoformat()), _lit(start.astimezone(UTC).isoformat())]
+    for key, value in tags.items():
+        if schema == "cur2":
+            where.append("element_at(resource_tags, ?) = ?")
+            params += [_lit(f"user_{key}"), _lit(value)]
+        else:
+            where.append(f"{_ident('resource_tags_user_' + athena_mangle(key), 'tag column')} = ?")
+            params.append(_lit(value))
+    sql = (
+        "SELECT line_item_usage_start_date, line_item_usage_end_date, "
+        f"{cost} AS cost, line_item_currency_code, line_item_product_code, line_item_resource_id, "
+        "line_item_usage_amount, pricing_unit, line_item_line_item_type "
+        f'FROM "{_ident(database, "database")}"."{_ident(table, "table")}" '
+        f"WHERE {' AND '.join(where)}"
+    )
+    return sql, params
+
+
+def _lit(value: str) -> str:
+    """A SQL string literal for an ExecutionParameter (single quotes doubled)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def query_athena(
+    database: str,
+    table: str,
+    *,
+    start: datetime,
+    end: datetime,
+    tags: Mapping[str, str] | None = None,
+    column: str = "effective",
+    output: str | None = None,
+    workgroup: str | None = None,
+    schema: str = "cur2",
+    athena_client: Any = None,
+    timeout_s: float = TIMEOUT_S,
+) -> pl.DataFrame:
+    """Run the CUR query in Athena, wait for it, page through the results; billing frame."""
+    import polars as pl
+
+    from pockit.sources._frame import billing_schema
+
+    if schema not in ("cur2", "legacy"):
+        raise UsageError(f"Athena schema {schema!r} is not cur2 or legacy")
+    if column not in _COST_SQL:
+        raise UsageError(f"Athena: cost {column!r} is not one of {', '.join(_COST_SQL)}")
+    sql, params = build_query(
+        database, table, start=start, end=end, tags=tags or {}, column=column, schema=schema
+    )
+    athena = athena_client or client("athena")
+    request: dict[str, Any] = {
+        "QueryString": sql,
+        "QueryExecutionContext": {"Database": database},
+        "ExecutionParameters": params,
+    }
+    if output:
+        request["ResultConfiguration"] = {"OutputLocation": output}
+    if workgroup:
+        request["WorkGroup"] = workgroup
+    where = f"Athena query on {database}.{table}"
+    with aws_errors(where):
+        qid = athena.start_query_execution(**request)["QueryExecutionId"]
+        deadline = time.monotonic() + timeout_s
+        while True:
+            status = athena.get_query_execution(QueryExecutionId=qid)["QueryExecution"]["Status"]
+            state = status.get("State")
+            if state == "SUCCEEDED":
+                break
+            if state in ("FAILED", "CANCELLED"):
+                reason = status.get("StateChangeReason", "no reason given")
+                raise SourceError(f"{where} {state.lower()}: {reason}")
+            if time.monotonic() > deadline:
+                athena.stop_query_execution(QueryExecutionId=qid)
+                raise SourceError(f"{where} did not finish in {timeout_s:.0f} s; stopped it")
+            time.sleep(POLL_S)
+        names: list[str] = []
+        values: list[list[str | None]] = []
+        token: str | None = None
+        first = True
+        while True:
+            page = athena.get_query_results(
+                QueryExecutionId=qid, **({"NextToken": token} if token else {})
+            )
+            result = page.get("ResultSet", {})
+            if not names:
+                names = [
+                    c.get("Name") or c.get("Label")
+                    for c in result.get("ResultSetMetadata", {}).get("ColumnInfo", [])
+                ]
+            rows = result.get("Rows", [])
+            for n, row in enumerate(rows):
+                cells = [d.get("VarCharValue") for d in row.get("Data", [])]
+                if first and n == 0 and (not names or cells == names):
+                    names = names or [str(c) for c in cells]
+                    continue  # Athena's first row of the first page is the header
+                values.append(cells)
+            first = False
+            token = page.get("NextToken")
+            if not token:
+                break
+    pairs = tag_pairs(tags)
+    if not values:
+        return pl.DataFrame(schema=billing_schema())
+    raw = pl.DataFrame(values, schema=names, orient="row")
+    from pockit.sources._frame import parse_timestamp
+
+    def ts(col: str) -> pl.Expr:
+        return parse_timestamp(col)
+
+    frame = raw.select(
+        ts("line_item_usage_start_date").alias("charge_start"),
+        ts("line_item_usage_end_date").alias("charge_end"),
+        pl.col("cost").cast(pl.Float64),
+        pl.col("line_item_currency_code").alias("currency"),
+        pl.col("line_item_product_code").alias("service"),
+        pl.col("line_item_resource_id").replace("", None).alias("resource_id"),
+        pl.lit(pairs, dtype=pl.List(pl.Struct({"key": pl.String, "value": pl.String}))).alias(
+            "tags"
+        ),
+        pl.col("line_item_usage_amount").cast(pl.Float64).alias("usage_quantity"),
+        pl.col("pricing_unit").alias("usage_unit"),
+        pl.lit("AWS").alias("provider"),
+        pl.col("line_item_line_item_type")
+        .replace_strict(
+            {
+                "Tax": "Tax",
+                "Credit": "Credit",
+                "Refund": "Credit",
+                "Fee": "Purchase",
+                "RIFee": "Purchase",
+            },
+            default="Usage",
+            return_dtype=pl.String,
+        )
+        .alias("charge_category"),
+        pl.lit("athena").alias("source"),
+        pl.lit(
+            column
+            if column != "effective"
+            else "amortized (Athena CASE over line_item_line_item_type)"
+        ).alias("cost_column"),
+        pl.lit(False).alias("ts_assumed_utc"),
+    )
+    return frame
+
+
+@register_reader(
+    "athena",
+    description="a CUR table queried through Athena (athena://DATABASE.TABLE?output=s3://...&schema=cur2|legacy)",
+    scheme="athena",
+    costs=tuple(_COST_SQL),
+)
+def read_athena(ctx: ReadContext) -> pl.LazyFrame:
+    """The API reader: parses ``athena://DATABASE.TABLE?...`` and queries the window and tags."""
+    if ctx.start is None or ctx.end is None:
+        raise UsageError("athena needs a window: give --start and --end (or --attach RUN_DIR)")
+    url = urlparse(ctx.source)
+    database, _, table = url.netloc.partition(".")
+    if not database or not table:
+        raise UsageError(
+            f"{ctx.source}: expected athena://DATABASE.TABLE?output=s3://bucket/prefix/"
+        )
+    q = {k: v[0] for k, v in parse_qs(url.query).items()}
+    frame = query_athena(
+        database,
+        table,
+        start=ctx.start,
+        end=ctx.end,
+        tags=ctx.tags,
+        column=ctx.column,
+        output=q.get("output"),
+        workgroup=q.get("workgroup"),
+        schema=q.get("schema", "cur2"),
+    )
+    return frame.lazy()

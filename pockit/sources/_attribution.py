@@ -1,0 +1,287 @@
+"""Cost attributed to a test: the billing rows of a window [start, end) and the candidate's tags.
+
+A charge that straddles the window counts in proportion to its time overlap (linear proration:
+cost × overlap / charge period). A charge with an empty period (an instant) counts fully when its
+instant falls in the window. Credits and refunds are negative and kept.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from pockit._errors import MixedCurrencyError, SourceError, UsageError
+from pockit.sources._frame import tag_filter
+
+if TYPE_CHECKING:
+    import polars as pl
+
+PRORATION = "linear time overlap: cost × overlap(charge period, window) / charge period"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CostResult:
+    """Cost attributed to a window and tags, with how it was computed (DESIGN contracts 2 and 5).
+
+    ``covers_window`` is false when the export does not reach the window's end (billing lag) or
+    start: the total is then a lower bound and decisions built on it are INCONCLUSIVE.
+    """
+
+    total: float
+    currency: str | None
+    rows: int
+    by_service: dict[str, float]
+    by_hour: list[dict[str, Any]]
+    by_charge_category: dict[str, float]
+    covers_window: bool
+    start: datetime
+    end: datetime
+    tags: dict[str, str] = field(default_factory=dict)
+    resource_ids: tuple[str, ...] = ()
+    column: str = "effective"
+    cost_column: str | None = None
+    proration: str = PRORATION
+    export_start: datetime | None = None
+    export_end: datetime | None = None
+    source: str | None = None
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict: ``total``, ``currency``, ``rows``, ``by_service``, ``covers_window``, ..."""
+        data = asdict(self)
+        for key in ("start", "end", "export_start", "export_end"):
+            value = data[key]
+            data[key] = value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
+        data["resource_ids"] = list(self.resource_ids)
+        data["notes"] = list(self.notes)
+        return data
+
+    def __str__(self) -> str:
+        cur = self.currency or ""
+        lines = [
+            f"{self.total:.6f} {cur} over {self.rows} row(s), {self.start.isoformat()} → {self.end.isoformat()}",
+            f"cost column: {self.column} ({self.cost_column}); proration: {self.proration}",
+            f"covers window: {'yes' if self.covers_window else 'NO (billing not landed yet?)'}",
+        ]
+        for svc, value in sorted(self.by_service.items(), key=lambda kv: -abs(kv[1])):
+            lines.append(f"  {svc:<40} {value:>14.6f} {cur}")
+        if len(self.by_charge_category) > 1:
+            cats = ", ".join(f"{k} {v:.6f}" for k, v in sorted(self.by_charge_category.items()))
+            lines.append(f"by charge category: {cats}")
+        lines.extend(f"note: {n}" for n in self.notes)
+        return "\n".join(lines)
+
+
+def cost_per_1k(total: float, requests: int) -> float:
+    """Cost per 1,000 requests; NaN when there were no requests (nothing to divide by)."""
+    if requests <= 0:
+        return math.nan
+    return total / requests * 1000.0
+
+
+def _utc(ts: datetime | str, what: str, notes: list[str]) -> datetime:
+    if isinstance(ts, str):
+        try:
+            ts = datetime.fromisoformat(ts.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise UsageError(
+                f"{what} {ts!r} is not an ISO-8601 timestamp (e.g. 2026-05-01T10:00:00Z)"
+            ) from None
+    if ts.tzinfo is None:
+        notes.append(f"{what} {ts.isoformat()} had no time zone; UTC assumed")
+        return ts.replace(tzinfo=UTC)
+    return ts.astimezone(UTC)
+
+
+def window_filter(start: datetime, end: datetime) -> pl.Expr:
+    """Rows whose charge period overlaps [start, end) (instants inside it included)."""
+    import polars as pl
+
+    s, e = pl.lit(start), pl.lit(end)
+    overlaps = (pl.col("charge_start") < e) & (pl.col("charge_end") > s)
+    instant = (
+        (pl.col("charge_start") == pl.col("charge_end"))
+        & (pl.col("charge_start") >= s)
+        & (pl.col("charge_start") < e)
+    )
+    return overlaps | instant
+
+
+def overlap_fraction(start: datetime, end: datetime) -> pl.Expr:
+    """Share of each row's charge period that lies inside [start, end)."""
+    import polars as pl
+
+    s, e = pl.lit(start), pl.lit(end)
+    lo = pl.max_horizontal(pl.col("charge_start"), s)
+    hi = pl.min_horizontal(pl.col("charge_end"), e)
+    span = (pl.col("charge_end") - pl.col("charge_start")).dt.total_microseconds()
+    inside = (hi - lo).dt.total_microseconds().clip(lower_bound=0)
+    return pl.when(span > 0).then(inside / span).otherwise(pl.lit(1.0))
+
+
+def select_rows(
+    billing: pl.LazyFrame,
+    *,
+    start: datetime,
+    end: datetime,
+    tags: Mapping[str, str] | None = None,
+    resource_ids: Sequence[str] = (),
+) -> pl.LazyFrame:
+    """The billing rows of a window, tags (all must match) and resource ids, with ``fraction``/``attributed``."""
+    import polars as pl
+
+    lf = billing.filter(window_filter(start, end))
+    if tags:
+        lf = lf.filter(tag_filter(tags))
+    if resource_ids:
+        lf = lf.filter(pl.col("resource_id").is_in(list(resource_ids)))
+    frac = overlap_fraction(start, end)
+    return lf.with_columns(frac.alias("fraction"), (pl.col("cost") * frac).alias("attributed"))
+
+
+def attribute_cost(
+    billing: pl.LazyFrame | pl.DataFrame,
+    *,
+    start: datetime | str,
+    end: datetime | str,
+    tags: Mapping[str, str] | None = None,
+    resource_ids: Sequence[str] = (),
+    column: str | None = None,
+) -> CostResult:
+    """Cost in [start, end) for rows carrying every tag in ``tags`` and/or one of ``resource_ids``.
+
+    ``billing`` is a frame from :func:`read_billing`. Mixed currencies in the attributed rows raise
+    MixedCurrencyError (pockit never converts). ``column`` labels the cost choice in the result
+    when it is not ``effective``.
+    """
+    import polars as pl
+
+    notes: list[str] = []
+    t0 = _utc(start, "start", notes)
+    t1 = _utc(end, "end", notes)
+    if t1 <= t0:
+        raise UsageError(f"empty window: end {t1.isoformat()} is not after start {t0.isoformat()}")
+    lf = billing.lazy()
+    tags = dict(tags or {})
+    picked = select_rows(lf, start=t0, end=t1, tags=tags, resource_ids=resource_ids)
+    try:
+        rows = picked.select(
+            "charge_start",
+            "service",
+            "currency",
+            "charge_category",
+            "attributed",
+            "cost_column",
+            "source",
+            "ts_assumed_utc",
+        ).collect()
+        span = lf.select(
+            pl.col("charge_start").min().alias("lo"),
+            pl.col("charge_end").max().alias("hi"),
+            pl.col("cost_column").drop_nulls().first().alias("col"),
+        ).collect()
+    except pl.exceptions.PolarsError as exc:
+        raise SourceError(f"cannot read the billing rows: {exc}") from None
+    export_start, export_end = span.item(0, "lo"), span.item(0, "hi")
+    covers = (
+        export_start is not None
+        and export_end is not None
+        and export_start <= t0
+        and export_end >= t1
+    )
+    if export_end is None:
+        notes.append("the export has no rows at all")
+    elif not covers:
+        notes.append(
+            f"the export covers {export_start.isoformat()} → {export_end.isoformat()}, not the whole window: "
+            "billing may not have landed yet (typically 24–48 h); attach again later"
+        )
+    currencies = sorted({c for c in rows["currency"].to_list() if c is not None})
+    if len(currencies) > 1:
+        raise MixedCurrencyError(
+            f"the attributed rows are billed in {', '.join(currencies)}; pockit does not convert. "
+            "Narrow the tags or resource ids, or split the export by BillingCurrency"
+        )
+    if rows.height and rows["ts_assumed_utc"].any():
+        notes.append("the export's timestamps carry no time zone; UTC assumed")
+    if rows.height == 0:
+        notes.append("no billing rows matched the window" + (" and tags" if tags else ""))
+    elif (rows["attributed"] < 0).any():
+        notes.append("credits or refunds (negative costs) are included in the total")
+    by_service = _group(rows, "service")
+    by_cat = _group(rows, "charge_category")
+    hourly = (
+        rows.group_by(pl.col("charge_start").dt.truncate("1h").alias("hour"))
+        .agg(pl.col("attributed").sum().alias("cost"))
+        .sort("hour")
+    )
+    by_hour = [
+        {"hour": h.astimezone(UTC).isoformat().replace("+00:00", "Z"), "cost": float(c)}
+        for h, c in zip(hourly["hour"].to_list(), hourly["cost"].to_list(), strict=True)
+    ]
+    cost_cols = sorted({c for c in rows["cost_column"].to_list() if c})
+    if not cost_cols and span.item(0, "col"):
+        cost_cols = [str(span.item(0, "col"))]
+    sources = sorted({c for c in rows["source"].to_list() if c}) if rows.height else []
+    if column is None:
+        column = _column_name(cost_cols)
+    return CostResult(
+        total=float(rows["attributed"].sum()) if rows.height else 0.0,
+        currency=currencies[0] if currencies else None,
+        rows=rows.height,
+        by_service=by_service,
+        by_hour=by_hour,
+        by_charge_category=by_cat,
+        covers_window=bool(covers),
+        start=t0,
+        end=t1,
+        tags=tags,
+        resource_ids=tuple(resource_ids),
+        column=column,
+        cost_column=", ".join(cost_cols) or None,
+        export_start=export_start,
+        export_end=export_end,
+        source=", ".join(sources) or None,
+        notes=tuple(notes),
+    )
+
+
+def _group(rows: pl.DataFrame, key: str) -> dict[str, float]:
+    import polars as pl
+
+    if rows.height == 0:
+        return {}
+    grouped = (
+        rows.group_by(pl.col(key).fill_null("(none)")).agg(pl.col("attributed").sum()).sort(key)
+    )
+    return {
+        str(k): float(v)
+        for k, v in zip(grouped[key].to_list(), grouped["attributed"].to_list(), strict=True)
+    }
+
+
+_LABELS = {
+    "BilledCost": "billed",
+    "EffectiveCost": "effective",
+    "ListCost": "list",
+    "line_item_unblended_cost": "billed",
+    "lineItem/UnblendedCost": "billed",
+    "line_item_net_unblended_cost": "net",
+    "lineItem/NetUnblendedCost": "net",
+    "pricing_public_on_demand_cost": "list",
+    "pricing/publicOnDemandCost": "list",
+    "UnblendedCost": "billed",
+    "AmortizedCost": "effective",
+    "NetUnblendedCost": "net",
+    "NetAmortizedCost": "net",
+    "BlendedCost": "blended",
+}
+
+
+def _column_name(cost_cols: list[str]) -> str:
+    """The user-facing cost choice (billed/effective/list/net) behind the source column names."""
+    names = {_LABELS.get(c, "effective" if c.startswith("amortized") else c) for c in cost_cols}
+    return names.pop() if len(names) == 1 else ("mixed" if names else "effective")

@@ -1,0 +1,231 @@
+"""The normalised billing and metrics frames (DESIGN contract 2) and the helpers that build them.
+
+Billing frame, one row per charge line, whatever the source format::
+
+    charge_start     Datetime(us, UTC)   inclusive start of the charge period
+    charge_end       Datetime(us, UTC)   exclusive end of the charge period
+    cost             Float64             the chosen cost column (see ``cost_column``); credits are negative
+    currency         String              ISO 4217 code, as billed
+    service          String              provider's service name (``ServiceName``, ``product_servicecode``)
+    resource_id      String              null for charges without a resource (tax, support, credits)
+    tags             List(Struct{key: String, value: String})   user and provider tags, see below
+    usage_quantity   Float64             consumed quantity, null when the format has none
+    usage_unit       String
+    provider         String              ``AWS``, ``Microsoft``, ``Google Cloud``, ...
+    charge_category  String              FOCUS ChargeCategory (Usage, Purchase, Tax, Credit, Adjustment)
+    source           String              reader name (``focus``, ``cur2``, ``cur-csv``, ...)
+    cost_column      String              the column ``cost`` came from, e.g. ``EffectiveCost``
+    ts_assumed_utc   Boolean             true when the export's timestamps had no offset and UTC was assumed
+
+Tags are stored as a list of ``{key, value}`` structs (the Arrow layout of a map, which pandas and
+Parquet both keep) with keys spelt the way the user wrote them: CUR's ``user_`` / ``resourceTags/user:``
+prefixes are removed. Legacy CUR in Athena form lowercases keys and turns other characters into ``_``;
+:func:`tag_filter` matches those by applying the same mangling. Valueless tags carry ``"true"``.
+
+Metrics frame: ``ts`` Datetime(us, UTC), ``metric`` String, ``value`` Float64, ``unit`` String,
+``dimensions`` (same list-of-struct layout as ``tags``), ``source`` String.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import polars as pl
+
+#: Column order of the normalised billing frame.
+BILLING_COLUMNS = (
+    "charge_start",
+    "charge_end",
+    "cost",
+    "currency",
+    "service",
+    "resource_id",
+    "tags",
+    "usage_quantity",
+    "usage_unit",
+    "provider",
+    "charge_category",
+    "source",
+    "cost_column",
+    "ts_assumed_utc",
+)
+
+#: Column order of the normalised metrics frame.
+METRICS_COLUMNS = ("ts", "metric", "value", "unit", "dimensions", "source")
+
+#: The cost columns a user can ask for (DESIGN contract 5 adds ``unblended`` and ``net`` for CUR).
+COST_CHOICES = ("billed", "effective", "list", "unblended", "net")
+
+_MANGLE = re.compile(r"[^a-z0-9]+")
+
+
+def tags_dtype() -> pl.DataType:
+    """``List(Struct{key: String, value: String})``: how tags and dimensions are stored."""
+    import polars as pl
+
+    return pl.List(pl.Struct({"key": pl.String, "value": pl.String}))
+
+
+def billing_schema() -> dict[str, pl.DataType]:
+    """The billing frame's schema, column → dtype, in order."""
+    import polars as pl
+
+    ts = pl.Datetime("us", "UTC")
+    return {
+        "charge_start": ts,
+        "charge_end": ts,
+        "cost": pl.Float64(),
+        "currency": pl.String(),
+        "service": pl.String(),
+        "resource_id": pl.String(),
+        "tags": tags_dtype(),
+        "usage_quantity": pl.Float64(),
+        "usage_unit": pl.String(),
+        "provider": pl.String(),
+        "charge_category": pl.String(),
+        "source": pl.String(),
+        "cost_column": pl.String(),
+        "ts_assumed_utc": pl.Boolean(),
+    }
+
+
+def metrics_schema() -> dict[str, pl.DataType]:
+    """The metrics frame's schema, column → dtype, in order."""
+    import polars as pl
+
+    return {
+        "ts": pl.Datetime("us", "UTC"),
+        "metric": pl.String(),
+        "value": pl.Float64(),
+        "unit": pl.String(),
+        "dimensions": tags_dtype(),
+        "source": pl.String(),
+    }
+
+
+def empty_billing() -> pl.LazyFrame:
+    """A billing frame with no rows (and the right schema)."""
+    import polars as pl
+
+    return pl.LazyFrame(schema=billing_schema())
+
+
+def athena_mangle(key: str) -> str:
+    """How legacy CUR in Athena spells a tag key in a column name: lowercase, runs of others → ``_``."""
+    return _MANGLE.sub("_", key.lower()).strip("_")
+
+
+def tag_pairs(tags: Mapping[str, Any] | None) -> list[dict[str, str]]:
+    """A mapping as the stored list of ``{key, value}``; ``True`` (a valueless tag) becomes ``"true"``."""
+    if not tags:
+        return []
+    out = []
+    for key, value in tags.items():
+        if value is None:
+            continue
+        text = "true" if value is True else "false" if value is False else str(value)
+        out.append({"key": str(key), "value": text})
+    return out
+
+
+def parse_tags_json(text: str | None) -> list[dict[str, str]] | None:
+    """Parse a FOCUS ``Tags`` JSON object string; ``None`` for null/empty/unparseable."""
+    if text is None:
+        return None
+    text = text.strip()
+    if not text or text.upper() == "NULL":
+        return None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    return tag_pairs(data)
+
+
+def json_tags_to_list(series: pl.Series) -> pl.Series:
+    """Turn a column of JSON object strings into the stored tags layout.
+
+    Exports repeat few distinct tag sets across many rows, so each distinct string is parsed once
+    and the result joined back in row order.
+    """
+    import polars as pl
+
+    dtype = tags_dtype()
+    uniq = series.unique().to_list()
+    lookup = pl.DataFrame(
+        {"k": uniq, "v": [parse_tags_json(u) for u in uniq]},
+        schema={"k": pl.String, "v": dtype},
+    )
+    frame = series.cast(pl.String).to_frame("k")
+    joined = frame.join(lookup, on="k", how="left", nulls_equal=True, maintain_order="left")
+    return joined["v"].alias(series.name)
+
+
+def tags_to_dict(pairs: list[dict[str, str]] | None) -> dict[str, str]:
+    """The stored list of ``{key, value}`` back as a dict (for display and JSON)."""
+    return {p["key"]: p["value"] for p in pairs or [] if p is not None}
+
+
+def tag_filter(tags: Mapping[str, str]) -> pl.Expr:
+    """Expression that is true for rows carrying *every* ``key=value`` in ``tags``.
+
+    Keys are matched exactly, except in rows from legacy CUR in Athena form, whose column names
+    lowercase the key and replace other characters with ``_`` (``Cost Center`` → ``cost_center``).
+
+    >>> lf.filter(tag_filter({"poc": "checkout-async"}))   # doctest: +SKIP
+    """
+    import polars as pl
+
+    expr = pl.lit(True)
+    for key, value in tags.items():
+        el = pl.element().struct
+        exact = (
+            pl.col("tags")
+            .list.eval((el.field("key") == key) & (el.field("value") == str(value)))
+            .list.any()
+        )
+        mangled = (
+            pl.col("tags")
+            .list.eval((el.field("key") == athena_mangle(key)) & (el.field("value") == str(value)))
+            .list.any()
+        )
+        match = pl.when(pl.col("source") == "cur-athena").then(mangled).otherwise(exact)
+        expr = expr & match.fill_null(False)
+    return expr
+
+
+def parse_timestamp(col: str) -> pl.Expr:
+    """Parse an ISO-8601 string column to UTC; an offset is honoured, a naive value is taken as UTC."""
+    import polars as pl
+
+    text = pl.col(col).cast(pl.String).str.strip_chars().str.replace(r"Z$", "+00:00")
+    return text.str.to_datetime(time_unit="us", time_zone="UTC", strict=True)
+
+
+def to_utc(col: str, dtype: pl.DataType) -> pl.Expr:
+    """Bring a column to ``Datetime(us, UTC)`` from a string, naive or zoned datetime, or date."""
+    import polars as pl
+
+    if dtype == pl.String:
+        return parse_timestamp(col)
+    if isinstance(dtype, pl.Datetime):
+        expr = pl.col(col).cast(pl.Datetime("us", dtype.time_zone))
+        if dtype.time_zone is None:
+            return expr.dt.replace_time_zone("UTC")
+        return expr.dt.convert_time_zone("UTC")
+    if dtype == pl.Date:
+        return pl.col(col).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+    return parse_timestamp(col)
+
+
+def looks_naive(sample: str | None) -> bool:
+    """True when an ISO timestamp string carries no offset (``Z`` or ``±HH:MM``)."""
+    if not sample:
+        return False
+    return re.search(r"(Z|[+-]\d\d:?\d\d)$", sample.strip()) is None

@@ -1,0 +1,241 @@
+"""One reader per billing format, registered where it is defined, chosen by name or by sniffing.
+
+A file reader declares the columns that identify its format (``signature``); ``read_billing``
+looks at the file's header and picks the first reader whose signature is all there. An API reader
+(Cost Explorer, Athena) is chosen by the source's scheme (``cost-explorer``, ``athena://``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pockit._errors import SourceError, UsageError
+from pockit.sources._frame import BILLING_COLUMNS, COST_CHOICES, billing_schema
+
+if TYPE_CHECKING:
+    import polars as pl
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReadContext:
+    """What a reader gets: the files (or the API source), their header, and what the user asked for."""
+
+    source: str
+    files: tuple[Path, ...] = ()
+    kind: str = "csv"  # csv | parquet | api
+    columns: tuple[str, ...] = ()
+    column: str = "effective"
+    start: datetime | None = None
+    end: datetime | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    def scan(self, columns: list[str]) -> pl.LazyFrame:
+        """Lazily scan only ``columns`` of the files; CSV cells are read as text (``NULL`` is null)."""
+        import polars as pl
+
+        paths = [str(f) for f in self.files]
+        if self.kind == "parquet":
+            return pl.scan_parquet(paths).select(columns)
+        return pl.scan_csv(
+            paths, infer_schema=False, null_values=["NULL", ""], quote_char='"'
+        ).select(columns)
+
+    def require(self, fmt: str, *names: str) -> None:
+        """SourceError naming each required column that the export lacks."""
+        missing = [n for n in names if n not in self.columns]
+        if missing:
+            raise SourceError(
+                f"{self.source}: {fmt} export has no {', '.join(repr(m) for m in missing)} column(s); "
+                f"present: {', '.join(self.columns[:12])}{' ...' if len(self.columns) > 12 else ''}"
+            )
+
+
+Reader = Callable[[ReadContext], "pl.LazyFrame"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class BillingReader:
+    """A registered billing format: its name, what identifies it, and the function that reads it."""
+
+    name: str
+    description: str
+    read: Reader
+    signature: tuple[str, ...] = ()
+    scheme: str | None = (
+        None  # API readers: the source name (``NAME`` or ``NAME://...``) that selects them
+    )
+    suffix: str | None = None  # file readers chosen by the file name's ending (JSON responses)
+    costs: tuple[str, ...] = ("billed", "effective", "list")
+
+
+_READERS: dict[str, BillingReader] = {}
+
+
+def register_reader(
+    name: str,
+    *,
+    description: str,
+    signature: tuple[str, ...] = (),
+    scheme: str | None = None,
+    suffix: str | None = None,
+    costs: tuple[str, ...] = ("billed", "effective", "list"),
+) -> Callable[[Reader], Reader]:
+    """Decorator: register ``fn`` as the reader of format ``name`` (sniffed in registration order)."""
+
+    def deco(fn: Reader) -> Reader:
+        _READERS[name] = BillingReader(
+            name=name,
+            description=description,
+            read=fn,
+            signature=signature,
+            scheme=scheme,
+            costs=costs,
+        )
+        return fn
+
+    return deco
+
+
+def _load_builtin_readers() -> None:
+    # Importing the modules registers their readers; the order here is the sniffing order.
+    from pockit.sources import _athena, _costexplorer, _cur, _focus  # noqa: F401
+
+
+def readers() -> dict[str, BillingReader]:
+    """All registered billing readers by name."""
+    _load_builtin_readers()
+    return dict(_READERS)
+
+
+def header(files: tuple[Path, ...], kind: str) -> tuple[str, ...]:
+    """Column names of the first file (Parquet schema or CSV header row)."""
+    import polars as pl
+
+    first = str(files[0])
+    try:
+        if kind == "parquet":
+            return tuple(pl.read_parquet_schema(first))
+        return tuple(pl.scan_csv(first, infer_schema=False, n_rows=1).collect_schema().names())
+    except (pl.exceptions.PolarsError, OSError, UnicodeDecodeError) as exc:
+        raise SourceError(f"{first}: cannot read it as {kind.upper()} ({exc})") from None
+
+
+def sniff(columns: tuple[str, ...], origin: str) -> BillingReader:
+    """The first file reader whose signature columns are all present; SourceError lists what was looked for."""
+    file_readers = [r for r in readers().values() if r.signature]
+    for reader in file_readers:
+        if all(c in columns for c in reader.signature):
+            return reader
+    looked = "; ".join(f"{r.name}: {', '.join(r.signature)}" for r in file_readers)
+    shown = ", ".join(columns[:10]) + (" ..." if len(columns) > 10 else "")
+    raise SourceError(
+        f"{origin}: unknown billing format. Columns looked for — {looked}. "
+        f"The file has: {shown or '(no columns)'}. Pass --format to say which it is."
+    )
+
+
+def read_billing(
+    source: str | Path,
+    *,
+    format: str | None = None,
+    column: str = "effective",
+    start: datetime | None = None,
+    end: datetime | None = None,
+    tags: Mapping[str, str] | None = None,
+) -> pl.LazyFrame:
+    """Read a billing export (local path or ``s3://``) or API (``cost-explorer``, ``athena://DB.TABLE``).
+
+    Returns a lazy frame in the normalised billing layout (see :mod:`pockit.sources._frame`);
+    ``column`` picks the cost (``billed``, ``effective``, ``list``; CUR also ``unblended``, ``net``).
+    ``start``/``end``/``tags`` are needed by the API readers only, which query just that window.
+
+    >>> lf = read_billing("datasets/billing/focus-sample.csv", column="billed")  # doctest: +SKIP
+    """
+    if column not in COST_CHOICES:
+        raise UsageError(f"cost column {column!r} is not one of {', '.join(COST_CHOICES)}")
+    regs = readers()
+    text = str(source)
+    reader: BillingReader | None = None
+    if format is not None:
+        reader = regs.get(format)
+        if reader is None:
+            raise UsageError(f"unknown billing format {format!r}; known: {', '.join(sorted(regs))}")
+    else:
+        reader = next((r for r in regs.values() if r.scheme and _selects(r.scheme, text)), None)
+        if reader is None and not text.startswith("s3://"):
+            reader = next(
+                (r for r in regs.values() if r.suffix and text.lower().endswith(r.suffix)), None
+            )
+    if reader is not None and reader.suffix and not reader.scheme:
+        _check_cost(reader, column)
+        path = Path(text).expanduser()
+        if not path.is_file():
+            raise SourceError(f"{path}: no such file")
+        ctx = ReadContext(
+            source=text,
+            files=(path,),
+            kind="json",
+            column=column,
+            start=start,
+            end=end,
+            tags=dict(tags or {}),
+        )
+        return _conform(_run_reader(reader, ctx))
+    if reader is not None and reader.scheme:
+        _check_cost(reader, column)
+        ctx = ReadContext(
+            source=text, kind="api", column=column, start=start, end=end, tags=dict(tags or {})
+        )
+        return _conform(_run_reader(reader, ctx))
+
+    from pockit.sources._io import resolve
+
+    resolved = resolve(source)
+    cols = header(resolved.files, resolved.kind)
+    if reader is None:
+        reader = sniff(cols, resolved.origin)
+    _check_cost(reader, column)
+    ctx = ReadContext(
+        source=resolved.origin,
+        files=resolved.files,
+        kind=resolved.kind,
+        columns=cols,
+        column=column,
+        start=start,
+        end=end,
+        tags=dict(tags or {}),
+    )
+    return _conform(_run_reader(reader, ctx))
+
+
+def _selects(scheme: str, source: str) -> bool:
+    return source == scheme or source.startswith(scheme + "://")
+
+
+def _check_cost(reader: BillingReader, column: str) -> None:
+    if column not in reader.costs:
+        raise UsageError(
+            f"--cost {column} does not exist in {reader.name} exports; use one of {', '.join(reader.costs)}"
+        )
+
+
+def _run_reader(reader: BillingReader, ctx: ReadContext) -> pl.LazyFrame:
+    """Run a reader; polars and OS errors on a user's file become a SourceError naming the file."""
+    import polars as pl
+
+    try:
+        return reader.read(ctx)
+    except (pl.exceptions.PolarsError, OSError, UnicodeDecodeError) as exc:
+        raise SourceError(f"{ctx.source}: cannot read it as {reader.name} ({exc})") from None
+
+
+def _conform(lf: pl.LazyFrame) -> pl.LazyFrame:
+    """Select the billing columns in order with their contract dtypes."""
+    import polars as pl
+
+    schema = billing_schema()
+    return lf.select([pl.col(c).cast(schema[c]) for c in BILLING_COLUMNS])
