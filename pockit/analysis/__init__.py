@@ -1,0 +1,83 @@
+"""Analysis: latency percentiles with confidence intervals, rates, throughput, timelines, comparisons.
+
+Heavy work runs in polars; frames an analyst sees (``timeline``) are pandas.
+
+>>> from pockit.analysis import run_stats, timeline
+>>> stats = run_stats(["runs/20261126T062843Z-async-r0-3f9a"])   # doctest: +SKIP
+>>> stats.to_dict()["latency_ms"]["p95"]                          # doctest: +SKIP
+{'value': 212.4, 'ci_low': 205.1, 'ci_high': 219.8, 'n': 12345}
+"""
+
+from __future__ import annotations
+
+from pockit.analysis._compare import Comparison, compare_samples, hodges_lehmann, holm
+from pockit.analysis._cost import cost_per_1k
+from pockit.analysis._faults import (
+    Recovery,
+    cold_start_estimate,
+    cold_start_latencies,
+    recoveries,
+    recovery_estimate,
+)
+from pockit.analysis._intervals import (
+    clopper_pearson,
+    min_samples_for_bound,
+    poisson_rate,
+    quantile_ci_coverage,
+    quantile_ci_ranks,
+    t_interval,
+    wilson,
+)
+from pockit.analysis._quantiles import Estimate, quantile_table, quantiles_of
+from pockit.analysis._samples import RunInfo, Samples, load_samples
+from pockit.analysis._stats import (
+    MIN_RUNS,
+    CandidateStats,
+    GroupStats,
+    RunStats,
+    error_budget_burn,
+    group_stats,
+    intended_latency,
+    rate_estimate,
+    run_stats,
+    throughput_estimate,
+)
+from pockit.analysis._timeline import timeline, timeline_frame
+
+__all__ = [
+    "MIN_RUNS",
+    "CandidateStats",
+    "Comparison",
+    "Estimate",
+    "GroupStats",
+    "Recovery",
+    "RunInfo",
+    "RunStats",
+    "Samples",
+    "clopper_pearson",
+    "cold_start_estimate",
+    "cold_start_latencies",
+    "compare_samples",
+    "cost_per_1k",
+    "error_budget_burn",
+    "group_stats",
+    "hodges_lehmann",
+    "holm",
+    "intended_latency",
+    "load_samples",
+    "min_samples_for_bound",
+    "poisson_rate",
+    "quantile_ci_coverage",
+    "quantile_ci_ranks",
+    "quantile_table",
+    "quantiles_of",
+    "rate_estimate",
+    "recoveries",
+    "recovery_estimate",
+    "run_stats",
+    "t_interval",
+    "throughput_estimate",
+    "timeline",
+    "timeline_frame",
+    "wilson",
+]

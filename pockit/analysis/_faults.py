@@ -1,0 +1,154 @@
+"""What happens around events: recovery after injected faults, and cold starts after idle gaps.
+
+Both read ``events.jsonl`` (``fault_start``/``fault_end``, ``idle_start``/``idle_end``) and the
+samples of the same run.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+import polars as pl
+
+from pockit._constants import CONFIDENCE
+from pockit._rundir import parse_iso
+from pockit.analysis._intervals import Sides
+from pockit.analysis._quantiles import METHOD_QUANTILE, Estimate, quantiles_of
+from pockit.analysis._samples import RunInfo
+
+#: A run counts as recovered once this many consecutive 1 s buckets are healthy.
+RECOVERY_SETTLE_BUCKETS = 3
+#: Error rate of a healthy bucket when the spec has no error-rate criterion.
+DEFAULT_HEALTHY_ERROR_RATE = 0.01
+#: Without a latency criterion, a healthy bucket's P95 is within this factor of the pre-fault P95.
+DEFAULT_HEALTHY_P95_FACTOR = 1.5
+#: Requests after an idle gap that count as cold starts when the event does not say.
+DEFAULT_COLD_PROBE = 20
+
+METHOD_RECOVERY = (
+    "time from fault_end until {settle} consecutive {bucket:g} s buckets are healthy "
+    "(error rate <= {err:g}{lat}); worst fault; interval = bucket resolution"
+)
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """One fault's recovery: which run, which fault, and seconds until healthy (inf: never)."""
+
+    run_id: str
+    fault: str
+    fault_end: datetime
+    recovery_s: float
+
+
+def _events(info: RunInfo, kind: str) -> list[dict[str, object]]:
+    return [e for e in info.events if e.get("kind") == kind and "ts" in e]
+
+
+def recoveries(
+    frame: pl.DataFrame,
+    infos: Sequence[RunInfo],
+    *,
+    error_threshold: float | None = None,
+    p95_threshold_ms: float | None = None,
+    bucket_s: float = 1.0,
+    settle: int = RECOVERY_SETTLE_BUCKETS,
+) -> list[Recovery]:
+    """Seconds from each ``fault_end`` until the run is healthy again (see module constants)."""
+    err_thr = DEFAULT_HEALTHY_ERROR_RATE if error_threshold is None else error_threshold
+    out: list[Recovery] = []
+    every = f"{round(bucket_s * 1e9)}ns"
+    for info in infos:
+        ends = _events(info, "fault_end")
+        if not ends:
+            continue
+        run = frame.filter(pl.col("run_id") == info.id)
+        if run.height == 0:
+            continue
+        thr = p95_threshold_ms
+        if thr is None:
+            starts = _events(info, "fault_start")
+            first = parse_iso(str(starts[0]["ts"])) if starts else None
+            pre = run.filter(pl.col("ok") & (pl.col("t_start") < first)) if first else run.head(0)
+            if pre.height >= 20:
+                thr = DEFAULT_HEALTHY_P95_FACTOR * float(
+                    np.quantile(pre["latency_ms"].to_numpy(), 0.95)
+                )
+        buckets = (
+            run.with_columns(pl.col("t_start").dt.truncate(every).alias("b"))
+            .group_by("b")
+            .agg(
+                pl.len().alias("n"),
+                (~pl.col("ok")).mean().alias("err"),
+                pl.col("latency_ms").filter(pl.col("ok")).quantile(0.95, "higher").alias("p95"),
+            )
+            .sort("b")
+        )
+        ts = buckets["b"].to_list()
+        healthy = (buckets["err"] <= err_thr).fill_null(False)
+        if thr is not None:
+            healthy = healthy & (buckets["p95"] <= thr).fill_null(False)
+        ok = healthy.to_numpy()
+        for ev in ends:
+            te = parse_iso(str(ev["ts"]))
+            rec = math.inf
+            # walk buckets from the one holding fault_end; a missing second counts as unhealthy
+            idx = [i for i, t in enumerate(ts) if t + timedelta(seconds=bucket_s) > te]
+            for pos, i in enumerate(idx):
+                window = idx[pos : pos + settle]
+                if len(window) < settle:
+                    break
+                contiguous = all(
+                    (ts[window[j + 1]] - ts[window[j]]).total_seconds() <= bucket_s + 1e-9
+                    for j in range(len(window) - 1)
+                )
+                if contiguous and all(ok[w] for w in window):
+                    rec = max(0.0, (ts[i] - te).total_seconds())
+                    break
+            out.append(Recovery(info.id, str(ev.get("fault", "")), te, rec))
+    return out
+
+
+def recovery_estimate(
+    recs: Sequence[Recovery], *, bucket_s: float = 1.0, method: str = ""
+) -> Estimate:
+    """The worst recovery over faults; its interval is the bucket resolution, not sampling noise."""
+    if not recs:
+        return Estimate.missing(method)
+    worst = max(r.recovery_s for r in recs)
+    low = max(0.0, worst - bucket_s) if math.isfinite(worst) else math.inf
+    return Estimate(worst, low, worst, len(recs), method)
+
+
+def cold_start_latencies(frame: pl.DataFrame, infos: Sequence[RunInfo]) -> np.ndarray:
+    """Latencies of the first ``probe`` successful requests after each ``idle_end`` event."""
+    chunks: list[np.ndarray] = []
+    for info in infos:
+        ends = _events(info, "idle_end")
+        if not ends:
+            continue
+        run = frame.filter((pl.col("run_id") == info.id) & pl.col("ok")).sort("t_start")
+        for ev in ends:
+            te = parse_iso(str(ev["ts"]))
+            probe = ev.get("probe", DEFAULT_COLD_PROBE)
+            n = int(probe) if isinstance(probe, int | float) else DEFAULT_COLD_PROBE
+            first = run.filter(pl.col("t_start") >= te).head(n)
+            chunks.append(first["latency_ms"].to_numpy())
+    return np.concatenate(chunks) if chunks else np.array([], dtype=np.float64)
+
+
+def cold_start_estimate(
+    frame: pl.DataFrame,
+    infos: Sequence[RunInfo],
+    q: float = 0.95,
+    *,
+    confidence: float = CONFIDENCE,
+    sides: Sides = "two",
+) -> Estimate:
+    """P95 (or ``q``) of cold-start latencies with its order-statistic interval."""
+    values = cold_start_latencies(frame, infos)
+    return quantiles_of(values, [q], confidence=confidence, sides=sides, method=METHOD_QUANTILE)[0]

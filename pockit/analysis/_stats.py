@@ -1,0 +1,417 @@
+"""Run statistics: the figures of ``pockit stats`` with their 95% intervals.
+
+Latency percentiles are over **successful** requests: a fast 500 must not make P95 look better;
+failures are judged by the success rate. Runs of one candidate are pooled (all their requests
+together); with repeats the run is the unit of replication, so each run also gets its own figures
+and their spread across runs is reported, with a warning when there are too few runs to trust it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from pockit._constants import CONFIDENCE, DEFAULT_PERCENTILES
+from pockit.analysis._intervals import Sides, poisson_rate, t_interval, wilson
+from pockit.analysis._quantiles import (
+    METHOD_QUANTILE,
+    Estimate,
+    pct_key,
+    quantile_table,
+    quantiles_of,
+)
+from pockit.analysis._samples import RunInfo, RunLike, Samples, load_samples, run_duration_s
+
+#: Fewer repeated runs than this and the run-to-run spread is too weak to lean on (a warning).
+MIN_RUNS = 3
+
+METHOD_RATE = "Wilson score interval"
+METHOD_THROUGHPUT = "requests / run duration; exact Poisson (Garwood) interval on the count"
+METHOD_STATS = (
+    f"latency percentiles: {METHOD_QUANTILE}, over successful requests; "
+    f"success/error rate: {METHOD_RATE}; throughput: {METHOD_THROUGHPUT}; "
+    "intervals are two-sided at the stated confidence"
+)
+
+
+@dataclass(frozen=True)
+class GroupStats:
+    """Figures for one group of requests (everything, one endpoint, one candidate, one run)."""
+
+    n: int
+    n_ok: int
+    duration_s: float
+    success_rate: Estimate
+    error_rate: Estimate
+    throughput_rps: Estimate
+    latency_ms: dict[str, Estimate]
+    latency_intended_ms: dict[str, Estimate] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "n": self.n,
+            "n_ok": self.n_ok,
+            "n_failed": self.n - self.n_ok,
+            "duration_s": _num(self.duration_s),
+            "success_rate": _num(self.success_rate.value),
+            "success_rate_ci": _ci(self.success_rate),
+            "error_rate": _num(self.error_rate.value),
+            "error_rate_ci": _ci(self.error_rate),
+            "throughput_rps": _num(self.throughput_rps.value),
+            "throughput_rps_ci": _ci(self.throughput_rps),
+            "latency_ms": {k: v.to_dict() for k, v in self.latency_ms.items()},
+        }
+        if self.latency_intended_ms is not None:
+            out["latency_intended_ms"] = {
+                k: v.to_dict() for k, v in self.latency_intended_ms.items()
+            }
+        return out
+
+
+@dataclass(frozen=True)
+class CandidateStats:
+    """One candidate: its pooled figures, each run's, and the spread across runs."""
+
+    name: str
+    pooled: GroupStats
+    runs: list[str]
+    unit: str  # "pooled" or "run"
+    per_run: dict[str, GroupStats] = field(default_factory=dict)
+    spread: dict[str, dict[str, float | None]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.pooled.to_dict(),
+            "runs": self.runs,
+            "unit": self.unit,
+            "per_run": {rid: _brief(g) for rid, g in self.per_run.items()},
+            "spread": self.spread,
+            "warnings": self.warnings,
+        }
+
+
+@dataclass(frozen=True)
+class RunStats:
+    """Everything ``pockit stats`` reports; ``to_dict()`` is its ``--json`` shape."""
+
+    overall: GroupStats
+    endpoints: dict[str, GroupStats]
+    candidates: dict[str, CandidateStats]
+    runs: list[str]
+    percentiles: tuple[float, ...]
+    confidence: float
+    dropped: dict[str, int]
+    warnings: list[str]
+    method: str = METHOD_STATS
+
+    # convenient views of the headline figures
+    @property
+    def n(self) -> int:
+        return self.overall.n
+
+    @property
+    def success_rate(self) -> float:
+        return self.overall.success_rate.value
+
+    @property
+    def throughput_rps(self) -> float:
+        return self.overall.throughput_rps.value
+
+    @property
+    def latency_ms(self) -> dict[str, Estimate]:
+        return self.overall.latency_ms
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.overall.to_dict(),
+            "endpoints": {name: g.to_dict() for name, g in self.endpoints.items()},
+            "candidates": {name: c.to_dict() for name, c in self.candidates.items()},
+            "runs": self.runs,
+            "percentiles": list(self.percentiles),
+            "confidence": self.confidence,
+            "dropped": self.dropped,
+            "warnings": self.warnings,
+            "method": self.method,
+        }
+
+
+def _num(x: float) -> float | None:
+    return float(x) if isinstance(x, int | float) and math.isfinite(x) else None
+
+
+def _ci(e: Estimate) -> dict[str, float | None]:
+    return {"ci_low": _num(e.ci_low), "ci_high": _num(e.ci_high)}
+
+
+def _brief(g: GroupStats) -> dict[str, Any]:
+    return {
+        "n": g.n,
+        "success_rate": _num(g.success_rate.value),
+        "throughput_rps": _num(g.throughput_rps.value),
+        "latency_ms": {k: _num(v.value) for k, v in g.latency_ms.items()},
+    }
+
+
+# -- building blocks ------------------------------------------------------------------------------
+
+
+def rate_estimate(
+    k: int, n: int, *, confidence: float = CONFIDENCE, sides: Sides = "two"
+) -> Estimate:
+    """Share ``k / n`` with its Wilson interval."""
+    if n <= 0:
+        return Estimate.missing(METHOD_RATE)
+    lo, hi = wilson(k, n, confidence=confidence, sides=sides)
+    return Estimate(k / n, float(lo), float(hi), n, METHOD_RATE)
+
+
+def throughput_estimate(
+    n: int, duration_s: float, *, confidence: float = CONFIDENCE, sides: Sides = "two"
+) -> Estimate:
+    """Requests per second over the run(s), with the Poisson interval of the count."""
+    if not (duration_s > 0):
+        return Estimate.missing(METHOD_THROUGHPUT)
+    lo, hi = poisson_rate(n, duration_s, confidence=confidence, sides=sides)
+    return Estimate(n / duration_s, lo, hi, n, METHOD_THROUGHPUT)
+
+
+def intended_latency(frame: pl.DataFrame) -> pl.Series:
+    """Latency measured from the intended send time (open-model runs): free of coordinated omission.
+
+    ``latency_ms + (t_start - t_intended)``: a request the load generator sent late because the
+    system was slow is charged the time it waited to be sent. Rows without ``t_intended`` are left out.
+    """
+    sub = frame.filter(pl.col("t_intended").is_not_null())
+    return sub.select(
+        (
+            pl.col("latency_ms")
+            + (pl.col("t_start") - pl.col("t_intended")).dt.total_nanoseconds().cast(pl.Float64)
+            / 1e6
+        ).alias("latency_intended_ms")
+    ).to_series()
+
+
+def _latency_dict(
+    values: np.ndarray, qs: Sequence[float], confidence: float, sides: Sides
+) -> dict[str, Estimate]:
+    ests = quantiles_of(values, qs, confidence=confidence, sides=sides)
+    return {pct_key(q * 100): e for q, e in zip(qs, ests, strict=True)}
+
+
+def group_stats(
+    frame: pl.DataFrame,
+    duration_s: float,
+    qs: Sequence[float],
+    *,
+    confidence: float = CONFIDENCE,
+    sides: Sides = "two",
+) -> GroupStats:
+    """Figures of one group of clean samples over ``duration_s`` seconds."""
+    n = frame.height
+    n_ok = int(frame["ok"].sum()) if n else 0
+    ok = frame.filter(pl.col("ok")) if n_ok != n else frame
+    lat = ok["latency_ms"].to_numpy()
+    intended = None
+    if n and frame["t_intended"].null_count() < n:
+        iv = intended_latency(ok).to_numpy()
+        intended = _latency_dict(iv, qs, confidence, sides)
+    return GroupStats(
+        n=n,
+        n_ok=n_ok,
+        duration_s=duration_s,
+        success_rate=rate_estimate(n_ok, n, confidence=confidence, sides=sides),
+        error_rate=rate_estimate(n - n_ok, n, confidence=confidence, sides=sides),
+        throughput_rps=throughput_estimate(n, duration_s, confidence=confidence, sides=sides),
+        latency_ms=_latency_dict(lat, qs, confidence, sides),
+        latency_intended_ms=intended,
+    )
+
+
+def endpoint_stats(
+    frame: pl.DataFrame,
+    duration_s: float,
+    qs: Sequence[float],
+    *,
+    confidence: float = CONFIDENCE,
+    sides: Sides = "two",
+) -> dict[str, GroupStats]:
+    """Per endpoint (``name``): one sort per endpoint, all endpoints at once."""
+    counts = frame.group_by("name").agg(pl.len().alias("n"), pl.col("ok").sum().alias("ok"))
+    table = quantile_table(
+        frame.filter(pl.col("ok")).select("name", "latency_ms"),
+        qs,
+        by=["name"],
+        confidence=confidence,
+        sides=sides,
+    )
+    lat_rows = {str(r["name"]): r for r in table.iter_rows(named=True)}
+    out: dict[str, GroupStats] = {}
+    for row in sorted(counts.iter_rows(named=True), key=lambda r: str(r["name"])):
+        name = str(row["name"])
+        n, k = int(row["n"]), int(row["ok"])
+        lr = lat_rows.get(name)
+        lat: dict[str, Estimate] = {}
+        for q in qs:
+            key = pct_key(q * 100)
+            if lr is None:
+                lat[key] = Estimate.missing(METHOD_QUANTILE)
+            else:
+                lat[key] = Estimate(
+                    lr[key], lr[key + "_lo"], lr[key + "_hi"], int(lr["n"]), METHOD_QUANTILE
+                )
+        out[name] = GroupStats(
+            n=n,
+            n_ok=k,
+            duration_s=duration_s,
+            success_rate=rate_estimate(k, n, confidence=confidence, sides=sides),
+            error_rate=rate_estimate(n - k, n, confidence=confidence, sides=sides),
+            throughput_rps=throughput_estimate(n, duration_s, confidence=confidence, sides=sides),
+            latency_ms=lat,
+        )
+    return out
+
+
+def spread_across_runs(
+    per_run: dict[str, GroupStats], *, confidence: float = CONFIDENCE
+) -> dict[str, dict[str, float | None]]:
+    """Mean, sd, min, max and a t interval of each headline figure across runs."""
+    if not per_run:
+        return {}
+    figures: dict[str, list[float]] = {"success_rate": [], "throughput_rps": []}
+    for g in per_run.values():
+        figures["success_rate"].append(g.success_rate.value)
+        figures["throughput_rps"].append(g.throughput_rps.value)
+        for key, est in g.latency_ms.items():
+            figures.setdefault(f"latency_{key}_ms", []).append(est.value)
+    out: dict[str, dict[str, float | None]] = {}
+    for name, values in figures.items():
+        arr = np.asarray(values, dtype=np.float64)
+        arr = arr[np.isfinite(arr)]
+        if arr.size == 0:
+            continue
+        mean, lo, hi = t_interval(arr, confidence=confidence)
+        out[name] = {
+            "mean": _num(mean),
+            "sd": _num(float(arr.std(ddof=1))) if arr.size > 1 else None,
+            "min": _num(float(arr.min())),
+            "max": _num(float(arr.max())),
+            "ci_low": _num(lo),
+            "ci_high": _num(hi),
+            "runs": int(arr.size),
+        }
+    return out
+
+
+def use_run_unit(infos: Sequence[RunInfo], repeats: int | None = None) -> bool:
+    """The run is the unit when a candidate has several runs that are repeats of one another."""
+    if len(infos) < 2:
+        return False
+    return (repeats or 1) > 1 or any(i.repeat is not None for i in infos)
+
+
+def repeat_warnings(name: str, infos: Sequence[RunInfo], repeats: int | None = None) -> list[str]:
+    if use_run_unit(infos, repeats) and len(infos) < MIN_RUNS:
+        return [
+            f"{name}: only {len(infos)} repeated run(s); the run-to-run spread needs at least "
+            f"{MIN_RUNS} to be trusted"
+        ]
+    if repeats and repeats > 1 and len(infos) < repeats:
+        return [f"{name}: {len(infos)} of {repeats} planned repeats present"]
+    return []
+
+
+# -- the public entry point --------------------------------------------------------------------
+
+
+def run_stats(
+    runs: RunLike | Iterable[RunLike] | Samples,
+    *,
+    percentiles: Sequence[float] = DEFAULT_PERCENTILES,
+    by_endpoint: bool = True,
+    confidence: float = CONFIDENCE,
+) -> RunStats:
+    """Statistics of run directories: percentiles with intervals, rates, throughput, per endpoint.
+
+    >>> stats = run_stats(["runs/20261126T062843Z-async-r0-3f9a"])     # doctest: +SKIP
+    >>> stats.latency_ms["p95"].value, stats.latency_ms["p95"].ci_high  # doctest: +SKIP
+    """
+    samples = runs if isinstance(runs, Samples) else load_samples(runs)
+    qs = [float(p) / 100.0 for p in percentiles]
+    for q in qs:
+        if not 0.0 < q < 1.0:
+            from pockit._errors import UsageError
+
+            raise UsageError(f"percentile {q * 100:g} is outside (0, 100)")
+    frame = samples.frame
+    infos = samples.runs
+    durations = {i.id: run_duration_s(i, frame) for i in infos}
+    total_s = float(np.nansum(list(durations.values()))) if durations else math.nan
+    overall = group_stats(frame, total_s, qs, confidence=confidence)
+    endpoints = endpoint_stats(frame, total_s, qs, confidence=confidence) if by_endpoint else {}
+
+    warnings = list(samples.warnings)
+    if frame.height == 0:
+        warnings.append("no samples in the given run(s)")
+    elif overall.n_ok == 0:
+        warnings.append("every request failed: no latency figures")
+    candidates: dict[str, CandidateStats] = {}
+    by_cand: dict[str, list[RunInfo]] = {}
+    for info in infos:
+        by_cand.setdefault(info.candidate, []).append(info)
+    for name, cinfos in by_cand.items():
+        sub = frame if len(by_cand) == 1 else frame.filter(pl.col("candidate") == name)
+        dur = float(np.nansum([durations[i.id] for i in cinfos]))
+        pooled = overall if len(by_cand) == 1 else group_stats(sub, dur, qs, confidence=confidence)
+        per_run: dict[str, GroupStats] = {}
+        if len(cinfos) > 1:
+            for info in cinfos:
+                rsub = sub.filter(pl.col("run_id") == info.id)
+                per_run[info.id] = group_stats(rsub, durations[info.id], qs, confidence=confidence)
+        cw = repeat_warnings(name, cinfos)
+        warnings.extend(cw)
+        candidates[name] = CandidateStats(
+            name=name,
+            pooled=pooled,
+            runs=[i.id for i in cinfos],
+            unit="run" if use_run_unit(cinfos) else "pooled",
+            per_run=per_run,
+            spread=spread_across_runs(per_run, confidence=confidence),
+            warnings=cw,
+        )
+    return RunStats(
+        overall=overall,
+        endpoints=endpoints,
+        candidates=candidates,
+        runs=[i.id for i in infos],
+        percentiles=tuple(float(p) for p in percentiles),
+        confidence=confidence,
+        dropped=samples.dropped,
+        warnings=warnings,
+    )
+
+
+METHOD_BURN = "error rate / (1 - SLO target), Wilson interval of the error rate scaled alike"
+
+
+def error_budget_burn(
+    errors: int,
+    n: int,
+    slo_target: float,
+    *,
+    confidence: float = CONFIDENCE,
+    sides: Sides = "two",
+) -> Estimate:
+    """Error-budget burn rate: 1.0 spends the budget exactly at the SLO's pace, 10 ten times faster."""
+    if not 0.0 < slo_target < 1.0 or n <= 0:
+        return Estimate.missing(METHOD_BURN)
+    budget = 1.0 - slo_target
+    rate = rate_estimate(errors, n, confidence=confidence, sides=sides)
+    return Estimate(
+        rate.value / budget, rate.ci_low / budget, rate.ci_high / budget, n, METHOD_BURN
+    )

@@ -1,0 +1,43 @@
+"""Decision: criteria -> outcomes (PASS / FAIL / WARN / INCONCLUSIVE) -> verdict (GO / NO-GO /
+INCONCLUSIVE), with the evidence for each (DESIGN contract 3).
+
+>>> from pockit.decision import decide
+>>> decision = decide(spec, runs)          # doctest: +SKIP
+>>> decision.verdict, decision.recommended  # doctest: +SKIP
+('GO', 'async')
+"""
+
+from __future__ import annotations
+
+from pockit.decision._costs import CostFigure, CostLike
+from pockit.decision._criteria import judge
+from pockit.decision._decide import (
+    SENSITIVITY_STEP,
+    candidate_verdict,
+    decide,
+    headroom_score,
+    overall_verdict,
+)
+from pockit.decision._model import (
+    CandidateResult,
+    CriterionResult,
+    Decision,
+    Outcome,
+    Verdict,
+)
+
+__all__ = [
+    "SENSITIVITY_STEP",
+    "CandidateResult",
+    "CostFigure",
+    "CostLike",
+    "CriterionResult",
+    "Decision",
+    "Outcome",
+    "Verdict",
+    "candidate_verdict",
+    "decide",
+    "headroom_score",
+    "judge",
+    "overall_verdict",
+]

@@ -1,0 +1,521 @@
+"""Judging one criterion for one candidate: estimate, one-sided bounds, outcome, reason.
+
+Decision rule (DESIGN contract 3). Each PASS or FAIL is a one-sided claim, so each is backed by a
+one-sided bound at the decision confidence (95%): PASS needs the bound on the bad side of the
+estimate to clear the threshold, FAIL needs the bound on the good side to miss it; otherwise
+INCONCLUSIVE. The reported ``[ci_low, ci_high]`` is that pair of one-sided 95% bounds (together a
+two-sided 90% interval). This makes a true value exactly at the threshold PASS at most 5% of the
+time, and it is why 59 samples are the fewest that can show P95 below a threshold (299 for P99).
+
+Latency percentiles: "P95 < T" is tested as "the share of requests under T is at least 0.95",
+with an exact Clopper-Pearson bound on that share. Clopper-Pearson, not Wilson, because it never
+undercovers and it is the exact dual of the order-statistic bound on P95 reported in ms beside it,
+so the two never disagree.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from pockit._constants import CONFIDENCE
+from pockit.analysis._faults import (
+    METHOD_RECOVERY,
+    cold_start_latencies,
+    recoveries,
+    recovery_estimate,
+)
+from pockit.analysis._intervals import Sides, clopper_pearson, min_samples_for_bound, t_interval
+from pockit.analysis._quantiles import Estimate, quantiles_of
+from pockit.analysis._samples import RunInfo
+from pockit.analysis._stats import (
+    METHOD_BURN,
+    METHOD_RATE,
+    METHOD_THROUGHPUT,
+    error_budget_burn,
+    intended_latency,
+    rate_estimate,
+    throughput_estimate,
+)
+from pockit.decision._costs import CostFigure
+from pockit.decision._model import FAIL, INCONCLUSIVE, PASS, WARN, CriterionResult, Outcome
+from pockit.spec import FIXED_METRICS, Criterion, Spec, latency_quantile
+
+SIDES: Sides = "one"
+
+METHOD_LATENCY = (
+    "share of successful requests under the threshold vs the quantile level, exact one-sided "
+    "Clopper-Pearson 95% bound; estimate = exact sample quantile X_(ceil(nq)) with one-sided 95% "
+    "order-statistic bounds (the dual of the share test)"
+)
+METHOD_SERVER = "mean of the metric over the run windows; one-sided t bounds over 10 batch means"
+
+
+@dataclass
+class CandidateData:
+    """Everything the criteria of one candidate are judged on."""
+
+    name: str
+    frame: pl.DataFrame
+    infos: list[RunInfo]
+    durations: dict[str, float]
+    unit: str  # "pooled" or "run"
+    cost: CostFigure | None = None
+    metrics: pl.DataFrame | None = None
+    endpoints: list[str] = field(default_factory=list)
+
+    @property
+    def duration_s(self) -> float:
+        return float(np.nansum(list(self.durations.values()))) if self.durations else math.nan
+
+
+# -- judging -------------------------------------------------------------------------------------
+
+
+def judge(crit: Criterion, est: float, lo: float, hi: float) -> Outcome:
+    """PASS / FAIL / INCONCLUSIVE from the one-sided bounds; WARN for a PASS inside the band."""
+    thr = crit.threshold
+    if crit.op in ("<", "<="):
+        passed = hi < thr if crit.op == "<" else hi <= thr
+        failed = lo >= thr if crit.op == "<" else lo > thr
+        in_band = crit.warn is not None and est >= thr - crit.warn
+    else:
+        passed = lo > thr if crit.op == ">" else lo >= thr
+        failed = hi <= thr if crit.op == ">" else hi < thr
+        in_band = crit.warn is not None and est <= thr + crit.warn
+    if passed:
+        return WARN if in_band else PASS
+    if failed:
+        return FAIL
+    return INCONCLUSIVE
+
+
+def _fmt(x: float, unit: str = "") -> str:
+    if not math.isfinite(x):
+        return "unbounded" if math.isinf(x) else "n/a"
+    if unit == "%":
+        return f"{x:.2%}"
+    return f"{x:.4g}{unit}"
+
+
+def _result(
+    crit: Criterion,
+    cand: str,
+    outcome: Outcome,
+    est: Estimate | tuple[float, float, float, int],
+    reason: str,
+    method: str,
+    details: dict[str, Any] | None = None,
+) -> CriterionResult:
+    if isinstance(est, Estimate):
+        value, lo, hi, n = est.value, est.ci_low, est.ci_high, est.n
+    else:
+        value, lo, hi, n = est
+    return CriterionResult(
+        candidate=cand,
+        metric=crit.metric,
+        op=crit.op,
+        threshold=crit.threshold,
+        outcome=outcome,
+        estimate=value,
+        ci_low=lo,
+        ci_high=hi,
+        n=n,
+        reason=reason,
+        method=method,
+        key=crit.key,
+        weight=crit.weight,
+        warn=crit.warn,
+        endpoint=crit.endpoint,
+        details=details or {},
+    )
+
+
+def missing(crit: Criterion, cand: str, why: str, method: str = "", n: int = 0) -> CriterionResult:
+    """Data is absent: INCONCLUSIVE (or FAIL when the criterion says ``on_missing: fail``)."""
+    outcome: Outcome = FAIL if crit.on_missing == "fail" else INCONCLUSIVE
+    suffix = " (on_missing: fail)" if outcome == FAIL else ""
+    return _result(crit, cand, outcome, (math.nan, math.nan, math.nan, n), f"{why}{suffix}", method)
+
+
+def _explain(
+    crit: Criterion, outcome: Outcome, est: float, lo: float, hi: float, unit: str = ""
+) -> str:
+    bounds = f"95% bounds [{_fmt(lo, unit)}, {_fmt(hi, unit)}]"
+    head = f"{crit.metric} = {_fmt(est, unit)}, {bounds}"
+    if outcome == PASS:
+        return f"{head}: whole interval {crit.op} {crit.threshold:g}"
+    if outcome == WARN:
+        return f"{head}: passes, but the estimate is within the warning band ({crit.warn:g}) of {crit.threshold:g}"
+    if outcome == FAIL:
+        return f"{head}: whole interval on the wrong side of {crit.op} {crit.threshold:g}"
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return f"{head}: too few samples for a finite interval; cannot tell whether {crit.op} {crit.threshold:g}"
+    return f"{head}: interval straddles {crit.threshold:g}; more data needed"
+
+
+def _widen(pooled: tuple[float, float], per_run: Sequence[float]) -> tuple[float, float, bool]:
+    """Run as the unit: the wider of the pooled bounds and the across-run t bounds."""
+    vals = [v for v in per_run if math.isfinite(v)]
+    if len(vals) < 2:
+        return pooled[0], pooled[1], False
+    _, lo, hi = t_interval(vals, confidence=CONFIDENCE, sides=SIDES)
+    return min(pooled[0], lo), max(pooled[1], hi), True
+
+
+# -- metrics -------------------------------------------------------------------------------------
+
+
+def _frame_for(crit: Criterion, data: CandidateData) -> tuple[pl.DataFrame | None, str | None]:
+    if crit.endpoint is None:
+        return data.frame, None
+    if crit.endpoint not in data.endpoints:
+        known = ", ".join(data.endpoints[:20]) or "none"
+        return None, f"no endpoint {crit.endpoint!r} in the runs of {data.name}; endpoints: {known}"
+    return data.frame.filter(pl.col("name") == crit.endpoint), None
+
+
+def _latency(
+    crit: Criterion, data: CandidateData, q: float, values_by_run: dict[str, np.ndarray], what: str
+) -> CriterionResult:
+    """ "Pq op T" as "the share of requests under T is at least q" (see module docstring)."""
+    allv = [v for v in values_by_run.values() if v.size]
+    values = np.concatenate(allv) if allv else np.array([], dtype=np.float64)
+    n = int(values.size)
+    if n == 0:
+        return missing(
+            crit,
+            data.name,
+            f"no successful {what} for {data.name}: no latency to judge",
+            METHOD_LATENCY,
+        )
+    if crit.min_samples and n < crit.min_samples:
+        return _result(
+            crit,
+            data.name,
+            INCONCLUSIVE,
+            (math.nan, math.nan, math.nan, n),
+            f"{n} {what}, fewer than min_samples {crit.min_samples}",
+            METHOD_LATENCY,
+        )
+    thr = crit.threshold
+    strict_under = crit.op in ("<", ">=")  # share counted as x < T, else x <= T
+    k = int((values < thr).sum() if strict_under else (values <= thr).sum())
+    s_lo, s_hi = (float(x) for x in clopper_pearson(k, n, confidence=CONFIDENCE, sides=SIDES))
+    share = k / n
+    est = quantiles_of(values, [q], confidence=CONFIDENCE, sides=SIDES)[0]
+    lo, hi = est.ci_low, est.ci_high
+    widened = False
+    if data.unit == "run" and len(values_by_run) > 1:
+        shares, qs = [], []
+        for v in values_by_run.values():
+            if v.size:
+                shares.append(float((v < thr).sum() if strict_under else (v <= thr).sum()) / v.size)
+                qs.append(quantiles_of(v, [q])[0].value)
+        s_lo, s_hi, widened = _widen((s_lo, s_hi), shares)
+        lo, hi, _ = _widen((lo, hi), qs)
+    if crit.op in ("<", "<="):
+        passed, failed = s_lo >= q, s_hi < q
+    else:
+        passed, failed = s_hi < q, s_lo >= q
+    outcome: Outcome = INCONCLUSIVE
+    if passed:
+        in_band = crit.warn is not None and (
+            est.value >= thr - crit.warn if crit.op in ("<", "<=") else est.value <= thr + crit.warn
+        )
+        outcome = WARN if in_band else PASS
+    elif failed:
+        outcome = FAIL
+    pct = f"P{q * 100:g}"
+    under = "under" if strict_under else "at or under"
+    share_txt = f"{share:.2%} of {n} {what} {under} {thr:g} ms (95% bounds {s_lo:.2%}..{s_hi:.2%}) vs {q:.2%} needed"
+    head = f"{pct} = {_fmt(est.value)} ms [{_fmt(lo)}, {_fmt(hi)}]"
+    if outcome == PASS:
+        reason = f"{head} {crit.op} {thr:g}: {share_txt}"
+    elif outcome == WARN:
+        reason = f"{head} passes but is within the {crit.warn:g} ms warning band: {share_txt}"
+    elif outcome == FAIL:
+        reason = f"{head} misses {crit.op} {thr:g}: {share_txt}"
+    elif n < min_samples_for_bound(q):
+        reason = f"{head}: {n} {what} are too few for a finite 95% bound on {pct} (needs {min_samples_for_bound(q)}); {share_txt}"
+    else:
+        reason = f"{head}: interval straddles {thr:g} ms; {share_txt}"
+    if widened:
+        reason += f"; run is the unit ({len(values_by_run)} runs)"
+    details = {
+        "quantile": q,
+        "share_under": share,
+        "share_ci_low": s_lo,
+        "share_ci_high": s_hi,
+        "unit": data.unit,
+    }
+    return _result(
+        crit, data.name, outcome, (est.value, lo, hi, n), reason, METHOD_LATENCY, details
+    )
+
+
+def _per_run_values(frame: pl.DataFrame, column_expr: pl.Expr) -> dict[str, np.ndarray]:
+    out: dict[str, np.ndarray] = {}
+    for (rid,), part in frame.filter(pl.col("ok")).group_by(["run_id"], maintain_order=True):
+        out[str(rid)] = part.select(column_expr).to_series().to_numpy()
+    return out
+
+
+def _rate(
+    crit: Criterion, data: CandidateData, frame: pl.DataFrame, *, errors: bool
+) -> CriterionResult:
+    n = frame.height
+    if n == 0:
+        return missing(crit, data.name, f"no requests for {data.name}", METHOD_RATE)
+    if crit.min_samples and n < crit.min_samples:
+        return _result(
+            crit,
+            data.name,
+            INCONCLUSIVE,
+            (math.nan, math.nan, math.nan, n),
+            f"{n} requests, fewer than min_samples {crit.min_samples}",
+            METHOD_RATE,
+        )
+    k_ok = int(frame["ok"].sum())
+    k = n - k_ok if errors else k_ok
+    est = rate_estimate(k, n, confidence=CONFIDENCE, sides=SIDES)
+    lo, hi = est.ci_low, est.ci_high
+    if data.unit == "run":
+        per = frame.group_by("run_id").agg(
+            (~pl.col("ok") if errors else pl.col("ok")).mean().alias("r")
+        )
+        lo, hi, _ = _widen((lo, hi), per["r"].to_list())
+        lo, hi = max(0.0, lo), min(1.0, hi)
+    outcome = judge(crit, est.value, lo, hi)
+    reason = _explain(crit, outcome, est.value, lo, hi, "%") + f" ({k} of {n})"
+    return _result(
+        crit, data.name, outcome, (est.value, lo, hi, n), reason, METHOD_RATE, {"unit": data.unit}
+    )
+
+
+def _throughput(crit: Criterion, data: CandidateData, frame: pl.DataFrame) -> CriterionResult:
+    n = frame.height
+    dur = data.duration_s
+    if n == 0 or not dur > 0:
+        return missing(
+            crit, data.name, f"no requests or no run duration for {data.name}", METHOD_THROUGHPUT
+        )
+    est = throughput_estimate(n, dur, confidence=CONFIDENCE, sides=SIDES)
+    lo, hi = est.ci_low, est.ci_high
+    if data.unit == "run":
+        counts = dict(frame.group_by("run_id").len().iter_rows())
+        per = [counts.get(rid, 0) / d for rid, d in data.durations.items() if d > 0]
+        lo, hi, _ = _widen((lo, hi), per)
+    outcome = judge(crit, est.value, lo, hi)
+    return _result(
+        crit,
+        data.name,
+        outcome,
+        (est.value, lo, hi, n),
+        _explain(crit, outcome, est.value, lo, hi, " rps"),
+        METHOD_THROUGHPUT,
+        {"duration_s": dur},
+    )
+
+
+def _cost(crit: Criterion, data: CandidateData, spec: Spec) -> CriterionResult:
+    method = "attributed billing cost / requests * 1000 (a measured total, no sampling interval)"
+    cost = data.cost
+    if cost is None or cost.problem is not None:
+        why = (
+            cost.problem
+            if cost is not None and cost.problem
+            else "billing not landed / no cost source"
+        )
+        return missing(crit, data.name, f"cost_per_1k_usd for {data.name}: {why}", method)
+    if cost.currency and cost.currency.upper() != "USD":
+        return missing(
+            crit,
+            data.name,
+            f"cost is in {cost.currency}, the criterion is in USD; pockit never converts currencies",
+            method,
+        )
+    lag_ok = spec.cost.lag_ok if spec.cost is not None else False
+    if not cost.covers_window and not lag_ok:
+        return missing(
+            crit,
+            data.name,
+            "billing does not cover the run window yet (billing lags; re-run decide later or set cost.lag_ok)",
+            method,
+        )
+    v = cost.per_1k
+    outcome = judge(crit, v, v, v)
+    reason = f"cost_per_1k_usd = ${v:.4g} (total {cost.total:.4g} {cost.currency} over {data.frame.height} requests, source {cost.source}) {crit.op} {crit.threshold:g}: {outcome}"
+    return _result(
+        crit,
+        data.name,
+        outcome,
+        (v, v, v, data.frame.height),
+        reason,
+        method,
+        {"total": cost.total, "currency": cost.currency, "covers_window": cost.covers_window},
+    )
+
+
+def _recovery(crit: Criterion, data: CandidateData, spec: Spec) -> CriterionResult:
+    err_thr, p95_thr = None, None
+    for other in spec.criteria:
+        if other.metric == "error_rate" and other.op in ("<", "<="):
+            err_thr = other.threshold
+        elif other.metric == "success_rate" and other.op in (">", ">=") and err_thr is None:
+            err_thr = 1.0 - other.threshold
+        elif (
+            other.metric == "latency_p95_ms" and other.op in ("<", "<=") and other.endpoint is None
+        ):
+            p95_thr = other.threshold
+    recs = recoveries(data.frame, data.infos, error_threshold=err_thr, p95_threshold_ms=p95_thr)
+    from pockit.analysis._faults import DEFAULT_HEALTHY_ERROR_RATE, RECOVERY_SETTLE_BUCKETS
+
+    method = METHOD_RECOVERY.format(
+        settle=RECOVERY_SETTLE_BUCKETS,
+        bucket=1.0,
+        err=err_thr if err_thr is not None else DEFAULT_HEALTHY_ERROR_RATE,
+        lat=f", P95 <= {p95_thr:g} ms" if p95_thr is not None else ", P95 <= 1.5x pre-fault P95",
+    )
+    if not recs:
+        return missing(
+            crit,
+            data.name,
+            f"no fault_end event in the runs of {data.name}: recovery_s needs an injected fault",
+            method,
+        )
+    est = recovery_estimate(recs, method=method)
+    outcome = judge(crit, est.value, est.ci_low, est.ci_high)
+    if math.isinf(est.value):
+        reason = f"did not recover before the run ended after {sum(math.isinf(r.recovery_s) for r in recs)} of {len(recs)} fault(s)"
+    else:
+        reason = f"worst recovery {est.value:.0f} s over {len(recs)} fault(s) {crit.op} {crit.threshold:g} s: {outcome}"
+    details = {
+        "faults": [
+            {
+                "run_id": r.run_id,
+                "fault": r.fault,
+                "recovery_s": r.recovery_s if math.isfinite(r.recovery_s) else None,
+            }
+            for r in recs
+        ]
+    }
+    return _result(crit, data.name, outcome, est, reason, method, details)
+
+
+def _server(crit: Criterion, data: CandidateData, name: str) -> CriterionResult:
+    m = data.metrics
+    if m is None or m.height == 0:
+        return missing(
+            crit,
+            data.name,
+            f"no server-side metrics for {data.name} (metric {name!r}); fetch them with the spec's metrics sources",
+            METHOD_SERVER,
+        )
+    sub = m.filter(pl.col("metric") == name)
+    if sub.height == 0:
+        known = ", ".join(sorted(set(m["metric"].cast(pl.String).to_list()))[:20])
+        return missing(
+            crit,
+            data.name,
+            f"server metric {name!r} absent for {data.name}; metrics present: {known}",
+            METHOD_SERVER,
+        )
+    vals = sub.sort("ts")["value"].cast(pl.Float64).drop_nans().drop_nulls().to_numpy()
+    n = int(vals.size)
+    if n == 0:
+        return missing(crit, data.name, f"server metric {name!r} has no values", METHOD_SERVER)
+    batches = [b.mean() for b in np.array_split(vals, min(10, n))]
+    mean, lo, hi = t_interval(batches, confidence=CONFIDENCE, sides=SIDES)
+    mean = float(vals.mean())
+    outcome = judge(crit, mean, lo, hi)
+    return _result(
+        crit,
+        data.name,
+        outcome,
+        (mean, lo, hi, n),
+        _explain(crit, outcome, mean, lo, hi),
+        METHOD_SERVER,
+    )
+
+
+def evaluate(crit: Criterion, data: CandidateData, spec: Spec) -> CriterionResult:
+    """Judge ``crit`` on ``data``: the one place that maps a metric name to its evidence."""
+    metric = crit.metric
+    q = latency_quantile(metric)
+    if metric.startswith("server:"):
+        return _server(crit, data, metric.split(":", 1)[1])
+    if metric == "cost_per_1k_usd":
+        return _cost(crit, data, spec)
+    if metric == "recovery_s":
+        return _recovery(crit, data, spec)
+    if metric == "cold_start_p95_ms":
+        by_run = {i.id: cold_start_latencies(data.frame, [i]) for i in data.infos}
+        if not any(v.size for v in by_run.values()):
+            return missing(
+                crit,
+                data.name,
+                f"no idle_end event (cold start) in the runs of {data.name}",
+                METHOD_LATENCY,
+            )
+        return _latency(crit, data, 0.95, by_run, "cold-start requests")
+    if q is None and metric not in FIXED_METRICS:
+        known = ", ".join(
+            [*FIXED_METRICS, "latency_pNN_ms", "latency_pNN_intended_ms", "server:NAME"]
+        )
+        return missing(crit, data.name, f"unknown metric {metric!r}; metrics that exist: {known}")
+    frame, problem = _frame_for(crit, data)
+    if frame is None:
+        return missing(crit, data.name, problem or "no data")
+    if frame.height == 0:
+        return missing(crit, data.name, f"no requests recorded for {data.name}")
+    if q is not None:
+        if metric.endswith("_intended_ms"):
+            if frame["t_intended"].null_count() == frame.height:
+                return missing(
+                    crit,
+                    data.name,
+                    f"{metric}: runs of {data.name} have no t_intended (closed-model load); use an arrival_rate shape",
+                )
+            by_run = {
+                str(rid): intended_latency(part.filter(pl.col("ok"))).to_numpy()
+                for (rid,), part in frame.group_by(["run_id"], maintain_order=True)
+            }
+            return _latency(crit, data, q, by_run, "successful requests (from intended start)")
+        return _latency(
+            crit, data, q, _per_run_values(frame, pl.col("latency_ms")), "successful requests"
+        )
+    if metric == "success_rate":
+        return _rate(crit, data, frame, errors=False)
+    if metric == "error_rate":
+        return _rate(crit, data, frame, errors=True)
+    if metric == "throughput_rps":
+        return _throughput(crit, data, frame)
+    if metric == "error_budget_burn":
+        if spec.slo_target is None:
+            return missing(
+                crit,
+                data.name,
+                "error_budget_burn needs slo_target in the spec (e.g. 0.999)",
+                METHOD_BURN,
+            )
+        k_ok = int(frame["ok"].sum())
+        est = error_budget_burn(
+            frame.height - k_ok, frame.height, spec.slo_target, confidence=CONFIDENCE, sides=SIDES
+        )
+        outcome = judge(crit, est.value, est.ci_low, est.ci_high)
+        return _result(
+            crit,
+            data.name,
+            outcome,
+            est,
+            _explain(crit, outcome, est.value, est.ci_low, est.ci_high, "x"),
+            METHOD_BURN,
+            {"slo_target": spec.slo_target},
+        )
+    return missing(crit, data.name, f"metric {metric!r} is not evaluated by this version of pockit")
