@@ -1,0 +1,86 @@
+"""``pockit worker --master HOST:PORT``: join a distributed run from another machine.
+
+The worker runs the same locustfile as the master with pockit's capture plugin, and writes its
+samples to ``--out`` (a shared path, or a local folder gathered into the run directory afterwards).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from pockit.commands._output import add_json_flag, emit
+
+
+def register(sub: Any) -> None:
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "worker",
+        help="join a distributed run as a Locust worker",
+        description="Start a Locust worker that connects to the master of a `pockit run --workers N "
+        "--remote-workers M --master-bind 0.0.0.0:5557` and records every request it sends into "
+        "--out/samples/. Copy that folder into the run directory's samples/ when the run ends "
+        "(or point --out at the run directory on a shared file system).",
+    )
+    parser.add_argument("--master", required=True, metavar="HOST:PORT", help="the master's address")
+    parser.add_argument("--locustfile", required=True, help="the same locustfile the master runs")
+    parser.add_argument(
+        "--out",
+        default="pockit-worker",
+        metavar="DIR",
+        help="where samples go (default: pockit-worker)",
+    )
+    parser.add_argument(
+        "--index",
+        type=int,
+        default=None,
+        help="worker index for the samples' worker column (default: the master's)",
+    )
+    add_json_flag(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pockit._errors import LoadError, UsageError
+    from pockit.load._run import CAPTURE_PLUGIN
+
+    host, _, port = args.master.rpartition(":")
+    if not host or not port.isdigit():
+        raise UsageError(f"--master expects HOST:PORT such as 10.0.0.5:5557, got {args.master!r}")
+    if not Path(args.locustfile).is_file():
+        raise UsageError(f"locustfile not found: {args.locustfile}")
+    out = Path(args.out)
+    (out / "samples").mkdir(parents=True, exist_ok=True)
+    (out / "locust").mkdir(parents=True, exist_ok=True)
+    env = {
+        **os.environ,
+        "POCKIT_RUN_DIR": str(out.resolve()),
+        "POCKIT_PARENT_PID": str(os.getpid()),
+        "POCKIT_EVENTS": "0",
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.pop("POCKIT_PROGRESS", None)
+    if args.index is not None:
+        env["POCKIT_WORKER"] = str(args.index)
+    cmd = [
+        sys.executable, "-m", "locust", "-f", f"{args.locustfile},{CAPTURE_PLUGIN}",
+        "--worker", "--master-host", host, "--master-port", port, "--skip-log-setup",
+    ]  # fmt: skip
+    proc = subprocess.Popen(cmd, env=env)
+    try:
+        code = proc.wait()
+    except KeyboardInterrupt:
+        proc.terminate()
+        code = proc.wait(timeout=10)
+    if code not in (0, None):
+        raise LoadError(f"locust worker exited with code {code} (master {args.master})")
+    files = sorted(str(p) for p in (out / "samples").glob("*.parquet"))
+    emit(
+        args,
+        {"samples": files, "out": str(out)},
+        f"{len(files)} sample batch(es) in {out / 'samples'}",
+    )
+    return 0
