@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pockit._errors import PockitError
 from pockit.analysis._cost import cost_per_1k
 from pockit.analysis._samples import RunInfo
 from pockit.spec import Spec
@@ -98,8 +99,11 @@ def attribute_costs(
             billing = None
             loader = getattr(sources, "load_attached_billing", None)
             if loader is not None:
-                billing = loader(info.path)
-                used = used or "attached"
+                try:
+                    billing = loader(info.path)
+                    used = used or "attached sources/billing.parquet"
+                except PockitError:  # nothing attached to this run: fall back to the spec's source
+                    billing = None
             if billing is None:
                 if spec.cost is None:
                     return CostFigure(
