@@ -207,6 +207,10 @@ def attribute_cost(
         )
     if rows.height and rows["ts_assumed_utc"].any():
         notes.append("the export's timestamps carry no time zone; UTC assumed")
+    if tags and rows.height and rows["source"].is_in(["cost-explorer"]).any():
+        prefiltered = picked.select(pl.col("tags").is_null().any()).collect().item()
+        if prefiltered:
+            notes.append("a saved Cost Explorer response carries no tags: its rows are taken as already filtered by the tags")
     if rows.height == 0:
         notes.append("no billing rows matched the window" + (" and tags" if tags else ""))
     elif (rows["attributed"] < 0).any():

@@ -60,6 +60,10 @@ METRICS_COLUMNS = ("ts", "metric", "value", "unit", "dimensions", "source")
 #: The cost columns a user can ask for (DESIGN contract 5 adds ``unblended`` and ``net`` for CUR).
 COST_CHOICES = ("billed", "effective", "list", "unblended", "net")
 
+#: Aggregated sources whose rows were filtered by tag at the source (a saved Cost Explorer
+#: response): their rows carry null tags and pass any tag filter, and the result says so.
+PREFILTERED_SOURCES = ("cost-explorer",)
+
 _MANGLE = re.compile(r"[^a-z0-9]+")
 
 
@@ -175,7 +179,8 @@ def tags_to_dict(pairs: list[dict[str, str]] | None) -> dict[str, str]:
 def tag_filter(tags: Mapping[str, str]) -> pl.Expr:
     """Expression that is true for rows carrying *every* ``key=value`` in ``tags``.
 
-    Keys are matched exactly, except in rows from legacy CUR in Athena form, whose column names
+    Keys are matched exactly, except rows of a saved Cost Explorer response (null tags: the saved
+    query's filter applies, and attribution says so), and in rows from legacy CUR in Athena form, whose column names
     lowercase the key and replace other characters with ``_`` (``Cost Center`` → ``cost_center``).
 
     >>> lf.filter(tag_filter({"poc": "checkout-async"}))   # doctest: +SKIP
@@ -195,7 +200,13 @@ def tag_filter(tags: Mapping[str, str]) -> pl.Expr:
             .list.eval((el.field("key") == athena_mangle(key)) & (el.field("value") == str(value)))
             .list.any()
         )
-        match = pl.when(pl.col("source") == "cur-athena").then(mangled).otherwise(exact)
+        match = (
+            pl.when(pl.col("tags").is_null() & pl.col("source").is_in(PREFILTERED_SOURCES))
+            .then(pl.lit(True))
+            .when(pl.col("source") == "cur-athena")
+            .then(mangled)
+            .otherwise(exact)
+        )
         expr = expr & match.fill_null(False)
     return expr
 

@@ -93,6 +93,7 @@ def register_reader(
             read=fn,
             signature=signature,
             scheme=scheme,
+            suffix=suffix,
             costs=costs,
         )
         return fn
