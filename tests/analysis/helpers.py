@@ -38,7 +38,9 @@ def make_run(
     namev = np.array(["/api/items"] * n) if names is None else np.asarray(names)
     if t_start is None:
         offs = np.linspace(0, duration_s, n, endpoint=False) if n else np.array([])
-        t_start = (np.datetime64(start.replace(tzinfo=None), "ns") + (offs * 1e9).astype("timedelta64[ns]"))
+        t_start = np.datetime64(start.replace(tzinfo=None), "ns") + (offs * 1e9).astype(
+            "timedelta64[ns]"
+        )
     meta: dict[str, Any] = {
         "candidate": candidate,
         "start": iso(start),
@@ -56,24 +58,40 @@ def make_run(
     )
     table = pa.table(
         {
-            "t_start": pa.array(np.asarray(t_start).astype("datetime64[ns]"), pa.timestamp("ns", tz="UTC")),
+            "t_start": pa.array(
+                np.asarray(t_start).astype("datetime64[ns]"), pa.timestamp("ns", tz="UTC")
+            ),
             "latency_ms": pa.array(lat, pa.float64()),
             "name": pa.array(namev.astype(str)).dictionary_encode(),
             "method": pa.array(["GET"] * n).dictionary_encode(),
             "status": pa.array(np.where(okv, 200, 500).astype(np.int16)),
             "ok": pa.array(okv),
             "bytes": pa.array(np.full(n, 100, dtype=np.int64)),
-            "error": pa.array([None if o else "HTTP 500" for o in okv], pa.string()).dictionary_encode(),
+            "error": pa.array(
+                [None if o else "HTTP 500" for o in okv], pa.string()
+            ).dictionary_encode(),
             "worker": pa.array(np.zeros(n, dtype=np.int16)),
             "t_intended": ti,
         }
     ).cast(SAMPLE_SCHEMA)
     bounds = np.linspace(0, n, files + 1).astype(int)
     for i in range(files):
-        pq.write_table(table.slice(bounds[i], bounds[i + 1] - bounds[i]), run.samples_dir / f"batch-{i:05d}.parquet")
+        pq.write_table(
+            table.slice(bounds[i], bounds[i + 1] - bounds[i]),
+            run.samples_dir / f"batch-{i:05d}.parquet",
+        )
     for ev in events:
         ev = dict(ev)
         ts = ev.pop("ts")
         kind = ev.pop("kind")
         run.add_event(kind, ts=ts, **ev)
     return run
+
+
+def make_spec(folder: Path, text: str) -> Any:
+    """Parse a spec whose locustfile (``l.py``) exists in ``folder``."""
+    from pockit.spec import parse_spec
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "l.py").write_text("# not run by these tests\n")
+    return parse_spec(text, path=folder / "poc.yaml")

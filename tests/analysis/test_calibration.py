@@ -1,0 +1,110 @@
+"""Calibration on simulated data with known truth: do the intervals and decisions keep their promise?
+
+Vectorised over thousands of simulated runs (numpy), through the same rank and share functions that
+``run_stats`` and ``decide`` use; the small-sample cases go through ``decide`` itself.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from pockit.analysis import clopper_pearson, min_samples_for_bound, quantile_ci_ranks, wilson
+from pockit.decision import decide
+from tests.analysis.helpers import make_run, make_spec
+
+SIMS = 2000
+MU, SIGMA = 4.0, 0.6  # lognormal latencies around 55 ms with a long tail
+
+
+def true_quantile(q: float) -> float:
+    return float(np.exp(MU + SIGMA * stats.norm.ppf(q)))
+
+
+def simulate(n: int, seed: int) -> np.ndarray:
+    """SIMS sorted lognormal samples of size n, one per row."""
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.lognormal(MU, SIGMA, size=(SIMS, n)), axis=1)
+
+
+@pytest.mark.parametrize(("q", "n"), [(0.5, 1000), (0.95, 1000), (0.99, 2000)])
+def test_two_sided_quantile_interval_covers_95_percent(q: float, n: int) -> None:
+    x = simulate(n, seed=int(q * 1000) + n)
+    lo, hi = quantile_ci_ranks(n, q)
+    assert 1 <= lo[0] < hi[0] <= n
+    truth = true_quantile(q)
+    covered = (x[:, lo[0] - 1] <= truth) & (truth <= x[:, hi[0] - 1])
+    assert 0.93 <= covered.mean() <= 0.97, covered.mean()
+
+
+def test_one_sided_upper_bound_covers_95_percent() -> None:
+    n, q = 1000, 0.95
+    x = simulate(n, seed=7)
+    _, hi = quantile_ci_ranks(n, q, sides="one")
+    covered = true_quantile(q) <= x[:, hi[0] - 1]
+    assert 0.93 <= covered.mean() <= 0.97, covered.mean()
+
+
+def test_true_p95_exactly_at_threshold_passes_at_most_5_percent() -> None:
+    """The decision's share test (Clopper-Pearson lower bound >= 0.95) at a threshold = true P95."""
+    n, q = 1000, 0.95
+    threshold = true_quantile(q)
+    rng = np.random.default_rng(11)
+    x = rng.lognormal(MU, SIGMA, size=(SIMS, n))
+    k = (x < threshold).sum(axis=1)
+    low, _ = clopper_pearson(k, np.full(SIMS, n), sides="one")
+    passed = low >= q
+    assert passed.mean() <= 0.05, passed.mean()
+    # and the test has power: well under the threshold it passes nearly always
+    k_good = (x < threshold * 1.3).sum(axis=1)
+    low_good, _ = clopper_pearson(k_good, np.full(SIMS, n), sides="one")
+    assert (low_good >= q).mean() > 0.95
+
+
+@pytest.mark.parametrize(("p", "n"), [(0.9, 200), (0.99, 1000), (0.95, 500)])
+def test_wilson_interval_covers_95_percent(p: float, n: int) -> None:
+    rng = np.random.default_rng(int(p * 100) + n)
+    k = rng.binomial(n, p, size=20_000)
+    lo, hi = wilson(k, np.full(k.size, n))
+    covered = (lo <= p) & (p <= hi)
+    assert 0.93 <= covered.mean() <= 0.97, covered.mean()
+
+
+def test_sample_size_needed_for_a_finite_bound() -> None:
+    assert min_samples_for_bound(0.95) == 59
+    assert min_samples_for_bound(0.99) == 299
+    for q, need in ((0.95, 59), (0.99, 299)):
+        _, hi = quantile_ci_ranks(np.array([need - 1, need]), q, sides="one")
+        assert hi[0] == need  # = n + 1: unbounded with one sample fewer
+        assert hi[1] == need  # = n: the largest sample bounds it
+
+
+SPEC = """
+name: calib
+hypothesis: small samples cannot show a percentile
+candidates: [{{name: a, host: "http://127.0.0.1:1"}}]
+load: {{locustfile: l.py}}
+criteria:
+  - {{metric: {metric}, op: "<", threshold: 1000, key: true}}
+"""
+
+
+@pytest.mark.parametrize(("metric", "need"), [("latency_p95_ms", 59), ("latency_p99_ms", 299)])
+def test_fewer_samples_than_a_finite_interval_needs_is_inconclusive(
+    tmp_path: Path, metric: str, need: int
+) -> None:
+    spec = make_spec(tmp_path, SPEC.format(metric=metric))
+    # every latency far below the threshold: only the sample size can stop a PASS
+    few = make_run(tmp_path / "few", "a", np.full(need - 1, 10.0))
+    enough = make_run(tmp_path / "enough", "a", np.full(need, 10.0))
+    d_few = decide(spec, [few.path])
+    d_enough = decide(spec, [enough.path])
+    assert d_few.verdict == "INCONCLUSIVE"
+    assert d_few.criteria[0].outcome == "INCONCLUSIVE"
+    assert "too few" in d_few.criteria[0].reason
+    assert d_few.criteria[0].ci_high == float("inf")
+    assert d_enough.criteria[0].outcome == "PASS"
+    assert d_enough.verdict == "GO"
