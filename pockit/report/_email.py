@@ -202,7 +202,13 @@ def build_email(
         html_part.add_related(
             png, maintype="image", subtype="png", cid=cid, filename=f"chart-{cid[1:9]}.png"
         )
-    msg.add_attachment(report.read_bytes(), maintype="text", subtype="html", filename=report.name)
+    msg.add_attachment(
+        report.read_text(encoding="utf-8"),
+        subtype="html",
+        charset="utf-8",
+        cte="base64",
+        filename=report.name,
+    )
     return msg
 
 

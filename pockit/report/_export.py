@@ -55,8 +55,12 @@ def check_html(html: str) -> list[str]:
     return problems
 
 
+#: Outputs pockit leaves in a notebook for itself (the verdict for build_report), never rendered.
+_PRIVATE_MIME = {"application/vnd.pockit.verdict+json"}
+
+
 def _drop_noise(nb: Any) -> None:
-    """Remove outputs a reader should not see: stderr streams (warnings, progress bars)."""
+    """Remove outputs a reader should not see: stderr (warnings, progress bars), pockit's own records."""
     for cell in nb.cells:
         if cell.get("cell_type") != "code":
             continue
@@ -64,6 +68,7 @@ def _drop_noise(nb: Any) -> None:
             out
             for out in cell.get("outputs", [])
             if not (out.get("output_type") == "stream" and out.get("name") == "stderr")
+            and not (set(out.get("data", {})) and set(out.get("data", {})) <= _PRIVATE_MIME)
         ]
 
 

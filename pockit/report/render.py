@@ -63,6 +63,8 @@ def fmt(value: Any, unit: str = "", digits: int = 3) -> str:
         return "∞" if value > 0 else ("−∞" if value < 0 else "—")
     if unit == "%":
         return f"{value * 100:.2f} %"
+    if isinstance(value, int) or (abs(value) >= 100 and float(value).is_integer()):
+        return f"{int(value):,} {esc(unit)}".strip()
     text = f"{value:.{digits}g}" if abs(value) < 1e6 else f"{value:,.0f}"
     if abs(value) >= 10 and abs(value) < 1e6:
         text = f"{value:,.1f}" if abs(value) < 1000 else f"{value:,.0f}"
@@ -146,7 +148,7 @@ def criteria_table(decision: Any) -> str:
         return '<p class="pockit-note">No criteria were evaluated.</p>'
     head = (
         "<tr><th>candidate</th><th>criterion</th><th>key</th><th>outcome</th><th>estimate</th>"
-        "<th>95% interval</th><th>n</th><th>method</th><th>reason</th></tr>"
+        "<th>95% bounds</th><th>n</th><th>method</th><th>reason</th></tr>"
     )
     body = []
     for c in rows:
@@ -160,7 +162,7 @@ def criteria_table(decision: Any) -> str:
             f'<td class="num">{fmt(c.get("estimate"), unit)}</td>'
             f'<td class="num">{_interval(c.get("ci_low"), c.get("ci_high"), unit)}</td>'
             f'<td class="num">{fmt(c.get("n"))}</td>'
-            f"<td>{esc(c.get('method', ''))}</td>"
+            f'<td class="method">{esc(c.get("method", ""))}</td>'
             f"<td>{esc(c.get('reason', ''))}</td>"
             "</tr>"
         )

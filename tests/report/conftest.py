@@ -55,9 +55,17 @@ def make_run(
     """A completed run directory with ``n`` lognormal samples over ``seconds`` and a fault event."""
     rng = np.random.default_rng(seed)
     t0 = start or datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
-    run = RunDir.create(runs_dir, {"candidate": candidate, "start": iso(t0), "spec": {"name": "report-test"},
-                                   "versions": {"pockit": "0.1.0", "locust": "2.47", "python": "3.11"},
-                                   "workers": 1, "repeat": 0})
+    run = RunDir.create(
+        runs_dir,
+        {
+            "candidate": candidate,
+            "start": iso(t0),
+            "spec": {"name": "report-test"},
+            "versions": {"pockit": "0.1.0", "locust": "2.47", "python": "3.11"},
+            "workers": 1,
+            "repeat": 0,
+        },
+    )
     offsets = np.sort(rng.uniform(0, seconds, n))
     lat = rng.lognormal(np.log(median_ms), 0.5, n)
     ok = rng.uniform(0, 1, n) >= error_share
@@ -67,8 +75,12 @@ def make_run(
         {
             "t_start": pa.array(t_start, pa.timestamp("ns", tz="UTC")),
             "latency_ms": pa.array(lat, pa.float64()),
-            "name": pa.array(names).dictionary_encode().cast(pa.dictionary(pa.int32(), pa.string())),
-            "method": pa.array(["GET"] * n).dictionary_encode().cast(pa.dictionary(pa.int32(), pa.string())),
+            "name": pa.array(names)
+            .dictionary_encode()
+            .cast(pa.dictionary(pa.int32(), pa.string())),
+            "method": pa.array(["GET"] * n)
+            .dictionary_encode()
+            .cast(pa.dictionary(pa.int32(), pa.string())),
             "status": pa.array([200 if o else 500 for o in ok], pa.int16()),
             "ok": pa.array(ok, pa.bool_()),
             "bytes": pa.array([512] * n, pa.int64()),
@@ -83,7 +95,9 @@ def make_run(
     pq.write_table(table, run.samples_dir / "part-00000.parquet")
     run.add_event("phase", ts=t0, name="steady")
     if fault_at_s is not None:
-        run.add_event("fault_start", ts=t0 + timedelta(seconds=fault_at_s), fault="latency", value=200)
+        run.add_event(
+            "fault_start", ts=t0 + timedelta(seconds=fault_at_s), fault="latency", value=200
+        )
         run.add_event("fault_end", ts=t0 + timedelta(seconds=fault_at_s + 2), fault="latency")
     run.update_meta(status=status, end=iso(t0 + timedelta(seconds=seconds)))
     return run
