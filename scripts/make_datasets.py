@@ -84,45 +84,153 @@ def line_items(seed: int = SEED, *, start: datetime = START, hours: int = HOURS)
             rid = f"arn:aws:ec2:us-east-1:{ACCOUNT}:instance/i-0baseline{n:07d}"
             covered = n == 0
             items.append(
-                Item(t0, t1, "AmazonEC2", "Amazon Elastic Compute Cloud", "BoxUsage:m6i.large", "RunInstances", rid,
-                     1.0, "Hrs", 0.096, 0.096, 0.096,
-                     line_type="SavingsPlanCoveredUsage" if covered else "Usage",
-                     effective=0.0614 if covered else None, tags=base_tags)
+                Item(
+                    t0,
+                    t1,
+                    "AmazonEC2",
+                    "Amazon Elastic Compute Cloud",
+                    "BoxUsage:m6i.large",
+                    "RunInstances",
+                    rid,
+                    1.0,
+                    "Hrs",
+                    0.096,
+                    0.096,
+                    0.096,
+                    line_type="SavingsPlanCoveredUsage" if covered else "Usage",
+                    effective=0.0614 if covered else None,
+                    tags=base_tags,
+                )
             )
         gb = round(0.8 * load * rng.uniform(0.95, 1.05), 6)
         items.append(
-            Item(t0, t1, "AWSDataTransfer", "AWS Data Transfer", "DataTransfer-Out-Bytes", "", f"arn:aws:ec2:us-east-1:{ACCOUNT}:instance/i-0baseline0000000",
-                 gb, "GB", 0.09, round(gb * 0.09, 10), round(gb * 0.09, 10), tags=base_tags)
+            Item(
+                t0,
+                t1,
+                "AWSDataTransfer",
+                "AWS Data Transfer",
+                "DataTransfer-Out-Bytes",
+                "",
+                f"arn:aws:ec2:us-east-1:{ACCOUNT}:instance/i-0baseline0000000",
+                gb,
+                "GB",
+                0.09,
+                round(gb * 0.09, 10),
+                round(gb * 0.09, 10),
+                tags=base_tags,
+            )
         )
         req = round(180_000 * load)
         fn = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:checkout-async"
         items.append(
-            Item(t0, t1, "AWSLambda", "AWS Lambda", "Request", "Invoke", fn, float(req), "Requests",
-                 2e-7, round(req * 2e-7, 10), round(req * 2e-7, 10), tags=async_tags)
+            Item(
+                t0,
+                t1,
+                "AWSLambda",
+                "AWS Lambda",
+                "Request",
+                "Invoke",
+                fn,
+                float(req),
+                "Requests",
+                2e-7,
+                round(req * 2e-7, 10),
+                round(req * 2e-7, 10),
+                tags=async_tags,
+            )
         )
         gbs = round(req * 0.5 * rng.uniform(0.10, 0.13), 3)
         items.append(
-            Item(t0, t1, "AWSLambda", "AWS Lambda", "Lambda-GB-Second", "Invoke", fn, gbs, "Lambda-GB-Second",
-                 1.66667e-5, round(gbs * 1.66667e-5, 10), round(gbs * 1.66667e-5, 10), tags=async_tags)
+            Item(
+                t0,
+                t1,
+                "AWSLambda",
+                "AWS Lambda",
+                "Lambda-GB-Second",
+                "Invoke",
+                fn,
+                gbs,
+                "Lambda-GB-Second",
+                1.66667e-5,
+                round(gbs * 1.66667e-5, 10),
+                round(gbs * 1.66667e-5, 10),
+                tags=async_tags,
+            )
         )
         logs = round(0.02 * load, 6)
         items.append(
-            Item(t0, t1, "AmazonCloudWatch", "Amazon CloudWatch", "DataProcessing-Bytes", "PutLogEvents",
-                 f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/lambda/checkout-async", logs, "GB",
-                 0.5, round(logs * 0.5, 10), round(logs * 0.5, 10), tags=async_tags)
+            Item(
+                t0,
+                t1,
+                "AmazonCloudWatch",
+                "Amazon CloudWatch",
+                "DataProcessing-Bytes",
+                "PutLogEvents",
+                f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/lambda/checkout-async",
+                logs,
+                "GB",
+                0.5,
+                round(logs * 0.5, 10),
+                round(logs * 0.5, 10),
+                tags=async_tags,
+            )
         )
         # unrelated spend in the same account: another team's database, untagged for the PoC
         items.append(
-            Item(t0, t1, "AmazonRDS", "Amazon Relational Database Service", "InstanceUsage:db.r6g.large", "CreateDBInstance:0016",
-                 f"arn:aws:rds:us-east-1:{ACCOUNT}:db:ledger", 1.0, "Hrs", 0.225, 0.225, 0.225,
-                 tags={"team": "ledger"})
+            Item(
+                t0,
+                t1,
+                "AmazonRDS",
+                "Amazon Relational Database Service",
+                "InstanceUsage:db.r6g.large",
+                "CreateDBInstance:0016",
+                f"arn:aws:rds:us-east-1:{ACCOUNT}:db:ledger",
+                1.0,
+                "Hrs",
+                0.225,
+                0.225,
+                0.225,
+                tags={"team": "ledger"},
+            )
         )
     # month-level rows: tax, a promotional credit, and the Savings Plan recurring fee
     day = start.replace(hour=0)
-    items.append(Item(day, day + timedelta(days=2), "AmazonEC2", "Amazon Elastic Compute Cloud", "Tax", "", None,
-                      0.0, "", 0.0, 0.73, 0.0, line_type="Tax", tags={}))
-    items.append(Item(day, day + timedelta(days=2), "AWSLambda", "AWS Lambda", "Credit", "", None,
-                      0.0, "", 0.0, -0.25, 0.0, line_type="Credit", tags=async_tags))
+    items.append(
+        Item(
+            day,
+            day + timedelta(days=2),
+            "AmazonEC2",
+            "Amazon Elastic Compute Cloud",
+            "Tax",
+            "",
+            None,
+            0.0,
+            "",
+            0.0,
+            0.73,
+            0.0,
+            line_type="Tax",
+            tags={},
+        )
+    )
+    items.append(
+        Item(
+            day,
+            day + timedelta(days=2),
+            "AWSLambda",
+            "AWS Lambda",
+            "Credit",
+            "",
+            None,
+            0.0,
+            "",
+            0.0,
+            -0.25,
+            0.0,
+            line_type="Credit",
+            tags=async_tags,
+        )
+    )
     return items
 
 
@@ -131,7 +239,9 @@ def _z(ts: datetime) -> str:
 
 
 def _category(item: Item) -> str:
-    return {"Tax": "Tax", "Credit": "Credit", "SavingsPlanRecurringFee": "Purchase"}.get(item.line_type, "Usage")
+    return {"Tax": "Tax", "Credit": "Credit", "SavingsPlanRecurringFee": "Purchase"}.get(
+        item.line_type, "Usage"
+    )
 
 
 # -- FOCUS ---------------------------------------------------------------------------------------
@@ -145,22 +255,51 @@ def write_focus(path: Path, items: list[Item]) -> None:
     usages: list[Usage] = []
     for it in items:
         usages.append(
-            Usage(start=it.start, end=it.end, service=it.service, cost=it.effective_cost, list_cost=it.public_cost,
-                  currency=it.currency, provider=it.provider, resource_id=it.resource_id, tags=it.tags,
-                  quantity=it.amount if it.line_type not in ("Tax", "Credit") else None,
-                  unit=it.unit or None, charge_category=_category(it), region=it.region,
-                  service_category="Compute" if it.product in ("AmazonEC2", "AWSLambda") else "Networking"
-                  if it.product == "AWSDataTransfer" else "Databases" if it.product == "AmazonRDS" else "Management and Governance")
+            Usage(
+                start=it.start,
+                end=it.end,
+                service=it.service,
+                cost=it.effective_cost,
+                list_cost=it.public_cost,
+                currency=it.currency,
+                provider=it.provider,
+                resource_id=it.resource_id,
+                tags=it.tags,
+                quantity=it.amount if it.line_type not in ("Tax", "Credit") else None,
+                unit=it.unit or None,
+                charge_category=_category(it),
+                region=it.region,
+                service_category="Compute"
+                if it.product in ("AmazonEC2", "AWSLambda")
+                else "Networking"
+                if it.product == "AWSDataTransfer"
+                else "Databases"
+                if it.product == "AmazonRDS"
+                else "Management and Governance",
+            )
         )
     rng = random.Random(SEED + 1)
     for h in range(0, HOURS, 1):
         t0 = START + timedelta(hours=h)
         usages.append(
-            Usage(start=t0, end=t0 + timedelta(hours=1), service="Azure Cosmos DB", cost=round(rng.uniform(0.05, 0.07), 6),
-                  provider="Microsoft", region="westeurope", service_category="Databases",
-                  resource_id="/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/poc/providers/Microsoft.DocumentDB/databaseAccounts/checkout",
-                  tags={"poc": "checkout-async", "ms:resourceType": "microsoft.documentdb/databaseaccounts", "Cost Center": "CC 1234"},
-                  quantity=100.0, unit="100 RU/s Hours", account_id="pockit-ea-1")
+            Usage(
+                start=t0,
+                end=t0 + timedelta(hours=1),
+                service="Azure Cosmos DB",
+                cost=round(rng.uniform(0.05, 0.07), 6),
+                provider="Microsoft",
+                region="westeurope",
+                service_category="Databases",
+                resource_id="/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/poc/providers/Microsoft.DocumentDB/databaseAccounts/checkout",
+                tags={
+                    "poc": "checkout-async",
+                    "ms:resourceType": "microsoft.documentdb/databaseaccounts",
+                    "Cost Center": "CC 1234",
+                },
+                quantity=100.0,
+                unit="100 RU/s Hours",
+                account_id="pockit-ea-1",
+            )
         )
     write_focus_export(path, usages)
 
@@ -225,7 +364,9 @@ def cur2_table(items: list[Item]) -> Any:
             "line_item_usage_start_date": it.start.replace(tzinfo=None),
             "line_item_usage_end_date": it.end.replace(tzinfo=None),
             "line_item_product_code": it.product,
-            "line_item_usage_type": f"USE1-{it.usage_type}" if it.usage_type not in ("Tax", "Credit") else it.usage_type,
+            "line_item_usage_type": f"USE1-{it.usage_type}"
+            if it.usage_type not in ("Tax", "Credit")
+            else it.usage_type,
             "line_item_operation": it.operation,
             "line_item_resource_id": it.resource_id or "",
             "line_item_usage_amount": it.amount,
@@ -244,7 +385,8 @@ def cur2_table(items: list[Item]) -> Any:
             "savings_plan_savings_plan_effective_cost": it.effective_cost if covered else 0.0,
             "savings_plan_total_commitment_to_date": 0.0,
             "savings_plan_used_commitment": 0.0,
-            "resource_tags": [(f"user_{k}", v) for k, v in it.tags.items()] + [("aws_createdBy", "IAMUser:pockit")],
+            "resource_tags": [(f"user_{k}", v) for k, v in it.tags.items()]
+            + [("aws_createdBy", "IAMUser:pockit")],
             "cost_category": [],
         }
         for key, (_, values) in cols.items():
@@ -252,7 +394,9 @@ def cur2_table(items: list[Item]) -> Any:
     return pa.table({k: pa.array(v, type=t) for k, (t, v) in cols.items()})
 
 
-def write_cur2(root: Path, items: list[Item], *, bucket: str = "pockit-billing", prefix: str = "exports") -> Path:
+def write_cur2(
+    root: Path, items: list[Item], *, bucket: str = "pockit-billing", prefix: str = "exports"
+) -> Path:
     """CUR 2.0 layout with its Manifest.json (dataFiles as s3:// URIs, as AWS writes them)."""
     import pyarrow.parquet as pq
 
@@ -269,7 +413,9 @@ def write_cur2(root: Path, items: list[Item], *, bucket: str = "pockit-billing",
         "exportArn": f"arn:aws:bcm-data-exports:us-east-1:{ACCOUNT}:export/{EXPORT}-0000",
         "exportName": EXPORT,
         "query": "SELECT identity_line_item_id, ... FROM COST_AND_USAGE_REPORT",
-        "tableConfigurations": {"COST_AND_USAGE_REPORT": {"TIME_GRANULARITY": "HOURLY", "INCLUDE_RESOURCES": "TRUE"}},
+        "tableConfigurations": {
+            "COST_AND_USAGE_REPORT": {"TIME_GRANULARITY": "HOURLY", "INCLUDE_RESOURCES": "TRUE"}
+        },
         "billingPeriod": {"start": "2026-05-01T00:00:00Z", "end": "2026-06-01T00:00:00Z"},
         "dataFiles": [f"s3://{bucket}/{prefix}/{EXPORT}/data/{period}/{name}"],
         "columns": [{"name": f.name, "type": str(f.type)} for f in table.schema],
@@ -356,7 +502,13 @@ def write_athena_parquet(path: Path, items: list[Item]) -> None:
     table = pa.table(data)
     for col in ("line_item_usage_start_date", "line_item_usage_end_date"):
         idx = table.schema.get_field_index(col)
-        parsed = pa.array([datetime.fromisoformat(v.replace("Z", "+00:00")).replace(tzinfo=None) for v in data[col]], type=pa.timestamp("ms"))
+        parsed = pa.array(
+            [
+                datetime.fromisoformat(v.replace("Z", "+00:00")).replace(tzinfo=None)
+                for v in data[col]
+            ],
+            type=pa.timestamp("ms"),
+        )
         table = table.set_column(idx, col, parsed)
     pq.write_table(table, path)
 
@@ -364,14 +516,18 @@ def write_athena_parquet(path: Path, items: list[Item]) -> None:
 # -- Cost Explorer, metrics, price book ------------------------------------------------------------
 
 
-def cost_explorer_response(items: list[Item], tag: tuple[str, str] = ("poc", "checkout-async")) -> dict[str, Any]:
+def cost_explorer_response(
+    items: list[Item], tag: tuple[str, str] = ("poc", "checkout-async")
+) -> dict[str, Any]:
     """What GetCostAndUsage returns for DAILY, a tag filter, grouped by SERVICE."""
     days: dict[str, dict[str, dict[str, float]]] = {}
     for it in items:
         if it.tags.get(tag[0]) != tag[1] or it.line_type in ("Tax", "Credit"):
             continue
         day = it.start.strftime("%Y-%m-%d")
-        svc = days.setdefault(day, {}).setdefault(it.service, {"UnblendedCost": 0.0, "AmortizedCost": 0.0, "UsageQuantity": 0.0})
+        svc = days.setdefault(day, {}).setdefault(
+            it.service, {"UnblendedCost": 0.0, "AmortizedCost": 0.0, "UsageQuantity": 0.0}
+        )
         svc["UnblendedCost"] += it.cost
         svc["AmortizedCost"] += it.effective_cost
         svc["UsageQuantity"] += it.amount
@@ -389,7 +545,14 @@ def cost_explorer_response(items: list[Item], tag: tuple[str, str] = ("poc", "ch
             }
             for svc, m in sorted(days[day].items())
         ]
-        results.append({"TimePeriod": {"Start": day, "End": nxt}, "Total": {}, "Groups": groups, "Estimated": False})
+        results.append(
+            {
+                "TimePeriod": {"Start": day, "End": nxt},
+                "Total": {},
+                "Groups": groups,
+                "Estimated": False,
+            }
+        )
     return {
         "GroupDefinitions": [{"Type": "DIMENSION", "Key": "SERVICE"}],
         "ResultsByTime": results,
@@ -402,7 +565,11 @@ def cloudwatch_response(seed: int = SEED) -> dict[str, Any]:
     rng = random.Random(seed + 2)
     stamps = [START + timedelta(hours=10, minutes=m) for m in range(60)]
     results = []
-    for qid, label, base in (("p95", "Duration:p95", 180.0), ("avg", "Duration:Average", 95.0), ("inv", "Invocations:Sum", 3000.0)):
+    for qid, label, base in (
+        ("p95", "Duration:p95", 180.0),
+        ("avg", "Duration:Average", 95.0),
+        ("inv", "Invocations:Sum", 3000.0),
+    ):
         results.append(
             {
                 "Id": qid,
@@ -423,7 +590,17 @@ def prometheus_response(seed: int = SEED) -> dict[str, Any]:
         for code in ("200", "500"):
             rate = (40.0 if code == "200" else 0.4) * (1.0 if variant == "baseline" else 1.05)
             values = [[t0 + 15 * i, f"{rate * rng.uniform(0.9, 1.1):.4f}"] for i in range(240)]
-            result.append({"metric": {"__name__": "pockit_demo_requests_per_second", "variant": variant, "code": code, "job": "demo"}, "values": values})
+            result.append(
+                {
+                    "metric": {
+                        "__name__": "pockit_demo_requests_per_second",
+                        "variant": variant,
+                        "code": code,
+                        "job": "demo",
+                    },
+                    "values": values,
+                }
+            )
     return {"status": "success", "data": {"resultType": "matrix", "result": result}}
 
 
@@ -463,8 +640,12 @@ def main(argv: list[str] | None = None) -> int:
     write_cur2(billing / "cur2", items)
     write_legacy_csv(billing / "cur-legacy.csv", items)
     write_athena_parquet(billing / "cur-athena.parquet", items)
-    (billing / "cost-explorer-response.json").write_text(json.dumps(cost_explorer_response(items), indent=1) + "\n")
-    (metrics / "cloudwatch-getmetricdata.json").write_text(json.dumps(cloudwatch_response(), indent=1) + "\n")
+    (billing / "cost-explorer-response.json").write_text(
+        json.dumps(cost_explorer_response(items), indent=1) + "\n"
+    )
+    (metrics / "cloudwatch-getmetricdata.json").write_text(
+        json.dumps(cloudwatch_response(), indent=1) + "\n"
+    )
     (metrics / "prometheus-query-range.json").write_text(json.dumps(prometheus_response()) + "\n")
     (out / "pricebook.yaml").write_text(PRICEBOOK)
     total = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())

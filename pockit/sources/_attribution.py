@@ -210,7 +210,9 @@ def attribute_cost(
     if tags and rows.height and rows["source"].is_in(["cost-explorer"]).any():
         prefiltered = picked.select(pl.col("tags").is_null().any()).collect().item()
         if prefiltered:
-            notes.append("a saved Cost Explorer response carries no tags: its rows are taken as already filtered by the tags")
+            notes.append(
+                "a saved Cost Explorer response carries no tags: its rows are taken as already filtered by the tags"
+            )
     if rows.height == 0:
         notes.append("no billing rows matched the window" + (" and tags" if tags else ""))
     elif (rows["attributed"] < 0).any():

@@ -26,7 +26,9 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def make_datasets() -> ModuleType:
     """scripts/make_datasets.py as a module: fixture builders that follow the specifications."""
-    spec = importlib.util.spec_from_file_location("make_datasets", ROOT / "scripts" / "make_datasets.py")
+    spec = importlib.util.spec_from_file_location(
+        "make_datasets", ROOT / "scripts" / "make_datasets.py"
+    )
     assert spec and spec.loader
     mod = importlib.util.module_from_spec(spec)
     sys.modules["make_datasets"] = mod

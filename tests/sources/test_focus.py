@@ -49,7 +49,12 @@ def test_focus_csv_reads_to_the_normalised_frame(focus10: Path) -> None:
     assert df["cost"].to_list()[:2] == [1.0, 0.6]  # effective by default
     assert set(df["provider"]) == {"Microsoft", "AWS"}
     first = tags_to_dict(df["tags"][0].to_list())
-    assert first == {"poc": "checkout-async", "Cost Center": "CC 1", "ms:resourceType": "vm", "flag": "true"}
+    assert first == {
+        "poc": "checkout-async",
+        "Cost Center": "CC 1",
+        "ms:resourceType": "vm",
+        "flag": "true",
+    }
     assert df["resource_id"][3] is None  # literal NULL
     assert df["tags"][6] is None
 
@@ -57,13 +62,17 @@ def test_focus_csv_reads_to_the_normalised_frame(focus10: Path) -> None:
 def test_tags_with_spaces_and_prefixes_match(focus10: Path) -> None:
     lf = read_billing(focus10, column="billed")
     assert attribute_cost(lf, **W, tags={"Cost Center": "CC 1"}).total == pytest.approx(1.2)
-    assert attribute_cost(lf, **W, tags={"ms:resourceType": "vm", "poc": "checkout-async"}).total == pytest.approx(1.2)
+    assert attribute_cost(
+        lf, **W, tags={"ms:resourceType": "vm", "poc": "checkout-async"}
+    ).total == pytest.approx(1.2)
     assert attribute_cost(lf, **W, tags={"ms:resourceType": "vm", "poc": "nope"}).rows == 0
 
 
 def test_charge_categories_kept_and_credits_negative(focus10: Path) -> None:
     r = attribute_cost(read_billing(focus10, column="billed"), **W, tags={"poc": "checkout-async"})
-    assert r.by_charge_category == pytest.approx({"Usage": 3.2, "Credit": -0.5, "Tax": 0.1, "Adjustment": 0.05})
+    assert r.by_charge_category == pytest.approx(
+        {"Usage": 3.2, "Credit": -0.5, "Tax": 0.1, "Adjustment": 0.05}
+    )
     assert r.total == pytest.approx(2.85)
     assert any("credits" in n for n in r.notes)
     whole = attribute_cost(read_billing(focus10, column="billed"), **W)
@@ -74,7 +83,9 @@ def test_cost_columns_and_proration(focus10: Path) -> None:
     # vm2 runs 10:00-12:00 for 0.60 billed; a 30-minute window gets a quarter of it.
     half = {"start": T0 + timedelta(minutes=30), "end": T0 + timedelta(hours=1)}
     for column, expected in (("billed", 0.15), ("effective", 0.15), ("list", 0.2)):
-        r = attribute_cost(read_billing(focus10, column=column), **half, tags={"poc": "checkout-baseline"})
+        r = attribute_cost(
+            read_billing(focus10, column=column), **half, tags={"poc": "checkout-baseline"}
+        )
         assert r.total == pytest.approx(expected)
         assert r.column == column
         assert "overlap" in r.proration
@@ -140,7 +151,9 @@ def test_mixed_currencies_refused(tmp_path: Path, focus10: Path) -> None:
     with pytest.raises(MixedCurrencyError, match="EUR, USD"):
         attribute_cost(read_billing(path), **W)
     # narrowed to one currency, it is fine
-    assert attribute_cost(read_billing(path), **W, tags={"poc": "checkout-baseline"}).currency == "EUR"
+    assert (
+        attribute_cost(read_billing(path), **W, tags={"poc": "checkout-baseline"}).currency == "EUR"
+    )
 
 
 def test_empty_window_and_no_rows(focus10: Path) -> None:
@@ -169,39 +182,59 @@ def test_write_focus_export_hourly_split(tmp_path: Path) -> None:
     path = write_focus_export(
         tmp_path / "out" / "billing.csv",
         [
-            {"start": start, "end": start + timedelta(hours=2), "service": "AWS Lambda", "cost": 3.0,
-             "tags": {"poc": "a b", "ms:x": "1"}, "quantity": 300.0, "unit": "Requests",
-             "resource_id": "arn:aws:lambda:us-east-1:1:function:f"},
+            {
+                "start": start,
+                "end": start + timedelta(hours=2),
+                "service": "AWS Lambda",
+                "cost": 3.0,
+                "tags": {"poc": "a b", "ms:x": "1"},
+                "quantity": 300.0,
+                "unit": "Requests",
+                "resource_id": "arn:aws:lambda:us-east-1:1:function:f",
+            },
         ],
     )
     with path.open() as fh:
         reader = csv.DictReader(fh)
         assert tuple(reader.fieldnames or ()) == FOCUS_12_COLUMNS
         rows = list(reader)
-    assert [r["ChargePeriodStart"] for r in rows] == ["2026-05-04T09:00:00Z", "2026-05-04T10:00:00Z", "2026-05-04T11:00:00Z"]
+    assert [r["ChargePeriodStart"] for r in rows] == [
+        "2026-05-04T09:00:00Z",
+        "2026-05-04T10:00:00Z",
+        "2026-05-04T11:00:00Z",
+    ]
     assert [float(r["BilledCost"]) for r in rows] == pytest.approx([0.75, 1.5, 0.75])
     assert math.fsum(float(r["ConsumedQuantity"]) for r in rows) == pytest.approx(300.0)
     assert json.loads(rows[0]["Tags"]) == {"ms:x": "1", "poc": "a b"}
     assert rows[0]["CommitmentDiscountId"] == "NULL"
     lf = read_billing(path)
-    r = attribute_cost(lf, start="2026-05-04T09:00:00Z", end="2026-05-04T12:00:00Z", tags={"poc": "a b"})
+    r = attribute_cost(
+        lf, start="2026-05-04T09:00:00Z", end="2026-05-04T12:00:00Z", tags={"poc": "a b"}
+    )
     assert r.total == pytest.approx(3.0)
     assert r.covers_window
     # rows are clock hours, as providers bill: the usage's own half hours are prorated over them
-    inner = attribute_cost(lf, start="2026-05-04T09:30:00Z", end="2026-05-04T11:30:00Z", tags={"poc": "a b"})
+    inner = attribute_cost(
+        lf, start="2026-05-04T09:30:00Z", end="2026-05-04T11:30:00Z", tags={"poc": "a b"}
+    )
     assert inner.total == pytest.approx(0.375 + 1.5 + 0.375)
 
 
 def test_write_focus_export_rejects_unknown_fields(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="unknown field"):
-        write_focus_export(tmp_path / "x.csv", [{"start": T0, "end": T0, "service": "s", "cost": 1, "colour": "red"}])
+        write_focus_export(
+            tmp_path / "x.csv",
+            [{"start": T0, "end": T0, "service": "s", "cost": 1, "colour": "red"}],
+        )
 
 
 def test_sample_dataset_two_providers() -> None:
     from tests.sources.conftest import DATASETS
 
     lf = read_billing(DATASETS / "billing" / "focus-sample.csv")
-    r = attribute_cost(lf, start="2026-05-04T00:00:00Z", end="2026-05-06T00:00:00Z", tags={"poc": "checkout-async"})
+    r = attribute_cost(
+        lf, start="2026-05-04T00:00:00Z", end="2026-05-06T00:00:00Z", tags={"poc": "checkout-async"}
+    )
     assert {"AWS Lambda", "Azure Cosmos DB"} <= set(r.by_service)
     assert r.by_charge_category["Credit"] < 0
     assert r.covers_window

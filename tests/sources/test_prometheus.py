@@ -1,0 +1,128 @@
+"""Prometheus query_range against a real Prometheus scraping the real demo service on loopback."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import requests
+
+from pockit._errors import SourceError
+from pockit._rundir import RunDir, iso
+from pockit.sources import attach_metrics, fetch_prometheus, load_attached_metrics, read_metrics
+
+from .conftest import DATASETS, free_port
+
+PROMETHEUS = Path("/usr/bin/prometheus")
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def demo_url() -> Iterator[str]:
+    from pockit.demo import DemoService
+
+    with DemoService(variants=("async",)) as svc:
+        yield svc.urls["async"]
+
+
+@pytest.fixture(scope="module")
+def prometheus(demo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if not PROMETHEUS.exists():
+        pytest.fail(
+            "Debian's prometheus is not installed (make test installs it): apt-get install prometheus"
+        )
+    tmp = tmp_path_factory.mktemp("prom")
+    target = demo_url.removeprefix("http://")
+    (tmp / "prometheus.yml").write_text(
+        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+        f"scrape_configs:\n  - job_name: demo\n    static_configs:\n      - targets: ['{target}']\n"
+    )
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(PROMETHEUS), f"--config.file={tmp / 'prometheus.yml'}", f"--storage.tsdb.path={tmp / 'data'}",
+         f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"{url}/-/ready", timeout=1).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            time.sleep(0.2)
+        else:
+            pytest.fail("prometheus did not become ready in 20 s")
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _wait_for_samples(url: str, query: str, n: int, timeout_s: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        body = requests.get(
+            f"{url}/api/v1/query", params={"query": f"count_over_time(({query})[1m:1s])"}, timeout=2
+        ).json()
+        res = body.get("data", {}).get("result", [])
+        if res and float(res[0]["value"][1]) >= n:
+            return
+        time.sleep(0.5)
+    pytest.fail(f"prometheus has fewer than {n} samples of {query} after {timeout_s} s")
+
+
+def test_query_range_from_live_server(prometheus: str, demo_url: str, tmp_path: Path) -> None:
+    start = datetime.now(UTC) - timedelta(seconds=1)
+    for _ in range(30):  # a little load, bounded, to loopback only
+        requests.get(f"{demo_url}/api/items", timeout=2)
+    query = "sum(demo_requests_total)"
+    _wait_for_samples(prometheus, query, 3)
+    end = datetime.now(UTC)
+    frame = fetch_prometheus(
+        prometheus, query, start=start, end=end, step_s=1.0, name="requests_total"
+    )
+    assert frame.height >= 2
+    assert set(frame["metric"]) == {"requests_total"}
+    values = frame.sort("ts")["value"].to_list()
+    assert values == sorted(values) and values[-1] >= 30  # a counter: never decreases
+    # by-label series keep their labels as dimensions
+    by = fetch_prometheus(prometheus, "demo_requests_total", start=start, end=end, step_s=1.0)
+    dims = {d["key"]: d["value"] for d in by["dimensions"][0]}
+    assert dims["variant"] == "async" and "endpoint" in dims and "__name__" not in dims
+
+    run = RunDir.create(
+        tmp_path / "runs",
+        {"candidate": "async", "start": iso(start), "end": iso(end), "status": "completed"},
+    )
+    attach_metrics(run.path, prometheus, query=query, step_s=1.0, name="requests_total")
+    stored = load_attached_metrics(run.path).collect()
+    assert stored.height >= 2 and stored["t_offset_s"].min() >= 0
+    assert run.meta["metrics"]["metrics"] == ["requests_total"]
+
+
+def test_bad_query_and_unreachable(prometheus: str) -> None:
+    now = datetime.now(UTC)
+    with pytest.raises(SourceError, match="rejected"):
+        fetch_prometheus(prometheus, "sum(", start=now - timedelta(minutes=1), end=now)
+    with pytest.raises(SourceError, match="cannot reach Prometheus"):
+        fetch_prometheus(
+            f"http://127.0.0.1:{free_port()}", "up", start=now - timedelta(minutes=1), end=now
+        )
+
+
+def test_exported_json_files() -> None:
+    prom = read_metrics(DATASETS / "metrics" / "prometheus-query-range.json")
+    assert prom.height == 4 * 240 and set(prom["source"]) == {"prometheus"}
+    cw = read_metrics(DATASETS / "metrics" / "cloudwatch-getmetricdata.json")
+    assert set(cw["metric"]) == {"Duration:p95", "Duration:Average", "Invocations:Sum"}
+    assert cw.schema["ts"].time_zone == "UTC"
