@@ -426,6 +426,9 @@ def _monitor(
         for name, proc in procs[1:]:
             if name in alive_workers and proc.poll() is not None:
                 alive_workers.discard(name)
+                # a worker told to quit by its master exits 0 after load_stop: not a loss
+                if proc.returncode == 0 and any(e["kind"] == "load_stop" for e in run.events()):
+                    continue
                 lost = {
                     "worker": name,
                     "pid": proc.pid,
@@ -434,7 +437,7 @@ def _monitor(
                 }
                 outcome.workers_lost.append(lost)
                 run.add_event("worker_lost", worker=name, pid=proc.pid, returncode=proc.returncode)
-        if procs[1:] and not alive_workers and not plan.remote_workers:
+        if plan.workers and len(outcome.workers_lost) == plan.workers and not plan.remote_workers:
             outcome.status, outcome.reason = "aborted", "all workers lost"
             return
         if now > deadline:

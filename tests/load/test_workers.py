@@ -1,0 +1,80 @@
+"""Distributed runs: a Locust master and local workers; a worker lost mid-run is survived and recorded."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from pockit import RunDir
+from pockit.demo._service import DemoService
+from pockit.load import run_candidate
+
+pytestmark = pytest.mark.slow
+
+
+def test_two_local_workers(service: DemoService, make_spec, tmp_path: Path) -> None:
+    spec = make_spec({"async": service.url("async")}, load={"users": 4, "duration": "4s"})
+    [path] = run_candidate(spec, "async", runs_dir=tmp_path, workers=2, progress=False)
+    run = RunDir.open(path)
+    meta = run.meta
+    df = run.read_samples()
+    assert meta["status"] == "completed" and meta["workers"] == 2 and meta["distributed"] is True
+    assert sorted(df["worker"].unique().to_list()) == [0, 1]
+    assert df.group_by("worker").len()["len"].min() > 10  # both workers sent load
+    # the master's final statistics come from the workers' reports: same count as captured
+    assert meta["counts"]["samples"] == df.height == meta["counts"]["locust_requests"]
+    assert meta["capture"]["processes"] == 2 and meta["workers_lost"] == []
+    assert (run.locust_dir / "worker0.log").is_file() and (run.locust_dir / "worker1.log").is_file()
+
+
+def _kill_one_worker_when_loaded(runs_dir: Path, killed: list[int]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if list(runs_dir.glob("*/samples/w001-*.parquet")) and list(
+            runs_dir.glob("*/samples/w000-*.parquet")
+        ):
+            for proc in psutil.process_iter(["cmdline", "environ"]):
+                try:
+                    cmd = proc.info["cmdline"] or []
+                    env = proc.environ()
+                except (psutil.NoSuchProcess, psutil.AccessDenied):
+                    continue
+                if (
+                    "--worker" in cmd
+                    and str(runs_dir) in env.get("POCKIT_RUN_DIR", "")
+                    and env.get("POCKIT_WORKER") == "1"
+                ):
+                    proc.send_signal(signal.SIGKILL)
+                    killed.append(proc.pid)
+                    return
+        time.sleep(0.1)
+
+
+def test_worker_killed_mid_run(service: DemoService, make_spec, tmp_path: Path) -> None:
+    spec = make_spec({"async": service.url("async")}, load={"users": 4, "duration": "7s"})
+    killed: list[int] = []
+    killer = threading.Thread(target=_kill_one_worker_when_loaded, args=(tmp_path, killed))
+    killer.start()
+    [path] = run_candidate(spec, "async", runs_dir=tmp_path, workers=2, progress=False)
+    killer.join()
+    assert killed, "the test did not find worker 1 to kill"
+    run = RunDir.open(path)
+    meta = run.meta
+    assert meta["status"] == "completed"
+    [lost] = meta["workers_lost"]
+    assert (
+        lost["worker"] == "worker1"
+        and lost["pid"] == killed[0]
+        and lost["returncode"] == -signal.SIGKILL
+    )
+    assert any(e["kind"] == "worker_lost" for e in run.events())
+    df = run.read_samples()
+    survivor = df.filter(df["worker"] == 0)
+    # the survivor kept loading after the kill, to the end of the run
+    assert survivor["t_start"].max() > df.filter(df["worker"] == 1)["t_start"].max()
+    assert survivor.height > 20
