@@ -1,0 +1,86 @@
+"""Faults from the spec at offsets into the run: latency, error rate, kill + restart, a command."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from pockit import RunDir
+from pockit._rundir import parse_iso
+from pockit.demo._service import DemoService
+from pockit.load import run_candidate
+
+pytestmark = pytest.mark.slow
+
+
+def _window(events: list[dict], index: int) -> tuple:
+    start = next(e for e in events if e["kind"] == "fault_start" and e["fault"] == index)
+    end = next(e for e in events if e["kind"] == "fault_end" and e["fault"] == index)
+    return parse_iso(start["ts"]), parse_iso(end["ts"]), end
+
+
+def test_faults_are_injected_and_recorded(make_spec, tmp_path: Path) -> None:
+    marker = tmp_path / "command-ran"
+    with DemoService(variants=("async",)) as svc:
+        spec = make_spec(
+            {"async": svc.url("async")},
+            load={"users": 4, "duration": "8s"},
+            faults=[
+                {"kind": "latency", "at": "1s", "duration": "1.5s", "value": 150},
+                {"kind": "error_rate", "at": "3s", "duration": "1s", "value": 0.5},
+                {"kind": "kill", "at": "5s", "duration": "1s"},
+                {
+                    "kind": "command",
+                    "at": "1s",
+                    "command": [sys.executable, "-c", f"open({str(marker)!r}, 'w')"],
+                },
+            ],
+        )
+        [path] = run_candidate(spec, "async", runs_dir=tmp_path / "runs", progress=False)
+        assert len(svc.exits) == 1  # the kill was a real process death, and it came back
+        assert svc.pid("async") is not None
+    run = RunDir.open(path)
+    assert run.meta["status"] == "completed"
+    events = run.events()
+    df = run.read_samples()
+
+    lat_start, lat_end, lat_ev = _window(events, 0)
+    assert lat_ev["restored"] == {"latency_ms": 0.0}
+    during = df.filter(
+        pl.col("t_start").is_between(lat_start, lat_end) & (pl.col("name") == "/api/items")
+    )
+    before = df.filter((pl.col("t_start") < lat_start) & (pl.col("name") == "/api/items"))
+    assert during["latency_ms"].min() > 150 > before["latency_ms"].max()
+
+    err_start, err_end, _ = _window(events, 1)
+    errs = df.filter(pl.col("t_start").is_between(err_start, err_end))
+    assert 0.2 < (errs["status"] == 500).mean() < 0.8
+    assert df.filter(pl.col("t_start") < err_start)["ok"].all()
+
+    kill_start, kill_end, kill_ev = _window(events, 2)
+    assert kill_ev["recovered"] is True and 0.9 < (kill_end - kill_start).total_seconds() < 4
+    down = df.filter(pl.col("t_start").is_between(kill_start, kill_end))
+    assert (down["status"] == 0).sum() > 0  # connections refused while it was down
+    after = df.filter(pl.col("t_start") > kill_end)
+    assert after.height > 10 and after["ok"].mean() > 0.95  # ... and served again after the restart
+
+    _, _, cmd_ev = _window(events, 3)
+    assert cmd_ev["returncode"] == 0 and marker.exists()
+
+
+def test_fault_on_a_target_without_the_knob_is_recorded_not_fatal(
+    make_spec, tmp_path: Path
+) -> None:
+    with DemoService(variants=("async",)) as svc:
+        spec = make_spec(
+            {"async": svc.url("async") + "/nowhere"},
+            load={"duration": "3s"},
+            faults=[{"kind": "latency", "at": "1s", "duration": "1s", "value": 100}],
+        )
+        [path] = run_candidate(spec, "async", runs_dir=tmp_path, progress=False)
+    run = RunDir.open(path)
+    [err] = [e for e in run.events() if e["kind"] == "fault_error"]
+    assert "could not start" in err["error"] and run.meta["status"] == "completed"
