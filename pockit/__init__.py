@@ -51,6 +51,10 @@ _EXPORTS: dict[str, str] = {
     "CostResult": "pockit.sources",
     "read_metrics": "pockit.sources",
     "PriceBook": "pockit.sources",
+    "break_even": "pockit.sources",
+    "cost_per_1k": "pockit.sources",
+    "attached_cost": "pockit.sources",
+    "write_focus_export": "pockit.sources",
     # analysis
     "run_stats": "pockit.analysis",
     "RunStats": "pockit.analysis",
