@@ -56,8 +56,10 @@ def _figure(
 def _palette(names: Sequence[str]) -> dict[str, Any]:
     import seaborn as sns
 
-    colors = sns.color_palette("colorblind", max(len(names), 1))
-    return {name: colors[i % len(colors)] for i, name in enumerate(names)}
+    # sorted, so a candidate keeps its colour in every chart whatever order the data comes in
+    ordered = sorted({str(n) for n in names})
+    colors = sns.color_palette("colorblind", max(len(ordered), 1))
+    return {name: colors[i % len(colors)] for i, name in enumerate(ordered)}
 
 
 def message(title: str, text: str) -> Figure:
@@ -476,13 +478,7 @@ def cost_breakdown(cost: Any, *, label: str | None = None, candidate: str | None
     ax2.set_xlabel("hour (UTC)")
     ax2.set_title("by hour", loc="left", fontsize=10)
     ax2.grid(alpha=0.3, axis="y")
-    column = d.get("column", "?")
-    fig.suptitle(
-        f"{title} — {column} cost, prorated by {d.get('proration', 'time overlap')}{tag}",
-        x=0.01,
-        ha="left",
-        fontsize=11,
-    )
+    fig.suptitle(f"{title} — {d.get('column', '?')} cost{tag}", x=0.01, ha="left", fontsize=11)
     return fig
 
 
