@@ -1,9 +1,9 @@
 """Exact sample quantiles with order-statistic intervals, for one group or many at once.
 
 The estimate of the ``q`` quantile is the order statistic ``X_(ceil(n q))``; its interval is
-``[X_(l), X_(u)]`` with ranks from :func:`pockit.analysis._intervals.quantile_ci_ranks`. Both need
-the values in order, so the work is a sort (per group, in parallel, in polars) or a selection
-(``numpy.partition`` for a single group), then a gather of a handful of ranks.
+``[X_(l), X_(u)]`` with ranks from :func:`pockit.analysis._intervals.quantile_ci_ranks`. Only
+those few ranks are needed, so they are selected (exactly) rather than sorted for; see
+:mod:`pockit.analysis._select`.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import polars as pl
 
 from pockit._constants import CONFIDENCE
 from pockit.analysis._intervals import FloatArray, Sides, quantile_ci_ranks, quantile_rank
+from pockit.analysis._select import order_statistics
 
 METHOD_QUANTILE = (
     "exact sample quantile X_(ceil(nq)); distribution-free order-statistic (binomial) interval"
@@ -76,20 +77,53 @@ def quantiles_of(
     sides: Sides = "two",
     method: str = METHOD_QUANTILE,
 ) -> list[Estimate]:
-    """Quantiles ``qs`` (0..1) of one array with intervals; selection, not a full sort."""
+    """Quantiles ``qs`` (0..1) of one array of non-negative values, with intervals."""
     n = int(values.size)
     if n == 0:
         return [Estimate.missing(method) for _ in qs]
     est, lo, hi = _rank_matrix(np.array([n]), qs, confidence, sides)
-    ranks = np.concatenate([est[0], lo[0], hi[0]])
-    wanted = np.unique(np.clip(ranks, 1, n)) - 1
-    part = np.partition(values, wanted)
+    got = order_statistics(
+        values, None, 1, np.concatenate([est, lo, hi], axis=1), np.zeros(1, dtype=np.int64)
+    )[0][0]
+    k = len(qs)
     out = []
-    for j in range(len(qs)):
-        low = -math.inf if lo[0, j] < 1 else float(part[lo[0, j] - 1])
-        high = math.inf if hi[0, j] > n else float(part[hi[0, j] - 1])
-        out.append(Estimate(float(part[est[0, j] - 1]), low, high, n, method))
+    for j in range(k):
+        low = -math.inf if lo[0, j] < 1 else float(got[k + j])
+        high = math.inf if hi[0, j] > n else float(got[2 * k + j])
+        out.append(Estimate(float(got[j]), low, high, n, method))
     return out
+
+
+def group_codes(frame: pl.DataFrame, keys: Sequence[str]) -> tuple[np.ndarray, int]:
+    """Mixed-radix integer group code per row from the key columns, and the size of the code space.
+
+    Categorical/enum keys use their physical codes, integers themselves (rebased to their
+    minimum); anything else is dictionary-encoded first.
+    """
+    code: np.ndarray | None = None
+    space = 1
+    for k in keys:
+        col = frame[k]
+        if col.dtype == pl.Categorical or isinstance(col.dtype, pl.Enum):
+            phys = col.to_physical().to_numpy()
+        elif col.dtype.is_integer():
+            phys = col.to_numpy()
+        else:
+            phys = col.cast(pl.String).cast(pl.Categorical).to_physical().to_numpy()
+        if phys.size == 0:
+            return np.zeros(0, dtype=np.int64), 1
+        base, top = int(phys.min()), int(phys.max())
+        radix = top - base + 1
+        if radix == 1:
+            continue
+        part = phys.astype(np.int64)
+        if base:
+            part -= base
+        code = part if code is None else code * radix + part
+        space *= radix
+    if code is None:
+        code = np.zeros(frame.height, dtype=np.int64)
+    return code, space
 
 
 def quantile_table(
@@ -100,38 +134,43 @@ def quantile_table(
     column: str = "latency_ms",
     confidence: float = CONFIDENCE,
     sides: Sides = "two",
+    where: np.ndarray | None = None,
 ) -> pl.DataFrame:
-    """Per group of ``by``: ``n`` and, per quantile ``q``, ``pNN``, ``pNN_lo``, ``pNN_hi``.
+    """Per group of ``by`` (over the rows where the boolean array ``where`` is true, if given): ``n`` and, per quantile ``q``, ``pNN``, ``pNN_lo``, ``pNN_hi``.
 
-    Each group's values are sorted once (polars runs groups in parallel); the ranks, which depend
-    only on the group's size, are computed in numpy and gathered from the sorted lists.
+    Keys must be categorical, enum or integer columns (others are dictionary-encoded first). The
+    ranks, which depend only on each group's size, come from numpy/scipy; the values from a
+    single exact radix select over all groups (:func:`order_statistics`).
     """
     keys = list(by)
-    grouped = frame.group_by(keys, maintain_order=True).agg(
-        pl.col(column).sort().alias("_v"), pl.len().alias("n")
-    )
-    if grouped.height == 0:
-        schema: dict[str, pl.DataType | type[pl.DataType]] = {k: frame.schema[k] for k in keys}
-        schema["n"] = pl.UInt32
-        for q in qs:
-            for suffix in ("", "_lo", "_hi"):
-                schema[pct_key(q * 100) + suffix] = pl.Float64
+    schema: dict[str, pl.DataType | type[pl.DataType]] = {k: frame.schema[k] for k in keys}
+    schema["n"] = pl.UInt32
+    for q in qs:
+        for suffix in ("", "_lo", "_hi"):
+            schema[pct_key(q * 100) + suffix] = pl.Float64
+    if frame.height == 0:
         return pl.DataFrame(schema=schema)
-    n = grouped["n"].to_numpy().astype(np.int64)
+    values = frame[column].cast(pl.Float64).to_numpy()
+    code, space = group_codes(frame, keys)
+    rows: np.ndarray | None = None
+    if where is not None:
+        rows = np.flatnonzero(where)
+        values, code = values[rows], code[rows]
+    counts = np.bincount(code, minlength=space)
+    groups = np.flatnonzero(counts).astype(np.int64)
+    n = counts[groups].astype(np.int64)
     est, lo, hi = _rank_matrix(n, qs, confidence, sides)
     k = len(qs)
-    idx = np.concatenate([est, lo, hi], axis=1)
-    idx = np.clip(idx, 1, n[:, None]) - 1
-    gathered = grouped.with_columns(
-        pl.Series("_i", idx.astype(np.int64).tolist(), dtype=pl.List(pl.Int64))
-    ).select(*keys, "n", pl.col("_v").list.gather(pl.col("_i")).alias("_g"))
-    mat = np.asarray(gathered["_g"].to_list(), dtype=np.float64).reshape(len(n), 3 * k)
-    cols: dict[str, np.ndarray] = {}
+    got, witness = order_statistics(
+        values, code, space, np.concatenate([est, lo, hi], axis=1), groups
+    )
+    # one row of each group (the one holding its estimate) gives back its key values
+    take = witness if rows is None else rows[witness]
+    out = frame.select(keys)[take].with_columns(pl.Series("n", n, dtype=pl.UInt32))
+    cols = []
     for j, q in enumerate(qs):
         name = pct_key(q * 100)
-        cols[name] = mat[:, j]
-        cols[name + "_lo"] = np.where(lo[:, j] < 1, -np.inf, mat[:, k + j])
-        cols[name + "_hi"] = np.where(hi[:, j] > n, np.inf, mat[:, 2 * k + j])
-    return gathered.select(*keys, "n").with_columns(
-        [pl.Series(name, values) for name, values in cols.items()]
-    )
+        cols.append(pl.Series(name, got[:, j]))
+        cols.append(pl.Series(name + "_lo", np.where(lo[:, j] < 1, -np.inf, got[:, k + j])))
+        cols.append(pl.Series(name + "_hi", np.where(hi[:, j] > n, np.inf, got[:, 2 * k + j])))
+    return out.with_columns(cols)

@@ -214,12 +214,14 @@ def group_stats(
 ) -> GroupStats:
     """Figures of one group of clean samples over ``duration_s`` seconds."""
     n = frame.height
-    n_ok = int(frame["ok"].sum()) if n else 0
-    ok = frame.filter(pl.col("ok")) if n_ok != n else frame
-    lat = ok["latency_ms"].to_numpy()
+    okmask = frame["ok"].to_numpy()
+    n_ok = int(okmask.sum()) if n else 0
+    lat = frame["latency_ms"].to_numpy()
+    if n_ok != n:
+        lat = lat[okmask]
     intended = None
     if n and frame["t_intended"].null_count() < n:
-        iv = intended_latency(ok).to_numpy()
+        iv = intended_latency(frame.filter(pl.col("ok"))).to_numpy()
         intended = _latency_dict(iv, qs, confidence, sides)
     return GroupStats(
         n=n,
@@ -244,11 +246,7 @@ def endpoint_stats(
     """Per endpoint (``name``): one sort per endpoint, all endpoints at once."""
     counts = frame.group_by("name").agg(pl.len().alias("n"), pl.col("ok").sum().alias("ok"))
     table = quantile_table(
-        frame.filter(pl.col("ok")).select("name", "latency_ms"),
-        qs,
-        by=["name"],
-        confidence=confidence,
-        sides=sides,
+        frame, qs, by=["name"], confidence=confidence, sides=sides, where=frame["ok"].to_numpy()
     )
     lat_rows = {str(r["name"]): r for r in table.iter_rows(named=True)}
     out: dict[str, GroupStats] = {}

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
+import numpy as np
 import polars as pl
 
 from pockit._constants import CONFIDENCE
-from pockit.analysis._quantiles import pct_key, quantile_table
+from pockit.analysis._quantiles import group_codes, pct_key, quantile_table
 from pockit.analysis._samples import RunLike, Samples, load_samples
 
 if TYPE_CHECKING:
@@ -33,23 +34,44 @@ def timeline_frame(
     Percentiles are over successful requests of the bucket (null when none succeeded), with
     order-statistic intervals (``p95_lo``/``p95_hi``; infinite when the bucket is too small).
     """
-    keys = ["candidate", "run_id", "ts"]
-    bucketed = frame.with_columns(pl.col("t_start").dt.truncate(_every(bucket_s)).alias("ts"))
-    counts = bucketed.group_by(keys).agg(
-        pl.len().alias("requests"), (~pl.col("ok")).sum().cast(pl.Int64).alias("errors")
+    keys = ["candidate", "run_id", "_b"]
+    bucket_ns = round(bucket_s * 1e9)
+    if frame.height == 0:
+        t0 = 0
+    else:
+        t0 = int(
+            frame.select(pl.col("t_start").min().dt.truncate(_every(bucket_s)).to_physical()).item()
+        )
+    bucketed = frame.select(
+        "candidate",
+        "run_id",
+        "ok",
+        "latency_ms",
+        ((pl.col("t_start").to_physical() - t0) // bucket_ns).alias("_b"),
     )
+    okmask = bucketed["ok"].to_numpy()
+    code, _space = group_codes(bucketed, keys)
     qs = [p / 100.0 for p in percentiles]
-    lat = quantile_table(
-        bucketed.filter(pl.col("ok")).select(*keys, "latency_ms"),
-        qs,
-        by=keys,
-        confidence=confidence,
-    ).drop("n")
+    lat = quantile_table(bucketed, qs, by=keys, confidence=confidence, where=okmask).drop("n")
+    # requests and errors per bucket by counting codes (cheaper than a second group-by)
+    uniq = np.flatnonzero(np.bincount(code)) if code.size else np.zeros(0, dtype=np.int64)
+    first = np.searchsorted(code, uniq) if bool(np.all(np.diff(code) >= 0)) else None
+    if first is None:
+        counts = bucketed.group_by(keys).agg(
+            pl.len().alias("requests"), (~pl.col("ok")).sum().cast(pl.Int64).alias("errors")
+        )
+    else:
+        n_all = np.bincount(code)[uniq]
+        n_err = np.bincount(code, weights=~okmask)[uniq].astype(np.int64)
+        counts = bucketed.select(keys)[first].with_columns(
+            pl.Series("requests", n_all, dtype=pl.UInt32), pl.Series("errors", n_err)
+        )
     out = (
         counts.join(lat, on=keys, how="left")
         .with_columns(
             (pl.col("requests") / bucket_s).alias("rps"),
             (pl.col("errors") / pl.col("requests")).alias("error_rate"),
+            (pl.col("_b") * bucket_ns + t0).cast(pl.Datetime("ns", "UTC")).alias("ts"),
         )
         .sort(keys)
     )
