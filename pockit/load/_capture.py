@@ -25,6 +25,7 @@ import logging
 import os
 import signal
 import time
+from array import array
 from pathlib import Path
 from typing import Any
 
@@ -34,12 +35,34 @@ from locust import events
 from pockit._constants import CAPTURE_BATCH_ROWS, CAPTURE_BATCH_SECONDS
 
 log = logging.getLogger("pockit.capture")
+_NAN = float("nan")
 
-#: One captured request before it becomes Arrow:
-#: (t_start s, latency ms, name, method, status, error or None, bytes, t_intended s or None)
-Row = tuple[float, float, str, str, int, "str | None", int, "float | None"]
 #: Rows kept in memory when batches cannot be written (full disk), beyond which rows are dropped.
 _MAX_PENDING_BATCHES = 5
+
+
+class _Columns:
+    """One batch being filled, column by column: numbers in typed arrays (no per-row objects kept,
+    handed to Arrow without a copy), strings in lists of the objects Locust already holds."""
+
+    def __init__(self) -> None:
+        self.start = array("d")
+        self.latency = array("d")
+        self.status = array("h")
+        self.nbytes = array("q")
+        self.intended = array("d")  # NaN: not an open-model request
+        self.name: list[str] = []
+        self.method: list[str] = []
+        self.error: list[str | None] = []
+
+    def __len__(self) -> int:
+        return len(self.start)
+
+    def extend(self, other: _Columns, keep: int) -> None:
+        """Append the last ``keep`` rows of ``other`` (rows that could not be written yet)."""
+        lo = max(0, len(other) - keep)
+        for attr in ("start", "latency", "status", "nbytes", "intended", "name", "method", "error"):
+            getattr(self, attr).extend(getattr(other, attr)[lo:])
 
 
 class Capture:
@@ -52,7 +75,6 @@ class Capture:
         self.status_dir.mkdir(parents=True, exist_ok=True)
         self.batch_rows = batch_rows
         self.batch_seconds = batch_seconds
-        self.rows: list[Row] = []
         self.worker: int | None = None
         self.seq = 0
         self.written = 0
@@ -61,8 +83,28 @@ class Capture:
         self.last_flush = time.monotonic()
         self.runner: Any = None
         self.pacer: Pacer | None = None
+        self._reset(_Columns())
 
-    # the hot path: one tuple append per request, nothing else
+    def _reset(self, cols: _Columns) -> None:
+        self.cols = cols
+        # bound appends, looked up once per batch instead of once per request
+        self._start, self._latency = cols.start.append, cols.latency.append
+        self._status, self._nbytes, self._intended = (
+            cols.status.append,
+            cols.nbytes.append,
+            cols.intended.append,
+        )
+        self._name, self._method, self._error = (
+            cols.name.append,
+            cols.method.append,
+            cols.error.append,
+        )
+
+    @property
+    def pending(self) -> int:
+        return len(self.cols)
+
+    # the hot path: a few appends per request, nothing else (see benchmarks/bench_capture.py)
     def on_request(
         self,
         request_type: str,
@@ -74,16 +116,18 @@ class Capture:
         start_time: float | None = None,
         **_: Any,
     ) -> None:
-        latency = float(response_time) if response_time is not None else float("nan")
+        latency = _NAN if response_time is None else response_time
         if start_time is None:
-            start_time = time.time() - (latency / 1000.0 if latency == latency else 0.0)
-        status = getattr(response, "status_code", 0) or 0
-        error = None if exception is None else (str(exception) or type(exception).__name__)
-        intended = self.pacer.intended(start_time) if self.pacer is not None else None
-        self.rows.append(
-            (start_time, latency, name, request_type, status, error, response_length or 0, intended)
-        )
-        if len(self.rows) >= self.batch_rows:
+            start_time = time.time() - (0.0 if response_time is None else response_time / 1000.0)
+        self._start(start_time)
+        self._latency(latency)
+        self._status(getattr(response, "status_code", 0) or 0)
+        self._nbytes(response_length or 0)
+        self._intended(_NAN if self.pacer is None else self.pacer.intended(start_time))
+        self._name(name)
+        self._method(request_type)
+        self._error(None if exception is None else (str(exception) or type(exception).__name__))
+        if len(self.cols.start) >= self.batch_rows:
             self.flush()
 
     def worker_index(self) -> int:
@@ -99,12 +143,13 @@ class Capture:
 
     def flush(self) -> None:
         """Write the buffered rows as one Parquet batch (dot-name, then rename)."""
-        rows, self.rows = self.rows, []
+        cols = self.cols
+        self._reset(_Columns())
         self.last_flush = time.monotonic()
-        if not rows:
+        if not len(cols):
             return
         try:
-            table = _to_table(rows, self.worker_index())
+            table = _to_table(cols, self.worker_index(), open_model=self.pacer is not None)
             import pyarrow.parquet as pq
 
             name = f"w{self.worker_index():03d}-{os.getpid()}-{self.seq:06d}.parquet"
@@ -112,17 +157,18 @@ class Capture:
             pq.write_table(table, tmp, compression="snappy")
             os.replace(tmp, self.samples_dir / name)
             self.seq += 1
-            self.written += len(rows)
+            self.written += len(cols)
         except Exception as exc:  # full disk, permissions: keep the rows for a later try, bounded
             message = f"cannot write samples batch to {self.samples_dir}: {exc}"
             if message not in self.errors:
                 self.errors.append(message)
                 log.error("pockit capture: %s", message)
-            keep = self.batch_rows * _MAX_PENDING_BATCHES - len(self.rows)
-            if keep < len(rows):
-                self.dropped += len(rows) - max(keep, 0)
-                rows = rows[len(rows) - max(keep, 0) :]
-            self.rows = rows + self.rows
+            room = max(0, self.batch_rows * _MAX_PENDING_BATCHES - len(self.cols))
+            self.dropped += max(0, len(cols) - room)
+            kept = _Columns()
+            kept.extend(cols, room)
+            kept.extend(self.cols, len(self.cols))
+            self._reset(kept)
         self.write_status()
 
     def write_status(self) -> None:
@@ -131,7 +177,7 @@ class Capture:
             "worker": self.worker_index(),
             "pid": os.getpid(),
             "written": self.written,
-            "pending": len(self.rows),
+            "pending": self.pending,
             "dropped": self.dropped,
             "batches": self.seq,
             "errors": self.errors,
@@ -148,36 +194,41 @@ class Capture:
         """Flush on time even when requests stop (idle gaps, a dead target)."""
         while True:
             gevent.sleep(min(0.5, self.batch_seconds))
-            if self.rows and time.monotonic() - self.last_flush >= self.batch_seconds:
+            if self.pending and time.monotonic() - self.last_flush >= self.batch_seconds:
                 self.flush()
 
 
-def _to_table(rows: list[Row], worker: int) -> Any:
+def _to_table(cols: _Columns, worker: int, *, open_model: bool) -> Any:
+    """The batch as an Arrow table in SAMPLE_SCHEMA; numeric columns are wrapped, not copied."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     from pockit._rundir import SAMPLE_SCHEMA
 
-    starts, lat, names, methods, status, errors, nbytes, intended = zip(*rows, strict=True)
+    n = len(cols)
     ts_type = pa.timestamp("ns", tz="UTC")
 
-    def stamps(values: tuple[float | None, ...]) -> Any:
-        ns = pc.multiply(pa.array(values, pa.float64()), 1e9)
-        return pc.cast(ns, pa.int64(), safe=False).cast(ts_type)
+    def wrap(values: array[Any], type_: Any) -> Any:
+        return pa.Array.from_buffers(type_, n, [None, pa.py_buffer(values)])
 
-    n = len(rows)
-    ok = pa.array([e is None for e in errors], pa.bool_())
+    def stamps(values: array[float]) -> Any:
+        seconds = wrap(values, pa.float64())
+        seconds = pc.if_else(pc.is_nan(seconds), pa.scalar(None, pa.float64()), seconds)
+        return pc.cast(pc.multiply(seconds, 1e9), pa.int64(), safe=False).cast(ts_type)
+
+    errors = pa.array(cols.error, pa.string())
+    intended = stamps(cols.intended) if open_model else pa.nulls(n, ts_type)
     arrays = [
-        stamps(starts),
-        pa.array(lat, pa.float64()),
-        pa.array(names, pa.string()).dictionary_encode(),
-        pa.array(methods, pa.string()).dictionary_encode(),
-        pa.array(status, pa.int16()),
-        ok,
-        pa.array(nbytes, pa.int64()),
-        pa.array(errors, pa.string()).dictionary_encode(),
-        pa.array([worker] * n, pa.int16()),
-        stamps(intended) if any(i is not None for i in intended) else pa.nulls(n, ts_type),
+        stamps(cols.start),
+        wrap(cols.latency, pa.float64()),
+        pa.array(cols.name, pa.string()).dictionary_encode(),
+        pa.array(cols.method, pa.string()).dictionary_encode(),
+        wrap(cols.status, pa.int16()),
+        pc.is_null(errors),
+        wrap(cols.nbytes, pa.int64()),
+        errors.dictionary_encode(),
+        pa.repeat(pa.scalar(worker, pa.int16()), n),
+        intended,
     ]
     return pa.Table.from_arrays(arrays, schema=SAMPLE_SCHEMA)
 
@@ -199,7 +250,7 @@ class Pacer:
         self.share = share
         self.t0: float | None = None
         self.next_slot: float | None = None
-        self.current: dict[Any, list[float | None]] = {}
+        self.current: dict[Any, list[float]] = {}
 
     def rate_at(self, offset: float) -> float:
         for end, rate in self.segments:
@@ -217,18 +268,16 @@ class Pacer:
                 slot = self.t0 + at + pause
         rate = self.rate_at(slot - self.t0)
         self.next_slot = slot + (1.0 / rate if rate > 0 else 1.0)
-        self.current[gevent.getcurrent()] = [slot, None]
+        self.current[gevent.getcurrent()] = [slot, _NAN]
         return max(0.0, slot - now)
 
-    def intended(self, start: float) -> float | None:
+    def intended(self, start: float) -> float:
         state = self.current.get(gevent.getcurrent())
-        if state is None:
-            return (
-                start  # before the first paced arrival (on_start requests): on time by definition
-            )
+        if state is None:  # before the first paced arrival (on_start requests): on time
+            return start
         slot, lag = state
-        if lag is None:
-            state[1] = start - (slot or start)
+        if lag != lag:  # NaN: the arrival's first request
+            state[1] = start - slot
             return slot
         return start - lag
 
@@ -303,6 +352,14 @@ def _on_init(environment: Any, **_: Any) -> None:
         gevent.spawn(_progress_loop, Path(progress), runner)
     if is_master:
         return  # the master sends no requests; its workers capture them
+    # import Arrow now, not at the first flush, where it would stall the load for a moment
+    import pyarrow.compute  # noqa: F401
+    import pyarrow.parquet  # noqa: F401
+
+    import pockit._rundir  # noqa: F401
+
+    _to_table(_Columns(), 0, open_model=True)  # Arrow's compute kernels warm up here, not mid-run
+
     cap = Capture(
         Path(run_dir),
         batch_rows=int(os.environ.get("POCKIT_BATCH_ROWS") or CAPTURE_BATCH_ROWS),

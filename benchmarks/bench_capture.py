@@ -1,0 +1,213 @@
+"""What pockit's capture plugin costs: Locust's requests/s with and without it, side by side.
+
+Against Debian's nginx on 127.0.0.1 (started here with a throw-away config that answers a tiny
+static response, stopped at the end), one Locust process with ``FastHttpUser`` and no wait runs:
+
+- ``bare``     the locustfile alone
+- ``pockit``   the same locustfile plus ``pockit/load/_capture.py`` (every request to Parquet)
+- ``csvlog``   the same locustfile plus ``locust.contrib.csv_request_logger`` (for reference)
+
+Trials alternate (the order rotates every round) and last the same time, so a busy machine hurts
+all three alike. Requests/s come from Locust's own final statistics. The capture/bare ratio is the
+median over rounds; the target is >= 0.97. Peak RSS of each Locust process is reported too
+(capture memory must stay bounded however long the run).
+
+Run: ``.venv/bin/python benchmarks/bench_capture.py [--duration 10] [--rounds 3] [--users 20]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil  # type: ignore[import-untyped]
+
+REPO = Path(__file__).resolve().parents[1]
+CAPTURE = REPO / "pockit" / "load" / "_capture.py"
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+TARGET = 0.97
+
+LOCUSTFILE = """
+from locust import FastHttpUser, task
+
+class Hammer(FastHttpUser):
+    # no wait_time: Locust's default is no wait between tasks
+
+    @task
+    def hit(self):
+        self.client.get("/")
+"""
+
+CSV_LOGGER = """
+from locust import events
+from locust.contrib.csv_request_logger import CsvRequestLogger
+
+_logger = CsvRequestLogger({path!r}, flush_interval=1000)
+
+@events.init.add_listener
+def _on_init(environment, **kwargs):
+    _logger.register(environment)
+"""
+
+NGINX_CONF = """
+daemon off;
+worker_processes 1;
+pid {tmp}/nginx.pid;
+error_log {tmp}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    client_body_temp_path {tmp}/body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    keepalive_requests 1000000;
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{ return 200 "ok\\n"; }}
+    }}
+}}
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_nginx(tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    conf = tmp / "nginx.conf"
+    conf.write_text(NGINX_CONF.format(tmp=tmp, port=port))
+    proc = subprocess.Popen([NGINX, "-e", str(tmp / "error.log"), "-p", str(tmp), "-c", str(conf)])
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return proc, f"http://127.0.0.1:{port}"
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(
+                    f"nginx did not start: {(tmp / 'error.log').read_text() if (tmp / 'error.log').exists() else ''}"
+                ) from None
+            time.sleep(0.05)
+
+
+def trial(
+    variant: str, host: str, tmp: Path, duration: int, users: int, n: int
+) -> dict[str, float]:
+    """One Locust run; returns requests/s by Locust's own count, and the process's peak RSS."""
+    work = tmp / f"{variant}-{n}"
+    work.mkdir()
+    files = [str(tmp / "locustfile.py")]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    if variant == "pockit":
+        files.append(str(CAPTURE))
+        env["POCKIT_RUN_DIR"] = str(work / "run")
+        env["POCKIT_EVENTS"] = "0"
+    elif variant == "csvlog":
+        plugin = work / "csvlog_plugin.py"
+        plugin.write_text(CSV_LOGGER.format(path=str(work / "requests.csv")))
+        files.append(str(plugin))
+    cmd = [
+        sys.executable, "-m", "locust", "-f", ",".join(files), "--headless", "--only-summary",
+        "--host", host, "-u", str(users), "-r", str(users * 10), "-t", f"{duration}s",
+        "--json-file", str(work / "stats"), "--exit-code-on-error", "0", "--skip-log-setup",
+        "--loglevel", "WARNING",
+    ]  # fmt: skip
+    proc = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.DEVNULL, stderr=open(work / "locust.log", "wb")
+    )  # noqa: SIM115
+    peak = 0
+    ps = psutil.Process(proc.pid)
+    while proc.poll() is None:
+        with contextlib.suppress(psutil.Error):
+            peak = max(peak, ps.memory_info().rss)
+        time.sleep(0.25)
+    if proc.returncode != 0:
+        raise SystemExit(
+            f"{variant}: locust exited {proc.returncode}:\n{(work / 'locust.log').read_text()[-2000:]}"
+        )
+    entries = json.loads((work / "stats.json").read_text())
+    requests = sum(e["num_requests"] for e in entries)
+    span = max(e["last_request_timestamp"] for e in entries) - min(e["start_time"] for e in entries)
+    out = {"rps": requests / span, "requests": float(requests), "rss_mb": peak / 2**20}
+    if variant == "pockit":
+        import pyarrow.parquet as pq
+
+        captured = sum(
+            pq.ParquetFile(f).metadata.num_rows
+            for f in (work / "run" / "samples").glob("*.parquet")
+        )
+        out["captured"] = float(captured)
+    shutil.rmtree(work / "run", ignore_errors=True)
+    (work / "requests.csv").unlink(missing_ok=True)
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--duration", type=int, default=10, help="seconds per trial (default 10)")
+    ap.add_argument("--rounds", type=int, default=3, help="alternating rounds (default 3)")
+    ap.add_argument("--users", type=int, default=20, help="Locust users (default 20)")
+    args = ap.parse_args()
+    if not Path(NGINX).exists():
+        print(
+            f"nginx not found at {NGINX}: apt-get install nginx-light (make system-deps)",
+            file=sys.stderr,
+        )
+        return 1
+    variants = ["bare", "pockit", "csvlog"]
+    results: dict[str, list[dict[str, float]]] = {v: [] for v in variants}
+    with tempfile.TemporaryDirectory(prefix="pockit-bench-") as raw:
+        tmp = Path(raw)
+        (tmp / "locustfile.py").write_text(LOCUSTFILE)
+        nginx, host = start_nginx(tmp)
+        try:
+            print(
+                f"nginx at {host}; {args.rounds} rounds x {len(variants)} variants x {args.duration}s, {args.users} users"
+            )
+            for r in range(args.rounds):
+                order = variants[r % 3 :] + variants[: r % 3]
+                for v in order:
+                    res = trial(v, host, tmp, args.duration, args.users, r)
+                    results[v].append(res)
+                    extra = (
+                        f", captured {res['captured']:.0f}/{res['requests']:.0f}"
+                        if "captured" in res
+                        else ""
+                    )
+                    print(
+                        f"  round {r + 1} {v:7s} {res['rps']:8.0f} req/s  peak RSS {res['rss_mb']:.0f} MB{extra}",
+                        flush=True,
+                    )
+        finally:
+            nginx.terminate()
+            nginx.wait(timeout=10)
+    med = {v: statistics.median(x["rps"] for x in results[v]) for v in variants}
+    ratio = med["pockit"] / med["bare"]
+    print("\nmedian requests/s (one Locust process, i.e. per core):")
+    for v in variants:
+        print(f"  {v:7s} {med[v]:8.0f}   ratio to bare {med[v] / med['bare']:.3f}")
+    lost = [x for x in results["pockit"] if x["captured"] != x["requests"]]
+    print(
+        f"capture/bare ratio: {ratio:.3f} (target >= {TARGET}) {'OK' if ratio >= TARGET else 'BELOW TARGET'}"
+    )
+    print(f"every request captured: {'yes' if not lost else f'NO, {len(lost)} trial(s) differ'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,104 @@
+"""``pockit run`` and ``pockit worker`` as a user runs them: real subprocesses, exit codes, JSON."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from pockit import RunDir
+from pockit.demo._service import DemoService
+
+from .conftest import DEMO_LOCUSTFILE
+
+pytestmark = pytest.mark.slow
+POCKIT = [sys.executable, "-m", "pockit"]
+
+
+def test_run_json_lists_run_directories(service: DemoService, make_spec, tmp_path: Path) -> None:
+    spec = make_spec(
+        {"baseline": service.url("baseline"), "async": service.url("async")},
+        load={"duration": "2s"},
+    )
+    out = subprocess.run(
+        [
+            *POCKIT,
+            "run",
+            str(spec),
+            "--runs-dir",
+            str(tmp_path / "runs"),
+            "--candidate",
+            "async",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)  # stdout is exactly one JSON object; the summary went to stderr
+    [path] = data["runs"]
+    assert RunDir.open(path).meta["candidate"] == "async"
+    assert "completed (duration reached)" in out.stderr
+
+
+def test_run_exit_codes_for_refusals(make_spec, tmp_path: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    spec = make_spec({"gone": f"http://127.0.0.1:{port}"})
+    refused = subprocess.run(
+        [*POCKIT, "run", str(spec), "--runs-dir", str(tmp_path / "r")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert refused.returncode == 70 and "host refuses connections" in refused.stderr
+    capped = subprocess.run(
+        [*POCKIT, "run", str(spec), "--runs-dir", str(tmp_path / "r"), "--users", "100000"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert capped.returncode == 67 and "max_users" in capped.stderr
+    unknown = subprocess.run(
+        [*POCKIT, "run", str(spec), "--candidate", "nope"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert unknown.returncode == 64 and "no candidate 'nope'" in unknown.stderr
+    assert not (tmp_path / "r").exists()
+
+
+def test_remote_worker_joins_a_run(service: DemoService, make_spec, tmp_path: Path) -> None:
+    """The README recipe on one host: a master waiting for a remote worker, which writes to --out."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    spec = make_spec({"async": service.url("async")}, load={"duration": "3s"})
+    master = subprocess.Popen(
+        [*POCKIT, "run", str(spec), "--runs-dir", str(tmp_path / "runs"), "--json", "--no-progress",
+         "--workers", "0", "--remote-workers", "1", "--master-bind", f"127.0.0.1:{port}"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    worker = subprocess.run(
+        [*POCKIT, "worker", "--master", f"127.0.0.1:{port}", "--locustfile", str(DEMO_LOCUSTFILE),
+         "--out", str(tmp_path / "remote"), "--json"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    out, err = master.communicate(timeout=60)
+    assert master.returncode == 0, err
+    assert worker.returncode == 0, worker.stderr
+    [path] = json.loads(out)["runs"]
+    meta = RunDir.open(path).meta
+    files = json.loads(worker.stdout)["samples"]
+    assert files and meta["status"] == "completed" and meta["workers"] == 1
+    assert (
+        sum(pq.ParquetFile(f).metadata.num_rows for f in files) == meta["counts"]["locust_requests"]
+    )
