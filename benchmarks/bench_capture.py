@@ -127,15 +127,17 @@ def trial(
         "--json-file", str(work / "stats"), "--exit-code-on-error", "0", "--skip-log-setup",
         "--loglevel", "WARNING",
     ]  # fmt: skip
-    proc = subprocess.Popen(
-        cmd, env=env, stdout=subprocess.DEVNULL, stderr=open(work / "locust.log", "wb")
-    )  # noqa: SIM115
-    peak = 0
+    log = open(work / "locust.log", "wb")  # noqa: SIM115 - closed once Locust exits
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=log)
+    peak, cpu = 0, 0.0
     ps = psutil.Process(proc.pid)
     while proc.poll() is None:
         with contextlib.suppress(psutil.Error):
             peak = max(peak, ps.memory_info().rss)
-        time.sleep(0.25)
+            times = ps.cpu_times()
+            cpu = times.user + times.system
+        time.sleep(0.1)
+    log.close()
     if proc.returncode != 0:
         raise SystemExit(
             f"{variant}: locust exited {proc.returncode}:\n{(work / 'locust.log').read_text()[-2000:]}"
@@ -143,7 +145,12 @@ def trial(
     entries = json.loads((work / "stats.json").read_text())
     requests = sum(e["num_requests"] for e in entries)
     span = max(e["last_request_timestamp"] for e in entries) - min(e["start_time"] for e in entries)
-    out = {"rps": requests / span, "requests": float(requests), "rss_mb": peak / 2**20}
+    out = {
+        "rps": requests / span,
+        "requests": float(requests),
+        "rss_mb": peak / 2**20,
+        "cpu_us": cpu / requests * 1e6,
+    }
     if variant == "pockit":
         import pyarrow.parquet as pq
 
@@ -190,17 +197,21 @@ def main() -> int:
                         else ""
                     )
                     print(
-                        f"  round {r + 1} {v:7s} {res['rps']:8.0f} req/s  peak RSS {res['rss_mb']:.0f} MB{extra}",
+                        f"  round {r + 1} {v:7s} {res['rps']:8.0f} req/s  {res['cpu_us']:6.1f} CPU us/req  peak RSS {res['rss_mb']:.0f} MB{extra}",
                         flush=True,
                     )
         finally:
             nginx.terminate()
             nginx.wait(timeout=10)
     med = {v: statistics.median(x["rps"] for x in results[v]) for v in variants}
+    cpu = {v: statistics.median(x["cpu_us"] for x in results[v]) for v in variants}
     ratio = med["pockit"] / med["bare"]
     print("\nmedian requests/s (one Locust process, i.e. per core):")
     for v in variants:
-        print(f"  {v:7s} {med[v]:8.0f}   ratio to bare {med[v] / med['bare']:.3f}")
+        print(
+            f"  {v:7s} {med[v]:8.0f}   ratio to bare {med[v] / med['bare']:.3f}   "
+            f"CPU {cpu[v]:.1f} us/request (bare/this {cpu['bare'] / cpu[v]:.3f})"
+        )
     lost = [x for x in results["pockit"] if x["captured"] != x["requests"]]
     print(
         f"capture/bare ratio: {ratio:.3f} (target >= {TARGET}) {'OK' if ratio >= TARGET else 'BELOW TARGET'}"

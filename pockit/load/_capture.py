@@ -41,16 +41,19 @@ _NAN = float("nan")
 _MAX_PENDING_BATCHES = 5
 
 
+_FIELDS = ("start", "latency", "status", "nbytes", "intended", "name", "method", "error")
+
+
 class _Columns:
-    """One batch being filled, column by column: numbers in typed arrays (no per-row objects kept,
-    handed to Arrow without a copy), strings in lists of the objects Locust already holds."""
+    """The batch being filled, column by column: numbers in typed arrays (no per-row objects kept;
+    Arrow wraps them without a copy), strings in lists of the objects Locust already holds."""
 
     def __init__(self) -> None:
         self.start = array("d")
         self.latency = array("d")
         self.status = array("h")
         self.nbytes = array("q")
-        self.intended = array("d")  # NaN: not an open-model request
+        self.intended = array("d")  # filled in open-model runs only
         self.name: list[str] = []
         self.method: list[str] = []
         self.error: list[str | None] = []
@@ -58,11 +61,21 @@ class _Columns:
     def __len__(self) -> int:
         return len(self.start)
 
-    def extend(self, other: _Columns, keep: int) -> None:
-        """Append the last ``keep`` rows of ``other`` (rows that could not be written yet)."""
-        lo = max(0, len(other) - keep)
-        for attr in ("start", "latency", "status", "nbytes", "intended", "name", "method", "error"):
-            getattr(self, attr).extend(getattr(other, attr)[lo:])
+    def take(self) -> _Columns:
+        """Move the rows out into a new batch and empty these buffers in place (the hot path keeps
+        its bound ``append`` methods, so they are looked up once per run, not once per request)."""
+        out = _Columns()
+        for f in _FIELDS:
+            buf = getattr(self, f)
+            getattr(out, f).extend(buf)
+            del buf[:]
+        return out
+
+    def put_back(self, batch: _Columns, keep: int) -> None:
+        """Put the last ``keep`` rows of an unwritten ``batch`` in front of the rows since taken."""
+        lo = max(0, len(batch) - keep)
+        for f in _FIELDS:
+            getattr(self, f)[0:0] = getattr(batch, f)[lo:]
 
 
 class Capture:
@@ -83,52 +96,58 @@ class Capture:
         self.last_flush = time.monotonic()
         self.runner: Any = None
         self.pacer: Pacer | None = None
-        self._reset(_Columns())
-
-    def _reset(self, cols: _Columns) -> None:
-        self.cols = cols
-        # bound appends, looked up once per batch instead of once per request
-        self._start, self._latency = cols.start.append, cols.latency.append
-        self._status, self._nbytes, self._intended = (
-            cols.status.append,
-            cols.nbytes.append,
-            cols.intended.append,
-        )
-        self._name, self._method, self._error = (
-            cols.name.append,
-            cols.method.append,
-            cols.error.append,
-        )
+        self.cols = _Columns()
 
     @property
     def pending(self) -> int:
         return len(self.cols)
 
-    # the hot path: a few appends per request, nothing else (see benchmarks/bench_capture.py)
-    def on_request(
-        self,
-        request_type: str,
-        name: str,
-        response_time: float | None,
-        response_length: int | None,
-        exception: BaseException | None = None,
-        response: Any = None,
-        start_time: float | None = None,
-        **_: Any,
-    ) -> None:
-        latency = _NAN if response_time is None else response_time
-        if start_time is None:
-            start_time = time.time() - (0.0 if response_time is None else response_time / 1000.0)
-        self._start(start_time)
-        self._latency(latency)
-        self._status(getattr(response, "status_code", 0) or 0)
-        self._nbytes(response_length or 0)
-        self._intended(_NAN if self.pacer is None else self.pacer.intended(start_time))
-        self._name(name)
-        self._method(request_type)
-        self._error(None if exception is None else (str(exception) or type(exception).__name__))
-        if len(self.cols.start) >= self.batch_rows:
-            self.flush()
+    def listener(self) -> Any:
+        """The ``events.request`` listener: the hot path, a few appends per request and nothing else.
+
+        Everything it touches is bound in the closure once, so a request costs no attribute lookups
+        (see benchmarks/bench_capture.py for what this buys against bare Locust).
+        """
+        c, pacer, limit, flush, now = self.cols, self.pacer, self.batch_rows, self.flush, time.time
+        start, latency, status, nbytes = (
+            c.start.append,
+            c.latency.append,
+            c.status.append,
+            c.nbytes.append,
+        )
+        intended, name_, method, error = (
+            c.intended.append,
+            c.name.append,
+            c.method.append,
+            c.error.append,
+        )
+        starts = c.start
+
+        def on_request(
+            request_type: str,
+            name: str,
+            response_time: float | None,
+            response_length: int | None,
+            exception: BaseException | None = None,
+            response: Any = None,
+            start_time: float | None = None,
+            **_: Any,
+        ) -> None:
+            if start_time is None:
+                start_time = now() - (0.0 if response_time is None else response_time / 1000.0)
+            start(start_time)
+            latency(_NAN if response_time is None else response_time)
+            status(getattr(response, "status_code", 0) or 0)
+            nbytes(response_length or 0)
+            if pacer is not None:
+                intended(pacer.intended(start_time))
+            name_(name)
+            method(request_type)
+            error(None if exception is None else (str(exception) or type(exception).__name__))
+            if len(starts) >= limit:
+                flush()
+
+        return on_request
 
     def worker_index(self) -> int:
         if self.worker is None:
@@ -143,11 +162,10 @@ class Capture:
 
     def flush(self) -> None:
         """Write the buffered rows as one Parquet batch (dot-name, then rename)."""
-        cols = self.cols
-        self._reset(_Columns())
         self.last_flush = time.monotonic()
-        if not len(cols):
+        if not len(self.cols):
             return
+        cols = self.cols.take()
         try:
             table = _to_table(cols, self.worker_index(), open_model=self.pacer is not None)
             import pyarrow.parquet as pq
@@ -165,10 +183,7 @@ class Capture:
                 log.error("pockit capture: %s", message)
             room = max(0, self.batch_rows * _MAX_PENDING_BATCHES - len(self.cols))
             self.dropped += max(0, len(cols) - room)
-            kept = _Columns()
-            kept.extend(cols, room)
-            kept.extend(self.cols, len(self.cols))
-            self._reset(kept)
+            self.cols.put_back(cols, room)
         self.write_status()
 
     def write_status(self) -> None:
@@ -375,7 +390,7 @@ def _on_init(environment: Any, **_: Any) -> None:
             float(conf.get("share", 1.0)),
         )
         _install_pacer(environment, cap.pacer)
-    environment.events.request.add_listener(cap.on_request)
+    environment.events.request.add_listener(cap.listener())
     # quitting fires before the users are stopped, quit after: flush at both, and at exit
     environment.events.test_stop.add_listener(lambda **_: cap.flush())
     environment.events.quitting.add_listener(lambda **_: cap.flush())
