@@ -17,7 +17,7 @@ import polars as pl
 
 from pockit._constants import CONFIDENCE
 from pockit.analysis._intervals import FloatArray, Sides, quantile_ci_ranks, quantile_rank
-from pockit.analysis._select import order_statistics
+from pockit.analysis._select import order_statistics, select_ranks
 
 METHOD_QUANTILE = (
     "exact sample quantile X_(ceil(nq)); distribution-free order-statistic (binomial) interval"
@@ -56,7 +56,7 @@ def _finite(x: float) -> float | None:
     return x if isinstance(x, int | float) and math.isfinite(x) else None
 
 
-def _rank_matrix(
+def rank_matrix(
     n: np.ndarray, qs: Sequence[float], confidence: float, sides: Sides
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per group (rows) and quantile (columns): 1-based estimate, lower and upper ranks."""
@@ -81,10 +81,8 @@ def quantiles_of(
     n = int(values.size)
     if n == 0:
         return [Estimate.missing(method) for _ in qs]
-    est, lo, hi = _rank_matrix(np.array([n]), qs, confidence, sides)
-    got = order_statistics(
-        values, None, 1, np.concatenate([est, lo, hi], axis=1), np.zeros(1, dtype=np.int64)
-    )[0][0]
+    est, lo, hi = rank_matrix(np.array([n]), qs, confidence, sides)
+    got = select_ranks(values, None, 1, np.concatenate([est, lo, hi], axis=1))[0][0]
     k = len(qs)
     out = []
     for j in range(k):
@@ -157,7 +155,7 @@ def quantile_table(
     counts = np.bincount(code, minlength=space)
     groups = np.flatnonzero(counts).astype(np.int64)
     n = counts[groups].astype(np.int64)
-    est, lo, hi = _rank_matrix(n, qs, confidence, sides)
+    est, lo, hi = rank_matrix(n, qs, confidence, sides)
     k = len(qs)
     got, witness = order_statistics(
         values, code, space, np.concatenate([est, lo, hi], axis=1), groups

@@ -16,6 +16,7 @@ import polars as pl
 
 from pockit._errors import InputError
 from pockit._rundir import RunDir, open_runs, parse_iso
+from pockit.analysis._arrays import SampleArrays
 
 RunLike = RunDir | str | Path
 
@@ -50,6 +51,13 @@ class Samples:
     frame: pl.DataFrame
     runs: list[RunInfo]
     dropped: dict[str, int] = field(default_factory=dict)
+    _arrays: SampleArrays | None = field(default=None, init=False, repr=False, compare=False)
+
+    def arrays(self) -> SampleArrays:
+        """numpy arrays derived from ``frame``, kept so ``run_stats`` and ``timeline`` share them."""
+        if self._arrays is None or self._arrays.frame is not self.frame:
+            self._arrays = SampleArrays(self.frame)
+        return self._arrays
 
     @property
     def warnings(self) -> list[str]:

@@ -24,8 +24,10 @@ from pockit.analysis._quantiles import (
     pct_key,
     quantile_table,
     quantiles_of,
+    rank_matrix,
 )
 from pockit.analysis._samples import RunInfo, RunLike, Samples, load_samples, run_duration_s
+from pockit.analysis._select import select_ranks
 
 #: Fewer repeated runs than this and the run-to-run spread is too weak to lean on (a warning).
 MIN_RUNS = 3
@@ -275,6 +277,88 @@ def endpoint_stats(
     return out
 
 
+def _estimates(
+    got: np.ndarray, lo: np.ndarray, hi: np.ndarray, n: int, qs: Sequence[float]
+) -> dict[str, Estimate]:
+    """One group's selected order statistics (estimate, low, high per quantile) as Estimates."""
+    if n == 0:
+        return {pct_key(q * 100): Estimate.missing(METHOD_QUANTILE) for q in qs}
+    k = len(qs)
+    return {
+        pct_key(q * 100): Estimate(
+            float(got[j]),
+            -math.inf if lo[j] < 1 else float(got[k + j]),
+            math.inf if hi[j] > n else float(got[2 * k + j]),
+            n,
+            METHOD_QUANTILE,
+        )
+        for j, q in enumerate(qs)
+    }
+
+
+def overall_and_endpoints(
+    samples: Samples,
+    duration_s: float,
+    qs: Sequence[float],
+    *,
+    by_endpoint: bool = True,
+    confidence: float = CONFIDENCE,
+    sides: Sides = "two",
+) -> tuple[GroupStats, dict[str, GroupStats]]:
+    """Figures of all requests and of each endpoint, from one radix-select pass.
+
+    The pooled histogram is the sum of the endpoints' histograms, so the overall percentiles
+    cost no extra pass over the data; counts come from ``bincount`` over the endpoint codes.
+    """
+    frame = samples.frame
+    arr = samples.arrays()
+    n, n_ok = arr.n, arr.n_ok
+    lat = arr.latency_ok
+    est, lo, hi = rank_matrix(np.array([n_ok]), qs, confidence, sides)
+    pooled_ranks = np.concatenate([est, lo, hi], axis=1)[0]
+    names: list[str] = []
+    if by_endpoint and n:
+        codes, names, n_all = arr.names
+        g = len(names)
+        n_good = n_all if arr.all_ok else n_all - np.bincount(codes[arr.failed], minlength=g)
+        gest, glo, ghi = rank_matrix(n_good.astype(np.int64), qs, confidence, sides)
+        got, pooled = select_ranks(
+            lat, arr.names_ok, g, np.concatenate([gest, glo, ghi], axis=1), pooled_ranks
+        )
+    else:
+        got1, _ = select_ranks(lat, None, 1, pooled_ranks[None, :])
+        pooled = got1[0]
+    intended = None
+    if n and frame["t_intended"].null_count() < n:
+        iv = intended_latency(frame.filter(pl.col("ok"))).to_numpy()
+        intended = _latency_dict(iv, qs, confidence, sides)
+
+    def figures(cnt: int, good: int, latency: dict[str, Estimate]) -> dict[str, Any]:
+        return {
+            "n": cnt,
+            "n_ok": good,
+            "duration_s": duration_s,
+            "success_rate": rate_estimate(good, cnt, confidence=confidence, sides=sides),
+            "error_rate": rate_estimate(cnt - good, cnt, confidence=confidence, sides=sides),
+            "throughput_rps": throughput_estimate(
+                cnt, duration_s, confidence=confidence, sides=sides
+            ),
+            "latency_ms": latency,
+        }
+
+    overall = GroupStats(
+        **figures(n, n_ok, _estimates(pooled, lo[0], hi[0], n_ok, qs)),
+        latency_intended_ms=intended,
+    )
+    endpoints: dict[str, GroupStats] = {}
+    for i in sorted(range(len(names)), key=lambda i: names[i]):
+        cnt, good = int(n_all[i]), int(n_good[i])
+        if cnt:
+            lat_i = _estimates(got[i], glo[i], ghi[i], good, qs)
+            endpoints[names[i]] = GroupStats(**figures(cnt, good, lat_i))
+    return overall, endpoints
+
+
 def spread_across_runs(
     per_run: dict[str, GroupStats], *, confidence: float = CONFIDENCE
 ) -> dict[str, dict[str, float | None]]:
@@ -350,8 +434,9 @@ def run_stats(
     infos = samples.runs
     durations = {i.id: run_duration_s(i, frame) for i in infos}
     total_s = float(np.nansum(list(durations.values()))) if durations else math.nan
-    overall = group_stats(frame, total_s, qs, confidence=confidence)
-    endpoints = endpoint_stats(frame, total_s, qs, confidence=confidence) if by_endpoint else {}
+    overall, endpoints = overall_and_endpoints(
+        samples, total_s, qs, by_endpoint=by_endpoint, confidence=confidence
+    )
 
     warnings = list(samples.warnings)
     if frame.height == 0:

@@ -9,8 +9,10 @@ import numpy as np
 import polars as pl
 
 from pockit._constants import CONFIDENCE
-from pockit.analysis._quantiles import group_codes, pct_key, quantile_table
+from pockit.analysis._arrays import SampleArrays
+from pockit.analysis._quantiles import pct_key, rank_matrix
 from pockit.analysis._samples import RunLike, Samples, load_samples
+from pockit.analysis._select import select_ranks
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -18,8 +20,107 @@ if TYPE_CHECKING:
 TIMELINE_PERCENTILES = (50.0, 95.0, 99.0)
 
 
-def _every(bucket_s: float) -> str:
-    return f"{round(bucket_s * 1e9)}ns"
+def _labels(col: pl.Series) -> tuple[np.ndarray, list[str]]:
+    """Physical code per row and the label of each code, for an enum/categorical key column."""
+    if not isinstance(col.dtype, pl.Enum):
+        col = col.cast(pl.String).fill_null("None")
+        col = col.cast(pl.Enum(sorted(set(col.unique().to_list()))))
+    assert isinstance(col.dtype, pl.Enum)
+    return col.to_physical().to_numpy(), list(col.dtype.categories.to_list())
+
+
+def _run_keys(frame: pl.DataFrame) -> tuple[np.ndarray | None, list[tuple[str, str]]]:
+    """Per row, a code for its (candidate, run_id) in their sort order (None when a single run),
+    and the (candidate, run_id) of each code."""
+    bounds = frame.select(
+        *(pl.col(c).to_physical().min().alias(f"{c}_lo") for c in ("candidate", "run_id")),
+        *(pl.col(c).to_physical().max().alias(f"{c}_hi") for c in ("candidate", "run_id")),
+    ).row(0, named=True)
+    if all(bounds[f"{c}_lo"] == bounds[f"{c}_hi"] for c in ("candidate", "run_id")):
+        first = frame.select(pl.col("candidate", "run_id").first().cast(pl.String)).row(0)
+        return None, [(str(first[0]), str(first[1]))]
+    cand, cand_names = _labels(frame["candidate"])
+    run, run_names = _labels(frame["run_id"])
+    code = cand.astype(np.int64) * len(run_names) + run
+    keys = [(c, r) for c in cand_names for r in run_names]
+    return code, keys
+
+
+def _timeline_arrays(
+    arr: SampleArrays,
+    bucket_s: float,
+    percentiles: Sequence[float],
+    confidence: float,
+) -> pl.DataFrame:
+    """The timeline from a frame's shared numpy arrays (see :func:`timeline_frame`)."""
+    frame = arr.frame
+    bucket_ns = round(bucket_s * 1e9)
+    qs = [p / 100.0 for p in percentiles]
+    pcols = [f"{pct_key(p)}{s}" for p in percentiles for s in ("", "_lo", "_hi")]
+    if arr.n == 0:
+        schema: dict[str, pl.DataType] = {
+            "ts": pl.Datetime("ns", "UTC"),
+            "requests": pl.UInt32(),
+            "rps": pl.Float64(),
+            "errors": pl.Int64(),
+            "error_rate": pl.Float64(),
+            **{c: pl.Float64() for c in pcols},
+            "candidate": frame.schema["candidate"],
+            "run_id": frame.schema["run_id"],
+        }
+        return pl.DataFrame(schema=schema)
+    ts = arr.t_start_ns
+    t0 = (int(ts.min()) // bucket_ns) * bucket_ns  # what dt.truncate does for a fixed duration
+    bucket = ts - t0
+    bucket //= bucket_ns
+    n_buckets = int(bucket.max()) + 1
+    runs, keys = _run_keys(frame)
+    code = bucket if runs is None else runs * n_buckets + bucket
+    space = len(keys) * n_buckets
+    requests = np.bincount(code, minlength=space)
+    errors = (
+        np.zeros(space, dtype=np.int64)
+        if arr.all_ok
+        else np.bincount(code[arr.failed], minlength=space)
+    )
+    groups = np.flatnonzero(requests)  # (candidate, run, bucket) cells that saw a request
+    code_ok = code if arr.all_ok else code[arr.ok]
+    if groups.size < space:  # renumber densely so the histogram has no empty groups
+        dense = np.zeros(space, dtype=np.int64)
+        dense[groups] = np.arange(groups.size)
+        code_ok = dense[code_ok]
+    n_ok = (requests - errors)[groups].astype(np.int64)
+    est, lo, hi = rank_matrix(n_ok, qs, confidence, "two")
+    got, _ = select_ranks(
+        arr.latency_ok, code_ok, groups.size, np.concatenate([est, lo, hi], axis=1)
+    )
+    k = len(qs)
+    pdata: dict[str, np.ndarray] = {}
+    for j, p in enumerate(percentiles):
+        name = pct_key(p)
+        miss = n_ok == 0
+        pdata[name] = np.where(miss, np.nan, got[:, j])
+        pdata[name + "_lo"] = np.where(miss, np.nan, np.where(lo[:, j] < 1, -np.inf, got[:, k + j]))
+        pdata[name + "_hi"] = np.where(
+            miss, np.nan, np.where(hi[:, j] > n_ok, np.inf, got[:, 2 * k + j])
+        )
+    req = requests[groups]
+    err = errors[groups].astype(np.int64)
+    key_idx = groups // n_buckets
+    cands = [keys[i][0] for i in key_idx] if len(keys) > 1 else [keys[0][0]] * groups.size
+    run_ids = [keys[i][1] for i in key_idx] if len(keys) > 1 else [keys[0][1]] * groups.size
+    return pl.DataFrame(
+        [
+            pl.Series("ts", (groups % n_buckets) * bucket_ns + t0).cast(pl.Datetime("ns", "UTC")),
+            pl.Series("requests", req, dtype=pl.UInt32),
+            pl.Series("rps", req / bucket_s),
+            pl.Series("errors", err),
+            pl.Series("error_rate", err / req),
+            *(pl.Series(c, pdata[c], nan_to_null=True) for c in pcols),
+            pl.Series("candidate", cands, dtype=frame.schema["candidate"]),
+            pl.Series("run_id", run_ids, dtype=frame.schema["run_id"]),
+        ]
+    )
 
 
 def timeline_frame(
@@ -28,60 +129,21 @@ def timeline_frame(
     *,
     percentiles: Sequence[float] = TIMELINE_PERCENTILES,
     confidence: float = CONFIDENCE,
+    arrays: SampleArrays | None = None,
 ) -> pl.DataFrame:
-    """The timeline as polars: one row per candidate, run and bucket that saw a request.
+    """The timeline as polars: one row per candidate, run and bucket that saw a request, in that order.
 
     Percentiles are over successful requests of the bucket (null when none succeeded), with
     order-statistic intervals (``p95_lo``/``p95_hi``; infinite when the bucket is too small).
+    ``arrays`` (from ``Samples.arrays()``) lets the timeline reuse what ``run_stats`` derived.
+    Rows without a start time cannot be placed in a bucket and are left out.
     """
-    keys = ["candidate", "run_id", "_b"]
-    bucket_ns = round(bucket_s * 1e9)
-    if frame.height == 0:
-        t0 = 0
-    else:
-        t0 = int(
-            frame.select(pl.col("t_start").min().dt.truncate(_every(bucket_s)).to_physical()).item()
-        )
-    bucketed = frame.select(
-        "candidate",
-        "run_id",
-        "ok",
-        "latency_ms",
-        ((pl.col("t_start").to_physical() - t0) // bucket_ns).alias("_b"),
-    )
-    okmask = bucketed["ok"].to_numpy()
-    code, _space = group_codes(bucketed, keys)
-    qs = [p / 100.0 for p in percentiles]
-    lat = quantile_table(bucketed, qs, by=keys, confidence=confidence, where=okmask).drop("n")
-    # requests and errors per bucket by counting codes (cheaper than a second group-by)
-    uniq = np.flatnonzero(np.bincount(code)) if code.size else np.zeros(0, dtype=np.int64)
-    first = np.searchsorted(code, uniq) if bool(np.all(np.diff(code) >= 0)) else None
-    if first is None:
-        counts = bucketed.group_by(keys).agg(
-            pl.len().alias("requests"), (~pl.col("ok")).sum().cast(pl.Int64).alias("errors")
-        )
-    else:
-        n_all = np.bincount(code)[uniq]
-        n_err = np.bincount(code, weights=~okmask)[uniq].astype(np.int64)
-        counts = bucketed.select(keys)[first].with_columns(
-            pl.Series("requests", n_all, dtype=pl.UInt32), pl.Series("errors", n_err)
-        )
-    out = (
-        counts.join(lat, on=keys, how="left")
-        .with_columns(
-            (pl.col("requests") / bucket_s).alias("rps"),
-            (pl.col("errors") / pl.col("requests")).alias("error_rate"),
-            (pl.col("_b") * bucket_ns + t0).cast(pl.Datetime("ns", "UTC")).alias("ts"),
-        )
-        .sort(keys)
-    )
-    pcols = []
-    for p in percentiles:
-        k = pct_key(p)
-        pcols += [k, f"{k}_lo", f"{k}_hi"]
-    return out.select(
-        "ts", "requests", "rps", "errors", "error_rate", *pcols, "candidate", "run_id"
-    )
+    if frame["t_start"].null_count():
+        frame = frame.filter(pl.col("t_start").is_not_null())
+        arrays = None
+    if arrays is None or arrays.frame is not frame:
+        arrays = SampleArrays(frame)
+    return _timeline_arrays(arrays, bucket_s, percentiles, confidence)
 
 
 def timeline(
@@ -99,6 +161,6 @@ def timeline(
 
         raise UsageError(f"bucket_s must be > 0, got {bucket_s}")
     samples = runs if isinstance(runs, Samples) else load_samples(runs)
-    tl = timeline_frame(samples.frame, bucket_s, percentiles=percentiles)
+    tl = timeline_frame(samples.frame, bucket_s, percentiles=percentiles, arrays=samples.arrays())
     tl = tl.with_columns(pl.col("candidate").cast(pl.String), pl.col("run_id").cast(pl.String))
     return tl.to_pandas()
