@@ -129,13 +129,14 @@ def trial(
     ]  # fmt: skip
     log = open(work / "locust.log", "wb")  # noqa: SIM115 - closed once Locust exits
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=log)
-    peak, cpu = 0, 0.0
+    peak = 0
+    cpu: list[tuple[float, float]] = []  # (wall time, CPU seconds of the Locust process)
     ps = psutil.Process(proc.pid)
     while proc.poll() is None:
         with contextlib.suppress(psutil.Error):
             peak = max(peak, ps.memory_info().rss)
             times = ps.cpu_times()
-            cpu = times.user + times.system
+            cpu.append((time.time(), times.user + times.system))
         time.sleep(0.1)
     log.close()
     if proc.returncode != 0:
@@ -149,7 +150,7 @@ def trial(
         "rps": requests / span,
         "requests": float(requests),
         "rss_mb": peak / 2**20,
-        "cpu_us": cpu / requests * 1e6,
+        "cpu_us": cpu_per_request(entries, cpu),
     }
     if variant == "pockit":
         import pyarrow.parquet as pq
@@ -162,6 +163,24 @@ def trial(
     shutil.rmtree(work / "run", ignore_errors=True)
     (work / "requests.csv").unlink(missing_ok=True)
     return out
+
+
+def cpu_per_request(entries: list[dict], cpu: list[tuple[float, float]]) -> float:
+    """CPU microseconds per request over whole seconds of steady load: start-up (imports, spawning)
+    and shutdown are left out, since they are paid once per run, not per request."""
+    per_second: dict[int, int] = {}
+    for e in entries:
+        for sec, n in e["num_reqs_per_sec"].items():
+            per_second[int(sec)] = per_second.get(int(sec), 0) + n
+    secs = sorted(per_second)[1:-1]  # drop the ramp-up and the last, partial second
+    if len(secs) < 2:
+        return float("nan")
+    lo, hi = secs[0], secs[-1] + 1
+
+    def cpu_at(t: float) -> float:
+        return min(cpu, key=lambda s: abs(s[0] - t))[1]
+
+    return (cpu_at(hi) - cpu_at(lo)) / sum(per_second[s] for s in secs) * 1e6
 
 
 def main() -> int:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import gc
 import json
 import logging
 import os
@@ -374,6 +375,8 @@ def _on_init(environment: Any, **_: Any) -> None:
     import pockit._rundir  # noqa: F401
 
     _to_table(_Columns(), 0, open_model=True)  # Arrow's compute kernels warm up here, not mid-run
+    # Arrow brought many long-lived objects; keep them out of every later full GC pass
+    gc.freeze()
 
     cap = Capture(
         Path(run_dir),
