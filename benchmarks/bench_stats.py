@@ -13,10 +13,14 @@ import math
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 ENDPOINTS = {  # name: (median ms, share of traffic)
     "GET /api/items": (35.0, 0.30),
@@ -84,7 +88,8 @@ def make_run_dir(root: Path, n: int, files: int = 5, duration_s: float = 600.0) 
     return run.path
 
 
-def pockit_figures(run_dir: Path) -> tuple[dict[str, object], object]:
+def pockit_figures(run_dir: Path) -> tuple[dict[str, Any], pd.DataFrame]:
+    """The public API as a user calls it: read the run once, then statistics and timeline."""
     from pockit.analysis import load_samples, run_stats, timeline
 
     samples = load_samples([run_dir])
@@ -93,8 +98,20 @@ def pockit_figures(run_dir: Path) -> tuple[dict[str, object], object]:
     return stats.to_dict(), tl
 
 
-def pandas_figures(run_dir: Path) -> tuple[dict[str, object], object]:
-    """What an analyst would write: read with pandas, group, sort, index the ranks."""
+def pockit_figures_by_path(run_dir: Path) -> tuple[dict[str, Any], pd.DataFrame]:
+    """The same figures, each function given the path (so the run is read twice)."""
+    from pockit.analysis import run_stats, timeline
+
+    return run_stats([run_dir]).to_dict(), timeline([run_dir], 1.0)
+
+
+def pandas_figures(run_dir: Path) -> tuple[dict[str, Any], pd.DataFrame]:
+    """What an analyst would write: read with pandas, group, sort, index the ranks.
+
+    Exact type-1 percentiles with order-statistic intervals overall and per endpoint (the same
+    figures as pockit). The timeline uses pandas' own ``groupby().quantile()`` (interpolated, no
+    intervals): less work than pockit does per bucket, so the comparison favours pandas there.
+    """
     import pandas as pd
     from scipy import stats
 
@@ -116,35 +133,58 @@ def pandas_figures(run_dir: Path) -> tuple[dict[str, object], object]:
             }
         return out
 
+    df["ts"] = df["t_start"].dt.floor("1s")
     ok = df[df["ok"]]
-    result: dict[str, object] = {"n": len(df), "success_rate": float(df["ok"].mean())}
+    result: dict[str, Any] = {"n": len(df), "success_rate": float(df["ok"].mean())}
     z = stats.norm.ppf(0.975)
     p, n = result["success_rate"], len(df)
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)  # type: ignore[operator]
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)  # type: ignore[operator]
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
     result["success_rate_ci"] = (centre - half, centre + half)
     result["latency_ms"] = quantiles(ok["latency_ms"].to_numpy())
     result["endpoints"] = {
         str(name): quantiles(g.to_numpy())
         for name, g in ok.groupby("name", observed=True)["latency_ms"]
     }
-    df["ts"] = df["t_start"].dt.floor("1s")
-    counts = df.groupby("ts").agg(requests=("ok", "size"), errors=("ok", lambda s: int((~s).sum())))
-    lat = (
-        ok.assign(ts=ok["t_start"].dt.floor("1s"))
-        .groupby("ts")["latency_ms"]
-        .quantile(list(QS))
-        .unstack()
+    counts = (
+        df.assign(err=~df["ok"]).groupby("ts").agg(requests=("ok", "size"), errors=("err", "sum"))
     )
+    lat = ok.groupby("ts")["latency_ms"].quantile(np.array(QS)).unstack()
     tl = counts.join(lat)
     return result, tl
+
+
+def check_same(pk: dict[str, Any], tl: pd.DataFrame, pdres: dict[str, Any], tl2: Any) -> None:
+    """Both sides must give the same figures (exact where both compute them exactly)."""
+    pairs = [(pk["latency_ms"], pdres["latency_ms"], "overall")]
+    pairs += [(pk["endpoints"][n]["latency_ms"], f, n) for n, f in pdres["endpoints"].items()]
+    assert set(pk["endpoints"]) == set(pdres["endpoints"])
+    for got, want, name in pairs:
+        for key, e in want.items():
+            g = got[key]
+            lo = -math.inf if g["ci_low"] is None else g["ci_low"]
+            hi = math.inf if g["ci_high"] is None else g["ci_high"]
+            assert (g["value"], lo, hi) == (e["value"], e["ci_low"], e["ci_high"]), (name, key)
+    assert pk["n"] == pdres["n"] and pk["success_rate"] == pdres["success_rate"]
+    ci = pk["success_rate_ci"]
+    assert math.isclose(ci["ci_low"], pdres["success_rate_ci"][0], rel_tol=1e-12)
+    assert math.isclose(ci["ci_high"], pdres["success_rate_ci"][1], rel_tol=1e-12)
+    ts = tl["ts"].to_numpy()
+    assert (ts == tl2.index.to_numpy()).all()
+    assert (tl["requests"].to_numpy() == tl2["requests"].to_numpy()).all()
+    assert (tl["errors"].to_numpy() == tl2["errors"].to_numpy()).all()
+    # pandas interpolates between neighbouring order statistics: inside pockit's exact interval
+    for q in QS:
+        key = f"p{q * 100:g}"
+        mid = tl2[q].to_numpy()
+        assert ((tl[f"{key}_lo"].to_numpy() <= mid) & (mid <= tl[f"{key}_hi"].to_numpy())).all()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--samples", type=int, default=10_000_000)
     parser.add_argument(
-        "--repeat", type=int, default=3, help="timed repetitions (best is reported)"
+        "--repeat", type=int, default=3, help="timed repetitions (best and median reported)"
     )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -153,27 +193,32 @@ def main() -> None:
         print(f"generated {args.samples:,} samples in {time.perf_counter() - t:.1f} s: {run_dir}")
         pockit_figures(run_dir)  # warm the imports (scipy, polars) once; both sides then run warm
         pandas_figures(run_dir)
-        best_pk = best_pd = math.inf
-        for _ in range(args.repeat):
+        pk_times, pd_times, path_times = [], [], []
+        for _ in range(args.repeat):  # interleaved, so load from other processes hits both sides
             t = time.perf_counter()
-            pk, _tl = pockit_figures(run_dir)
-            best_pk = min(best_pk, time.perf_counter() - t)
+            pk, tl = pockit_figures(run_dir)
+            pk_times.append(time.perf_counter() - t)
             t = time.perf_counter()
-            pdres, _tl2 = pandas_figures(run_dir)
-            best_pd = min(best_pd, time.perf_counter() - t)
-        # same numbers on both sides
-        for name, figs in pdres["endpoints"].items():  # type: ignore[attr-defined]
-            for key, e in figs.items():
-                got = pk["endpoints"][name]["latency_ms"][key]  # type: ignore[index]
-                assert got["value"] == e["value"] and got["ci_high"] == e["ci_high"], (name, key)
+            pdres, tl2 = pandas_figures(run_dir)
+            pd_times.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            pockit_figures_by_path(run_dir)
+            path_times.append(time.perf_counter() - t)
+        check_same(pk, tl, pdres, tl2)
+        best_pk, best_pd, best_path = min(pk_times), min(pd_times), min(path_times)
+        med_pk, med_pd = sorted(pk_times)[len(pk_times) // 2], sorted(pd_times)[len(pd_times) // 2]
+        print("same figures on both sides: checked")
         print(
-            f"pockit stats (per-endpoint p50/p95/p99 + CIs, success rate, 1 s timeline): {best_pk:.2f} s"
+            "pockit load_samples + run_stats + timeline (per-endpoint p50/p95/p99 + CIs, "
+            f"success rate, 1 s timeline): best {best_pk:.2f} s, median {med_pk:.2f} s"
         )
         print(
-            f"straightforward pandas, same figures:                                   {best_pd:.2f} s"
+            f"pockit run_stats(path) + timeline(path) (reads the run twice): best {best_path:.2f} s"
         )
+        print(f"straightforward pandas, same figures: best {best_pd:.2f} s, median {med_pd:.2f} s")
         print(
-            f"ratio pandas / pockit: {best_pd / best_pk:.1f}x  (targets: pockit <= 2 s, ratio >= 3x)"
+            f"ratio pandas / pockit: {best_pd / best_pk:.1f}x best-to-best, "
+            f"{med_pd / med_pk:.1f}x median-to-median  (targets: pockit <= 2 s, ratio >= 3x)"
         )
 
 
