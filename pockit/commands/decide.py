@@ -13,7 +13,7 @@ def register(sub: Any) -> None:
     parser: argparse.ArgumentParser = sub.add_parser(
         "decide",
         help="judge the spec's criteria on run directories: GO / NO-GO / INCONCLUSIVE",
-        description="Each criterion is judged on its estimate and 95%% bounds (PASS, FAIL, WARN, "
+        description="Each criterion is judged on its estimate and 95% bounds (PASS, FAIL, WARN, "
         "INCONCLUSIVE); exit code 0 GO, 1 NO-GO, 2 INCONCLUSIVE, 64+ input errors.",
     )
     parser.add_argument("spec", help="the PoC spec (poc.yaml)")

@@ -25,7 +25,7 @@ def register(sub: Any) -> None:
         "stats",
         help="latency percentiles with confidence intervals, success rate, throughput",
         description="Statistics of run directories: exact percentiles of successful requests with "
-        "distribution-free 95%% intervals (order statistics), success rate (Wilson) and throughput. "
+        "distribution-free 95% intervals (order statistics), success rate (Wilson) and throughput. "
         "A folder of run directories is expanded.",
     )
     parser.add_argument("runs", nargs="+", metavar="RUN_DIR", help="run directories")
