@@ -1,8 +1,8 @@
 """The numpy arrays that ``run_stats`` and ``timeline`` both work on, derived once per frame.
 
 Polars holds the samples; the exact radix select (:mod:`pockit.analysis._select`) wants flat
-numpy arrays. Turning a 10M-row frame into those (success mask, latencies of successful
-requests, endpoint codes, start times) costs a few passes over memory each, so a
+numpy arrays. Turning a 10M-row frame into those (success mask, latencies, endpoint codes,
+start times) costs a few passes over memory each, so a
 :class:`SampleArrays` computes each array on first use and keeps it; ``Samples.arrays()`` keeps
 one per loaded frame, so statistics and timeline share them.
 """
@@ -55,11 +55,6 @@ class SampleArrays:
         return np.ascontiguousarray(lat, dtype=np.float64)
 
     @cached_property
-    def latency_ok(self) -> npt.NDArray[np.float64]:
-        """Latencies of successful requests only (what percentiles are over)."""
-        return self.latency if self.all_ok else self.latency[self.ok]
-
-    @cached_property
     def names(self) -> tuple[npt.NDArray[np.int64], list[str], npt.NDArray[np.int64]]:
         """Endpoint code per row (dense-ish, from 0), the name of each code, and rows per code.
 
@@ -103,12 +98,6 @@ class SampleArrays:
         for c, v in zip(present.tolist(), got, strict=True):
             labels[c] = NULL_NAME if v is None else str(v)
         return codes, labels, counts
-
-    @cached_property
-    def names_ok(self) -> npt.NDArray[np.integer]:
-        """Endpoint codes of the successful requests, aligned with :attr:`latency_ok`."""
-        codes = self.names[0]
-        return codes if self.all_ok else codes[self.ok]
 
     @cached_property
     def t_start_ns(self) -> npt.NDArray[np.int64]:

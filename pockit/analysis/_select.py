@@ -89,20 +89,57 @@ def _bit_pattern(x: float) -> int:
     return int(np.array([x], dtype=np.float64).view(np.int64)[0])
 
 
+#: Rows per chunk when building histogram keys: several numpy steps run on one chunk while it
+#: is in cache, instead of each step streaming the whole array through memory.
+CHUNK = 1 << 16
+
+
+def _keys(
+    raw: npt.NDArray[np.int64],
+    shift: int,
+    lo_bin: int,
+    codes: npt.NDArray[np.integer] | None,
+    n_bins: int,
+    where: npt.NDArray[np.bool_] | None,
+    ignored: int,
+) -> npt.NDArray[np.int64]:
+    """Histogram cell of every row: ``code * n_bins + bin``, or ``ignored`` where ``where`` is false."""
+    key = np.empty(raw.size, dtype=np.int64)
+    tmp = np.empty(min(CHUNK, raw.size), dtype=np.int64)
+    off = np.empty(min(CHUNK, raw.size), dtype=bool)
+    for s in range(0, raw.size, CHUNK):
+        e = min(s + CHUNK, raw.size)
+        k = key[s:e]
+        np.right_shift(raw[s:e], shift, out=k)
+        if lo_bin:
+            k -= lo_bin
+        if codes is not None:
+            t = tmp[: e - s]
+            np.multiply(codes[s:e], n_bins, out=t, casting="unsafe")
+            k += t
+        if where is not None:
+            o = off[: e - s]
+            np.logical_not(where[s:e], out=o)
+            np.copyto(k, ignored, where=o)
+    return key
+
+
 def select_ranks(
     values: npt.NDArray[np.float64],
     codes: npt.NDArray[np.integer] | None,
     n_groups: int,
     ranks: npt.NDArray[np.int64],
     pooled: npt.NDArray[np.int64] | None = None,
+    where: npt.NDArray[np.bool_] | None = None,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Values of 1-based ``ranks[g, j]`` within each group ``g``, and of ``pooled[j]`` over all
-    values at once, in one histogram pass (NaN where a rank is out of range).
+    groups at once, in one histogram pass (NaN where a rank is out of range).
 
     ``values`` must be non-negative and finite; ``codes`` gives each value's group, dense in
-    ``[0, n_groups)`` (None: one group), and ``ranks`` has one row per group. The pooled
-    histogram is the sum of the groups' (no second pass over the data), and one mask selects the
-    rows that any wanted rank can fall on. Exact: the same values a full sort gives.
+    ``[0, n_groups)`` (None: one group), and ``ranks`` has one row per group; rows where the
+    boolean ``where`` is false are left out (no compressed copies of the arrays are made). The
+    pooled histogram is the sum of the groups' (no second pass over the data), and one mask
+    selects the rows that any wanted rank can fall on. Exact: the same values a full sort gives.
     """
     out = np.full(ranks.shape, np.nan)
     pooled_out = np.full(0 if pooled is None else pooled.shape, np.nan)
@@ -116,12 +153,9 @@ def select_ranks(
         shift += 1
     lo_bin = lo_raw >> shift
     n_bins = (hi_raw >> shift) - lo_bin + 1
-    key = raw >> shift
-    if lo_bin:
-        key -= lo_bin
-    if codes is not None and n_groups > 1:
-        key += np.multiply(codes, np.int64(n_bins), dtype=np.int64)
-    hist = np.bincount(key, minlength=n_groups * n_bins)
+    n_cells = n_groups * n_bins  # cell n_cells holds the rows left out by ``where``
+    key = _keys(raw, shift, lo_bin, codes if n_groups > 1 else None, n_bins, where, n_cells)
+    hist = np.bincount(key, minlength=n_cells + 1)[:n_cells]
     cum = np.cumsum(hist)
     ends = cum[n_bins - 1 :: n_bins]  # rows in groups 0..g
     starts = ends - hist.reshape(n_groups, n_bins).sum(axis=1)
@@ -131,7 +165,7 @@ def select_ranks(
     grank = starts[:, None] + np.where(valid, ranks, 1)
     cell = np.minimum(np.searchsorted(cum, grank, side="left"), cum.size - 1)  # invalid: clamp
     offset = grank - (cum - hist)[cell]  # 1-based rank inside the cell
-    want = np.zeros(n_groups * n_bins, dtype=bool)
+    want = np.zeros(n_cells + 1, dtype=bool)
     want[cell[valid]] = True
     pbin = poff = pvalid = None
     if pooled is not None:
@@ -141,7 +175,7 @@ def select_ranks(
         pr = np.where(pvalid, pooled, 1)
         pbin = np.searchsorted(pcum, pr, side="left")
         poff = pr - (pcum - phist)[pbin]
-        want.reshape(n_groups, n_bins)[:, pbin[pvalid]] = True
+        want[:n_cells].reshape(n_groups, n_bins)[:, pbin[pvalid]] = True
     idx = np.flatnonzero(want[key])
     sel_key = key[idx]
     sel_val = values[idx]

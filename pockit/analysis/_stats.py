@@ -313,7 +313,7 @@ def overall_and_endpoints(
     frame = samples.frame
     arr = samples.arrays()
     n, n_ok = arr.n, arr.n_ok
-    lat = arr.latency_ok
+    where = None if arr.all_ok else arr.ok  # latency percentiles are over successful requests
     est, lo, hi = rank_matrix(np.array([n_ok]), qs, confidence, sides)
     pooled_ranks = np.concatenate([est, lo, hi], axis=1)[0]
     names: list[str] = []
@@ -322,11 +322,10 @@ def overall_and_endpoints(
         g = len(names)
         n_good = n_all if arr.all_ok else n_all - np.bincount(codes[arr.failed], minlength=g)
         gest, glo, ghi = rank_matrix(n_good.astype(np.int64), qs, confidence, sides)
-        got, pooled = select_ranks(
-            lat, arr.names_ok, g, np.concatenate([gest, glo, ghi], axis=1), pooled_ranks
-        )
+        granks = np.concatenate([gest, glo, ghi], axis=1)
+        got, pooled = select_ranks(arr.latency, codes, g, granks, pooled_ranks, where)
     else:
-        got1, _ = select_ranks(lat, None, 1, pooled_ranks[None, :])
+        got1, _ = select_ranks(arr.latency, None, 1, pooled_ranks[None, :], where=where)
         pooled = got1[0]
     intended = None
     if n and frame["t_intended"].null_count() < n:

@@ -84,15 +84,18 @@ def _timeline_arrays(
         else np.bincount(code[arr.failed], minlength=space)
     )
     groups = np.flatnonzero(requests)  # (candidate, run, bucket) cells that saw a request
-    code_ok = code if arr.all_ok else code[arr.ok]
     if groups.size < space:  # renumber densely so the histogram has no empty groups
         dense = np.zeros(space, dtype=np.int64)
         dense[groups] = np.arange(groups.size)
-        code_ok = dense[code_ok]
+        code = dense[code]
     n_ok = (requests - errors)[groups].astype(np.int64)
     est, lo, hi = rank_matrix(n_ok, qs, confidence, "two")
     got, _ = select_ranks(
-        arr.latency_ok, code_ok, groups.size, np.concatenate([est, lo, hi], axis=1)
+        arr.latency,
+        code,
+        groups.size,
+        np.concatenate([est, lo, hi], axis=1),
+        where=None if arr.all_ok else arr.ok,
     )
     k = len(qs)
     pdata: dict[str, np.ndarray] = {}
