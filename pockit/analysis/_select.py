@@ -173,7 +173,7 @@ def select_ranks(
         pcum = np.cumsum(phist)
         pvalid = (pooled >= 1) & (pooled <= pcum[-1])
         pr = np.where(pvalid, pooled, 1)
-        pbin = np.searchsorted(pcum, pr, side="left")
+        pbin = np.minimum(np.searchsorted(pcum, pr, side="left"), pcum.size - 1)  # invalid: clamp
         poff = pr - (pcum - phist)[pbin]
         want[:n_cells].reshape(n_groups, n_bins)[:, pbin[pvalid]] = True
     idx = np.flatnonzero(want[key])
