@@ -70,7 +70,47 @@ _EXPORTS: dict[str, str] = {
     "run_demo": "pockit.demo",
 }
 
-__all__ = sorted([*_EXPORTS, "__version__"])
+__all__ = [
+    "CostResult",
+    "Decision",
+    "DemoService",
+    "FieldError",
+    "GuardrailError",
+    "InputError",
+    "LoadError",
+    "MixedCurrencyError",
+    "PockitError",
+    "PriceBook",
+    "ReportError",
+    "RunDir",
+    "RunStats",
+    "SAMPLE_SCHEMA",
+    "SourceError",
+    "Spec",
+    "SpecError",
+    "UsageError",
+    "__version__",
+    "attach_billing",
+    "attached_cost",
+    "attribute_cost",
+    "break_even",
+    "build_report",
+    "cost_per_1k",
+    "decide",
+    "import_runs",
+    "load_spec",
+    "open_runs",
+    "parse_spec",
+    "plots",
+    "read_billing",
+    "read_metrics",
+    "run_candidate",
+    "run_demo",
+    "run_spec",
+    "run_stats",
+    "timeline",
+    "write_focus_export",
+]
 
 
 def __getattr__(name: str) -> Any:
@@ -83,7 +123,7 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return __all__
+    return list(__all__)
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
@@ -99,5 +139,47 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         SpecError,
         UsageError,
     )
-    from pockit._rundir import SAMPLE_SCHEMA, RunDir, open_runs
-    from pockit.spec import Spec, load_spec, parse_spec
+    from pockit._rundir import (
+        SAMPLE_SCHEMA,
+        RunDir,
+        open_runs,
+    )
+    from pockit.analysis import (
+        RunStats,
+        run_stats,
+        timeline,
+    )
+    from pockit.decision import (
+        Decision,
+        decide,
+    )
+    from pockit.demo import (
+        DemoService,
+        run_demo,
+    )
+    from pockit.load import (
+        import_runs,
+        run_candidate,
+        run_spec,
+    )
+    from pockit.report import (
+        build_report,
+        plots,
+    )
+    from pockit.sources import (
+        CostResult,
+        PriceBook,
+        attach_billing,
+        attached_cost,
+        attribute_cost,
+        break_even,
+        cost_per_1k,
+        read_billing,
+        read_metrics,
+        write_focus_export,
+    )
+    from pockit.spec import (
+        Spec,
+        load_spec,
+        parse_spec,
+    )

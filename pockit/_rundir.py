@@ -96,7 +96,10 @@ class RunDir:
     @classmethod
     def create(cls, runs_dir: str | Path, meta: dict[str, Any]) -> RunDir:
         """Make ``runs_dir/<id>/`` with its sub-folders and a run.json with status ``running``."""
-        run_id = str(meta.get("id") or new_run_id(str(meta.get("candidate", "run")), repeat=meta.get("repeat")))
+        run_id = str(
+            meta.get("id")
+            or new_run_id(str(meta.get("candidate", "run")), repeat=meta.get("repeat"))
+        )
         path = Path(runs_dir) / run_id
         for sub in (SAMPLES_DIR, LOCUST_DIR, SOURCES_DIR):
             (path / sub).mkdir(parents=True, exist_ok=True)
@@ -112,7 +115,9 @@ class RunDir:
         if not p.is_dir():
             raise InputError(f"{p}: not a run directory (no such folder)")
         if not (p / RUN_JSON).is_file():
-            raise InputError(f"{p}: not a run directory (no {RUN_JSON}); expected the layout of DESIGN contract 1")
+            raise InputError(
+                f"{p}: not a run directory (no {RUN_JSON}); expected the layout of DESIGN contract 1"
+            )
         run = cls(p)
         meta = run.meta
         missing = [f for f in REQUIRED_FIELDS if f not in meta]
@@ -179,7 +184,9 @@ class RunDir:
         if not files:
             return pl.LazyFrame(pl.from_arrow(SAMPLE_SCHEMA.empty_table()))  # type: ignore[arg-type]
         try:
-            lf = pl.scan_parquet([str(f) for f in files], missing_columns="insert", extra_columns="ignore")
+            lf = pl.scan_parquet(
+                [str(f) for f in files], missing_columns="insert", extra_columns="ignore"
+            )
         except TypeError:  # older polars without the schema-evolution keywords
             lf = pl.scan_parquet([str(f) for f in files])
         return lf
@@ -231,7 +238,9 @@ class RunDir:
         return self.path / LOCUST_DIR
 
 
-def open_runs(paths: Iterator[str | Path] | list[str | Path] | tuple[str | Path, ...]) -> list[RunDir]:
+def open_runs(
+    paths: Iterator[str | Path] | list[str | Path] | tuple[str | Path, ...],
+) -> list[RunDir]:
     """Open run directories; a folder that holds run directories (not one itself) is expanded."""
     runs: list[RunDir] = []
     for raw in paths:

@@ -19,7 +19,18 @@ def pockit(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[s
 def test_help_lists_every_command() -> None:
     out = pockit("--help")
     assert out.returncode == 0
-    for name in ("demo", "validate", "run", "stats", "cost", "decide", "report", "import", "batch", "worker"):
+    for name in (
+        "demo",
+        "validate",
+        "run",
+        "stats",
+        "cost",
+        "decide",
+        "report",
+        "import",
+        "batch",
+        "worker",
+    ):
         assert name in out.stdout
 
 
@@ -44,7 +55,9 @@ def test_validate_ok(tmp_path: Path) -> None:
 
 def test_validate_reports_fields_in_json_and_text(tmp_path: Path) -> None:
     (tmp_path / "locustfile.py").write_text("")
-    (tmp_path / "poc.yaml").write_text(GOOD.replace('op: "<", threshold: 300', 'op: "<<", threshold: 300'))
+    (tmp_path / "poc.yaml").write_text(
+        GOOD.replace('op: "<", threshold: 300', 'op: "<<", threshold: 300')
+    )
     out = pockit("validate", str(tmp_path / "poc.yaml"), "--json")
     assert out.returncode == 65
     data = json.loads(out.stdout)

@@ -41,9 +41,24 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     work = tmp_path_factory.mktemp("demo")
     out = work / "demo.html"
     proc = subprocess.run(
-        [sys.executable, "-m", "pockit", "demo", "--duration", "6", "--users", "5",
-         "--workdir", str(work / "work"), "--out", str(out), "--json"],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pockit",
+            "demo",
+            "--duration",
+            "6",
+            "--users",
+            "5",
+            "--workdir",
+            str(work / "work"),
+            "--out",
+            str(out),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr[-4000:]
     data = json.loads(proc.stdout)
@@ -78,7 +93,9 @@ def test_demo_runs_hold_every_request(demo: dict[str, object]) -> None:
 def test_demo_html_is_self_contained(demo: dict[str, object]) -> None:
     html = str(demo["html"])
     assert "<script" not in html.lower()
-    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html, re.I), "fetches from the network"
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html, re.I), (
+        "fetches from the network"
+    )
     assert "data:image/png;base64," in html, "charts must be inline"
     assert 'class="input' not in html and "jp-InputArea" not in html, "code cells leaked"
     assert len(html.encode()) <= 1_000_000
@@ -103,9 +120,23 @@ def test_demo_leaves_no_process_behind(demo: dict[str, object]) -> None:
 
 def test_ctrl_c_stops_demo_and_its_children(tmp_path: Path) -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pockit", "demo", "--duration", "30", "--users", "3",
-         "--workdir", str(tmp_path / "work"), "--out", str(tmp_path / "demo.html")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "pockit",
+            "demo",
+            "--duration",
+            "30",
+            "--users",
+            "3",
+            "--workdir",
+            str(tmp_path / "work"),
+            "--out",
+            str(tmp_path / "demo.html"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 120

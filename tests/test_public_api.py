@@ -29,7 +29,9 @@ def test_import_is_light_and_has_no_side_effects(tmp_path: Path) -> None:
         " if m in sys.modules]\n"
         "print(json.dumps({'heavy': heavy, 'new_files': sorted(set(os.listdir('.')) - before)}))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
     result = json.loads(out.stdout)
     assert result == {"heavy": [], "new_files": []}
 
@@ -44,3 +46,7 @@ def test_gevent_is_never_patched_by_pockit_modules_a_notebook_uses() -> None:
         "assert 'gevent' not in type(socket.socket).__module__\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_all_matches_the_export_table() -> None:
+    assert set(pockit.__all__) == set(pockit._EXPORTS) | {"__version__"}

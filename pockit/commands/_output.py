@@ -36,7 +36,9 @@ def _finite(value: Any) -> Any:
 
 def to_json(data: dict[str, Any]) -> str:
     """Strict JSON (no NaN) of ``data``; objects with ``to_dict`` are expanded."""
-    return json.dumps(_finite(json.loads(json.dumps(data, default=_default))), indent=2, allow_nan=False)
+    return json.dumps(
+        _finite(json.loads(json.dumps(data, default=_default))), indent=2, allow_nan=False
+    )
 
 
 def emit(args: argparse.Namespace, data: dict[str, Any], human: str) -> None:

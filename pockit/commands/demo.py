@@ -18,14 +18,23 @@ def register(sub: Any) -> None:
         "notebooks/poc_run.ipynb), generate a FOCUS billing sample, decide, and write the HTML "
         "report. Exit code: 0 when the report was written, whatever the verdict.",
     )
-    parser.add_argument("--out", default="reports/demo.html", help="report path (default: %(default)s)")
     parser.add_argument(
-        "--workdir", default=None, help="where the spec, billing, runs and notebooks go (default: runs/demo-<UTC stamp>)"
+        "--out", default="reports/demo.html", help="report path (default: %(default)s)"
     )
     parser.add_argument(
-        "--duration", type=float, default=DEMO_DURATION_S, help="seconds of load per candidate (default: %(default)s)"
+        "--workdir",
+        default=None,
+        help="where the spec, billing, runs and notebooks go (default: runs/demo-<UTC stamp>)",
     )
-    parser.add_argument("--users", type=int, default=10, help="concurrent Locust users (default: %(default)s)")
+    parser.add_argument(
+        "--duration",
+        type=float,
+        default=DEMO_DURATION_S,
+        help="seconds of load per candidate (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--users", type=int, default=10, help="concurrent Locust users (default: %(default)s)"
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     add_json_flag(parser)
     parser.set_defaults(func=run)

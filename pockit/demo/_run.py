@@ -123,7 +123,9 @@ def write_demo_billing(path: Path, runs: list[Path]) -> Path:
         seconds = max((end - start).total_seconds(), 1e-3)
         requests = run.scan_samples().select("latency_ms").collect().height
         variant = str(meta["candidate"])
-        per_second = requests * COST_PER_REQUEST_USD[variant] / seconds + DEMO_HOURLY_USD[variant] / 3600
+        per_second = (
+            requests * COST_PER_REQUEST_USD[variant] / seconds + DEMO_HOURLY_USD[variant] / 3600
+        )
         hour = start.replace(minute=0, second=0, microsecond=0)
         while hour < end:
             usages.append(
@@ -132,7 +134,9 @@ def write_demo_billing(path: Path, runs: list[Path]) -> Path:
                     "end": hour + timedelta(hours=1),
                     "cost": per_second * 3600,
                     "tags": dict(meta.get("tags") or {}),
-                    "service": "AWS Lambda" if variant == "async" else "Amazon Elastic Container Service",
+                    "service": "AWS Lambda"
+                    if variant == "async"
+                    else "Amazon Elastic Container Service",
                     "resource_id": f"arn:aws:demo:us-east-1:000000000000:{variant}",
                     "quantity": requests * 3600 / seconds,
                     "unit": "Requests",
@@ -193,7 +197,9 @@ def run_demo(
         spec_path = write_demo_spec(work / "poc.yaml", urls, duration_s=duration_s, users=users)
         say(f"demo service up: {', '.join(f'{k} {u}' for k, u in urls.items())}")
         for variant in DEMO_VARIANTS:
-            say(f"loading {variant} for {duration_s:g}s with {users} users (notebooks/poc_run.ipynb)")
+            say(
+                f"loading {variant} for {duration_s:g}s with {users} users (notebooks/poc_run.ipynb)"
+            )
             t0 = time.perf_counter()
             pm.execute_notebook(
                 str(_notebook("poc_run.ipynb")),
@@ -212,7 +218,9 @@ def run_demo(
     t0 = time.perf_counter()
     runs = sorted(p for p in runs_dir.iterdir() if (p / "run.json").is_file())
     if len(runs) < len(DEMO_VARIANTS):
-        raise ReportError(f"demo: expected {len(DEMO_VARIANTS)} run directories in {runs_dir}, found {len(runs)}")
+        raise ReportError(
+            f"demo: expected {len(DEMO_VARIANTS)} run directories in {runs_dir}, found {len(runs)}"
+        )
     billing = write_demo_billing(work / "billing" / "focus-demo.csv", runs)
     spec = load_spec(spec_path)
     decision = decide(spec, runs)

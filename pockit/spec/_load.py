@@ -38,23 +38,59 @@ from pockit.spec._model import (
 T = TypeVar("T")
 
 TOP_KEYS = {
-    "name", "hypothesis", "candidates", "load", "criteria", "cost", "metrics", "faults",
-    "guardrails", "baseline", "slo", "notes", "decision",
+    "name",
+    "hypothesis",
+    "candidates",
+    "load",
+    "criteria",
+    "cost",
+    "metrics",
+    "faults",
+    "guardrails",
+    "baseline",
+    "slo",
+    "notes",
+    "decision",
 }
 CANDIDATE_KEYS = {"name", "host", "tags", "resource_ids", "description"}
 LOAD_KEYS = {
-    "locustfile", "users", "spawn_rate", "duration", "repeats", "cooldown", "workers",
-    "user_classes", "shape", "idle_gaps",
+    "locustfile",
+    "users",
+    "spawn_rate",
+    "duration",
+    "repeats",
+    "cooldown",
+    "workers",
+    "user_classes",
+    "shape",
+    "idle_gaps",
 }
 SHAPE_KEYS = {"kind", "stages", "spike_users", "spike_at", "spike_duration", "rate"}
 STAGE_KEYS = {"duration", "users", "spawn_rate", "rate"}
 GAP_KEYS = {"at", "pause", "probe"}
 CRITERION_KEYS = {
-    "metric", "op", "threshold", "warn", "key", "weight", "min_samples", "on_missing", "endpoint",
+    "metric",
+    "op",
+    "threshold",
+    "warn",
+    "key",
+    "weight",
+    "min_samples",
+    "on_missing",
+    "endpoint",
 }
 COST_KEYS = {"source", "format", "column", "price_book", "lag_ok"}
 METRIC_KEYS = {
-    "kind", "name", "url", "query", "path", "namespace", "metric_name", "dimensions", "stat", "step",
+    "kind",
+    "name",
+    "url",
+    "query",
+    "path",
+    "namespace",
+    "metric_name",
+    "dimensions",
+    "stat",
+    "step",
 }
 FAULT_KEYS = {"kind", "at", "duration", "value", "command", "candidate"}
 GUARD_KEYS = {"allowed_hosts", "max_users", "max_rps", "max_duration", "max_budget_usd"}
@@ -82,7 +118,11 @@ class _Reader:
         for key in value:
             if key not in allowed:
                 close = difflib.get_close_matches(str(key), sorted(allowed), n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else f"; known fields: {', '.join(sorted(allowed))}"
+                hint = (
+                    f"; did you mean {close[0]!r}?"
+                    if close
+                    else f"; known fields: {', '.join(sorted(allowed))}"
+                )
                 self.error(_join(field, str(key)), f"unknown field{hint}")
         return value
 
@@ -122,7 +162,11 @@ def _join(field: str, key: str) -> str:
 
 
 def _text(value: Any) -> str:
-    if not isinstance(value, str | int | float) or isinstance(value, bool) or str(value).strip() == "":
+    if (
+        not isinstance(value, str | int | float)
+        or isinstance(value, bool)
+        or str(value).strip() == ""
+    ):
         raise ValueError(f"expected a non-empty string, got {value!r}")
     return str(value)
 
@@ -226,18 +270,37 @@ def parse_spec(data: bytes | str, *, path: str | Path | None = None) -> Spec:
     except (UnicodeDecodeError, yaml.YAMLError) as exc:
         line = getattr(getattr(exc, "problem_mark", None), "line", None)
         raise SpecError(
-            [FieldError("(file)", f"not valid YAML: {exc}", line + 1 if line is not None else None)],
+            [
+                FieldError(
+                    "(file)", f"not valid YAML: {exc}", line + 1 if line is not None else None
+                )
+            ],
             where,
         ) from None
     reader = _Reader(_line_map(node) if node is not None else {})
     if not isinstance(raw, dict):
-        raise SpecError([FieldError("(file)", "a spec is a YAML mapping with name, hypothesis, candidates, load, criteria")], where)
+        raise SpecError(
+            [
+                FieldError(
+                    "(file)",
+                    "a spec is a YAML mapping with name, hypothesis, candidates, load, criteria",
+                )
+            ],
+            where,
+        )
     base = Path(path).parent if path is not None else Path.cwd()
     spec = _build(reader, raw, base)
     if reader.errors:
         raise SpecError(reader.errors, where)
     assert spec is not None
-    return Spec(**{**spec.__dict__, "path": where, "sha256": hashlib.sha256(raw_bytes).hexdigest(), "raw": raw})
+    return Spec(
+        **{
+            **spec.__dict__,
+            "path": where,
+            "sha256": hashlib.sha256(raw_bytes).hexdigest(),
+            "raw": raw,
+        }
+    )
 
 
 def _resolve(base: Path, value: str) -> str:
@@ -250,7 +313,15 @@ def _resolve(base: Path, value: str) -> str:
 def _build(r: _Reader, raw: dict[str, Any], base: Path) -> Spec | None:
     top = r.mapping(raw, "", TOP_KEYS)
     name = r.get(top, "", "name", _text, "", required=True, what="a short name for the PoC")
-    hypothesis = r.get(top, "", "hypothesis", _text, "", required=True, what="one sentence: what you expect to hold")
+    hypothesis = r.get(
+        top,
+        "",
+        "hypothesis",
+        _text,
+        "",
+        required=True,
+        what="one sentence: what you expect to hold",
+    )
 
     candidates: list[Candidate] = []
     if "candidates" not in top:
@@ -267,7 +338,7 @@ def _build(r: _Reader, raw: dict[str, Any], base: Path) -> Spec | None:
                 name=r.get(c, field, "name", _text, f"candidate{len(candidates)}", required=True),
                 host=host.rstrip("/"),
                 tags=r.get(c, field, "tags", _str_map, {}),
-                resource_ids=r.get(c, field, "resource_ids", _str_list, ()),
+                resource_ids=r.get(c, field, "resource_ids", _str_list, tuple[str, ...]()),
                 description=r.get(c, field, "description", _text, ""),
             )
         )
@@ -291,7 +362,10 @@ def _build(r: _Reader, raw: dict[str, Any], base: Path) -> Spec | None:
         b = r.mapping(top["baseline"], "baseline", BASELINE_KEYS)
         bname = r.get(b, "baseline", "candidate", _text, "", required=True)
         if bname and seen and bname not in seen:
-            r.error("baseline.candidate", f"no candidate {bname!r}; candidates: {', '.join(sorted(seen))}")
+            r.error(
+                "baseline.candidate",
+                f"no candidate {bname!r}; candidates: {', '.join(sorted(seen))}",
+            )
         baseline = Baseline(
             candidate=bname,
             margin=r.get(b, "baseline", "margin", _fraction, 0.10),
@@ -301,7 +375,7 @@ def _build(r: _Reader, raw: dict[str, Any], base: Path) -> Spec | None:
     slo_target = r.get(slo, "slo", "target", _fraction, None) if slo else None
     decision = r.mapping(top.get("decision"), "decision", DECISION_KEYS)
     warn_is_go = r.get(decision, "decision", "warn_is_go", _flag, True)
-    notes = r.get(top, "", "notes", _str_list, ())
+    notes = r.get(top, "", "notes", _str_list, tuple[str, ...]())
 
     if load is None:
         return None
@@ -348,7 +422,9 @@ def _build_load(r: _Reader, top: dict[str, Any], base: Path) -> Load | None:
                 rate=r.get(s, field, "rate", _positive, None),
             )
         )
-    kind = r.get(shape_raw, sf, "kind", _choice("constant", "stages", "spike", "arrival_rate"), "constant")
+    kind = r.get(
+        shape_raw, sf, "kind", _choice("constant", "stages", "spike", "arrival_rate"), "constant"
+    )
     shape = Shape(
         kind=cast(Any, kind),
         stages=tuple(stages),
@@ -359,10 +435,14 @@ def _build_load(r: _Reader, top: dict[str, Any], base: Path) -> Load | None:
     )
     if kind == "stages" and not stages:
         r.error(f"{sf}.stages", "kind 'stages' needs a list of {duration, users}")
-    if kind == "spike" and (shape.spike_users is None or shape.spike_at_s is None or shape.spike_s is None):
+    if kind == "spike" and (
+        shape.spike_users is None or shape.spike_at_s is None or shape.spike_s is None
+    ):
         r.error(sf, "kind 'spike' needs spike_users, spike_at and spike_duration")
     if kind == "arrival_rate" and shape.rate is None and not any(s.rate for s in stages):
-        r.error(f"{sf}.rate", "kind 'arrival_rate' needs rate (requests per second) or stages with rate")
+        r.error(
+            f"{sf}.rate", "kind 'arrival_rate' needs rate (requests per second) or stages with rate"
+        )
     gaps: list[IdleGap] = []
     for field, item in r.items(d.get("idle_gaps"), f"{f}.idle_gaps"):
         g = r.mapping(item, field, GAP_KEYS)
@@ -387,7 +467,7 @@ def _build_load(r: _Reader, top: dict[str, Any], base: Path) -> Load | None:
         repeats=max(1, r.get(d, f, "repeats", _count, 1)),
         cooldown_s=r.get(d, f, "cooldown", parse_duration, 5.0),
         workers=r.get(d, f, "workers", _count, 0),
-        user_classes=r.get(d, f, "user_classes", _str_list, ()),
+        user_classes=r.get(d, f, "user_classes", _str_list, tuple[str, ...]()),
         shape=shape,
         idle_gaps=tuple(gaps),
     )
@@ -419,7 +499,10 @@ def _build_criteria(r: _Reader, top: dict[str, Any]) -> list[Criterion]:
                 key=r.get(c, field, "key", _flag, False),
                 weight=r.get(c, field, "weight", _positive, 1.0),
                 min_samples=r.get(c, field, "min_samples", _count, None),
-                on_missing=cast(Any, r.get(c, field, "on_missing", _choice("inconclusive", "fail"), "inconclusive")),
+                on_missing=cast(
+                    Any,
+                    r.get(c, field, "on_missing", _choice("inconclusive", "fail"), "inconclusive"),
+                ),
                 endpoint=r.get(c, field, "endpoint", _text, None),
             )
         )
@@ -430,14 +513,24 @@ def _build_cost(r: _Reader, top: dict[str, Any], base: Path) -> CostSource | Non
     if "cost" not in top:
         return None
     c = r.mapping(top["cost"], "cost", COST_KEYS)
-    source = r.get(c, "cost", "source", _text, "", required=True, what="a path, s3:// URL, cost-explorer, athena or model")
+    source = r.get(
+        c,
+        "cost",
+        "source",
+        _text,
+        "",
+        required=True,
+        what="a path, s3:// URL, cost-explorer, athena or model",
+    )
     price_book = r.get(c, "cost", "price_book", _text, None)
     if source == "model" and not price_book:
         r.error("cost.price_book", "source 'model' needs price_book: a YAML price book")
     return CostSource(
         source=_resolve(base, source) if source else source,
         format=r.get(c, "cost", "format", _text, None),
-        column=cast(Any, r.get(c, "cost", "column", _choice("billed", "effective", "list"), "effective")),
+        column=cast(
+            Any, r.get(c, "cost", "column", _choice("billed", "effective", "list"), "effective")
+        ),
         price_book=_resolve(base, price_book) if price_book else None,
         lag_ok=r.get(c, "cost", "lag_ok", _flag, False),
     )
@@ -447,7 +540,14 @@ def _build_metrics(r: _Reader, top: dict[str, Any], base: Path) -> list[MetricSo
     out: list[MetricSource] = []
     for field, item in r.items(top.get("metrics"), "metrics"):
         m = r.mapping(item, field, METRIC_KEYS)
-        kind = r.get(m, field, "kind", _choice("prometheus", "cloudwatch", "file"), "prometheus", required=True)
+        kind = r.get(
+            m,
+            field,
+            "kind",
+            _choice("prometheus", "cloudwatch", "file"),
+            "prometheus",
+            required=True,
+        )
         path = r.get(m, field, "path", _text, None)
         if kind == "prometheus" and not m.get("query"):
             r.error(f"{field}.query", "a prometheus source needs query (PromQL)")
@@ -474,15 +574,31 @@ def _build_faults(r: _Reader, top: dict[str, Any], candidates: set[str]) -> list
     out: list[Fault] = []
     for field, item in r.items(top.get("faults"), "faults"):
         f = r.mapping(item, field, FAULT_KEYS)
-        kind = r.get(f, field, "kind", _choice("latency", "error_rate", "kill", "command"), "latency", required=True)
-        command = r.get(f, field, "command", _str_list, ())
+        kind = r.get(
+            f,
+            field,
+            "kind",
+            _choice("latency", "error_rate", "kill", "command"),
+            "latency",
+            required=True,
+        )
+        command = r.get(f, field, "command", _str_list, tuple[str, ...]())
         if kind == "command" and not command:
-            r.error(f"{field}.command", "kind 'command' needs command: an argument list such as [systemctl, restart, app]")
+            r.error(
+                f"{field}.command",
+                "kind 'command' needs command: an argument list such as [systemctl, restart, app]",
+            )
         if kind in ("latency", "error_rate") and "value" not in f:
-            r.error(f"{field}.value", f"kind {kind!r} needs value ({'milliseconds added' if kind == 'latency' else 'fraction of requests failing'})")
+            r.error(
+                f"{field}.value",
+                f"kind {kind!r} needs value ({'milliseconds added' if kind == 'latency' else 'fraction of requests failing'})",
+            )
         cand = r.get(f, field, "candidate", _text, None)
         if cand and candidates and cand not in candidates:
-            r.error(f"{field}.candidate", f"no candidate {cand!r}; candidates: {', '.join(sorted(candidates))}")
+            r.error(
+                f"{field}.candidate",
+                f"no candidate {cand!r}; candidates: {', '.join(sorted(candidates))}",
+            )
         out.append(
             Fault(
                 kind=cast(Any, kind),
@@ -503,21 +619,32 @@ def _build_guardrails(r: _Reader, top: dict[str, Any]) -> Guardrails:
         allowed_hosts=r.get(g, "guardrails", "allowed_hosts", _str_list, default.allowed_hosts),
         max_users=r.get(g, "guardrails", "max_users", _count, default.max_users),
         max_rps=r.get(g, "guardrails", "max_rps", _positive, default.max_rps),
-        max_duration_s=r.get(g, "guardrails", "max_duration", parse_duration, default.max_duration_s),
+        max_duration_s=r.get(
+            g, "guardrails", "max_duration", parse_duration, default.max_duration_s
+        ),
         max_budget_usd=r.get(g, "guardrails", "max_budget_usd", _positive, None),
     )
 
 
 def _check_caps(r: _Reader, load: Load, guard: Guardrails, candidates: list[Candidate]) -> None:
     """Caps are checked at validation too, so a spec that would be refused never gets to run."""
-    peak_users = max([load.users, load.shape.spike_users or 0, *[s.users or 0 for s in load.shape.stages]])
+    peak_users = max(
+        [load.users, load.shape.spike_users or 0, *[s.users or 0 for s in load.shape.stages]]
+    )
     if peak_users > guard.max_users:
-        r.error("load.users", f"{peak_users} users exceeds guardrails.max_users ({guard.max_users})")
+        r.error(
+            "load.users", f"{peak_users} users exceeds guardrails.max_users ({guard.max_users})"
+        )
     peak_rate = max([load.shape.rate or 0.0, *[s.rate or 0.0 for s in load.shape.stages]])
     if peak_rate > guard.max_rps:
-        r.error("load.shape.rate", f"{peak_rate:g} req/s exceeds guardrails.max_rps ({guard.max_rps:g})")
+        r.error(
+            "load.shape.rate", f"{peak_rate:g} req/s exceeds guardrails.max_rps ({guard.max_rps:g})"
+        )
     if load.duration_s > guard.max_duration_s:
-        r.error("load.duration", f"{load.duration_s:g}s exceeds guardrails.max_duration ({guard.max_duration_s:g}s)")
+        r.error(
+            "load.duration",
+            f"{load.duration_s:g}s exceeds guardrails.max_duration ({guard.max_duration_s:g}s)",
+        )
     for i, cand in enumerate(candidates):
         if cand.host and not host_allowed(cand.host, guard.allowed_hosts):
             r.error(

@@ -112,13 +112,18 @@ def test_host_outside_guardrails_is_refused(tmp_path: Path) -> None:
 
 
 def test_caps_are_checked(tmp_path: Path) -> None:
-    text = GOOD.replace("allowed_hosts: [127.0.0.1, localhost]", "allowed_hosts: [127.0.0.1]\n  max_users: 20")
+    text = GOOD.replace(
+        "allowed_hosts: [127.0.0.1, localhost]", "allowed_hosts: [127.0.0.1]\n  max_users: 20"
+    )
     errs = errors_of(tmp_path, text)
     assert "exceeds guardrails.max_users (20)" in errs["load.users"]
 
 
 def test_wrong_types_are_named(tmp_path: Path) -> None:
-    errs = errors_of(tmp_path, GOOD.replace("users: 50", "users: fifty").replace("duration: 1m30s", "duration: soon"))
+    errs = errors_of(
+        tmp_path,
+        GOOD.replace("users: 50", "users: fifty").replace("duration: 1m30s", "duration: soon"),
+    )
     assert "expected a whole number" in errs["load.users"]
     assert "expected a duration" in errs["load.duration"]
 
@@ -135,11 +140,14 @@ def test_missing_file() -> None:
 
 
 def test_shapes_faults_and_gaps(tmp_path: Path) -> None:
-    text = GOOD + """\
+    text = (
+        GOOD
+        + """\
 faults:
   - {kind: latency, at: 10s, duration: 5s, value: 200}
   - {kind: command, at: 20s, command: [echo, hi]}
 """
+    )
     text = text.replace(
         "  repeats: 3\n",
         "  repeats: 3\n  shape:\n    kind: stages\n    stages:\n      - {duration: 30s, users: 10}\n"
