@@ -130,13 +130,16 @@ def trial(
     log = open(work / "locust.log", "wb")  # noqa: SIM115 - closed once Locust exits
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=log)
     peak = 0
+    rss_series: list[tuple[float, int]] = []
     cpu: list[tuple[float, float]] = []  # (wall time, CPU seconds of the Locust process)
     ps = psutil.Process(proc.pid)
     while proc.poll() is None:
         with contextlib.suppress(psutil.Error):
-            peak = max(peak, ps.memory_info().rss)
+            rss = ps.memory_info().rss
+            peak = max(peak, rss)
             times = ps.cpu_times()
             cpu.append((time.time(), times.user + times.system))
+            rss_series.append((time.time(), rss))
         time.sleep(0.1)
     log.close()
     if proc.returncode != 0:
@@ -152,6 +155,11 @@ def trial(
         "rss_mb": peak / 2**20,
         "cpu_us": cpu_per_request(entries, cpu),
     }
+    t0 = rss_series[0][0] if rss_series else 0.0
+    marks = (
+        [t0 + 10 * k for k in range(int((rss_series[-1][0] - t0) // 10) + 1)] if rss_series else []
+    )
+    out["rss_by_10s"] = [min(rss_series, key=lambda s: abs(s[0] - m))[1] / 2**20 for m in marks]  # type: ignore[assignment]
     if variant == "pockit":
         import pyarrow.parquet as pq
 
@@ -188,6 +196,13 @@ def main() -> int:
     ap.add_argument("--duration", type=int, default=10, help="seconds per trial (default 10)")
     ap.add_argument("--rounds", type=int, default=3, help="alternating rounds (default 3)")
     ap.add_argument("--users", type=int, default=20, help="Locust users (default 20)")
+    ap.add_argument(
+        "--memory-run",
+        type=int,
+        default=0,
+        metavar="S",
+        help="instead: one pockit run of S seconds, printing the Locust process's RSS every 10 s",
+    )
     args = ap.parse_args()
     if not Path(NGINX).exists():
         print(
@@ -202,6 +217,14 @@ def main() -> int:
         (tmp / "locustfile.py").write_text(LOCUSTFILE)
         nginx, host = start_nginx(tmp)
         try:
+            if args.memory_run:
+                res = trial("pockit", host, tmp, args.memory_run, args.users, 0)
+                series = ", ".join(f"{mb:.0f}" for mb in res["rss_by_10s"])  # type: ignore[attr-defined]
+                print(
+                    f"{args.memory_run}s run, {res['requests']:.0f} requests ({res['rps']:.0f} req/s), "
+                    f"captured {res['captured']:.0f}; RSS every 10 s (MB): {series}"
+                )
+                return 0
             print(
                 f"nginx at {host}; {args.rounds} rounds x {len(variants)} variants x {args.duration}s, {args.users} users"
             )
