@@ -97,7 +97,10 @@ def test_demo_html_is_self_contained(demo: dict[str, object]) -> None:
         "fetches from the network"
     )
     assert "data:image/png;base64," in html, "charts must be inline"
-    assert 'class="input' not in html and "jp-InputArea" not in html, "code cells leaked"
+    code_cells = re.findall(r'<div class="(jp-Cell jp-CodeCell[^"]*)"', html)
+    assert code_cells and all("jp-mod-noInput" in c for c in code_cells), "code cells leaked"
+    assert "jp-InputArea-editor" not in html and 'class="highlight' not in html
+    assert "import pockit" not in html and "pockit.decide(" not in html, "notebook source leaked"
     assert len(html.encode()) <= 1_000_000
 
 
