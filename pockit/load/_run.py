@@ -27,7 +27,7 @@ from pathlib import Path
 from types import FrameType
 from typing import IO, Any
 
-from pockit._errors import LoadError, UsageError
+from pockit._errors import GuardrailError, LoadError, UsageError
 from pockit._rundir import RunDir, iso, utcnow
 from pockit.load._faults import FaultPlan
 from pockit.load._guardrails import check_caps, check_host, check_reachable
@@ -39,6 +39,8 @@ SHAPE_PLUGIN = _HERE / "_shape.py"
 
 #: After SIGTERM, how long Locust gets to flush and exit before it is killed.
 STOP_GRACE_S = 5.0
+#: A run measured above guardrails.max_rps times this is stopped (rates are noisy second to second).
+RATE_CAP_SLACK = 1.2
 #: How long the master waits for its workers to connect before the run fails.
 WORKER_CONNECT_WAIT_S = 30
 #: Slack on top of the planned duration before a run that does not stop by itself is stopped.
@@ -359,7 +361,9 @@ def _one_run(
                     f"--locustfile {Path(spec.load.locustfile).name} --out DIR",
                     file=sys.stderr,
                 )
-            _monitor(procs, run, plan, faults, bar, outcome, started)
+            _monitor(
+                procs, run, plan, faults, bar, outcome, started, max_rps=spec.guardrails.max_rps
+            )
     except (KeyboardInterrupt, _Terminated) as exc:
         outcome.status = "aborted"
         outcome.reason = (
@@ -386,6 +390,14 @@ def _one_run(
         if isinstance(outcome.interrupt, _Terminated):
             raise SystemExit(128 + signal.SIGTERM)
         raise outcome.interrupt
+    if outcome.status == "aborted" and outcome.reason.startswith("guardrails"):
+        raise GuardrailError(
+            f"load stopped: {outcome.reason}; run.json in {run.path} says status aborted"
+        )
+    if outcome.status == "aborted":
+        raise LoadError(
+            f"load run aborted ({outcome.reason}); run.json in {run.path} says status aborted"
+        )
     if outcome.status == "failed":
         tail = _stderr_tail(run.locust_dir / "locust.log")
         raise LoadError(
@@ -403,6 +415,8 @@ def _monitor(
     bar: _Progress,
     outcome: _Outcome,
     started: float,
+    *,
+    max_rps: float,
 ) -> None:
     """Wait for Locust to finish, driving progress and faults and noticing lost workers."""
     main = procs[0][1]
@@ -439,6 +453,11 @@ def _monitor(
                 run.add_event("worker_lost", worker=name, pid=proc.pid, returncode=proc.returncode)
         if plan.workers and len(outcome.workers_lost) == plan.workers and not plan.remote_workers:
             outcome.status, outcome.reason = "aborted", "all workers lost"
+            return
+        if bar.rps > max_rps * RATE_CAP_SLACK:  # a closed-model run cannot be capped up front
+            outcome.status = "aborted"
+            outcome.reason = f"guardrails.max_rps exceeded: {bar.rps:.0f} req/s > {max_rps:g}"
+            run.add_event("guardrail", rule="max_rps", rps=round(bar.rps, 1), limit=max_rps)
             return
         if now > deadline:
             outcome.status = "failed"
@@ -643,6 +662,8 @@ class _Progress:
         self.t0: float | None = None
         self.last: tuple[float, int] | None = None
         self.rps = 0.0
+        # a master hears from its workers every 3 s: measure over longer than that
+        self.window = 4.0 if plan.workers + plan.remote_workers else 1.0
         if enabled:
             self.bar = _make_bar(
                 total=plan.duration_s, desc=f"{run.candidate} r{run.meta.get('repeat', 0)}"
@@ -656,7 +677,7 @@ class _Progress:
         now = time.monotonic()
         if self.t0 is None:
             self.t0 = now
-        if self.last is None or now - self.last[0] >= 1.0:
+        if self.last is None or now - self.last[0] >= self.window:
             if self.last is not None and snap["requests"] >= self.last[1]:
                 self.rps = (snap["requests"] - self.last[1]) / (now - self.last[0])
             self.last = (now, snap["requests"])

@@ -145,3 +145,22 @@ def test_samples_read_lazily_with_polars(service: DemoService, make_spec, tmp_pa
     [path] = run_candidate(spec, "baseline", runs_dir=tmp_path, progress=False)
     p50 = RunDir.open(path).scan_samples().select(pl.col("latency_ms").median()).collect().item()
     assert 15 < p50 < 60  # baseline's ~20-40 ms band
+
+
+def test_rate_guardrail_stops_a_closed_model_run(
+    service: DemoService, make_spec, tmp_path: Path
+) -> None:
+    # 5 users of the demo locustfile send ~40 req/s; the cap is 10
+    spec = make_spec(
+        {"async": service.url("async")},
+        load={"users": 5, "duration": "20s"},
+        guardrails={"max_rps": 10},
+    )
+    with pytest.raises(GuardrailError, match="max_rps exceeded"):
+        run_candidate(spec, "async", runs_dir=tmp_path / "runs", progress=False)
+    [path] = list((tmp_path / "runs").iterdir())
+    run = RunDir.open(path)
+    assert run.meta["status"] == "aborted" and "max_rps exceeded" in run.meta["stop_reason"]
+    assert (run.end - run.start).total_seconds() < 10  # type: ignore[operator]
+    assert [e for e in run.events() if e["kind"] == "guardrail"]
+    assert run.meta["counts"]["samples"] == run.read_samples().height > 0
