@@ -95,6 +95,7 @@ class Capture:
         self.dropped = 0
         self.errors: list[str] = []
         self.last_flush = time.monotonic()
+        self.retry_at = 0.0
         self.runner: Any = None
         self.pacer: Pacer | None = None
         self.cols = _Columns()
@@ -161,10 +162,22 @@ class Capture:
             )
         return self.worker
 
-    def flush(self) -> None:
-        """Write the buffered rows as one Parquet batch (dot-name, then rename)."""
-        self.last_flush = time.monotonic()
+    def flush(self, *, force: bool = False) -> None:
+        """Write the buffered rows as one Parquet batch (dot-name, then rename).
+
+        After a failed write (full disk) the next try waits ``batch_seconds`` unless ``force``d
+        (the final flush); meanwhile the backlog is capped at a few batches, oldest rows dropped.
+        """
+        now = time.monotonic()
+        self.last_flush = now
         if not len(self.cols):
+            return
+        cap = self.batch_rows * _MAX_PENDING_BATCHES
+        if not force and now < self.retry_at:
+            if len(self.cols) >= cap + self.batch_rows:  # trim once per batch, not per request
+                backlog = self.cols.take()
+                self.dropped += len(backlog) - cap
+                self.cols.put_back(backlog, cap)
             return
         cols = self.cols.take()
         try:
@@ -182,9 +195,10 @@ class Capture:
             if message not in self.errors:
                 self.errors.append(message)
                 log.error("pockit capture: %s", message)
-            room = max(0, self.batch_rows * _MAX_PENDING_BATCHES - len(self.cols))
+            room = max(0, cap - len(self.cols))
             self.dropped += max(0, len(cols) - room)
             self.cols.put_back(cols, room)
+            self.retry_at = now + self.batch_seconds
         self.write_status()
 
     def write_status(self) -> None:
@@ -396,9 +410,9 @@ def _on_init(environment: Any, **_: Any) -> None:
     environment.events.request.add_listener(cap.listener())
     # quitting fires before the users are stopped, quit after: flush at both, and at exit
     environment.events.test_stop.add_listener(lambda **_: cap.flush())
-    environment.events.quitting.add_listener(lambda **_: cap.flush())
-    environment.events.quit.add_listener(lambda **_: cap.flush())
-    atexit.register(cap.flush)
+    environment.events.quitting.add_listener(lambda **_: cap.flush(force=True))
+    environment.events.quit.add_listener(lambda **_: cap.flush(force=True))
+    atexit.register(lambda: cap.flush(force=True))
     gevent.spawn(cap.timer)
     _capture = cap
 

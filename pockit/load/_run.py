@@ -284,6 +284,7 @@ def _one_run(
                 "repeat": repeat,
                 "repeats": plan.repeats,
                 "workers": total_workers if distributed else 1,
+                "remote_workers": plan.remote_workers,
                 "distributed": distributed,
                 "versions": _versions(),
                 "stop_reason": None,

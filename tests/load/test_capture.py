@@ -164,3 +164,44 @@ def test_rate_guardrail_stops_a_closed_model_run(
     assert (run.end - run.start).total_seconds() < 10  # type: ignore[operator]
     assert [e for e in run.events() if e["kind"] == "guardrail"]
     assert run.meta["counts"]["samples"] == run.read_samples().height > 0
+
+
+_WRITE_FAILURE = """
+import json, sys
+from pathlib import Path
+sys.path.insert(0, {load_dir!r})
+import _capture  # imports Locust: this runs in its own process, never in pytest's
+
+run = Path({run!r})
+cap = _capture.Capture(run, batch_rows=10, batch_seconds=60)
+record = cap.listener()
+good = cap.samples_dir
+cap.samples_dir = Path("/dev/null/full")  # every write fails, as on a full disk
+for i in range({n}):
+    record(request_type="GET", name="/x", response_time=1.5 + i, response_length=2, start_time=1.7e9 + i)
+failed = dict(pending=cap.pending, dropped=cap.dropped, errors=list(cap.errors))
+cap.samples_dir = good  # space again: what was kept is written
+cap.flush(force=True)
+print(json.dumps(dict(failed=failed, written=cap.written, dropped=cap.dropped)))
+"""
+
+
+@pytest.mark.parametrize(("n", "kept"), [(30, 30), (80, 50), (2000, 50)])
+def test_write_failures_keep_a_bounded_backlog(tmp_path: Path, n: int, kept: int) -> None:
+    import subprocess
+
+    code = _WRITE_FAILURE.format(
+        load_dir=str(Path(__file__).parents[2] / "pockit" / "load"), run=str(tmp_path), n=n
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert (
+        result["failed"]["errors"] and "cannot write samples batch" in result["failed"]["errors"][0]
+    )
+    assert (
+        result["written"] == kept and result["dropped"] == n - kept
+    )  # 5 batches of 10 are kept, no more
+    latencies = pl.read_parquet(tmp_path / "samples").sort("t_start")["latency_ms"].to_list()
+    assert latencies == [1.5 + i for i in range(n - kept, n)]  # the newest rows, in order
