@@ -41,8 +41,16 @@ SHAPE_PLUGIN = _HERE / "_shape.py"
 STOP_GRACE_S = 5.0
 #: A run measured above guardrails.max_rps times this is stopped (rates are noisy second to second).
 RATE_CAP_SLACK = 1.2
-#: How long the master waits for its workers to connect before the run fails.
+#: How long the master waits for its workers to connect before the run fails
+#: (``POCKIT_WORKER_WAIT_S`` overrides it, e.g. for remote workers that start by hand).
 WORKER_CONNECT_WAIT_S = 30
+
+
+def _worker_wait_s() -> int:
+    raw = os.environ.get("POCKIT_WORKER_WAIT_S")
+    return int(raw) if raw and raw.isdigit() else WORKER_CONNECT_WAIT_S
+
+
 #: Slack on top of the planned duration before a run that does not stop by itself is stopped.
 DEADLINE_SLACK_S = 30.0
 _POLL_S = 0.2
@@ -321,7 +329,7 @@ def _one_run(
     if distributed:
         main_cmd += [
             "--master", "--master-bind-host", plan.master_bind, "--master-bind-port", str(port),
-            "--expect-workers", str(total_workers), "--expect-workers-max-wait", str(WORKER_CONNECT_WAIT_S),
+            "--expect-workers", str(total_workers), "--expect-workers-max-wait", str(_worker_wait_s()),
         ]  # fmt: skip
     outcome = _Outcome()
     procs: list[tuple[str, subprocess.Popen[bytes]]] = []
@@ -426,7 +434,7 @@ def _monitor(
         started
         + plan.duration_s
         + DEADLINE_SLACK_S
-        + (WORKER_CONNECT_WAIT_S if len(procs) > 1 or plan.remote_workers else 10)
+        + (_worker_wait_s() if len(procs) > 1 or plan.remote_workers else 10)
     )
     alive_workers = {name for name, _ in procs[1:]}
     while main.poll() is None:

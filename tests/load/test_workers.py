@@ -10,7 +10,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from pockit import RunDir
+from pockit import LoadError, RunDir
 from pockit.demo._service import DemoService
 from pockit.load import run_candidate
 
@@ -78,3 +78,21 @@ def test_worker_killed_mid_run(service: DemoService, make_spec, tmp_path: Path) 
     # the survivor kept loading after the kill, to the end of the run
     assert survivor["t_start"].max() > df.filter(df["worker"] == 1)["t_start"].max()
     assert survivor.height > 20
+
+
+def test_worker_that_never_connects(
+    service: DemoService, make_spec, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv("POCKIT_WORKER_WAIT_S", "3")
+    spec = make_spec({"async": service.url("async")})
+    with pytest.raises(LoadError, match="Gave up waiting for workers"):
+        run_candidate(
+            spec, "async", runs_dir=tmp_path / "runs", workers=0, remote_workers=1, progress=False
+        )
+    [path] = list((tmp_path / "runs").iterdir())
+    meta = RunDir.open(path).meta
+    assert (
+        meta["status"] == "failed"
+        and meta["remote_workers"] == 1
+        and meta["counts"]["samples"] == 0
+    )
