@@ -30,8 +30,10 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "--out",
         default="pockit-worker",
-        metavar="DIR",
-        help="where samples go (default: pockit-worker)",
+        metavar="DIR|s3://BUCKET/PREFIX",
+        help="where samples go: a folder (shared, or gathered later) or an s3:// prefix uploaded "
+        "when the worker ends (default: pockit-worker); pockit.load.gather_samples(run_dir, it) "
+        "copies them into the run directory",
     )
     parser.add_argument(
         "--index",
@@ -52,7 +54,10 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--master expects HOST:PORT such as 10.0.0.5:5557, got {args.master!r}")
     if not Path(args.locustfile).is_file():
         raise UsageError(f"locustfile not found: {args.locustfile}")
-    out = Path(args.out)
+    import tempfile
+
+    remote = args.out if str(args.out).startswith("s3://") else None
+    out = Path(tempfile.mkdtemp(prefix="pockit-worker-")) if remote else Path(args.out)
     (out / "samples").mkdir(parents=True, exist_ok=True)
     (out / "locust").mkdir(parents=True, exist_ok=True)
     env = {
@@ -78,9 +83,22 @@ def run(args: argparse.Namespace) -> int:
     if code not in (0, None):
         raise LoadError(f"locust worker exited with code {code} (master {args.master})")
     files = sorted(str(p) for p in (out / "samples").glob("*.parquet"))
+    if remote:
+        import shutil
+
+        from pockit.load._gather import upload_worker_output
+
+        try:
+            files = [k for k in upload_worker_output(out, remote) if k.endswith(".parquet")]
+        except Exception as exc:  # keep the local copy: nothing recorded is lost
+            raise LoadError(
+                f"cannot upload samples to {remote}: {exc}; they are kept in {out}"
+            ) from None
+        shutil.rmtree(out, ignore_errors=True)
+    where = remote or str(out / "samples")
     emit(
         args,
-        {"samples": files, "out": str(out)},
-        f"{len(files)} sample batch(es) in {out / 'samples'}",
+        {"samples": files, "out": str(remote or out)},
+        f"{len(files)} sample batch(es) in {where}",
     )
     return 0

@@ -11,9 +11,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from pockit.load._gather import gather_samples
 from pockit.load._run import Plan, make_plan, run_candidate, run_spec, summarize
 
-__all__ = ["Plan", "import_runs", "make_plan", "run_candidate", "run_spec", "summarize"]
+__all__ = [
+    "Plan",
+    "gather_samples",
+    "import_runs",
+    "make_plan",
+    "run_candidate",
+    "run_spec",
+    "summarize",
+]
 
 
 def import_runs(*args: Any, **kwargs: Any) -> Any:

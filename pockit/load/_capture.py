@@ -9,7 +9,7 @@ It is configured only through environment variables set by :mod:`pockit.load._ru
 ``pockit worker``), and defines no User class, so the user's locustfile is used unchanged.
 
 - ``POCKIT_RUN_DIR``        run directory; samples go to ``samples/``, status to ``locust/``
-- ``POCKIT_WORKER``         worker index when Locust does not assign one (default 0)
+- ``POCKIT_WORKER``         force the worker index (default: the one the master assigns, else 0)
 - ``POCKIT_PARENT_PID``     quit when this process is gone (no orphan load generators)
 - ``POCKIT_BATCH_ROWS`` / ``POCKIT_BATCH_SECONDS``   batch bounds (defaults in pockit._constants)
 - ``POCKIT_PROGRESS``       file the master (or the only process) rewrites every second

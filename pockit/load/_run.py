@@ -358,7 +358,7 @@ def _one_run(
                         f"worker{i}",
                         _spawn(
                             worker_cmd,
-                            {**env, "POCKIT_WORKER": str(i)},
+                            {**env, "POCKIT_LOCAL_WORKER": str(i)},
                             run.locust_dir / f"worker{i}",
                             logs,
                         ),

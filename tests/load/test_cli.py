@@ -102,3 +102,68 @@ def test_remote_worker_joins_a_run(service: DemoService, make_spec, tmp_path: Pa
     assert (
         sum(pq.ParquetFile(f).metadata.num_rows for f in files) == meta["counts"]["locust_requests"]
     )
+
+
+def test_remote_worker_to_s3_then_gathered(
+    service: DemoService, make_spec, tmp_path: Path, monkeypatch
+) -> None:
+    """A worker on another machine uploads to s3:// (a real moto server here); the run gathers it."""
+    import os
+
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    from pockit.load import gather_samples
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        moto_port = s.getsockname()[1]
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
+    moto.start()
+    try:
+        aws = {
+            "AWS_ENDPOINT_URL": f"http://127.0.0.1:{moto_port}",
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }
+        for k, v in aws.items():
+            monkeypatch.setenv(k, v)
+        monkeypatch.delenv("AWS_PROFILE", raising=False)
+        boto3.client("s3").create_bucket(Bucket="poc-runs")
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        spec = make_spec({"async": service.url("async")}, load={"duration": "3s"})
+        master = subprocess.Popen(
+            [*POCKIT, "run", str(spec), "--runs-dir", str(tmp_path / "runs"), "--json", "--no-progress",
+             "--workers", "1", "--remote-workers", "1", "--master-bind", f"127.0.0.1:{port}"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        worker = subprocess.run(
+            [*POCKIT, "worker", "--master", f"127.0.0.1:{port}", "--locustfile", str(DEMO_LOCUSTFILE),
+             "--out", "s3://poc-runs/checkout/w-remote", "--json"],
+            capture_output=True, text=True, timeout=60, env={**os.environ, **aws},
+        )  # fmt: skip
+        out, err = master.communicate(timeout=60)
+        assert master.returncode == 0, err
+        assert worker.returncode == 0, worker.stderr
+        uploaded = json.loads(worker.stdout)["samples"]
+        assert uploaded and all(
+            k.startswith("s3://poc-runs/checkout/w-remote/samples/") for k in uploaded
+        )
+        [path] = json.loads(out)["runs"]
+        before = RunDir.open(path).meta["counts"]
+        assert 0 < before["samples"] < before["locust_requests"]  # only the local worker's so far
+        assert (
+            gather_samples(path, "s3://poc-runs/checkout/w-remote") == len(uploaded) + 1
+        )  # + capture status
+        after = RunDir.open(path)
+        assert (
+            after.meta["counts"]["samples"]
+            == after.read_samples().height
+            == before["locust_requests"]
+        )
+        assert sorted(after.read_samples()["worker"].unique().to_list()) == [0, 1]
+    finally:
+        moto.stop()
