@@ -279,6 +279,10 @@ def _one_run(
 ) -> Path:
     total_workers = plan.workers + plan.remote_workers
     distributed = total_workers > 0
+    if not Path(spec.load.locustfile).is_file():  # before anything that looks like a result
+        raise LoadError(
+            f"locustfile not found: {spec.load.locustfile} (load.locustfile in {spec.path or 'the spec'})"
+        )
     try:
         run = RunDir.create(
             runs_dir,
@@ -300,15 +304,6 @@ def _one_run(
         )
     except OSError as exc:
         raise LoadError(f"cannot create a run directory under {runs_dir}: {exc}") from None
-    if not Path(spec.load.locustfile).is_file():
-        run.update_meta(
-            status="failed",
-            end=iso(utcnow()),
-            stop_reason=f"locustfile not found: {spec.load.locustfile}",
-        )
-        raise LoadError(
-            f"locustfile not found: {spec.load.locustfile} (load.locustfile in {spec.path or 'the spec'})"
-        )
 
     env = _child_env(run, plan)
     files = [spec.load.locustfile, str(CAPTURE_PLUGIN)] + (
@@ -379,6 +374,9 @@ def _one_run(
             "interrupted (SIGINT)" if isinstance(exc, KeyboardInterrupt) else "terminated (SIGTERM)"
         )
         outcome.interrupt = exc
+    except Exception as exc:  # pockit's own failure mid-run: still stop Locust and close run.json
+        outcome.status = "failed"
+        outcome.reason = f"pockit error while the run went: {type(exc).__name__}: {exc}"
     finally:
         with _sigint_deferred():
             _stop(procs)
@@ -440,8 +438,11 @@ def _monitor(
     while main.poll() is None:
         now = time.monotonic()
         snap = bar.update()
-        if load_started is None and (
-            snap is not None or any(e["kind"] == "load_start" for e in run.events())
+        # fault offsets count from the plugin's load_start (workers connected, users spawning)
+        if (
+            load_started is None
+            and snap is not None
+            and any(e["kind"] == "load_start" for e in run.events())
         ):
             load_started = now
         if load_started is not None:
