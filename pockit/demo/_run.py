@@ -13,6 +13,7 @@ The service and every Locust process are gone when it ends, also on Ctrl-C.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -59,8 +60,31 @@ def demo_locustfile() -> Path:
     return Path(__file__).with_name("locustfile.py")
 
 
-def write_demo_spec(path: Path, urls: dict[str, str], *, duration_s: float, users: int) -> Path:
-    """Write the demo's poc.yaml, pointing at the running demo service."""
+#: Server-side metrics the demo asks its Prometheus for; ``{candidate}`` is each run's candidate.
+DEMO_SERVER_METRICS = (
+    {
+        "name": "server_p95_ms",
+        "unit": "ms",
+        "query": "1000 * histogram_quantile(0.95, sum by (le) "
+        '(rate(demo_request_duration_seconds_bucket{variant="{candidate}"}[5s])))',
+    },
+    {
+        "name": "server_rps",
+        "unit": "req/s",
+        "query": 'sum(rate(demo_requests_total{variant="{candidate}"}[5s]))',
+    },
+)
+
+
+def write_demo_spec(
+    path: Path,
+    urls: dict[str, str],
+    *,
+    duration_s: float,
+    users: int,
+    prometheus_url: str | None = None,
+) -> Path:
+    """Write the demo's poc.yaml, pointing at the running demo service (and its Prometheus, if any)."""
     import yaml
 
     spec = {
@@ -94,6 +118,16 @@ def write_demo_spec(path: Path, urls: dict[str, str], *, duration_s: float, user
         "baseline": {"candidate": "baseline", "margin": 0.10},
         "cost": {"source": "billing/focus-demo.csv", "format": "focus", "column": "effective"},
         "guardrails": {"allowed_hosts": ["127.0.0.1", "localhost"], "max_users": 200},
+        **(
+            {
+                "metrics": [
+                    {"kind": "prometheus", "url": prometheus_url, "step": "1s", **m}
+                    for m in DEMO_SERVER_METRICS
+                ]
+            }
+            if prometheus_url
+            else {}
+        ),
         "notes": [
             "Demo runs are short (seconds, not hours): the intervals are wide on purpose.",
             "The billing export is generated from the demo's per-request prices, not pulled from a cloud.",
@@ -150,6 +184,12 @@ def write_demo_billing(path: Path, runs: list[Path]) -> Path:
     return path
 
 
+def _run_dirs(runs_dir: Path) -> list[Path]:
+    if not runs_dir.is_dir():
+        return []
+    return sorted(p for p in runs_dir.iterdir() if (p / "run.json").is_file())
+
+
 def _notebook(name: str) -> Path:
     from pockit.report import notebook_path
 
@@ -178,9 +218,10 @@ def run_demo(
     """
     import papermill as pm
 
-    from pockit.decision import decide
+    from pockit.demo._prometheus import SCRAPE_INTERVAL_S, PrometheusServer, prometheus_binary
     from pockit.demo._service import DemoService
     from pockit.report import build_report
+    from pockit.sources import attach_spec_metrics
     from pockit.spec import load_spec
 
     say = log or (lambda _msg: None)
@@ -192,10 +233,20 @@ def run_demo(
     runs_dir = work / "runs"
     kernel = _kernel_name()
 
-    with DemoService(variants=DEMO_VARIANTS) as service:
+    with contextlib.ExitStack() as stack:
+        service = stack.enter_context(DemoService(variants=DEMO_VARIANTS))
         urls = {v: service.url(v) for v in DEMO_VARIANTS}
-        spec_path = write_demo_spec(work / "poc.yaml", urls, duration_s=duration_s, users=users)
         say(f"demo service up: {', '.join(f'{k} {u}' for k, u in urls.items())}")
+        prom_url = None
+        if prometheus_binary():
+            prom = stack.enter_context(PrometheusServer(list(urls.values())))
+            prom_url = prom.url
+            say(f"prometheus scraping the demo service: {prom_url}")
+        else:
+            say("prometheus not installed: the report will have no server-side metrics")
+        spec_path = write_demo_spec(
+            work / "poc.yaml", urls, duration_s=duration_s, users=users, prometheus_url=prom_url
+        )
         for variant in DEMO_VARIANTS:
             say(
                 f"loading {variant} for {duration_s:g}s with {users} users (notebooks/poc_run.ipynb)"
@@ -215,17 +266,21 @@ def run_demo(
                 cwd=str(work),
             )
             timings[f"load_{variant}"] = time.perf_counter() - t0
+        if prom_url:
+            time.sleep(2 * SCRAPE_INTERVAL_S)  # let the last scrape after the load land
+            spec_now = load_spec(spec_path)
+            for run_path in _run_dirs(runs_dir):
+                attach_spec_metrics(run_path, spec_now.metrics)
     t0 = time.perf_counter()
-    runs = sorted(p for p in runs_dir.iterdir() if (p / "run.json").is_file())
+    runs = _run_dirs(runs_dir)
     if len(runs) < len(DEMO_VARIANTS):
         raise ReportError(
             f"demo: expected {len(DEMO_VARIANTS)} run directories in {runs_dir}, found {len(runs)}"
         )
     billing = write_demo_billing(work / "billing" / "focus-demo.csv", runs)
     spec = load_spec(spec_path)
-    decision = decide(spec, runs)
-    say(f"decision: {decision.verdict}")
     result = build_report(spec, runs, out, billing_label=GENERATED_LABEL)
+    say(f"verdict: {result.verdict}")
     timings["report"] = time.perf_counter() - t0
     return DemoResult(
         report=Path(result.path).resolve(),

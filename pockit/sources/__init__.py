@@ -43,6 +43,7 @@ _EXPORTS: dict[str, str] = {
     "load_attached_billing": "pockit.sources._attach",
     "attached_cost": "pockit.sources._attach",
     "attach_metrics": "pockit.sources._attach",
+    "attach_spec_metrics": "pockit.sources._attach",
     "load_attached_metrics": "pockit.sources._attach",
     # cost model
     "PriceBook": "pockit.sources._pricebook",
@@ -63,6 +64,7 @@ __all__ = [
     "Usage",
     "attach_billing",
     "attach_metrics",
+    "attach_spec_metrics",
     "attached_cost",
     "attribute_cost",
     "billing_schema",
@@ -103,6 +105,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from pockit.sources._attach import (
         attach_billing,
         attach_metrics,
+        attach_spec_metrics,
         attached_cost,
         load_attached_billing,
         load_attached_metrics,

@@ -20,6 +20,8 @@ from pockit.sources._frame import BILLING_COLUMNS, METRICS_COLUMNS
 if TYPE_CHECKING:
     import polars as pl
 
+    from pockit.spec import MetricSource
+
 BILLING_FILE = "billing.parquet"
 METRICS_FILE = "metrics.parquet"
 
@@ -197,3 +199,71 @@ def load_attached_metrics(run_dir: str | Path | RunDir) -> pl.LazyFrame:
     if not path.is_file():
         raise SourceError(f"{run.path}: no metrics attached yet")
     return pl.scan_parquet(path)
+
+
+def attach_spec_metrics(
+    run_dir: str | Path | RunDir,
+    sources: Sequence[MetricSource],
+    *,
+    candidate: str | None = None,
+    pad_s: float = 5.0,
+) -> dict[str, str]:
+    """Fetch every ``metrics:`` source of the spec for the run's window into ``sources/metrics.parquet``.
+
+    A Prometheus query may say ``{candidate}``, replaced by the run's candidate name (one query
+    serves every candidate). Each point gets a ``candidate`` dimension and the source's ``unit``.
+    Returns ``{source name: "ok" | the error}``; a source that cannot be reached is recorded in
+    run.json (``metrics_errors``), never fatal: the samples are kept and the criteria that need the
+    metric are INCONCLUSIVE.
+    """
+    import polars as pl
+
+    from pockit.sources._frame import tags_dtype
+    from pockit.sources._metrics import read_metrics
+
+    run = _run(run_dir)
+    cand = candidate or str(run.meta.get("candidate", ""))
+    start, end = run_window(run)
+    lo, hi = start - timedelta(seconds=pad_s), end + timedelta(seconds=pad_s)
+    outcome: dict[str, str] = {}
+    for src in sources:
+        try:
+            if src.kind == "prometheus":
+                if not src.url:
+                    raise SourceError(f"metrics source {src.name!r}: prometheus needs url")
+                query = (src.query or "").replace("{candidate}", cand)
+                frame = read_metrics(
+                    src.url, start=lo, end=hi, query=query, step_s=src.step_s, name=src.name
+                )
+            elif src.kind == "cloudwatch":
+                cw_query: dict[str, Any] = {
+                    "id": src.name.replace(":", "_").replace(".", "_").lower() or "m0",
+                    "label": src.name,
+                    "namespace": src.namespace,
+                    "metric": src.metric_name,
+                    "dimensions": dict(src.dimensions),
+                    "stat": src.stat,
+                    "period": max(1, int(src.step_s)),
+                }
+                frame = read_metrics("cloudwatch", start=lo, end=hi, queries=[cw_query])
+            else:
+                frame = read_metrics(str(src.path), start=lo, end=hi, name=src.name)
+            frame = frame.with_columns(
+                pl.lit(src.name).alias("metric"),
+                pl.when(pl.col("unit").is_null())
+                .then(pl.lit(src.unit))
+                .otherwise(pl.col("unit"))
+                .alias("unit"),
+                pl.concat_list(
+                    pl.col("dimensions"),
+                    pl.lit([{"key": "candidate", "value": cand}], dtype=tags_dtype()),
+                ).alias("dimensions"),
+            )
+            attach_metrics(run, frame, name=src.name, pad_s=pad_s)
+            outcome[src.name] = "ok"
+        except (SourceError, InputError, OSError) as exc:
+            outcome[src.name] = str(exc)
+    failed = {k: v for k, v in outcome.items() if v != "ok"}
+    if failed:
+        run.update_meta(metrics_errors=failed)
+    return outcome

@@ -565,6 +565,7 @@ def _build_metrics(r: _Reader, top: dict[str, Any], base: Path) -> list[MetricSo
                 dimensions=r.get(m, field, "dimensions", _str_map, {}),
                 stat=r.get(m, field, "stat", _text, "Average"),
                 step_s=r.get(m, field, "step", parse_duration, 1.0),
+                unit=r.get(m, field, "unit", _text, None),
             )
         )
     return out

@@ -172,6 +172,7 @@ class MetricSource:
     dimensions: dict[str, str] = field(default_factory=dict)
     stat: str = "Average"
     step_s: float = 1.0
+    unit: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -13,11 +12,18 @@ import requests
 
 from pockit._errors import SourceError
 from pockit._rundir import RunDir, iso
-from pockit.sources import attach_metrics, fetch_prometheus, load_attached_metrics, read_metrics
+from pockit.demo._prometheus import PrometheusServer, prometheus_binary
+from pockit.sources import (
+    attach_metrics,
+    attach_spec_metrics,
+    fetch_prometheus,
+    load_attached_metrics,
+    read_metrics,
+)
+from pockit.spec import MetricSource
 
 from .conftest import DATASETS, free_port
 
-PROMETHEUS = Path("/usr/bin/prometheus")
 pytestmark = pytest.mark.slow
 
 
@@ -30,42 +36,13 @@ def demo_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def prometheus(demo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if not PROMETHEUS.exists():
+def prometheus(demo_url: str) -> Iterator[str]:
+    if prometheus_binary() is None:
         pytest.fail(
             "Debian's prometheus is not installed (make test installs it): apt-get install prometheus"
         )
-    tmp = tmp_path_factory.mktemp("prom")
-    target = demo_url.removeprefix("http://")
-    (tmp / "prometheus.yml").write_text(
-        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
-        f"scrape_configs:\n  - job_name: demo\n    static_configs:\n      - targets: ['{target}']\n"
-    )
-    port = free_port()
-    proc = subprocess.Popen(
-        [str(PROMETHEUS), f"--config.file={tmp / 'prometheus.yml'}", f"--storage.tsdb.path={tmp / 'data'}",
-         f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"{url}/-/ready", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            time.sleep(0.2)
-        else:
-            pytest.fail("prometheus did not become ready in 20 s")
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    with PrometheusServer([demo_url]) as prom:
+        yield prom.url
 
 
 def _wait_for_samples(url: str, query: str, n: int, timeout_s: float = 20.0) -> None:
@@ -126,3 +103,39 @@ def test_exported_json_files() -> None:
     cw = read_metrics(DATASETS / "metrics" / "cloudwatch-getmetricdata.json")
     assert set(cw["metric"]) == {"Duration:p95", "Duration:Average", "Invocations:Sum"}
     assert cw.schema["ts"].time_zone == "UTC"
+
+
+def test_spec_metrics_attach_per_candidate_with_unit(
+    prometheus: str, demo_url: str, tmp_path: Path
+) -> None:
+    start = datetime.now(UTC) - timedelta(seconds=1)
+    for _ in range(30):  # a little load, bounded, to loopback only
+        requests.get(f"{demo_url}/api/items", timeout=2)
+    _wait_for_samples(prometheus, 'sum(demo_requests_total{variant="async"})', 3)
+    end = datetime.now(UTC)
+    run = RunDir.create(
+        tmp_path / "runs",
+        {"candidate": "async", "start": iso(start), "end": iso(end), "status": "completed"},
+    )
+    sources = [
+        MetricSource(
+            kind="prometheus",
+            name="server_requests",
+            url=prometheus,
+            query='sum(demo_requests_total{variant="{candidate}"})',
+            unit="requests",
+        ),
+        MetricSource(
+            kind="prometheus", name="down", url=f"http://127.0.0.1:{free_port()}", query="up"
+        ),
+    ]
+    outcome = attach_spec_metrics(run.path, sources)
+    assert outcome["server_requests"] == "ok"
+    assert "cannot reach Prometheus" in outcome["down"]
+    assert "down" in run.meta["metrics_errors"]
+    stored = load_attached_metrics(run.path).collect()
+    assert set(stored["metric"]) == {"server_requests"}
+    assert set(stored["unit"]) == {"requests"}
+    dims = {d["key"]: d["value"] for d in stored["dimensions"][0]}
+    assert dims["candidate"] == "async"
+    assert stored["value"].max() >= 30
