@@ -11,6 +11,7 @@ COMMANDS = (
     "validate",
     "run",
     "worker",
+    "gather",
     "stats",
     "cost",
     "decide",

@@ -218,10 +218,9 @@ def run_demo(
     """
     import papermill as pm
 
-    from pockit.demo._prometheus import SCRAPE_INTERVAL_S, PrometheusServer, prometheus_binary
+    from pockit.demo._prometheus import PrometheusServer, prometheus_binary
     from pockit.demo._service import DemoService
     from pockit.report import build_report
-    from pockit.sources import attach_spec_metrics
     from pockit.spec import load_spec
 
     say = log or (lambda _msg: None)
@@ -266,11 +265,6 @@ def run_demo(
                 cwd=str(work),
             )
             timings[f"load_{variant}"] = time.perf_counter() - t0
-        if prom_url:
-            time.sleep(2 * SCRAPE_INTERVAL_S)  # let the last scrape after the load land
-            spec_now = load_spec(spec_path)
-            for run_path in _run_dirs(runs_dir):
-                attach_spec_metrics(run_path, spec_now.metrics)
     t0 = time.perf_counter()
     runs = _run_dirs(runs_dir)
     if len(runs) < len(DEMO_VARIANTS):

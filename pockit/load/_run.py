@@ -154,10 +154,24 @@ def run_candidate(
         if repeat:
             _cooldown(plan.cooldown_s, progress)
             check_reachable(cand.host)
-        paths.append(
-            _one_run(spec, cand, plan, repeat=repeat, runs_dir=Path(runs_dir), progress=progress)
-        )
+        path = _one_run(spec, cand, plan, repeat=repeat, runs_dir=Path(runs_dir), progress=progress)
+        _attach_metrics(spec, path)
+        paths.append(path)
     return paths
+
+
+def _attach_metrics(spec: Spec, path: Path) -> None:
+    """Fetch the spec's server-side metrics for the run's window into ``sources/metrics.parquet``.
+
+    Waits two scrape steps first (at most 10 s) so the last points after the load have landed. A
+    source that cannot be reached is recorded in run.json, never fatal.
+    """
+    if not spec.metrics:
+        return
+    from pockit.sources import attach_spec_metrics
+
+    time.sleep(min(10.0, 2 * max(m.step_s for m in spec.metrics)))
+    attach_spec_metrics(path, spec.metrics)
 
 
 def run_spec(
@@ -709,10 +723,11 @@ class _Progress:
 def _make_bar(*, total: float, desc: str) -> Any:
     import importlib.util
 
+    tqdm: Any
     if importlib.util.find_spec("ipywidgets") is not None:
-        from tqdm.auto import tqdm  # type: ignore[import-untyped]
+        from tqdm.auto import tqdm
     else:  # tqdm.auto would pick the notebook bar and fail without ipywidgets: plain text instead
-        from tqdm.std import tqdm  # type: ignore[import-untyped]
+        from tqdm.std import tqdm
     return tqdm(
         total=total,
         desc=desc,
@@ -724,36 +739,37 @@ def _make_bar(*, total: float, desc: str) -> Any:
 
 
 def summarize(run_dir: str | Path) -> dict[str, Any]:
-    """Requests, rate, error rate and exact p50/p95/p99 of one run, from its captured samples."""
+    """Requests, rate, error rate and p50/p95/p99 of one run, from its captured samples.
+
+    Percentiles are of successful requests and exact (the sample quantile X_(ceil(nq))), the same
+    definition ``pockit stats`` uses, so the end-of-run summary and the report never disagree.
+    """
+    import math
+
+    import numpy as np
     import polars as pl
 
     run = RunDir.open(run_dir)
     df = run.read_samples()
+    empty: dict[str, Any] = {"p50_ms": None, "p95_ms": None, "p99_ms": None}
     if df.height == 0:
-        return {
-            "requests": 0,
-            "rps": 0.0,
-            "error_rate": None,
-            "p50_ms": None,
-            "p95_ms": None,
-            "p99_ms": None,
-        }
+        return {"requests": 0, "rps": 0.0, "error_rate": None, **empty}
     row = df.select(
         n=pl.len(),
         errors=(~pl.col("ok")).sum(),
-        p50=pl.col("latency_ms").quantile(0.50, "linear"),
-        p95=pl.col("latency_ms").quantile(0.95, "linear"),
-        p99=pl.col("latency_ms").quantile(0.99, "linear"),
         span=(pl.col("t_start").max() - pl.col("t_start").min()).dt.total_microseconds(),
     ).row(0, named=True)
+    ok = np.sort(df.filter(pl.col("ok"))["latency_ms"].drop_nulls().drop_nans().to_numpy())
+    quantiles = dict(empty)
+    if ok.size:
+        for key, q in (("p50_ms", 0.50), ("p95_ms", 0.95), ("p99_ms", 0.99)):
+            quantiles[key] = float(ok[max(0, math.ceil(q * ok.size) - 1)])
     span_s = max((row["span"] or 0) / 1e6, 1e-9)
     return {
         "requests": row["n"],
         "rps": row["n"] / span_s if row["n"] > 1 else 0.0,
         "error_rate": row["errors"] / row["n"],
-        "p50_ms": row["p50"],
-        "p95_ms": row["p95"],
-        "p99_ms": row["p99"],
+        **quantiles,
     }
 
 
@@ -774,7 +790,8 @@ def _print_summary(run: RunDir, meta: dict[str, Any]) -> None:
     ]
     if s["p50_ms"] is not None:
         lines.append(
-            f"  latency p50 {s['p50_ms']:.2f} ms, p95 {s['p95_ms']:.2f} ms, p99 {s['p99_ms']:.2f} ms"
+            f"  latency p50 {s['p50_ms']:.2f} ms, p95 {s['p95_ms']:.2f} ms, p99 {s['p99_ms']:.2f} ms "
+            "(successful requests, exact)"
         )
     lines.append(f"  run directory {run.path}")
     print("\n".join(lines))
