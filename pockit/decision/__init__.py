@@ -5,11 +5,13 @@ INCONCLUSIVE), with the evidence for each (DESIGN contract 3).
 >>> decision = decide(spec, runs)          # doctest: +SKIP
 >>> decision.verdict, decision.recommended  # doctest: +SKIP
 ('GO', 'async')
+>>> costs = candidate_costs(spec, runs)    # doctest: +SKIP  (the same figures, with details)
+>>> decide(spec, runs, costs=costs)        # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-from pockit.decision._costs import CostFigure, CostLike
+from pockit.decision._costs import CandidateCost, CostFigure, CostLike, candidate_costs
 from pockit.decision._criteria import judge
 from pockit.decision._decide import (
     SENSITIVITY_STEP,
@@ -28,6 +30,7 @@ from pockit.decision._model import (
 
 __all__ = [
     "SENSITIVITY_STEP",
+    "CandidateCost",
     "CandidateResult",
     "CostFigure",
     "CostLike",
@@ -35,6 +38,7 @@ __all__ = [
     "Decision",
     "Outcome",
     "Verdict",
+    "candidate_costs",
     "candidate_verdict",
     "decide",
     "headroom_score",

@@ -1,19 +1,23 @@
 """Cost evidence for ``cost_per_1k_usd``: given by the caller, or attributed through pockit.sources.
 
-``pockit.sources`` is imported lazily and only here: the decision works (with the cost criterion
-INCONCLUSIVE) when billing has not landed or the sources part is not installed.
+:func:`candidate_costs` is the one code path that turns a spec's billing into per-candidate cost:
+``decide`` uses it, and the report shows its details (by service, by hour), so the two never
+disagree. ``pockit.sources`` is imported lazily and only here: the decision works (with the cost
+criterion INCONCLUSIVE) when billing has not landed or the sources part is not installed.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pockit._errors import PockitError
+from pockit._rundir import RunDir
 from pockit.analysis._cost import cost_per_1k
-from pockit.analysis._samples import RunInfo
+from pockit.analysis._samples import RunInfo, RunLike, as_runs, run_info
 from pockit.spec import Spec
 
 NO_SOURCE = "billing not landed / no cost source"
@@ -42,9 +46,14 @@ def _get(obj: Any, name: str) -> Any:
 
 
 def coerce_cost(obj: CostLike, requests: int, source: str = "given") -> CostFigure:
-    """Read a caller's cost object into a :class:`CostFigure`."""
+    """Read a caller's cost object into a :class:`CostFigure`.
+
+    A :class:`CandidateCost` (from :func:`candidate_costs`) keeps its own source and problem.
+    """
     if obj is None:
         return CostFigure(math.nan, math.nan, "", False, source, NO_SOURCE)
+    if isinstance(obj, CandidateCost):
+        return obj.figure(requests)
     if isinstance(obj, int | float) and not isinstance(obj, bool):
         return CostFigure(float(obj), math.nan, "USD", True, source)
     cur = str(_get(obj, "currency") or "USD")
@@ -65,91 +74,258 @@ def coerce_cost(obj: CostLike, requests: int, source: str = "given") -> CostFigu
     return CostFigure(per, float(total), cur, covers_b, source, problem)
 
 
+@dataclass(frozen=True, kw_only=True)
+class CandidateCost:
+    """One candidate's billing attributed over all its runs' windows, with the details a report shows.
+
+    ``problem`` says why there is no usable total (no cost source, unreadable export, several
+    currencies); ``total`` is then NaN and the cost criterion is INCONCLUSIVE.
+    """
+
+    candidate: str
+    total: float
+    currency: str | None
+    covers_window: bool
+    source: str
+    runs: int = 0
+    rows: int = 0
+    by_service: dict[str, float] = field(default_factory=dict)
+    by_hour: list[dict[str, Any]] = field(default_factory=list)
+    column: str | None = None
+    cost_column: str | None = None
+    proration: str | None = None
+    notes: tuple[str, ...] = ()
+    problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the total is usable (no problem met)."""
+        return self.problem is None
+
+    def figure(self, requests: int) -> CostFigure:
+        """The decision's view: cost per 1k of ``requests`` (NaN with the problem when unusable)."""
+        source = _short(self.source)
+        if self.problem is not None:
+            return CostFigure(
+                math.nan, self.total, self.currency or "", False, source, self.problem
+            )
+        per = cost_per_1k(self.total, requests)
+        problem = None if math.isfinite(per) else "no requests to divide the cost by"
+        return CostFigure(
+            per, self.total, self.currency or "USD", self.covers_window, source, problem
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (``total`` is None when unknown)."""
+        return {
+            "candidate": self.candidate,
+            "total": self.total if math.isfinite(self.total) else None,
+            "currency": self.currency,
+            "covers_window": self.covers_window,
+            "source": self.source,
+            "runs": self.runs,
+            "rows": self.rows,
+            "by_service": dict(self.by_service),
+            "by_hour": [dict(h) for h in self.by_hour],
+            "column": self.column,
+            "cost_column": self.cost_column,
+            "proration": self.proration,
+            "notes": list(self.notes),
+            "problem": self.problem,
+        }
+
+
+def _missing(candidate: str, source: str, problem: str, runs: int = 0) -> CandidateCost:
+    return CandidateCost(
+        candidate=candidate,
+        total=math.nan,
+        currency=None,
+        covers_window=False,
+        source=source,
+        runs=runs,
+        problem=problem,
+    )
+
+
+def _short(source: str) -> str:
+    """A source as a reason quotes it: a local file by its name, anything else (s3://, APIs) whole."""
+    parts = [p.strip() for p in source.split(",")]
+    return ", ".join(Path(p).name if p.startswith("/") else p for p in parts)
+
+
+def _redact(source: str) -> str:
+    """A source for display: never a query string (it may carry a signature or token)."""
+    return source.split("?", 1)[0]
+
+
+class _BillingCache:
+    """The spec's billing export, read at most once per call (an error is kept and repeated)."""
+
+    def __init__(self, sources: Any, spec: Spec) -> None:
+        self.sources = sources
+        self.spec = spec
+        self.frame: Any = None
+        self.error: str | None = None
+
+    def get(self) -> Any:
+        if self.frame is None and self.error is None:
+            cost = self.spec.cost
+            assert cost is not None
+            try:
+                self.frame = self.sources.read_billing(
+                    cost.source, format=cost.format, column=cost.column
+                )
+            except Exception as exc:  # noqa: BLE001 - an unreadable optional source is "no cost", said
+                self.error = (
+                    f"{type(exc).__name__}: {exc}" if not isinstance(exc, PockitError) else str(exc)
+                )
+        if self.error is not None:
+            raise _Unreadable(self.error)
+        return self.frame
+
+
+class _Unreadable(Exception):
+    """The spec's billing export could not be read; every run that needs it says so."""
+
+
+def _run_cost(
+    sources: Any, spec: Spec, candidate: str, info: RunInfo, cache: _BillingCache
+) -> tuple[dict[str, Any], str]:
+    """One run's attributed cost as a dict, and the source it came from."""
+    if (Path(info.path) / "sources" / "billing.parquet").is_file():
+        return _as_dict(sources.attached_cost(info.path)), "attached sources/billing.parquet"
+    if spec.cost is None:
+        raise _Unreadable(f"{NO_SOURCE} (spec has no cost section and no billing is attached)")
+    try:
+        cand = spec.candidate(candidate)
+        tags, resource_ids = dict(cand.tags), tuple(cand.resource_ids)
+    except KeyError:
+        tags, resource_ids = {}, ()
+    if not tags and not resource_ids:  # not in the spec: the tags recorded when the run was made
+        recorded = RunDir.open(info.path).meta.get("tags")
+        tags = {str(k): str(v) for k, v in recorded.items()} if isinstance(recorded, dict) else {}
+    if not tags and not resource_ids:
+        raise _Unreadable(
+            f"{candidate!r} has no cost-allocation tags or resource_ids in the spec: "
+            "nothing to attribute billing by"
+        )
+    res = sources.attribute_cost(
+        cache.get(),
+        start=info.start,
+        end=info.end or info.start,
+        tags=tags,
+        resource_ids=resource_ids,
+        column=spec.cost.column,
+    )
+    return _as_dict(res), _redact(str(spec.cost.source))
+
+
+def _as_dict(obj: Any) -> dict[str, Any]:
+    if isinstance(obj, Mapping):
+        return dict(obj)
+    to_dict = getattr(obj, "to_dict", None)
+    if callable(to_dict):
+        data = to_dict()
+        if isinstance(data, Mapping):
+            return dict(data)
+    return {k: _get(obj, k) for k in ("total", "currency", "covers_window")}
+
+
+def _merge(candidate: str, parts: Sequence[tuple[dict[str, Any], str]]) -> CandidateCost:
+    """Several runs' attributed costs as one: sums, coverage only when every run is covered."""
+    by_service: dict[str, float] = {}
+    by_hour: dict[str, float] = {}
+    currencies: set[str] = set()
+    for d, _src in parts:
+        for k, v in (d.get("by_service") or {}).items():
+            by_service[str(k)] = by_service.get(str(k), 0.0) + float(v or 0.0)
+        for row in d.get("by_hour") or []:
+            key = str(row.get("hour"))
+            by_hour[key] = by_hour.get(key, 0.0) + float(row.get("cost") or 0.0)
+        if d.get("currency"):
+            currencies.add(str(d["currency"]))
+    first = parts[0][0]
+    total = sum(float(d.get("total") or 0.0) for d, _ in parts)
+    source = ", ".join(dict.fromkeys(src for _, src in parts))
+    problem = None
+    if len(currencies) > 1:
+        problem = f"costs in several currencies: {sorted(currencies)}; pockit never converts"
+    return CandidateCost(
+        candidate=candidate,
+        total=total if problem is None else math.nan,
+        currency="/".join(sorted(currencies)) if currencies else "USD",
+        covers_window=all(
+            True if d.get("covers_window") is None else bool(d.get("covers_window"))
+            for d, _ in parts
+        ),
+        source=source,
+        runs=len(parts),
+        rows=sum(int(d.get("rows") or 0) for d, _ in parts),
+        by_service=by_service,
+        by_hour=[{"hour": h, "cost": c} for h, c in sorted(by_hour.items())],
+        column=first.get("column"),
+        cost_column=first.get("cost_column"),
+        proration=first.get("proration"),
+        notes=tuple(sorted({str(n) for d, _ in parts for n in (d.get("notes") or [])})),
+        problem=problem,
+    )
+
+
+def _costs_of(
+    spec: Spec, by_candidate: Mapping[str, Sequence[RunInfo]]
+) -> dict[str, CandidateCost]:
+    try:
+        from pockit import sources as _sources
+    except ImportError:  # pragma: no cover - the sources part ships with pockit
+        return {c: _missing(c, "none", NO_SOURCE, len(i)) for c, i in by_candidate.items()}
+    sources: Any = _sources
+    cache = _BillingCache(sources, spec)
+    out: dict[str, CandidateCost] = {}
+    for cand, infos in by_candidate.items():
+        parts: list[tuple[dict[str, Any], str]] = []
+        problem: str | None = None
+        for info in infos:
+            try:
+                parts.append(_run_cost(sources, spec, cand, info, cache))
+            except _Unreadable as exc:
+                problem = str(exc) if str(exc).startswith(NO_SOURCE) else f"{NO_SOURCE} ({exc})"
+                break
+            except Exception as exc:  # noqa: BLE001 - any failure of an optional source is "no cost", said
+                problem = f"{NO_SOURCE} ({info.id}: {type(exc).__name__}: {exc})"
+                break
+        if problem is not None or not parts:
+            source = _redact(str(spec.cost.source)) if spec.cost is not None else "none"
+            out[cand] = _missing(cand, source, problem or NO_SOURCE, len(infos))
+        else:
+            out[cand] = _merge(cand, parts)
+    return out
+
+
+def candidate_costs(
+    spec: Spec, runs: RunLike | Iterable[RunLike] | Iterable[RunInfo]
+) -> dict[str, CandidateCost]:
+    """Billing attributed to each candidate over its runs' windows, keyed by candidate name.
+
+    A run's attached ``sources/billing.parquet`` is preferred (reports rebuild offline); otherwise
+    the spec's ``cost.source`` is read once and attributed by the candidate's tags/resource_ids.
+    Never raises for a missing or unreadable source: that candidate's entry has ``problem`` set.
+    Pass the result to ``decide(spec, runs, costs=...)`` to judge on exactly these figures.
+    """
+    items: list[Any] = [runs] if isinstance(runs, RunDir | str | Path) else list(runs)
+    infos: list[RunInfo] = []
+    for r in items:
+        if isinstance(r, RunInfo):
+            infos.append(r)
+        else:
+            infos.extend(run_info(x) for x in as_runs(r))
+    by_cand: dict[str, list[RunInfo]] = {}
+    for info in infos:
+        by_cand.setdefault(info.candidate, []).append(info)
+    return _costs_of(spec, by_cand)
+
+
 def attribute_costs(
     spec: Spec, candidate: str, infos: Sequence[RunInfo], requests: int
 ) -> CostFigure:
-    """Attribute the spec's billing to ``candidate``'s run windows through pockit.sources.
-
-    A run's attached ``sources/billing.parquet`` is preferred (reports rebuild offline); otherwise
-    the spec's ``cost.source`` is read. Anything missing gives a figure with ``problem`` set.
-    """
-    try:
-        from pockit import sources as _sources
-    except ImportError:
-        return CostFigure(math.nan, math.nan, "", False, "none", NO_SOURCE)
-    sources: Any = _sources
-    try:
-        cand = spec.candidate(candidate)
-    except KeyError:
-        return CostFigure(
-            math.nan,
-            math.nan,
-            "",
-            False,
-            "none",
-            f"{candidate!r} is not in the spec: no tags to attribute cost by",
-        )
-    total = 0.0
-    currencies: set[str] = set()
-    covers = True
-    used = ""
-    try:
-        shared = None
-        for info in infos:
-            billing = None
-            loader = getattr(sources, "load_attached_billing", None)
-            if loader is not None:
-                try:
-                    billing = loader(info.path)
-                    used = used or "attached sources/billing.parquet"
-                except PockitError:  # nothing attached to this run: fall back to the spec's source
-                    billing = None
-            if billing is None:
-                if spec.cost is None:
-                    return CostFigure(
-                        math.nan,
-                        math.nan,
-                        "",
-                        False,
-                        "none",
-                        f"{NO_SOURCE} (spec has no cost section)",
-                    )
-                if shared is None:
-                    shared = sources.read_billing(
-                        spec.cost.source, format=spec.cost.format, column=spec.cost.column
-                    )
-                billing = shared
-                used = spec.cost.source
-            res = sources.attribute_cost(
-                billing,
-                start=info.start,
-                end=info.end or info.start,
-                tags=dict(cand.tags),
-                resource_ids=tuple(cand.resource_ids),
-            )
-            total += float(_get(res, "total") or 0.0)
-            cur = _get(res, "currency")
-            if cur:
-                currencies.add(str(cur))
-            cov = _get(res, "covers_window")
-            covers = covers and (True if cov is None else bool(cov))
-    except Exception as exc:  # noqa: BLE001 - any failure of an optional source is "no cost", said
-        return CostFigure(
-            math.nan,
-            math.nan,
-            "",
-            False,
-            used or "none",
-            f"{NO_SOURCE} ({type(exc).__name__}: {exc})",
-        )
-    if len(currencies) > 1:
-        return CostFigure(
-            math.nan,
-            total,
-            "/".join(sorted(currencies)),
-            covers,
-            used,
-            f"costs in several currencies: {sorted(currencies)}",
-        )
-    per = cost_per_1k(total, requests)
-    return CostFigure(per, total, currencies.pop() if currencies else "USD", covers, used)
+    """``candidate``'s cost figure for ``decide``: :func:`candidate_costs` over ``infos``."""
+    return _costs_of(spec, {candidate: list(infos)})[candidate].figure(requests)

@@ -83,6 +83,16 @@ def _slug(params: Mapping[str, Any]) -> str:
     return re.sub(r"[^A-Za-z0-9_.=-]+", "_", text) or "point"
 
 
+def _spec_name(path: Path) -> str:
+    """The spec's ``name`` (what the reader knows the PoC by); the file stem if it will not load."""
+    try:
+        from pockit.spec import load_spec
+
+        return str(load_spec(path).name)
+    except Exception:  # a broken spec already failed every grid point; the report says so
+        return path.stem
+
+
 def run_batch(
     spec_path: str | Path,
     grid: Mapping[str, Sequence[Any]],
@@ -144,6 +154,7 @@ def run_batch(
     )
     report: Path | None = None
     if out is not None:
+        name = _spec_name(spec)
         out_html = Path(out).resolve()
         executed = out_html.with_suffix(".ipynb")
         execute_notebook(
@@ -152,11 +163,11 @@ def run_batch(
             {
                 "grid_results_json": str(results),
                 "runs_dirs": [],
-                "title": f"Batch comparison — {spec.stem}",
+                "title": f"Batch comparison — {name}",
             },
             kernel_name=kernel_name,
             cwd=base,
             progress=progress,
         )
-        report = export_html(executed, out_html, title=f"pockit batch — {spec.stem}")
+        report = export_html(executed, out_html, title=f"{name} — batch comparison — pockit")
     return BatchResult(report=report, results_json=results, points=points)

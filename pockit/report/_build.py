@@ -121,22 +121,25 @@ def _failing_cell(exc: Exception, nb_path: Path) -> str | None:
     return None
 
 
-def _verdict(nb_path: Path) -> str:
-    """The verdict the notebook recorded (``pockit_verdict`` in its metadata, glued by the report cell)."""
+def _recorded(nb_path: Path) -> dict[str, Any]:
+    """What ``facts.record_verdict`` left in the executed notebook (verdict, title, ...), or ``{}``."""
     try:
         nb = json.loads(nb_path.read_text())
     except (OSError, ValueError):
-        return "INCONCLUSIVE"
-    verdict = (nb.get("metadata", {}).get("pockit") or {}).get("verdict")
-    if verdict:
-        return str(verdict)
+        return {}
     for cell in nb.get("cells", []):
         for out in cell.get("outputs", []):
             data = out.get("data", {}) if isinstance(out, dict) else {}
             payload = data.get("application/vnd.pockit.verdict+json")
             if isinstance(payload, dict) and payload.get("verdict"):
-                return str(payload["verdict"])
-    return "INCONCLUSIVE"
+                return payload
+    meta = nb.get("metadata", {}).get("pockit") or {}
+    return dict(meta) if isinstance(meta, dict) else {}
+
+
+def page_title(name: str | None, verdict: str) -> str:
+    """The HTML ``<title>``: the PoC's name first (what a browser tab or a mail client shows)."""
+    return f"{name} — {verdict} — pockit report" if name else f"pockit report — {verdict}"
 
 
 def execute_notebook(
@@ -219,8 +222,10 @@ def build_report(
             cwd=Path(tmp),
             progress=progress,
         )
-    verdict = _verdict(executed)
-    export_html(executed, out_html, title=title or f"pockit report — {verdict}")
+    recorded = _recorded(executed)
+    verdict = str(recorded.get("verdict") or "INCONCLUSIVE")
+    name = title or recorded.get("title") or getattr(spec, "name", None)
+    export_html(executed, out_html, title=page_title(str(name) if name else None, verdict))
     result = ReportResult(
         path=out_html,
         verdict=verdict,

@@ -134,17 +134,25 @@ def risks(
                     f"{who}{c.get('metric')} is INCONCLUSIVE — {c.get('reason', '')}",
                 )
             )
+    judged_cost = {
+        str(c.get("candidate"))
+        for c in d.get("criteria") or []
+        if c.get("metric") == "cost_per_1k_usd"
+    }
     for cand, cost in (costs or {}).items():
         cd = as_dict(cost)
-        if cd and not cd.get("covers_window", True):
+        if cd.get("problem") or cost is None:
+            if cand in judged_cost:  # already listed above as an INCONCLUSIVE criterion
+                continue
+            why = cd.get("problem") or "no billing data"
+            items.append(("billing", f"{cand}: cost per 1k requests is unknown — {why}"))
+        elif not cd.get("covers_window", True):
             items.append(
                 (
                     "billing",
                     f"{cand}: billing does not cover the whole test window yet — it may not have landed; rebuild the report later",
                 )
             )
-        if cost is None:
-            items.append(("billing", f"{cand}: no billing data — cost per 1k requests is unknown"))
     seen: set[tuple[str, str]] = set()
     unique = []
     for item in items:
@@ -199,115 +207,14 @@ def reproducibility(
 # -- evidence the notebook shows ---------------------------------------------------------------
 
 
-def _billing_source(spec: Any) -> str | None:
-    cost = getattr(spec, "cost", None)
-    source = getattr(cost, "source", None)
-    if not source:
-        return None
-    text = str(source)
-    if "://" in text or text in ("cost-explorer", "athena", "model"):
-        return text
-    from pathlib import Path
-
-    path = Path(text)
-    if not path.is_absolute() and getattr(spec, "path", None):
-        path = Path(spec.path).resolve().parent / path
-    return str(path)
-
-
-def _merge_costs(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """Several runs' attributed costs as one (sums; coverage only when every run is covered)."""
-    by_service: dict[str, float] = {}
-    by_hour: dict[str, float] = {}
-    for r in results:
-        for k, v in (r.get("by_service") or {}).items():
-            by_service[str(k)] = by_service.get(str(k), 0.0) + float(v or 0.0)
-        for row in r.get("by_hour") or []:
-            key = str(row.get("hour"))
-            by_hour[key] = by_hour.get(key, 0.0) + float(row.get("cost") or 0.0)
-    first = results[0]
-    return {
-        "total": sum(float(r.get("total") or 0.0) for r in results),
-        "currency": first.get("currency"),
-        "rows": sum(int(r.get("rows") or 0) for r in results),
-        "by_service": by_service,
-        "by_hour": [{"hour": h, "cost": c} for h, c in sorted(by_hour.items())],
-        "covers_window": all(bool(r.get("covers_window")) for r in results),
-        "column": first.get("column"),
-        "cost_column": first.get("cost_column"),
-        "proration": first.get("proration"),
-        "notes": sorted({str(n) for r in results for n in (r.get("notes") or [])}),
-        "runs": len(results),
-    }
-
-
-def costs(spec: Any, runs: Sequence[Any]) -> tuple[dict[str, dict[str, Any] | None], list[str]]:
-    """Attributed cost per candidate (runs summed) and the problems met on the way.
-
-    Each run's cost comes from its attached billing (``sources/billing.parquet``, offline) or else
-    from the spec's cost source over the run's window and the candidate's tags, through
-    :mod:`pockit.sources`. A source that cannot be read gives ``None`` and a problem, never an
-    exception: the report still builds and says cost is unknown.
-    """
-    from pockit._errors import PockitError
-
-    try:
-        from pockit import sources
-    except ImportError as exc:  # pragma: no cover - the sources part is always installed
-        return {}, [f"pockit.sources is unavailable ({exc})"]
-    problems: list[str] = []
-    per_cand: dict[str, list[dict[str, Any]]] = {}
-    missing: set[str] = set()
-    source = _billing_source(spec)
-    column = getattr(getattr(spec, "cost", None), "column", "effective")
-    fmt_ = getattr(getattr(spec, "cost", None), "format", None)
-    billing: Any = None
-    billing_error: str | None = None
-    for run in runs:
-        meta = _meta(run)
-        cand = str(meta.get("candidate", "?"))
-        try:
-            if (run.sources_dir / "billing.parquet").is_file():
-                result = sources.attached_cost(run)
-            elif source:
-                if billing is None and billing_error is None:
-                    try:
-                        billing = sources.read_billing(source, format=fmt_, column=column)
-                    except PockitError as exc:
-                        billing_error = str(exc)
-                if billing_error is not None:
-                    raise _Skip(billing_error)
-                try:
-                    tags = dict(spec.candidate(cand).tags)
-                except KeyError:
-                    tags = {}
-                tags = tags or dict(meta.get("tags") or {})
-                result = sources.attribute_cost(
-                    billing, start=run.start, end=run.end or run.start, tags=tags, column=column
-                )
-            else:
-                missing.add(cand)
-                continue
-            per_cand.setdefault(cand, []).append(as_dict(result))
-        except (PockitError, _Skip) as exc:
-            problems.append(f"{cand} ({meta.get('id')}): cost unknown — {exc}")
-            missing.add(cand)
-    out: dict[str, dict[str, Any] | None] = {}
-    for run in runs:
-        cand = str(_meta(run).get("candidate", "?"))
-        if cand in missing or cand not in per_cand:
-            out[cand] = None
-        else:
-            out[cand] = _merge_costs(per_cand[cand])
-    if not source and not any(out.values()):
-        problems.append(
-            "the spec names no cost source and no run has billing attached: cost is unknown"
-        )
-    return out, sorted(set(problems))
-
-
-class _Skip(Exception):
-    """The billing export could not be read once; every run that needs it says so."""
+def cost_problems(costs: Mapping[str, Any]) -> list[str]:
+    """Why a candidate's cost is unknown, one line each (from :func:`pockit.decision.candidate_costs`)."""
+    out = []
+    for cand, cost in costs.items():
+        problem = as_dict(cost).get("problem") if cost is not None else "no billing data"
+        if problem:
+            out.append(f"{cand}: cost unknown — {problem}")
+    return out
 
 
 def metrics(runs: Sequence[Any]) -> Any:
@@ -351,17 +258,17 @@ def latencies(runs: Sequence[Any]) -> dict[str, Any]:
 def cost_per_1k(
     cost_by_candidate: Mapping[str, Any], stats: Mapping[str, Any]
 ) -> dict[str, float | None]:
-    """Cost per 1k requests per candidate, through :func:`pockit.analysis.cost_per_1k`."""
+    """Cost per 1k requests per candidate, through :func:`pockit.analysis.cost_per_1k` (as ``decide`` does)."""
     from pockit.analysis import cost_per_1k as per_1k
 
     out: dict[str, float | None] = {}
     for cand, s in stats.items():
-        c = cost_by_candidate.get(cand)
+        c = as_dict(cost_by_candidate.get(cand))
         n = as_dict(s).get("n")
-        if not c or not isinstance(n, int):
+        if not c or c.get("problem") or c.get("total") is None or not isinstance(n, int):
             out[cand] = None
             continue
-        value = per_1k(float(c.get("total") or 0.0), n)
+        value = per_1k(float(c["total"]), n)
         out[cand] = value if value == value else None
     return out
 

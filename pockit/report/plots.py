@@ -138,6 +138,46 @@ def _run_origins(tl: pd.DataFrame) -> dict[Any, Any]:
     return {rid: _to_utc(ts) for rid, ts in tl.groupby("run_id")["ts"].min().items()}
 
 
+_GAP_COLOR = "#9aa5b1"
+_ALERT_COLOR = "#b54708"
+_LINE_KINDS = ("phase", "load_start", "load_stop")
+
+
+def _event_x(ev: Mapping[str, Any], origins: Mapping[Any, Any]) -> float | None:
+    origin = origins.get(ev.get("run_id"))
+    if origin is None:
+        return None
+    return float((_to_utc(ev["ts"]) - origin).total_seconds())
+
+
+def _spans(
+    events: Sequence[Mapping[str, Any]], origins: Mapping[Any, Any], start: str, end: str
+) -> list[tuple[float, float, Mapping[str, Any]]]:
+    """(x0, x1, start event) for each ``start`` event closed by the next ``end`` of the same run.
+
+    Faults pair on their ``fault`` index; a span never closed runs to the right edge (``inf``).
+    """
+    out = []
+    for i, ev in enumerate(events):
+        if ev.get("kind") != start:
+            continue
+        x0 = _event_x(ev, origins)
+        if x0 is None:
+            continue
+        x1 = float("inf")
+        for later in events[i + 1 :]:
+            if (
+                later.get("kind") == end
+                and later.get("run_id") == ev.get("run_id")
+                and later.get("fault") == ev.get("fault")
+                and later.get("gap") == ev.get("gap")
+            ):
+                x1 = _event_x(later, origins) or x1
+                break
+        out.append((x0, x1, ev))
+    return out
+
+
 def _mark_events(
     ax: Axes,
     events: Sequence[Mapping[str, Any]],
@@ -145,38 +185,83 @@ def _mark_events(
     *,
     labels: bool = True,
 ) -> None:
-    """Vertical markers for events: faults in red, phases in grey, one label per distinct event."""
+    """Faults as red bands, idle gaps as grey bands, phases as thin unlabelled lines.
+
+    Only what an on-call reader looks for gets a label (faults, idle gaps, a lost worker, a
+    guardrail), once per distinct label and position, stacked so two labels never overlap.
+    """
+    lo, hi = ax.get_xlim()
+    min_gap = max((hi - lo) * 0.12, 1e-9)
+    placed: list[tuple[float, int]] = []  # (x, row) of labels already drawn
     seen: set[tuple[str, int]] = set()
-    for ev in events:
-        origin = origins.get(ev.get("run_id"))
-        if origin is None:
-            continue
-        x = (_to_utc(ev["ts"]) - origin).total_seconds()
-        kind = str(ev.get("kind", ""))
-        fault = _is_fault(kind)
-        key = (_event_label(ev), round(x))
-        if key in seen:
-            continue
+
+    def label(x: float, text: str, color: str) -> None:
+        key = (text, round(x))
+        if not labels or key in seen:
+            return
         seen.add(key)
-        ax.axvline(
-            x,
-            color=_FAULT_COLOR if fault else _PHASE_COLOR,
-            ls="-" if fault else "--",
-            lw=1.0,
-            alpha=0.8,
+        row = 0
+        while any(abs(x - px) < min_gap and pr == row for px, pr in placed):
+            row += 1
+        if row > 3:
+            return  # crowded: the band itself still shows; the table below names every event
+        placed.append((x, row))
+        ax.annotate(
+            text,
+            xy=(max(x, lo), 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(2, -3 - 9 * row),
+            textcoords="offset points",
+            fontsize=7,
+            va="top",
+            color=color,
+            bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8},
         )
-        if labels:
-            ax.annotate(
-                _event_label(ev),
-                xy=(x, 1.0),
-                xycoords=("data", "axes fraction"),
-                xytext=(2, -2),
-                textcoords="offset points",
-                fontsize=7,
-                rotation=90,
-                va="top",
-                color=_FAULT_COLOR if fault else _PHASE_COLOR,
-            )
+
+    drawn_lines: set[int] = set()
+    for ev in events:
+        kind = str(ev.get("kind", ""))
+        if kind not in _LINE_KINDS:
+            continue
+        x = _event_x(ev, origins)
+        if x is None or round(x * 10) in drawn_lines:
+            continue
+        drawn_lines.add(round(x * 10))
+        ax.axvline(x, color=_PHASE_COLOR, ls=(0, (3, 3)), lw=0.7, alpha=0.6)
+    for x0, x1, ev in _spans(events, origins, "fault_start", "fault_end"):
+        right = x1 if x1 != float("inf") else hi
+        ax.axvspan(x0, right, color=_FAULT_COLOR, alpha=0.12, lw=0)
+        ax.axvline(x0, color=_FAULT_COLOR, lw=1.0, alpha=0.8)
+        value = ev.get("value")
+        extra = f" {value:g}" if isinstance(value, int | float) else ""
+        label(x0, f"fault: {ev.get('fault_kind', '?')}{extra}", _FAULT_COLOR)
+    for x0, x1, _ev in _spans(events, origins, "idle_gap_start", "idle_gap_end"):
+        right = x1 if x1 != float("inf") else hi
+        ax.axvspan(x0, right, color=_GAP_COLOR, alpha=0.18, lw=0)
+        label(x0, "idle gap", _PHASE_COLOR)
+    for ev in events:
+        kind = str(ev.get("kind", ""))
+        if kind in _LINE_KINDS or kind.startswith(("fault_start", "fault_end", "idle_gap")):
+            continue
+        x = _event_x(ev, origins)
+        if x is None:
+            continue
+        color = _FAULT_COLOR if _is_fault(kind) else _ALERT_COLOR
+        ax.axvline(x, color=color, lw=1.0, alpha=0.8)
+        label(x, _event_label(ev), color)
+    ax.set_xlim(lo, hi)
+
+
+def _plot_run(ax: Axes, x: Any, y: Any, **kw: Any) -> None:
+    """One run's line; its first and last one-second buckets are partial, so they are dotted."""
+    n = len(x)
+    if n <= 2:
+        ax.plot(x, y, ls=":", marker="o", ms=2, **kw)
+        return
+    label = kw.pop("label", None)
+    ax.plot(x[1:-1], y[1:-1], label=label, **kw)
+    ax.plot(x[:2], y[:2], ls=":", **kw)
+    ax.plot(x[-2:], y[-2:], ls=":", **kw)
 
 
 def _empty(tl: Any) -> bool:
@@ -203,11 +288,19 @@ def latency_over_time(
         cand = str(g["candidate"].iloc[0]) if "candidate" in g.columns else "all"
         label = cand if cand not in labelled else None
         labelled.add(cand)
-        ax.plot(g["t_s"], g[percentile], color=colors.get(cand), lw=1.3, label=label)
+        g = g.sort_values("t_s")
+        _plot_run(
+            ax,
+            g["t_s"].to_numpy(),
+            g[percentile].to_numpy(),
+            color=colors.get(cand),
+            lw=1.3,
+            label=label,
+        )
         if "p50" in g.columns and percentile != "p50":
-            ax.plot(g["t_s"], g["p50"], color=colors.get(cand), lw=0.7, alpha=0.5, ls=":")
+            ax.plot(g["t_s"], g["p50"], color=colors.get(cand), lw=0.8, alpha=0.55, ls="--")
     _mark_events(ax, events, _run_origins(df))
-    ax.set_title(title + " — dotted: p50", loc="left", fontsize=11)
+    ax.set_title(title + " — dashed: p50", loc="left", fontsize=11)
     ax.set_xlabel("seconds since run start (s)")
     ax.set_ylabel(f"{percentile} latency (ms)")
     ax.set_ylim(bottom=0)
@@ -248,6 +341,12 @@ def latency_distribution(latencies: Mapping[str, Sequence[float] | Any]) -> Figu
     ax.set_xticks([1 / (1 - t) for t in ticks])
     ax.set_xticklabels([f"p{t * 100:g}" for t in ticks])
     ax.set_xlim(1.5, right)
+    from matplotlib.ticker import FuncFormatter, LogLocator
+
+    plain = FuncFormatter(lambda v, _pos: f"{v:g}")
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.yaxis.set_major_formatter(plain)
+    ax.yaxis.set_minor_formatter(FuncFormatter(lambda _v, _pos: ""))
     ax.set_title(title, loc="left", fontsize=11)
     ax.set_xlabel("percentile")
     ax.set_ylabel("latency (ms, log scale)")
@@ -271,9 +370,11 @@ def throughput_errors(tl: pd.DataFrame, events: Sequence[Mapping[str, Any]] = ()
         cand = str(g["candidate"].iloc[0]) if "candidate" in g.columns else "all"
         label = cand if cand not in labelled else None
         labelled.add(cand)
-        ax1.plot(g["t_s"], g["rps"], color=colors.get(cand), lw=1.2, label=label)
+        g = g.sort_values("t_s")
+        t = g["t_s"].to_numpy()
+        _plot_run(ax1, t, g["rps"].to_numpy(), color=colors.get(cand), lw=1.2, label=label)
         if "error_rate" in g.columns:
-            ax2.plot(g["t_s"], g["error_rate"] * 100.0, color=colors.get(cand), lw=1.2)
+            _plot_run(ax2, t, g["error_rate"].to_numpy() * 100.0, color=colors.get(cand), lw=1.2)
     origins = _run_origins(df)
     _mark_events(ax1, events, origins)
     _mark_events(ax2, events, origins, labels=False)
@@ -281,7 +382,7 @@ def throughput_errors(tl: pd.DataFrame, events: Sequence[Mapping[str, Any]] = ()
     ax1.set_ylabel("throughput (req/s)")
     ax1.set_ylim(bottom=0)
     ax2.set_ylabel("errors (% of requests)")
-    ax2.set_ylim(bottom=0)
+    ax2.set_ylim(bottom=0, top=max(1.0, ax2.get_ylim()[1]))
     ax2.set_xlabel("seconds since run start (s)")
     for ax in (ax1, ax2):
         ax.grid(alpha=0.3)
@@ -312,6 +413,8 @@ def candidates(stats: Mapping[str, Any]) -> Figure:
         for k in s.get("latency_ms") or {}:
             if k not in keys:
                 keys.append(k)
+    from matplotlib.ticker import FuncFormatter
+
     fig, (ax1, ax2) = _figure(WIDE, 1, 2, width_ratios=[3, 1])
     width = 0.8 / max(len(names), 1)
     colors = _palette(names)
@@ -352,7 +455,8 @@ def candidates(stats: Mapping[str, Any]) -> Figure:
     ax2.set_ylabel("success rate (%)")
     srs = [float(v) for n in names if isinstance(v := per[n].get("success_rate"), int | float)]
     low = min(srs) * 100 if srs else 0.0
-    ax2.set_ylim(max(0.0, min(low - 1.0, 99.0)), 100.2)
+    ax2.set_ylim(max(0.0, min(low - 1.0, 99.0)), 100.0)
+    ax2.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
     ax2.set_title("success rate", loc="left", fontsize=11)
     ax2.grid(alpha=0.3, axis="y")
     return fig
@@ -445,9 +549,16 @@ def cost_breakdown(cost: Any, *, label: str | None = None, candidate: str | None
     fig, (ax1, ax2) = _figure(WIDE, 1, 2)
     if isinstance(by_service, Mapping) and by_service:
         items = sorted(by_service.items(), key=lambda kv: float(kv[1] or 0.0))[-12:]
+        import textwrap
+
         ax1.barh(
-            [str(k)[:30] for k, _ in items], [float(v or 0.0) for _, v in items], color="#3e7cb1"
+            [textwrap.shorten(str(k), 44, placeholder="…") for k, _ in items],
+            [float(v or 0.0) for _, v in items],
+            color="#3e7cb1",
+            height=min(0.8, 0.25 * len(items) + 0.2),
         )
+        ax1.tick_params(axis="y", labelsize=8)
+        ax1.set_ylim(-0.75, max(len(items), 3) - 0.25)
     else:
         ax1.text(0.5, 0.5, "no per-service cost", ha="center", transform=ax1.transAxes)
     ax1.set_xlabel(f"cost ({currency})")
@@ -464,14 +575,14 @@ def cost_breakdown(cost: Any, *, label: str | None = None, candidate: str | None
                     hours.append((pd.Timestamp(k), float(row.get("cost") or 0.0)))
     if hours:
         hours.sort()
-        ax2.bar(
-            [h for h, _ in hours],
-            [v for _, v in hours],
-            width=1 / 24 * 0.9,
-            align="edge",
-            color="#3e7cb1",
+        xs = list(range(len(hours)))
+        ax2.bar(xs, [v for _, v in hours], width=0.8, color="#3e7cb1")
+        step = max(1, len(hours) // 8)  # at most ~8 labels, whatever the number of hours
+        ax2.set_xticks(xs[::step])
+        ax2.set_xticklabels(
+            [h.strftime("%m-%d %H:00") for h, _ in hours][::step], rotation=30, fontsize=8
         )
-        ax2.tick_params(axis="x", labelrotation=30, labelsize=8)
+        ax2.set_xlim(-0.6, max(len(hours), 3) - 0.4)
     else:
         ax2.text(0.5, 0.5, "no hourly cost", ha="center", transform=ax2.transAxes)
     ax2.set_ylabel(f"cost ({currency})")

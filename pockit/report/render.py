@@ -21,6 +21,7 @@ __all__ = [
     "fmt",
     "repro_appendix",
     "risks_list",
+    "short_method",
     "table",
     "verdict_banner",
 ]
@@ -91,6 +92,14 @@ def _interval(lo: Any, hi: Any, unit: str) -> str:
     return f"[{fmt(lo, unit)}, {fmt(hi, unit)}]"
 
 
+def _bounds(c: Mapping[str, Any], unit: str) -> str:
+    """A criterion's bounds; a measured total (bounds equal to the estimate) says so instead."""
+    lo, hi, est = c.get("ci_low"), c.get("ci_high"), c.get("estimate")
+    if lo is not None and lo == hi == est:
+        return "exact (no sampling)"
+    return _interval(lo, hi, unit)
+
+
 def _outcome(outcome: Any) -> str:
     text = str(outcome or "INCONCLUSIVE").upper()
     cls = text if text in _OUTCOMES else "INCONCLUSIVE"
@@ -109,7 +118,11 @@ def _criterion_label(c: Mapping[str, Any]) -> str:
 def verdict_banner(
     decision: Any, *, hypothesis: str | None = None, title: str | None = None
 ) -> str:
-    """The top of the report: verdict, hypothesis, recommended candidate, one reason per criterion."""
+    """The top of the report: verdict, hypothesis, recommended candidate, one line per candidate.
+
+    Each candidate's line gives its verdict, how many criteria passed, and names the ones that did
+    not; the criteria table right below carries every number.
+    """
     d = as_dict(decision)
     verdict = str(d.get("verdict") or "INCONCLUSIVE").upper()
     cls = _BANNER_CLASS.get(verdict, "inconclusive")
@@ -123,16 +136,9 @@ def verdict_banner(
     rec = d.get("recommended")
     if rec:
         parts.append(f"<div>Recommended candidate: <strong>{esc(rec)}</strong></div>")
-    reasons = []
-    for c in d.get("criteria") or []:
-        cand = c.get("candidate")
-        who = f"{esc(cand)}: " if cand else ""
-        reasons.append(
-            f"<li>{who}{_criterion_label(c)} — <strong>{esc(c.get('outcome', '?'))}</strong>: "
-            f"{esc(c.get('reason', ''))}</li>"
-        )
-    if reasons:
-        parts.append("<ul>" + "".join(reasons) + "</ul>")
+    lines = _candidate_lines(d)
+    if lines:
+        parts.append("<ul>" + "".join(lines) + "</ul>")
     sha = d.get("spec_sha256")
     if sha:
         parts.append(f'<div class="sha">spec sha256 {esc(str(sha)[:16])}…</div>')
@@ -140,8 +146,71 @@ def verdict_banner(
     return "\n".join(parts)
 
 
+def _candidate_lines(d: Mapping[str, Any]) -> list[str]:
+    """``<li>`` per candidate: verdict, outcome counts, the criteria that did not pass (escaped)."""
+    by_cand: dict[str, list[Mapping[str, Any]]] = {}
+    for c in d.get("criteria") or []:
+        by_cand.setdefault(str(c.get("candidate") or ""), []).append(c)
+    cands = d.get("candidates") if isinstance(d.get("candidates"), Mapping) else {}
+    rec = d.get("recommended")
+    order = sorted(by_cand, key=lambda n: (n != rec, list(by_cand).index(n)))
+    lines = []
+    for name in order:
+        crits = by_cand[name]
+        info = cands.get(name) if isinstance(cands, Mapping) else None
+        info = info if isinstance(info, Mapping) else {}
+        counts = [
+            f"{sum(str(c.get('outcome', '')).upper() == o for c in crits)} {o}"
+            for o in _OUTCOMES
+            if any(str(c.get("outcome", "")).upper() == o for c in crits)
+        ]
+        not_passed = [
+            f"{_criterion_label(c)} <strong>{esc(str(c.get('outcome', '?')).upper())}</strong>"
+            for c in crits
+            if str(c.get("outcome", "")).upper() != "PASS"
+        ]
+        verdict = info.get("verdict")
+        head = f"<strong>{esc(name)}</strong>" if name else "all runs"
+        if verdict:
+            head += f" — {esc(verdict)}"
+        text = f"{head}: {', '.join(counts)}"
+        if not_passed:
+            text += " — " + "; ".join(not_passed)
+        elif info.get("reason"):
+            text += f" — {esc(info['reason'])}"
+        lines.append(f"<li>{text}</li>")
+    return lines
+
+
+#: Short names for the statistical methods the decision states, matched on the full text.
+_METHOD_SHORT = (
+    ("Clopper-Pearson", "order statistic / Clopper-Pearson, one-sided 95%"),
+    ("Mann-Whitney", "Mann-Whitney U + Hodges-Lehmann shift"),
+    ("SLO target", "error-budget burn, Wilson interval"),
+    ("Wilson", "Wilson score interval"),
+    ("Garwood", "Poisson (Garwood) interval"),
+    ("Poisson", "Poisson interval"),
+    ("billing", "billing total ÷ requests × 1000"),
+    ("fault_end", "time to recover after a fault"),
+    ("batch means", "mean, one-sided t over batch means"),
+)
+
+
+def short_method(method: str) -> str:
+    """A table-cell name for a method text (the full text goes once in the footnotes)."""
+    for needle, short in _METHOD_SHORT:
+        if needle.lower() in method.lower():
+            return short
+    head = method.split(";")[0].split(" (")[0].strip()
+    return head if len(head) <= 48 else head[:47].rstrip() + "…"
+
+
 def criteria_table(decision: Any) -> str:
-    """One row per candidate × criterion: outcome, estimate, 95% interval, n, method, reason."""
+    """One row per candidate × criterion: outcome, estimate, 95% bounds, n, method, reason.
+
+    The method column holds a short name with a footnote number; each full method text is listed
+    once under the table, so rows stay one or two lines high.
+    """
     d = as_dict(decision)
     rows = d.get("criteria") or []
     if not rows:
@@ -150,23 +219,36 @@ def criteria_table(decision: Any) -> str:
         "<tr><th>candidate</th><th>criterion</th><th>key</th><th>outcome</th><th>estimate</th>"
         "<th>95% bounds</th><th>n</th><th>method</th><th>reason</th></tr>"
     )
+    methods: list[str] = []
     body = []
     for c in rows:
         unit = _unit(str(c.get("metric", "")))
+        method = str(c.get("method") or "")
+        if method and method not in methods:
+            methods.append(method)
+        note = f' <sup class="fn">[{methods.index(method) + 1}]</sup>' if method else ""
         body.append(
             "<tr>"
             f"<td>{esc(c.get('candidate', ''))}</td>"
-            f"<td>{_criterion_label(c)}</td>"
+            f'<td class="crit">{_criterion_label(c)}</td>'
             f"<td>{'yes' if c.get('key') else ''}</td>"
             f"<td>{_outcome(c.get('outcome'))}</td>"
             f'<td class="num">{fmt(c.get("estimate"), unit)}</td>'
-            f'<td class="num">{_interval(c.get("ci_low"), c.get("ci_high"), unit)}</td>'
+            f'<td class="num">{_bounds(c, unit)}</td>'
             f'<td class="num">{fmt(c.get("n"))}</td>'
-            f'<td class="method">{esc(c.get("method", ""))}</td>'
-            f"<td>{esc(c.get('reason', ''))}</td>"
+            f'<td class="method">{esc(short_method(method)) if method else "—"}{note}</td>'
+            f'<td class="reason">{esc(c.get("reason", ""))}</td>'
             "</tr>"
         )
-    return f'<table class="pockit-criteria">{head}{"".join(body)}</table>'
+    notes = "".join(f"<li>{esc(m)}</li>" for m in methods)
+    foot = (
+        '<div class="pockit-methods"><p>Methods. Bounds are one-sided 95% on the side that decides '
+        "PASS/FAIL; the candidates table below shows two-sided 95% intervals, so the two differ "
+        f"slightly.</p><ol>{notes}</ol></div>"
+        if methods
+        else ""
+    )
+    return f'<table class="pockit-criteria">{head}{"".join(body)}</table>{foot}'
 
 
 def _ci_pair(ci: Any) -> tuple[Any, Any]:
@@ -265,10 +347,15 @@ def cost_summary(cost: Any, *, candidate: str | None = None, label: str | None =
     d = as_dict(cost)
     who = f"{esc(candidate)}: " if candidate else ""
     tag = f' <span class="pockit-label">{esc(label)}</span>' if label else ""
-    if not d:
-        return f'<p class="pockit-note">{who}no billing data attached — cost criteria are INCONCLUSIVE.{tag}</p>'
+    if not d or d.get("problem"):
+        why = esc(d.get("problem") or "no billing data attached")
+        return (
+            f'<p class="pockit-note"><strong>{who}cost unknown</strong> — {why}. '
+            f"Cost criteria are INCONCLUSIVE.{tag}</p>"
+        )
     currency = d.get("currency") or ""
     covers = d.get("covers_window")
+    source = f" from <code>{esc(d['source'])}</code>" if d.get("source") else ""
     cover_text = (
         "billing covers the whole test window"
         if covers
@@ -277,7 +364,8 @@ def cost_summary(cost: Any, *, candidate: str | None = None, label: str | None =
     return (
         f"<p>{who}total {fmt(d.get('total'), str(currency))}, from the "
         f"<code>{esc(d.get('column', '?'))}</code> cost column, prorated by "
-        f"{esc(d.get('proration', 'time overlap'))}; {cover_text}; {fmt(d.get('rows'))} billing row(s).{tag}</p>"
+        f"{esc(d.get('proration', 'time overlap'))}; {cover_text}; {fmt(d.get('rows'))} billing row(s)"
+        f"{source}.{tag}</p>"
     )
 
 

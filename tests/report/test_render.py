@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
@@ -141,3 +142,89 @@ def test_import_is_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+LONG_METHOD = (
+    "share of successful requests under the threshold vs the quantile level, exact one-sided "
+    "Clopper-Pearson 95% bound; estimate = exact sample quantile X_(ceil(nq))"
+)
+
+
+def test_criteria_table_shows_short_methods_and_each_full_text_once() -> None:
+    first: dict[str, Any] = dict(DECISION["criteria"][0])  # type: ignore[index,arg-type]
+    rows = [{**first, "candidate": c, "method": LONG_METHOD} for c in ("a", "b")] + [
+        {
+            "candidate": "a",
+            "metric": "cost_per_1k_usd",
+            "op": "<=",
+            "threshold": 0.03,
+            "outcome": "PASS",
+            "estimate": 0.025,
+            "ci_low": 0.025,
+            "ci_high": 0.025,
+            "method": "attributed billing cost / requests * 1000 (a measured total)",
+        }
+    ]
+    html = render.criteria_table({"criteria": rows})
+    cells = html.split("</table>")[0]
+    assert LONG_METHOD not in cells  # the table cell holds the short name only
+    assert cells.count("order statistic / Clopper-Pearson, one-sided 95%") == 2
+    assert html.count(LONG_METHOD) == 1  # full text once, as footnote [1]
+    assert '<sup class="fn">[1]</sup>' in cells and '<sup class="fn">[2]</sup>' in cells
+    assert "exact (no sampling)" in cells  # a measured total has no interval to show
+
+
+def test_banner_has_one_line_per_candidate_naming_what_did_not_pass() -> None:
+    d = {
+        "verdict": "GO",
+        "recommended": "async",
+        "candidates": {"baseline": {"verdict": "NO-GO"}, "async": {"verdict": "GO"}},
+        "criteria": [
+            {"candidate": "baseline", "metric": "latency_p95_ms", "op": "<", "threshold": 60,
+             "outcome": "PASS"},
+            {"candidate": "baseline", "metric": "cost_per_1k_usd", "op": "<=", "threshold": 0.03,
+             "outcome": "FAIL"},
+            {"candidate": "async", "metric": "latency_p95_ms", "op": "<", "threshold": 60,
+             "outcome": "PASS"},
+        ],
+    }  # fmt: skip
+    banner = render.verdict_banner(d)
+    lines = banner.split("<li>")[1:]
+    assert len(lines) == 2
+    assert lines[0].startswith("<strong>async</strong> — GO: 1 PASS")  # recommended first
+    assert "1 PASS, 1 FAIL" in lines[1] and "cost_per_1k_usd &lt;= 0.03 <strong>FAIL" in lines[1]
+
+
+def test_latency_chart_labels_faults_not_phases_and_never_stacks_labels_on_one_spot() -> None:
+    import pandas as pd
+
+    from pockit.report import plots
+
+    t0 = pd.Timestamp("2026-01-05T10:00:00Z")
+    tl = pd.DataFrame(
+        {
+            "ts": [t0 + pd.Timedelta(seconds=s) for s in range(60)],
+            "p95": [20.0] * 60,
+            "p50": [10.0] * 60,
+            "rps": [30.0] * 60,
+            "error_rate": [0.0] * 60,
+            "candidate": "a",
+            "run_id": "r1",
+        }
+    )
+    ev: list[dict[str, Any]] = [{"ts": str(t0 + pd.Timedelta(seconds=0.1 * i)), "kind": "phase", "phase": f"p{i}"}
+          for i in range(12)]  # fmt: skip
+    ev += [
+        {"ts": str(t0 + pd.Timedelta(seconds=30)), "kind": "fault_start", "fault": 0,
+         "fault_kind": "latency", "value": 200},
+        {"ts": str(t0 + pd.Timedelta(seconds=40)), "kind": "fault_end", "fault": 0},
+        {"ts": str(t0 + pd.Timedelta(seconds=31)), "kind": "worker_lost", "worker": 1},
+    ]  # fmt: skip
+    events = [{**e, "run_id": "r1", "candidate": "a"} for e in ev]
+    fig = plots.latency_over_time(tl, events)
+    ax = fig.axes[0]
+    texts = [a.get_text() for a in ax.texts]
+    assert texts == ["fault: latency 200", "worker_lost"]  # phases draw lines, no labels
+    offsets = [getattr(a, "xyann", None) for a in ax.texts]
+    assert offsets[0] != offsets[1]  # the two nearby labels sit on different rows
+    assert len(ax.patches) == 1  # the fault is one band from start to end
