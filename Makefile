@@ -57,7 +57,8 @@ pytest: install-dev system-deps
 test: lint typecheck pytest  ## install, then ruff, mypy and pytest
 
 bench: install-dev system-deps  ## run the benchmarks in benchmarks/ (speed as ratios to a baseline)
-	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit $$?; done
+	@failed=""; for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || failed="$$failed $$b"; echo; done; \
+	if [ -n "$$failed" ]; then echo "missed their targets:$$failed"; exit 1; fi
 
 lab: install-dev  ## open JupyterLab on notebooks/ with the pockit kernel
 	$(BIN)/jupyter lab --notebook-dir notebooks
