@@ -226,9 +226,13 @@ def metrics(runs: Sequence[Any]) -> Any:
         path = run.sources_dir / "metrics.parquet"
         if path.is_file():
             try:
-                frames.append(pl.read_parquet(path))
+                frame = pl.read_parquet(path)
             except Exception:
                 continue
+            if "candidate" not in frame.columns:  # the run's metrics describe the run's candidate
+                cand = str(_meta(run).get("candidate", "?"))
+                frame = frame.with_columns(pl.lit(cand).alias("candidate"))
+            frames.append(frame)
     if not frames:
         return None
     return pl.concat(frames, how="diagonal_relaxed").to_pandas()

@@ -558,7 +558,8 @@ def cost_breakdown(cost: Any, *, label: str | None = None, candidate: str | None
             height=min(0.8, 0.25 * len(items) + 0.2),
         )
         ax1.tick_params(axis="y", labelsize=8)
-        ax1.set_ylim(-0.75, max(len(items), 3) - 0.25)
+        pad = max(0.0, (3 - len(items)) / 2)  # one or two services: thin bars, centred
+        ax1.set_ylim(-0.6 - pad, len(items) - 0.4 + pad)
     else:
         ax1.text(0.5, 0.5, "no per-service cost", ha="center", transform=ax1.transAxes)
     ax1.set_xlabel(f"cost ({currency})")
@@ -609,16 +610,25 @@ def server_metrics(
     df["ts"] = pd.to_datetime(df["ts"], utc=True)
     names = list(dict.fromkeys(df["metric"]))[:4]
     fig, axes = _figure((9.0, 1.9 * (len(names) + 1)), len(names) + 1, 1, sharex=True)
+    cands = [str(c) for c in df["candidate"].unique()] if "candidate" in df.columns else []
+    if tl is not None and "candidate" in tl.columns:
+        cands += [str(c) for c in tl["candidate"].unique()]
+    colors = _palette(cands)
     for ax, name in zip(axes, names, strict=False):
         g = df[df["metric"] == name]
-        group_cols = [c for c in ("source",) if c in g.columns]
+        group_cols = [c for c in ("candidate", "source") if c in g.columns]
         for key, gg in g.groupby(group_cols) if group_cols else [("", g)]:
+            keys = key if isinstance(key, tuple) else (key,)
+            cand = str(keys[0]) if "candidate" in group_cols else ""
             ax.plot(
                 gg["ts"],
                 gg["value"],
                 lw=1.1,
-                label=str(key[0] if isinstance(key, tuple) else key) or None,
+                color=colors.get(cand),
+                label=" ".join(str(k) for k in keys) or None,
             )
+        if len(g) and group_cols:
+            ax.legend(fontsize=7, loc="upper right")
         unit = str(g["unit"].iloc[0]) if "unit" in g.columns and len(g) else ""
         ax.set_ylabel(f"{name[:24]}\n({unit})" if unit else name[:24], fontsize=8)
         ax.grid(alpha=0.3)
@@ -626,8 +636,8 @@ def server_metrics(
     if tl is not None and len(tl) and percentile in tl.columns:
         t = tl.copy()
         t["ts"] = pd.to_datetime(t["ts"], utc=True)
-        for cand, g in t.groupby("candidate") if "candidate" in t.columns else [("all", t)]:
-            last.plot(g["ts"], g[percentile], lw=1.1, label=str(cand))
+        for who, g in t.groupby("candidate") if "candidate" in t.columns else [("all", t)]:
+            last.plot(g["ts"], g[percentile], lw=1.1, label=str(who), color=colors.get(str(who)))
         last.legend(fontsize=7, loc="upper right")
     last.set_ylabel(f"client {percentile}\n(ms)", fontsize=8)
     last.set_xlabel("time (UTC)")
