@@ -91,6 +91,7 @@ METRIC_KEYS = {
     "dimensions",
     "stat",
     "step",
+    "unit",
 }
 FAULT_KEYS = {"kind", "at", "duration", "value", "command", "candidate"}
 GUARD_KEYS = {"allowed_hosts", "max_users", "max_rps", "max_duration", "max_budget_usd"}

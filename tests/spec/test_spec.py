@@ -193,3 +193,20 @@ def test_latency_quantile() -> None:
     assert latency_quantile("latency_p95_ms") == 0.95
     assert latency_quantile("latency_p99.9_ms") == pytest.approx(0.999)
     assert latency_quantile("success_rate") is None
+
+
+def test_metric_sources(tmp_path: Path) -> None:
+    text = GOOD + (
+        "metrics:\n"
+        "  - {kind: prometheus, name: server_p95_ms, url: 'http://127.0.0.1:9090',\n"
+        "     query: 'histogram_quantile(0.95, rate(x_bucket[5s]))', step: 2s, unit: ms}\n"
+        "  - {kind: file, name: cw, path: cw.json}\n"
+    )
+    spec = load_spec(write(tmp_path, text))
+    prom, cw = spec.metrics
+    assert prom.unit == "ms" and prom.step_s == 2.0 and prom.url == "http://127.0.0.1:9090"
+    assert cw.path == str(tmp_path / "cw.json")
+    errs = errors_of(
+        tmp_path, GOOD + "metrics:\n  - {kind: prometheus, name: x, url: 'http://127.0.0.1:1'}\n"
+    )
+    assert "needs query" in errs["metrics[0].query"]
