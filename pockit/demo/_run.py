@@ -196,12 +196,6 @@ def _notebook(name: str) -> Path:
     return notebook_path(name)
 
 
-def _kernel_name() -> str:
-    from jupyter_client.kernelspec import KernelSpecManager
-
-    return "pockit" if "pockit" in KernelSpecManager().find_kernel_specs() else "python3"
-
-
 def run_demo(
     *,
     out: str | Path = "reports/demo.html",
@@ -216,11 +210,10 @@ def run_demo(
     ``workdir`` (default ``runs/demo-<UTC stamp>``) receives the spec, the billing sample, the run
     directories and the executed notebooks.
     """
-    import papermill as pm
-
     from pockit.demo._prometheus import PrometheusServer, prometheus_binary
     from pockit.demo._service import DemoService
     from pockit.report import build_report
+    from pockit.report._build import execute_notebook, pick_kernel
     from pockit.spec import load_spec
 
     say = log or (lambda _msg: None)
@@ -230,7 +223,7 @@ def run_demo(
     work = Path(workdir) if workdir else Path("runs") / f"demo-{stamp}"
     work.mkdir(parents=True, exist_ok=True)
     runs_dir = work / "runs"
-    kernel = _kernel_name()
+    kernel = pick_kernel()
 
     with contextlib.ExitStack() as stack:
         service = stack.enter_context(DemoService(variants=DEMO_VARIANTS))
@@ -251,18 +244,17 @@ def run_demo(
                 f"loading {variant} for {duration_s:g}s with {users} users (notebooks/poc_run.ipynb)"
             )
             t0 = time.perf_counter()
-            pm.execute_notebook(
-                str(_notebook("poc_run.ipynb")),
-                str(work / f"poc_run-{variant}.ipynb"),
-                parameters={
+            execute_notebook(
+                _notebook("poc_run.ipynb"),
+                work / f"poc_run-{variant}.ipynb",
+                {
                     "spec_path": str(spec_path.resolve()),
                     "candidate": variant,
                     "runs_dir": str(runs_dir.resolve()),
                     "progress": progress,
                 },
                 kernel_name=kernel,
-                progress_bar=False,
-                cwd=str(work),
+                cwd=work,
             )
             timings[f"load_{variant}"] = time.perf_counter() - t0
     t0 = time.perf_counter()

@@ -154,6 +154,7 @@ def execute_notebook(
     """Execute ``notebook`` with papermill into ``out_ipynb``; a failing cell becomes ReportError."""
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
+    from traitlets.config import Config
 
     out_ipynb.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -166,6 +167,8 @@ def execute_notebook(
             cwd=str(cwd) if cwd else None,
             execution_timeout=CELL_TIMEOUT_S,
             log_output=False,
+            # the kernel is local: Unix sockets, not unencrypted TCP on loopback (and no warning)
+            config=Config({"KernelManager": {"transport": "ipc"}}),
         )
     except PapermillExecutionError as exc:
         cell = _failing_cell(exc, out_ipynb)
