@@ -428,6 +428,30 @@ def _event(kind: str, **fields: Any) -> None:
             log.error("pockit capture: cannot record event %s: %s", kind, exc)
 
 
+_saturated_once: list[bool] = []
+
+
+def _on_cpu_warning(environment: Any, cpu_usage: float, **_: Any) -> None:
+    """Locust measured this load process above 90% CPU: latencies now include client-side queueing.
+
+    Recorded once per process (Locust fires it every few seconds while it lasts), by workers too.
+    """
+    if _saturated_once:
+        return
+    _saturated_once.append(True)
+    run_dir = os.environ.get("POCKIT_RUN_DIR")
+    if run_dir:
+        from pockit._rundir import RunDir
+
+        worker = _capture.worker_index() if _capture is not None else 0
+        try:
+            RunDir(Path(run_dir)).add_event(
+                "load_generator_saturated", cpu_percent=round(float(cpu_usage), 1), worker=worker
+            )
+        except OSError as exc:
+            log.error("pockit capture: cannot record the CPU warning: %s", exc)
+
+
 def _on_test_start(environment: Any, **_: Any) -> None:
     if type(environment.runner).__name__ != "WorkerRunner":
         _event("load_start")
@@ -441,3 +465,4 @@ def _on_test_stop(environment: Any, **_: Any) -> None:
 events.init.add_listener(_on_init)  # type: ignore[no-untyped-call]
 events.test_start.add_listener(_on_test_start)  # type: ignore[no-untyped-call]
 events.test_stop.add_listener(_on_test_stop)  # type: ignore[no-untyped-call]
+events.cpu_warning.add_listener(_on_cpu_warning)  # type: ignore[no-untyped-call]

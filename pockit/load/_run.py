@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from importlib import metadata
 from pathlib import Path
 from types import FrameType
@@ -53,6 +54,8 @@ def _worker_wait_s() -> int:
 
 #: Slack on top of the planned duration before a run that does not stop by itself is stopped.
 DEADLINE_SLACK_S = 30.0
+#: A run that ends in at least this many seconds of unanswered requests had its target die.
+TARGET_DOWN_MIN_S = 1.0
 _POLL_S = 0.2
 _STDERR_TAIL = 3000
 
@@ -519,8 +522,20 @@ def _finish(run: RunDir, outcome: _Outcome) -> dict[str, Any]:
     status, reason = outcome.status, outcome.reason
     if capture["dropped"]:
         reason += f"; {capture['dropped']} samples dropped ({'; '.join(capture['errors'])})"
+    unreachable = _target_unreachable(run)
+    if unreachable:
+        reason += (
+            f"; the target stopped answering at {unreachable['from']} "
+            f"({unreachable['requests']} requests without a response until the end)"
+        )
+        run.add_event("target_unreachable", **unreachable)
+    saturated = [e for e in run.events() if e.get("kind") == "load_generator_saturated"]
+    if saturated:
+        reason += "; the load generator ran above 90% CPU (latencies include client-side queueing)"
     return run.update_meta(
         end=iso(utcnow()),
+        target_unreachable=unreachable,
+        load_generator_saturated=bool(saturated),
         status=status,
         stop_reason=reason,
         locust_exit_code=outcome.exit_code,
@@ -638,6 +653,28 @@ def _capture_status(run: RunDir) -> dict[str, Any]:
         dropped += int(data.get("dropped", 0)) + int(data.get("pending", 0))
         errors += [e for e in data.get("errors", []) if e not in errors]
     return {"processes": processes, "written": written, "dropped": dropped, "errors": errors}
+
+
+def _target_unreachable(run: RunDir) -> dict[str, Any] | None:
+    """When the run ends in a streak of requests that got no response at all (status 0) lasting
+    at least TARGET_DOWN_MIN_S, the target died mid-run: when it stopped answering, and how many
+    requests went unanswered. None otherwise (a fault that recovered is not a death)."""
+    import polars as pl
+
+    try:
+        df = run.scan_samples().select("t_start", "status").sort("t_start").collect()
+    except (pl.exceptions.PolarsError, OSError):
+        return None
+    if df.height == 0 or df["status"][-1] != 0:
+        return None
+    answered = df.filter(pl.col("status") != 0)
+    tail = df if answered.height == 0 else df.filter(pl.col("t_start") > answered["t_start"].max())
+    first, last = tail["t_start"].min(), tail["t_start"].max()
+    if not isinstance(first, datetime) or not isinstance(last, datetime):
+        return None
+    if (last - first).total_seconds() < TARGET_DOWN_MIN_S:
+        return None
+    return {"from": iso(first), "requests": tail.height}
 
 
 def _count_samples(run: RunDir) -> int:

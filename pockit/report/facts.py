@@ -88,6 +88,15 @@ def risks(
                     f"{rid}: the load generator was saturated (CPU) — latencies include client-side queueing",
                 )
             )
+        down = meta.get("target_unreachable")
+        if isinstance(down, dict) and down.get("from"):
+            items.append(
+                (
+                    "target",
+                    f"{rid}: the target stopped answering at {down['from']} and never came back "
+                    f"({down.get('requests', '?')} requests without a response) — find out why before trusting the run",
+                )
+            )
         n = _count(run)
         if n is not None and n < FEW_SAMPLES:
             items.append(
