@@ -54,6 +54,9 @@ def _worker_wait_s() -> int:
 
 #: Slack on top of the planned duration before a run that does not stop by itself is stopped.
 DEADLINE_SLACK_S = 30.0
+#: A load process above this CPU share for SATURATED_SECONDS in a row is saturated.
+SATURATED_CPU_PERCENT = 90.0
+SATURATED_SECONDS = 3
 #: A run that ends in at least this many seconds of unanswered requests had its target die.
 TARGET_DOWN_MIN_S = 1.0
 _POLL_S = 0.2
@@ -452,9 +455,11 @@ def _monitor(
         + (_worker_wait_s() if len(procs) > 1 or plan.remote_workers else 10)
     )
     alive_workers = {name for name, _ in procs[1:]}
+    cpu = _CpuWatch(procs, run)
     while main.poll() is None:
         now = time.monotonic()
         snap = bar.update()
+        cpu.poll(now)
         # fault offsets count from the plugin's load_start (workers connected, users spawning)
         if (
             load_started is None
@@ -493,6 +498,48 @@ def _monitor(
             )
             return
         time.sleep(_POLL_S)
+
+
+class _CpuWatch:
+    """Notices a load process pinned near 100% CPU: its latencies then include client queueing.
+
+    Sampled once a second from this (the parent) process with psutil; SATURATED_SECONDS in a row
+    above SATURATED_CPU_PERCENT records a ``load_generator_saturated`` event, once per process.
+    (Locust's own ``cpu_warning``, which the capture plugin also records, checks only every 10 s.)
+    """
+
+    def __init__(self, procs: list[tuple[str, subprocess.Popen[bytes]]], run: RunDir) -> None:
+        import psutil
+
+        self.run = run
+        self.next = 0.0
+        self.hot: dict[str, int] = {}
+        self.done: set[str] = set()
+        self.procs: dict[str, Any] = {}
+        for name, proc in procs:
+            with contextlib.suppress(psutil.Error):
+                self.procs[name] = psutil.Process(proc.pid)
+                self.procs[name].cpu_percent(None)  # the first call only sets the baseline
+
+    def poll(self, now: float) -> None:
+        import psutil
+
+        if now < self.next:
+            return
+        self.next = now + 1.0
+        for name, proc in self.procs.items():
+            if name in self.done:
+                continue
+            try:
+                percent = proc.cpu_percent(None)
+            except psutil.Error:
+                continue
+            self.hot[name] = self.hot.get(name, 0) + 1 if percent >= SATURATED_CPU_PERCENT else 0
+            if self.hot[name] >= SATURATED_SECONDS:
+                self.done.add(name)
+                self.run.add_event(
+                    "load_generator_saturated", process=name, cpu_percent=round(percent, 1)
+                )
 
 
 def _stop(procs: list[tuple[str, subprocess.Popen[bytes]]]) -> None:

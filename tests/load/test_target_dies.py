@@ -40,4 +40,6 @@ def test_healthy_run_has_no_death(make_spec: Callable[..., Path], tmp_path: Path
     with DemoService(variants=("async",)) as svc:
         spec = make_spec({"async": svc.url("async")}, load={"duration": "2s"})
         [path] = run_candidate(spec, "async", runs_dir=tmp_path / "runs", progress=False)
-    assert RunDir.open(path).meta["target_unreachable"] is None
+    meta = RunDir.open(path).meta
+    assert meta["target_unreachable"] is None
+    assert meta["load_generator_saturated"] is False
