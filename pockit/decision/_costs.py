@@ -16,6 +16,7 @@ from typing import Any
 
 from pockit._errors import PockitError
 from pockit._rundir import RunDir
+from pockit._util import plain_dict
 from pockit.analysis._cost import cost_per_1k
 from pockit.analysis._samples import RunInfo, RunLike, as_runs, run_info
 from pockit.spec import Spec
@@ -221,13 +222,10 @@ def _run_cost(
 
 
 def _as_dict(obj: Any) -> dict[str, Any]:
-    if isinstance(obj, Mapping):
-        return dict(obj)
-    to_dict = getattr(obj, "to_dict", None)
-    if callable(to_dict):
-        data = to_dict()
-        if isinstance(data, Mapping):
-            return dict(data)
+    """An attributed cost as a dict; an object without ``to_dict`` is read by its attributes."""
+    data = plain_dict(obj)
+    if data is not None:
+        return data
     return {k: _get(obj, k) for k in ("total", "currency", "covers_window")}
 
 

@@ -13,6 +13,8 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from pockit._util import plain_dict
+
 __all__ = [
     "as_dict",
     "candidates_table",
@@ -37,16 +39,8 @@ def esc(value: Any) -> str:
 
 def as_dict(obj: Any) -> dict[str, Any]:
     """A result object as a plain dict: ``to_dict()`` when it has one, a mapping as is, else ``{}``."""
-    if obj is None:
-        return {}
-    if isinstance(obj, Mapping):
-        return dict(obj)
-    to_dict = getattr(obj, "to_dict", None)
-    if callable(to_dict):
-        data = to_dict()
-        if isinstance(data, Mapping):
-            return dict(data)
-    return {}
+    data = plain_dict(obj)
+    return {} if data is None else data
 
 
 def fmt(value: Any, unit: str = "", digits: int = 3) -> str:
