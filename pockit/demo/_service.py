@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import atexit
-import contextlib
 import json
 import math
 import os
@@ -38,6 +37,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any
+
+from pockit._util import stop_processes
 
 __all__ = ["COST_PER_REQUEST_USD", "VARIANTS", "DemoService", "Variant"]
 
@@ -292,6 +293,15 @@ def _order(body: Any) -> dict[str, Any]:
     }
 
 
+class _Server(ThreadingHTTPServer):
+    """The listen backlog must be set before ``listen()`` runs in the constructor: socketserver's
+    default of 5 overflows when Locust spawns users at once, and each dropped SYN comes back as a
+    1 s retransmit that would show up as a false 1,000 ms tail."""
+
+    request_queue_size = 1024
+    daemon_threads = True
+
+
 def _watch_parent(parent_pid: int) -> None:
     """Exit when the parent is gone (re-parented), so a crashed parent leaves no server behind."""
     while True:
@@ -318,9 +328,7 @@ def _serve(argv: list[str] | None = None) -> None:
         (_Handler,),
         {"state": _State(VARIANTS[args.variant], args.latency_ms, args.error_rate, args.state_dir)},
     )
-    server = ThreadingHTTPServer((args.host, args.port), handler)
-    server.daemon_threads = True
-    server.request_queue_size = 1024
+    server = _Server((args.host, args.port), handler)
 
     def _stop(signum: int, frame: FrameType | None) -> None:
         threading.Thread(target=server.shutdown, daemon=True).start()
@@ -426,15 +434,7 @@ class DemoService:
         with self._lock:
             procs = list(self._procs.values())
             self._procs.clear()
-        for proc in procs:
-            with contextlib.suppress(ProcessLookupError):
-                proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=3)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=3)
+        stop_processes(procs, grace_s=3, kill_wait_s=3)
         if self._supervisor is not None and self._supervisor is not threading.current_thread():
             self._supervisor.join(timeout=2)
         self._supervisor = None
@@ -490,13 +490,8 @@ class DemoService:
             raise KeyError(f"unknown variant {variant!r}")
         with self._lock:
             proc = self._procs.pop(variant, None)
-            if proc is not None and proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=3)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(timeout=3)
+            if proc is not None:
+                stop_processes([proc], grace_s=3, kill_wait_s=3)
             self._spawn(variant)
 
     def set_fault(
