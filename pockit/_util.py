@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+import subprocess
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 
@@ -20,3 +22,23 @@ def plain_dict(obj: Any) -> dict[str, Any] | None:
         if isinstance(data, Mapping):
             return dict(data)
     return None
+
+
+def stop_processes(
+    procs: Iterable[subprocess.Popen[Any]], *, grace_s: float, kill_wait_s: float
+) -> None:
+    """SIGTERM every child still running, give each ``grace_s`` to exit, then SIGKILL it.
+
+    All are signalled before any is waited for, so several children shut down side by side.
+    """
+    procs = list(procs)
+    for proc in procs:
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=grace_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=kill_wait_s)

@@ -15,6 +15,7 @@ from pathlib import Path
 from types import TracebackType
 
 from pockit._errors import LoadError
+from pockit._util import stop_processes
 
 #: How often the demo's Prometheus scrapes; metrics are queried at this step.
 SCRAPE_INTERVAL_S = 1.0
@@ -97,13 +98,8 @@ class PrometheusServer:
         raise LoadError(f"prometheus did not become ready in {_READY_TIMEOUT_S:g} s")
 
     def stop(self) -> None:
-        if self._proc is not None and self._proc.poll() is None:
-            self._proc.terminate()
-            try:
-                self._proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait(timeout=5)
+        if self._proc is not None:
+            stop_processes([self._proc], grace_s=10, kill_wait_s=5)
         self._proc = None
         if self._tmp is not None:
             self._tmp.cleanup()
