@@ -56,15 +56,15 @@ def quantile_ci_ranks(
     ``l == 0`` means no finite lower bound and ``u == n + 1`` no finite upper bound. A finite
     one-sided 95% upper bound for P95 needs ``1 - 0.95**n >= 0.95``, i.e. n >= 59 (P99: n >= 299).
     """
-    from scipy import stats
+    from scipy import special
 
     nn = np.atleast_1d(np.asarray(n, dtype=np.int64))
     a = tail_alpha(confidence, sides)
     # u - 1 = smallest k with CDF(k) >= 1 - a
-    u = stats.binom.ppf(1.0 - a, nn, q).astype(np.int64) + 1
+    u = _binom_ppf(1.0 - a, nn, q) + 1
     # l - 1 = largest k with CDF(k) <= a: ppf(a) is the smallest k with CDF(k) >= a
-    k = stats.binom.ppf(a, nn, q).astype(np.int64)
-    cdf_k = stats.binom.cdf(k, nn, q)
+    k = _binom_ppf(a, nn, q)
+    cdf_k = special.bdtr(k, nn, q)
     lo_km1 = np.where(cdf_k <= a + 1e-12, k, k - 1)
     lo = lo_km1 + 1
     lo = np.where(lo_km1 < 0, 0, lo)
@@ -74,12 +74,28 @@ def quantile_ci_ranks(
     return lo.astype(np.int64), u.astype(np.int64)
 
 
+def _binom_ppf(p: float, n: IntArray, q: float) -> IntArray:
+    """Smallest ``k`` in [0, n] with Binomial(n, q) CDF(k) >= p, for each ``n`` (bisection on
+    ``scipy.special.bdtr``, which is what ``scipy.stats.binom.ppf`` computes, without the ~1 s
+    import of ``scipy.stats`` on every ``pockit stats``)."""
+    from scipy import special
+
+    lo = np.full(n.shape, -1, dtype=np.int64)  # CDF(lo) < p (CDF(-1) = 0)
+    hi = n.astype(np.int64).copy()  # CDF(hi) >= p (CDF(n) = 1)
+    while np.any(hi - lo > 1):
+        mid = (lo + hi) // 2
+        ok = special.bdtr(mid, n, q) >= p * (1 - 1e-12)
+        hi = np.where(ok & (hi - lo > 1), mid, hi)
+        lo = np.where(~ok & (hi - lo > 1), mid, lo)
+    return hi
+
+
 def quantile_ci_coverage(n: int, q: float, lo: int, hi: int) -> float:
     """Exact coverage ``P(X_(lo) <= Q_q <= X_(hi))`` of the order-statistic interval."""
-    from scipy import stats
+    from scipy import special
 
-    upper = stats.binom.cdf(hi - 1, n, q) if hi <= n else 1.0
-    lower = stats.binom.cdf(lo - 1, n, q) if lo >= 1 else 0.0
+    upper = special.bdtr(hi - 1, n, q) if hi <= n else 1.0
+    lower = special.bdtr(lo - 1, n, q) if lo >= 1 else 0.0
     return float(upper - lower)
 
 
@@ -100,11 +116,11 @@ def wilson(
 
     Returns NaN bounds where ``n == 0``.
     """
-    from scipy import stats
+    from scipy import special
 
     k = np.asarray(successes, dtype=np.float64)
     nn = np.asarray(n, dtype=np.float64)
-    z = float(stats.norm.ppf(1.0 - tail_alpha(confidence, sides)))
+    z = float(special.ndtri(1.0 - tail_alpha(confidence, sides)))
     with np.errstate(invalid="ignore", divide="ignore"):
         p = k / nn
         denom = 1.0 + z * z / nn
@@ -130,14 +146,14 @@ def clopper_pearson(
     the share of requests under a latency threshold it is the exact dual of the order-statistic
     interval of the quantile (see :func:`quantile_ci_ranks`).
     """
-    from scipy import stats
+    from scipy import special
 
     k = np.asarray(successes, dtype=np.float64)
     nn = np.asarray(n, dtype=np.float64)
     a = tail_alpha(confidence, sides)
     with np.errstate(invalid="ignore", divide="ignore"):
-        lo = np.where(k > 0, stats.beta.ppf(a, k, nn - k + 1), 0.0)
-        hi = np.where(k < nn, stats.beta.ppf(1 - a, k + 1, nn - k), 1.0)
+        lo = np.where(k > 0, special.betaincinv(k, nn - k + 1, a), 0.0)
+        hi = np.where(k < nn, special.betaincinv(k + 1, nn - k, 1 - a), 1.0)
     return np.where(nn > 0, lo, np.nan), np.where(nn > 0, hi, np.nan)
 
 
@@ -145,13 +161,14 @@ def poisson_rate(
     count: int, exposure: float, *, confidence: float = CONFIDENCE, sides: Sides = "two"
 ) -> tuple[float, float]:
     """Exact (Garwood) interval for a rate ``count / exposure``: counting noise of a throughput."""
-    from scipy import stats
+    from scipy import special
 
     if exposure <= 0:
         return math.nan, math.nan
     a = tail_alpha(confidence, sides)
-    lo = 0.0 if count == 0 else float(stats.chi2.ppf(a, 2 * count)) / 2.0
-    hi = float(stats.chi2.ppf(1 - a, 2 * count + 2)) / 2.0
+    # chdtri is the inverse survival function: chi2.ppf(p, df) == chdtri(df, 1 - p)
+    lo = 0.0 if count == 0 else float(special.chdtri(2 * count, 1 - a)) / 2.0
+    hi = float(special.chdtri(2 * count + 2, a)) / 2.0
     return lo / exposure, hi / exposure
 
 
@@ -159,7 +176,7 @@ def t_interval(
     values: FloatArray | list[float], *, confidence: float = CONFIDENCE, sides: Sides = "two"
 ) -> tuple[float, float, float]:
     """Mean and Student-t interval of per-run values (the run is the unit). Needs >= 2 values."""
-    from scipy import stats
+    from scipy import special
 
     arr = np.asarray(values, dtype=np.float64)
     arr = arr[np.isfinite(arr)]
@@ -169,5 +186,5 @@ def t_interval(
     if arr.size < 2:
         return mean, -math.inf, math.inf
     sem = float(arr.std(ddof=1)) / math.sqrt(arr.size)
-    t = float(stats.t.ppf(1 - tail_alpha(confidence, sides), arr.size - 1))
+    t = float(special.stdtrit(arr.size - 1, 1 - tail_alpha(confidence, sides)))
     return mean, mean - t * sem, mean + t * sem
