@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from pockit.commands._output import add_json_flag, emit
+from pockit.commands.report import add_kernel_option
 
 
 def register(sub: Any) -> None:
@@ -33,11 +34,7 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "--out", default=None, help="comparison report path, e.g. reports/batch.html"
     )
-    parser.add_argument(
-        "--kernel",
-        default=None,
-        help="Jupyter kernel (default: 'pockit' when registered, else python3)",
-    )
+    add_kernel_option(parser)
     add_json_flag(parser)
     parser.set_defaults(func=run)
 

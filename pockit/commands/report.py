@@ -36,13 +36,18 @@ def register(sub: Any) -> None:
         default=None,
         help="label shown next to every cost (e.g. 'generated sample')",
     )
+    add_kernel_option(parser)
+    add_json_flag(parser)
+    parser.set_defaults(func=run)
+
+
+def add_kernel_option(parser: argparse.ArgumentParser) -> None:
+    """``--kernel``, for every command that executes a notebook (``report``, ``batch``)."""
     parser.add_argument(
         "--kernel",
         default=None,
         help="Jupyter kernel (default: 'pockit' when registered, else python3)",
     )
-    add_json_flag(parser)
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
