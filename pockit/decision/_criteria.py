@@ -180,6 +180,22 @@ def _frame_for(crit: Criterion, data: CandidateData) -> tuple[pl.DataFrame | Non
     return data.frame.filter(pl.col("name") == crit.endpoint), None
 
 
+def _below_min_samples(
+    crit: Criterion, cand: str, n: int, what: str, method: str
+) -> CriterionResult | None:
+    """INCONCLUSIVE when the criterion's ``min_samples`` asks for more than ``n``; else None."""
+    if crit.min_samples and n < crit.min_samples:
+        return _result(
+            crit,
+            cand,
+            INCONCLUSIVE,
+            (math.nan, math.nan, math.nan, n),
+            f"{n} {what}, fewer than min_samples {crit.min_samples}",
+            method,
+        )
+    return None
+
+
 def _latency(
     crit: Criterion, data: CandidateData, q: float, values_by_run: dict[str, np.ndarray], what: str
 ) -> CriterionResult:
@@ -194,15 +210,9 @@ def _latency(
             f"no successful {what} for {data.name}: no latency to judge",
             METHOD_LATENCY,
         )
-    if crit.min_samples and n < crit.min_samples:
-        return _result(
-            crit,
-            data.name,
-            INCONCLUSIVE,
-            (math.nan, math.nan, math.nan, n),
-            f"{n} {what}, fewer than min_samples {crit.min_samples}",
-            METHOD_LATENCY,
-        )
+    too_few = _below_min_samples(crit, data.name, n, what, METHOD_LATENCY)
+    if too_few is not None:
+        return too_few
     thr = crit.threshold
     strict_under = crit.op in ("<", ">=")  # share counted as x < T, else x <= T
     k = int((values < thr).sum() if strict_under else (values <= thr).sum())
@@ -272,15 +282,9 @@ def _rate(
     n = frame.height
     if n == 0:
         return missing(crit, data.name, f"no requests for {data.name}", METHOD_RATE)
-    if crit.min_samples and n < crit.min_samples:
-        return _result(
-            crit,
-            data.name,
-            INCONCLUSIVE,
-            (math.nan, math.nan, math.nan, n),
-            f"{n} requests, fewer than min_samples {crit.min_samples}",
-            METHOD_RATE,
-        )
+    too_few = _below_min_samples(crit, data.name, n, "requests", METHOD_RATE)
+    if too_few is not None:
+        return too_few
     k_ok = int(frame["ok"].sum())
     k = n - k_ok if errors else k_ok
     est = rate_estimate(k, n, confidence=CONFIDENCE, sides=SIDES)
