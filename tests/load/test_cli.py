@@ -20,6 +20,40 @@ pytestmark = pytest.mark.slow
 POCKIT = [sys.executable, "-m", "pockit"]
 
 
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _run_with_remote_worker(
+    spec: Path,
+    runs_dir: Path,
+    *,
+    local_workers: int,
+    worker_out: str,
+    env: dict[str, str] | None = None,
+) -> tuple[int, str, str, subprocess.CompletedProcess[str]]:
+    """``pockit run`` as a master awaiting one remote worker, and that ``pockit worker``.
+
+    Returns the master's exit code, stdout and stderr, and the finished worker process.
+    """
+    port = _free_port()
+    master = subprocess.Popen(
+        [*POCKIT, "run", str(spec), "--runs-dir", str(runs_dir), "--json", "--no-progress",
+         "--workers", str(local_workers), "--remote-workers", "1",
+         "--master-bind", f"127.0.0.1:{port}"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    worker = subprocess.run(
+        [*POCKIT, "worker", "--master", f"127.0.0.1:{port}", "--locustfile", str(DEMO_LOCUSTFILE),
+         "--out", worker_out, "--json"],
+        capture_output=True, text=True, timeout=60, env=env,
+    )  # fmt: skip
+    out, err = master.communicate(timeout=60)
+    return master.returncode, out, err, worker
+
+
 def test_run_json_lists_run_directories(service: DemoService, make_spec, tmp_path: Path) -> None:
     spec = make_spec(
         {"baseline": service.url("baseline"), "async": service.url("async")},
@@ -48,10 +82,7 @@ def test_run_json_lists_run_directories(service: DemoService, make_spec, tmp_pat
 
 
 def test_run_exit_codes_for_refusals(make_spec, tmp_path: Path) -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    spec = make_spec({"gone": f"http://127.0.0.1:{port}"})
+    spec = make_spec({"gone": f"http://127.0.0.1:{_free_port()}"})
     refused = subprocess.run(
         [*POCKIT, "run", str(spec), "--runs-dir", str(tmp_path / "r")],
         capture_output=True,
@@ -78,22 +109,11 @@ def test_run_exit_codes_for_refusals(make_spec, tmp_path: Path) -> None:
 
 def test_remote_worker_joins_a_run(service: DemoService, make_spec, tmp_path: Path) -> None:
     """The README recipe on one host: a master waiting for a remote worker, which writes to --out."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     spec = make_spec({"async": service.url("async")}, load={"duration": "3s"})
-    master = subprocess.Popen(
-        [*POCKIT, "run", str(spec), "--runs-dir", str(tmp_path / "runs"), "--json", "--no-progress",
-         "--workers", "0", "--remote-workers", "1", "--master-bind", f"127.0.0.1:{port}"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    worker = subprocess.run(
-        [*POCKIT, "worker", "--master", f"127.0.0.1:{port}", "--locustfile", str(DEMO_LOCUSTFILE),
-         "--out", str(tmp_path / "remote"), "--json"],
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
-    out, err = master.communicate(timeout=60)
-    assert master.returncode == 0, err
+    code, out, err, worker = _run_with_remote_worker(
+        spec, tmp_path / "runs", local_workers=0, worker_out=str(tmp_path / "remote")
+    )
+    assert code == 0, err
     assert worker.returncode == 0, worker.stderr
     [path] = json.loads(out)["runs"]
     meta = RunDir.open(path).meta
@@ -115,9 +135,7 @@ def test_remote_worker_to_s3_then_gathered(
 
     from pockit.load import gather_samples
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        moto_port = s.getsockname()[1]
+    moto_port = _free_port()
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
     moto.start()
     try:
@@ -131,22 +149,15 @@ def test_remote_worker_to_s3_then_gathered(
             monkeypatch.setenv(k, v)
         monkeypatch.delenv("AWS_PROFILE", raising=False)
         boto3.client("s3").create_bucket(Bucket="poc-runs")
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
         spec = make_spec({"async": service.url("async")}, load={"duration": "3s"})
-        master = subprocess.Popen(
-            [*POCKIT, "run", str(spec), "--runs-dir", str(tmp_path / "runs"), "--json", "--no-progress",
-             "--workers", "1", "--remote-workers", "1", "--master-bind", f"127.0.0.1:{port}"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        worker = subprocess.run(
-            [*POCKIT, "worker", "--master", f"127.0.0.1:{port}", "--locustfile", str(DEMO_LOCUSTFILE),
-             "--out", "s3://poc-runs/checkout/w-remote", "--json"],
-            capture_output=True, text=True, timeout=60, env={**os.environ, **aws},
-        )  # fmt: skip
-        out, err = master.communicate(timeout=60)
-        assert master.returncode == 0, err
+        code, out, err, worker = _run_with_remote_worker(
+            spec,
+            tmp_path / "runs",
+            local_workers=1,
+            worker_out="s3://poc-runs/checkout/w-remote",
+            env={**os.environ, **aws},
+        )
+        assert code == 0, err
         assert worker.returncode == 0, worker.stderr
         uploaded = json.loads(worker.stdout)["samples"]
         assert uploaded and all(
