@@ -13,20 +13,9 @@ from pathlib import Path
 import psutil
 import pytest
 
+from tests._procs import leftovers
+
 pytestmark = pytest.mark.slow
-
-
-def _leftovers(marker: str) -> list[str]:
-    """Processes still running whose command line mentions ``marker`` (our work folder)."""
-    found = []
-    for proc in psutil.process_iter(["cmdline"]):
-        try:
-            cmd = " ".join(proc.info["cmdline"] or [])
-        except psutil.Error:
-            continue
-        if marker in cmd and proc.pid != psutil.Process().pid:
-            found.append(cmd)
-    return found
 
 
 def _service_or_locust_children(pid: int) -> list[psutil.Process]:
@@ -117,8 +106,8 @@ def test_demo_html_leads_with_verdict_and_reasons(demo: dict[str, object]) -> No
 
 
 def test_demo_leaves_no_process_behind(demo: dict[str, object]) -> None:
-    assert _leftovers(str(demo["work"])) == []
-    assert not [c for c in _leftovers("pockit.demo._service")]
+    assert leftovers(str(demo["work"])) == []
+    assert not [c for c in leftovers("pockit.demo._service")]
 
 
 def test_ctrl_c_stops_demo_and_its_children(tmp_path: Path) -> None:

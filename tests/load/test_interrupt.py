@@ -9,25 +9,13 @@ import sys
 import time
 from pathlib import Path
 
-import psutil
 import pytest
 
 from pockit import RunDir
 from pockit.demo._service import DemoService
+from tests._procs import leftovers
 
 pytestmark = pytest.mark.slow
-
-
-def _children_of_run(runs_dir: Path) -> list[psutil.Process]:
-    """Processes whose command line mentions the runs folder: Locust master, workers, anything."""
-    found = []
-    for proc in psutil.process_iter(["cmdline"]):
-        try:
-            if any(str(runs_dir) in part for part in proc.info["cmdline"] or []):
-                found.append(proc)
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            continue
-    return found
 
 
 def _wait_for_samples(runs_dir: Path, timeout: float = 20.0) -> None:
@@ -78,7 +66,7 @@ def test_signal_stops_cleanly(
         except AssertionError:
             proc.kill()
             raise AssertionError(proc.communicate()[1].decode()[-3000:]) from None
-        assert _children_of_run(runs_dir), "Locust should be running"
+        assert leftovers(str(runs_dir)), "Locust should be running"
         sent = time.monotonic()
         proc.send_signal(sig)
         proc.wait(timeout=20)
@@ -95,4 +83,4 @@ def test_signal_stops_cleanly(
     assert meta["counts"]["samples"] == run.read_samples().height > 0
     assert json.loads((run_dir / "run.json").read_text())["id"] == meta["id"]
     time.sleep(0.5)
-    assert _children_of_run(runs_dir) == []
+    assert leftovers(str(runs_dir)) == []
