@@ -269,9 +269,77 @@ def _merge(candidate: str, parts: Sequence[tuple[dict[str, Any], str]]) -> Candi
     )
 
 
+def _model_costs(
+    spec: Spec, by_candidate: Mapping[str, Sequence[RunInfo]]
+) -> dict[str, CandidateCost]:
+    """``cost.source: model``: the price book prices each run at the request rate it measured.
+
+    Cost of a run = price book's cost per hour at the run's measured rate × the run's hours; the
+    price book's entry is the candidate's name, or else one of its tag values (so a price book
+    keyed like the billing tags serves too). Marked as a projection wherever it is shown.
+    """
+    from pockit.sources import PriceBook
+
+    cost = spec.cost
+    assert cost is not None and cost.price_book is not None
+    source = f"price book {Path(cost.price_book).name} (model, not billing)"
+    try:
+        book = PriceBook.load(cost.price_book)
+    except PockitError as exc:
+        return {
+            c: _missing(c, source, f"{NO_SOURCE} ({exc})", len(i)) for c, i in by_candidate.items()
+        }
+    out: dict[str, CandidateCost] = {}
+    for cand, infos in by_candidate.items():
+        try:
+            tag_values = list(spec.candidate(cand).tags.values())
+        except KeyError:
+            tag_values = []
+        key = next((k for k in (cand, *tag_values) if k in book.candidates), None)
+        if key is None:
+            out[cand] = _missing(
+                cand,
+                source,
+                f"{NO_SOURCE} (the price book has no entry for {cand!r} or its tags; "
+                f"it prices {', '.join(book.candidates)})",
+                len(infos),
+            )
+            continue
+        total, seconds, requests = 0.0, 0.0, 0
+        for info in infos:
+            n = RunDir.open(info.path).scan_samples().select("latency_ms").collect().height
+            secs = info.duration_s or 0.0
+            if n and secs > 0:
+                total += book.cost_per_hour(key, n / secs) * secs / 3600.0
+            seconds += secs
+            requests += n
+        rps = requests / seconds if seconds > 0 else 0.0
+        breakdown = book.prices(key).breakdown_per_1k(rps) if rps > 0 else {}
+        share = {k: v for k, v in breakdown.items() if math.isfinite(v) and v > 0}
+        whole = sum(share.values())
+        out[cand] = CandidateCost(
+            candidate=cand,
+            total=total if requests else math.nan,
+            currency=book.currency,
+            covers_window=True,
+            source=source,
+            runs=len(infos),
+            by_service={f"{k} (model)": total * v / whole for k, v in share.items()}
+            if whole
+            else {},
+            column="model",
+            proration=f"price book {key!r} at the measured {rps:.1f} req/s, for each run's duration",
+            notes=("projected from a price book, not billed cost",),
+            problem=None if requests else f"{NO_SOURCE} (no requests to price)",
+        )
+    return out
+
+
 def _costs_of(
     spec: Spec, by_candidate: Mapping[str, Sequence[RunInfo]]
 ) -> dict[str, CandidateCost]:
+    if spec.cost is not None and spec.cost.source == "model":
+        return _model_costs(spec, by_candidate)
     try:
         from pockit import sources as _sources
     except ImportError:  # pragma: no cover - the sources part ships with pockit
