@@ -349,3 +349,55 @@ def record_verdict(decision: Any, *, spec: Any = None, title: str | None = None)
         "criteria": criteria,
     }
     display({"application/vnd.pockit.verdict+json": payload}, raw=True)  # type: ignore[no-untyped-call]
+
+
+def price_model(spec: Any, stats_by_candidate: Mapping[str, Any]) -> dict[str, Any] | None:
+    """For ``cost.source: model``: each candidate's price-book curve, its measured rate, and the
+    break-even rate of every pair. None when the spec prices nothing by model (or it is unreadable).
+    """
+    cost = getattr(spec, "cost", None)
+    if cost is None or cost.source != "model" or not cost.price_book:
+        return None
+    from pockit._errors import PockitError
+    from pockit.sources import PriceBook, break_even
+
+    try:
+        book = PriceBook.load(cost.price_book)
+    except PockitError:
+        return None
+    keys: dict[str, str] = {}
+    for cand in spec.candidates:
+        key = next((k for k in (cand.name, *cand.tags.values()) if k in book.candidates), None)
+        if key is not None:
+            keys[cand.name] = key
+    measured = {
+        name: float(s.get("throughput_rps") or 0.0)
+        for name, s in stats_by_candidate.items()
+        if name in keys
+    }
+    rates = [r for r in measured.values() if r > 0] or [1.0]
+    lo, hi = min(rates) / 20.0, max(rates) * 20.0
+    grid = [lo * (hi / lo) ** (i / 120) for i in range(121)]
+    names = sorted(keys)
+    pairs = []
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            rps = break_even(book, keys[a], keys[b], lo_rps=lo / 100, hi_rps=hi * 100)
+            cheaper_below = None
+            if rps is not None:
+                below = rps / 2
+                cheaper_below = (
+                    a if book.cost_per_1k(keys[a], below) < book.cost_per_1k(keys[b], below) else b
+                )
+            pairs.append({"a": a, "b": b, "rps": rps, "cheaper_below": cheaper_below})
+    return {
+        "book": str(cost.price_book),
+        "currency": book.currency,
+        "keys": keys,
+        "measured_rps": measured,
+        "curves": {name: [(r, book.cost_per_1k(keys[name], r)) for r in grid] for name in names},
+        "at_measured": {
+            name: book.cost_per_1k(keys[name], rps) for name, rps in measured.items() if rps > 0
+        },
+        "break_even": pairs,
+    }

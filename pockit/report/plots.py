@@ -22,6 +22,7 @@ __all__ = [
     "candidates",
     "collect_events",
     "cost_breakdown",
+    "cost_curve",
     "figure_png",
     "latency_distribution",
     "latency_over_time",
@@ -687,4 +688,45 @@ def recovery(
     ax1.legend(fontsize=7)
     ax2.set_ylabel("errors (%)")
     ax2.set_xlabel("seconds from fault start (s)")
+    return fig
+
+
+def cost_curve(model: Mapping[str, Any] | None) -> Figure:
+    """Projected cost per 1k requests against request rate (log-log), one line per candidate, the
+    measured rate of each marked, and every break-even rate drawn as a vertical line."""
+    title = "Cost per 1k requests vs request rate (price-book model)"
+    if not model or not model.get("curves"):
+        return message(title, "No price book: the spec's cost comes from billing, not a model.")
+    curves: Mapping[str, Any] = model["curves"]
+    colors = _palette(list(curves))
+    fig, ax = _figure((7.5, 4.0))
+    for name, points in curves.items():
+        xs = [p[0] for p in points]
+        ys = [p[1] for p in points]
+        ax.plot(xs, ys, color=colors[name], label=name, lw=1.8)
+        rps = model.get("measured_rps", {}).get(name)
+        at = model.get("at_measured", {}).get(name)
+        if rps and at:
+            ax.plot([rps], [at], "o", color=colors[name], ms=7)
+            ax.annotate(
+                f"measured {rps:.0f} req/s",
+                (rps, at),
+                xytext=(6, 6),
+                textcoords="offset points",
+                fontsize=8,
+            )
+    for pair in model.get("break_even", []):
+        if pair.get("rps"):
+            ax.axvline(pair["rps"], color=_PHASE_COLOR, ls="--", lw=1)
+            ax.text(
+                pair["rps"], 0.98, f" break-even {pair['rps']:.1f} req/s",
+                transform=ax.get_xaxis_transform(), fontsize=8, va="top", color="#3e4c59",
+            )  # fmt: skip
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("request rate (req/s, log scale)")
+    ax.set_ylabel(f"cost per 1k requests ({model.get('currency', 'USD')}, log)")
+    ax.set_title(title, loc="left", fontsize=11)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
     return fig

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from pockit._util import plain_dict
@@ -22,6 +23,7 @@ __all__ = [
     "criteria_table",
     "fmt",
     "repro_appendix",
+    "price_model_summary",
     "risks_list",
     "short_method",
     "table",
@@ -348,6 +350,12 @@ def cost_summary(cost: Any, *, candidate: str | None = None, label: str | None =
             f"Cost criteria are INCONCLUSIVE.{tag}</p>"
         )
     currency = d.get("currency") or ""
+    if d.get("column") == "model":
+        return (
+            f"<p>{who}projected total {fmt(d.get('total'), str(currency))} from "
+            f"{esc(d.get('source', 'a price book'))}: {esc(d.get('proration', ''))}. "
+            f"A projection from unit prices, not billed cost.{tag}</p>"
+        )
     covers = d.get("covers_window")
     source = f" from <code>{esc(d['source'])}</code>" if d.get("source") else ""
     cover_text = (
@@ -360,6 +368,32 @@ def cost_summary(cost: Any, *, candidate: str | None = None, label: str | None =
         f"<code>{esc(d.get('column', '?'))}</code> cost column, prorated by "
         f"{esc(d.get('proration', 'time overlap'))}; {cover_text}; {fmt(d.get('rows'))} billing row(s)"
         f"{source}.{tag}</p>"
+    )
+
+
+def price_model_summary(model: Mapping[str, Any]) -> str:
+    """What the price book says: cost per 1k at each candidate's measured rate, and break-evens."""
+    cur = str(model.get("currency", "USD"))
+    items = [
+        f"<li><strong>{esc(name)}</strong> (price book entry <code>{esc(model['keys'][name])}</code>): "
+        f"{fmt(per_1k, cur)} per 1k requests at the measured {fmt(model['measured_rps'].get(name), 'req/s')}</li>"
+        for name, per_1k in sorted(model.get("at_measured", {}).items())
+    ]
+    for pair in model.get("break_even", []):
+        a, b = esc(pair["a"]), esc(pair["b"])
+        if pair.get("rps"):
+            below = esc(pair.get("cheaper_below"))
+            items.append(
+                f"<li>{a} and {b} cost the same per 1k requests at <strong>{fmt(pair['rps'], 'req/s')}</strong>; "
+                f"below that {below} is cheaper, above it the other.</li>"
+            )
+        else:
+            items.append(f"<li>{a} and {b} never cost the same between the rates priced.</li>")
+    return (
+        f"<p>Cost model from <code>{esc(Path(str(model.get('book', ''))).name)}</code>: cost per 1k "
+        "requests as a function of request rate (per-request, compute, instance-hour, egress and log "
+        "prices), so the answer holds beyond the rate this test reached.</p>"
+        f"<ul>{''.join(items)}</ul>"
     )
 
 
