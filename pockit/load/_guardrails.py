@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import socket
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from pockit._errors import GuardrailError, LoadError
-from pockit.spec import Guardrails, host_allowed
+from pockit.spec import Candidate, Guardrails, Spec, host_allowed
+
+if TYPE_CHECKING:
+    from pockit.sources import PriceBook
 
 #: How long the pre-flight TCP connect may take before the target counts as unreachable.
 CONNECT_TIMEOUT_S = 3.0
@@ -66,3 +70,62 @@ def check_reachable(url: str) -> None:
             f"host refuses connections: {url} ({reason}); is the service running and the port right? "
             "nothing was recorded"
         )
+
+
+class Budget:
+    """``guardrails.max_budget_usd``, enforced from the spec's price book (``cost.source: model``).
+
+    Billing lands hours after the load, so pockit cannot watch real spend; the price book projects
+    it. Before the run, an open-model run whose planned rate already projects past the budget is
+    refused. While it runs, spend accrues once a second at the price book's cost per hour for the
+    measured request rate, and the run stops when it passes the budget.
+    """
+
+    def __init__(self, limit_usd: float, book: PriceBook, key: str) -> None:
+        self.limit_usd = limit_usd
+        self.book = book
+        self.key = key
+        self.spent_usd = 0.0
+        self._last: float | None = None
+
+    @classmethod
+    def from_spec(cls, spec: Spec, candidate: Candidate) -> Budget | None:
+        """The candidate's budget watch, or None when the spec sets no budget."""
+        limit = spec.guardrails.max_budget_usd
+        if limit is None:
+            return None
+        from pockit.sources import PriceBook
+
+        if spec.cost is None or spec.cost.source != "model" or not spec.cost.price_book:
+            raise GuardrailError(
+                "guardrails.max_budget_usd needs cost.source: model with a price_book: pockit cannot "
+                "see billed spend while load runs"
+            )
+        book = PriceBook.load(spec.cost.price_book)
+        key = next(
+            (k for k in (candidate.name, *candidate.tags.values()) if k in book.candidates), None
+        )
+        if key is None:
+            raise GuardrailError(
+                f"guardrails.max_budget_usd: the price book has no entry for {candidate.name!r} or its "
+                f"tags, so its spend cannot be projected; it prices {', '.join(book.candidates)}"
+            )
+        return cls(limit, book, key)
+
+    def check_plan(self, *, rate: float | None, duration_s: float) -> None:
+        """Refuse before any request when the planned arrival rate projects past the budget."""
+        if rate is None or rate <= 0:
+            return
+        projected = self.book.cost_per_hour(self.key, rate) * duration_s / 3600.0
+        if projected > self.limit_usd:
+            raise GuardrailError(
+                f"{rate:g} req/s for {duration_s:g}s projects ${projected:.4f} by the price book, over "
+                f"guardrails.max_budget_usd (${self.limit_usd:g}); lower the rate or duration, or raise the cap"
+            )
+
+    def accrue(self, now: float, rps: float) -> bool:
+        """Add the spend since the last call at ``rps``; True once the budget is exceeded."""
+        if self._last is not None and rps > 0:
+            self.spent_usd += self.book.cost_per_hour(self.key, rps) * (now - self._last) / 3600.0
+        self._last = now
+        return self.spent_usd > self.limit_usd

@@ -31,7 +31,7 @@ from typing import IO, Any
 from pockit._errors import GuardrailError, LoadError, UsageError
 from pockit._rundir import RunDir, iso, utcnow
 from pockit.load._faults import FaultPlan
-from pockit.load._guardrails import check_caps, check_host, check_reachable
+from pockit.load._guardrails import Budget, check_caps, check_host, check_reachable
 from pockit.spec import Candidate, Spec, load_spec
 
 _HERE = Path(__file__).resolve().parent
@@ -154,6 +154,9 @@ def run_candidate(
         master_port=master_port,
     )
     check_host(cand.host, spec.guardrails)
+    budget = Budget.from_spec(spec, cand)
+    if budget is not None:
+        budget.check_plan(rate=plan.peak_rate, duration_s=plan.duration_s)
     check_reachable(cand.host)
     paths: list[Path] = []
     for repeat in range(plan.repeats):
@@ -386,7 +389,15 @@ def _one_run(
                     file=sys.stderr,
                 )
             _monitor(
-                procs, run, plan, faults, bar, outcome, started, max_rps=spec.guardrails.max_rps
+                procs,
+                run,
+                plan,
+                faults,
+                bar,
+                outcome,
+                started,
+                max_rps=spec.guardrails.max_rps,
+                budget=Budget.from_spec(spec, cand),
             )
     except (KeyboardInterrupt, _Terminated) as exc:
         outcome.status = "aborted"
@@ -444,6 +455,7 @@ def _monitor(
     started: float,
     *,
     max_rps: float,
+    budget: Budget | None = None,
 ) -> None:
     """Wait for Locust to finish, driving progress and faults and noticing lost workers."""
     main = procs[0][1]
@@ -485,6 +497,19 @@ def _monitor(
                 run.add_event("worker_lost", worker=name, pid=proc.pid, returncode=proc.returncode)
         if plan.workers and len(outcome.workers_lost) == plan.workers and not plan.remote_workers:
             outcome.status, outcome.reason = "aborted", "all workers lost"
+            return
+        if budget is not None and budget.accrue(now, bar.rps):
+            outcome.status = "aborted"
+            outcome.reason = (
+                f"guardrails.max_budget_usd reached: ${budget.spent_usd:.4f} projected by the price "
+                f"book > ${budget.limit_usd:g}"
+            )
+            run.add_event(
+                "guardrail",
+                rule="max_budget_usd",
+                spent_usd=round(budget.spent_usd, 6),
+                limit=budget.limit_usd,
+            )
             return
         if bar.rps > max_rps * RATE_CAP_SLACK:  # a closed-model run cannot be capped up front
             outcome.status = "aborted"

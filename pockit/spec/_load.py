@@ -380,7 +380,7 @@ def _build(r: _Reader, raw: dict[str, Any], base: Path) -> Spec | None:
 
     if load is None:
         return None
-    _check_caps(r, load, guardrails, candidates)
+    _check_caps(r, load, guardrails, candidates, cost)
     return Spec(
         name=name,
         hypothesis=hypothesis,
@@ -628,7 +628,13 @@ def _build_guardrails(r: _Reader, top: dict[str, Any]) -> Guardrails:
     )
 
 
-def _check_caps(r: _Reader, load: Load, guard: Guardrails, candidates: list[Candidate]) -> None:
+def _check_caps(
+    r: _Reader,
+    load: Load,
+    guard: Guardrails,
+    candidates: list[Candidate],
+    cost: CostSource | None = None,
+) -> None:
     """Caps are checked at validation too, so a spec that would be refused never gets to run."""
     peak_users = max(
         [load.users, load.shape.spike_users or 0, *[s.users or 0 for s in load.shape.stages]]
@@ -646,6 +652,12 @@ def _check_caps(r: _Reader, load: Load, guard: Guardrails, candidates: list[Cand
         r.error(
             "load.duration",
             f"{load.duration_s:g}s exceeds guardrails.max_duration ({guard.max_duration_s:g}s)",
+        )
+    if guard.max_budget_usd is not None and (cost is None or cost.source != "model"):
+        r.error(
+            "guardrails.max_budget_usd",
+            "a budget is enforced from a price book: set cost.source: model and cost.price_book "
+            "(billed spend cannot be seen while load runs)",
         )
     for i, cand in enumerate(candidates):
         if cand.host and not host_allowed(cand.host, guard.allowed_hosts):

@@ -210,3 +210,22 @@ def test_metric_sources(tmp_path: Path) -> None:
         tmp_path, GOOD + "metrics:\n  - {kind: prometheus, name: x, url: 'http://127.0.0.1:1'}\n"
     )
     assert "needs query" in errs["metrics[0].query"]
+
+
+def test_budget_needs_a_price_book(tmp_path: Path) -> None:
+    errs = errors_of(
+        tmp_path,
+        GOOD.replace(
+            "  allowed_hosts: [127.0.0.1, localhost]",
+            "  allowed_hosts: [127.0.0.1]\n  max_budget_usd: 5",
+        ),
+    )
+    assert "set cost.source: model" in errs["guardrails.max_budget_usd"]
+    text = GOOD.replace(
+        "  source: billing.csv\n", "  source: model\n  price_book: prices.yaml\n"
+    ).replace(
+        "  allowed_hosts: [127.0.0.1, localhost]",
+        "  allowed_hosts: [127.0.0.1]\n  max_budget_usd: 5",
+    )
+    spec = load_spec(write(tmp_path, text))
+    assert spec.guardrails.max_budget_usd == 5.0
