@@ -64,11 +64,16 @@ def _palette(names: Sequence[str]) -> dict[str, Any]:
 
 
 def message(title: str, text: str) -> Figure:
-    """A small figure that says why a chart is missing (no data, billing not landed, ...)."""
+    """A small figure that says why a chart is missing (no data, billing not landed, ...).
+
+    :func:`show` displays it as a line of text instead (readable, searchable, no image); the figure
+    remains for callers that want a PNG (the email).
+    """
     fig, ax = _figure((9.0, 1.3))
     ax.set_axis_off()
     ax.set_title(title, loc="left", fontsize=11)
     ax.text(0.0, 0.4, text, transform=ax.transAxes, fontsize=10, color="#616e7c", va="center")
+    fig.pockit_message = (title, text)  # type: ignore[attr-defined]
     return fig
 
 
@@ -81,8 +86,15 @@ def figure_png(fig: Figure, *, dpi: int = DPI) -> bytes:
 
 def show(fig: Figure) -> Any:
     """Display ``fig`` once as an inline PNG in a notebook and return None (so nothing echoes)."""
-    from IPython.display import Image, display
+    from IPython.display import HTML, Image, display
 
+    note = getattr(fig, "pockit_message", None)
+    if note is not None:
+        from pockit.report.render import esc
+
+        title, text = note
+        display(HTML(f'<p class="pockit-note"><strong>{esc(title)}</strong>: {esc(text)}</p>'))  # type: ignore[no-untyped-call]
+        return None
     display(Image(data=figure_png(fig), format="png"))  # type: ignore[no-untyped-call]
     return None
 

@@ -91,7 +91,7 @@ def test_html_is_self_contained(built: dict[str, Any]) -> None:
     assert check_html(html) == []
     assert "<script" not in html.lower()
     assert "<link" not in html.lower()
-    assert html.count('src="data:image/png;base64,') >= 6  # the charts, inline
+    assert html.count('src="data:image/png;base64,') >= 5  # the charts, inline
     assert built["out"].stat().st_size <= MAX_BYTES
 
 
