@@ -14,6 +14,9 @@ It is configured only through environment variables set by :mod:`pockit.load._ru
 - ``POCKIT_BATCH_ROWS`` / ``POCKIT_BATCH_SECONDS``   batch bounds (defaults in pockit._constants)
 - ``POCKIT_PROGRESS``       file the master (or the only process) rewrites every second
 - ``POCKIT_ARRIVAL``        JSON pacing of an open-model run: ``{"segments": [[end_s, rate]], "gaps": [[at_s, pause_s]]}``
+- ``POCKIT_ALLOWED_HOSTS``  JSON list of ``guardrails.allowed_hosts``: a request to any other host (an
+  absolute URL in the locustfile) is refused before it is sent. Unset (a remote ``pockit worker``):
+  only the host the master gave (``--host``, already checked against the spec) is allowed.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from typing import Any
 
 import gevent
 from locust import events
+from locust.exception import RescheduleTask
 
 from pockit._constants import CAPTURE_BATCH_ROWS, CAPTURE_BATCH_SECONDS
 
@@ -366,6 +370,71 @@ def _watch_parent(parent_pid: int) -> None:
 _capture: Capture | None = None
 
 
+class GuardrailRefused(RescheduleTask):
+    """A request to a host outside ``guardrails.allowed_hosts``: raised before anything is sent.
+
+    A RescheduleTask, so Locust ends the task quietly (no traceback per request) and moves on; the
+    refusal is reported as a failed request, so it shows in the samples and in Locust's statistics.
+    """
+
+
+_refused_hosts: set[str] = set()
+
+
+def _install_host_guard(allowed: tuple[str, ...] | None) -> None:
+    """Wrap ``HttpSession.request`` and ``FastHttpSession.request``: refuse disallowed hosts.
+
+    ``allowed`` None: only the session's own base URL host (the candidate's ``--host``) is allowed.
+    """
+    from urllib.parse import urlsplit
+
+    from locust.clients import HttpSession
+    from locust.contrib.fasthttp import FastHttpSession
+
+    allowed_set = None if allowed is None else {h.lower().strip("[]") for h in allowed}
+
+    def guard(original: Any) -> Any:
+        if getattr(original, "_pockit_guarded", False):
+            return original
+
+        def request(self: Any, method: Any, url: Any, *args: Any, **kwargs: Any) -> Any:
+            text = url.decode() if isinstance(url, bytes) else str(url)
+            full = self._build_url(text)
+            host = (urlsplit(full).hostname or "").lower()
+            if allowed_set is None:
+                permitted = host == (urlsplit(self.base_url or "").hostname or "").lower()
+            else:
+                permitted = host in allowed_set
+            if permitted:
+                return original(self, method, url, *args, **kwargs)
+            exc = GuardrailRefused(
+                f"refused by pockit guardrails: host {host or full!r} not in allowed_hosts"
+            )
+            name = kwargs.get("name") or (args[0] if args and isinstance(args[0], str) else None)
+            self.request_event.fire(
+                request_type=method.decode() if isinstance(method, bytes) else str(method),
+                name=name or text,
+                response_time=0.0,
+                response_length=0,
+                response=None,
+                context={},
+                exception=exc,
+                start_time=time.time(),
+                url=full,
+            )
+            if host not in _refused_hosts:
+                _refused_hosts.add(host)
+                log.error("pockit capture: %s (url %s)", exc, full)
+                _event("guardrail", rule="allowed_hosts", host=host, url=full)
+            raise exc
+
+        request._pockit_guarded = True  # type: ignore[attr-defined]
+        return request
+
+    HttpSession.request = guard(HttpSession.request)  # type: ignore[method-assign]
+    FastHttpSession.request = guard(FastHttpSession.request)  # type: ignore[method-assign]
+
+
 def _on_init(environment: Any, **_: Any) -> None:
     global _capture
     run_dir = os.environ.get("POCKIT_RUN_DIR")
@@ -382,6 +451,8 @@ def _on_init(environment: Any, **_: Any) -> None:
         gevent.spawn(_progress_loop, Path(progress), runner)
     if is_master:
         return  # the master sends no requests; its workers capture them
+    allowed = os.environ.get("POCKIT_ALLOWED_HOSTS")
+    _install_host_guard(tuple(json.loads(allowed)) if allowed else None)
     # import Arrow now, not at the first flush, where it would stall the load for a moment
     import pyarrow.compute  # noqa: F401
     import pyarrow.parquet  # noqa: F401

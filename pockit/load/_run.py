@@ -328,7 +328,7 @@ def _one_run(
     except OSError as exc:
         raise LoadError(f"cannot create a run directory under {runs_dir}: {exc}") from None
 
-    env = _child_env(run, plan)
+    env = _child_env(run, plan, spec.guardrails.allowed_hosts)
     files = [spec.load.locustfile, str(CAPTURE_PLUGIN)] + (
         [str(SHAPE_PLUGIN)] if plan.shape else []
     )
@@ -601,12 +601,18 @@ def _finish(run: RunDir, outcome: _Outcome) -> dict[str, Any]:
             f"({unreachable['requests']} requests without a response until the end)"
         )
         run.add_event("target_unreachable", **unreachable)
+    refused = _refused_hosts(run)
+    if refused:
+        reason += "; requests refused by guardrails.allowed_hosts: " + ", ".join(
+            f"{n} to {host}" for host, n in refused.items()
+        )
     saturated = [e for e in run.events() if e.get("kind") == "load_generator_saturated"]
     if saturated:
         reason += "; the load generator ran above 90% CPU (latencies include client-side queueing)"
     return run.update_meta(
         end=iso(utcnow()),
         target_unreachable=unreachable,
+        guardrail_refused=refused,
         load_generator_saturated=bool(saturated),
         status=status,
         stop_reason=reason,
@@ -620,9 +626,10 @@ def _finish(run: RunDir, outcome: _Outcome) -> dict[str, Any]:
 # ----------------------------------------------------------------------------------------------
 # helpers
 # ----------------------------------------------------------------------------------------------
-def _child_env(run: RunDir, plan: Plan) -> dict[str, str]:
+def _child_env(run: RunDir, plan: Plan, allowed_hosts: Sequence[str]) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
+        POCKIT_ALLOWED_HOSTS=json.dumps(list(allowed_hosts)),
         POCKIT_RUN_DIR=str(run.path.resolve()),
         POCKIT_PARENT_PID=str(os.getpid()),
         POCKIT_PROGRESS=str((run.path / ".progress.json").resolve()),
@@ -747,6 +754,44 @@ def _target_unreachable(run: RunDir) -> dict[str, Any] | None:
     if (last - first).total_seconds() < TARGET_DOWN_MIN_S:
         return None
     return {"from": iso(first), "requests": tail.height}
+
+
+def _refused_hosts(run: RunDir) -> dict[str, int]:
+    """Host -> requests the capture plugin refused because the host is not in allowed_hosts.
+
+    The hosts come from the plugin's ``guardrail`` events; the counts from the samples' error texts.
+    """
+    import polars as pl
+
+    hosts = sorted(
+        {
+            str(e.get("host"))
+            for e in run.events()
+            if e.get("kind") == "guardrail" and e.get("rule") == "allowed_hosts"
+        }
+    )
+    if not hosts:
+        return {}
+    counts = dict.fromkeys(hosts, 0)
+    try:
+        errors = (
+            run.scan_samples()
+            .filter(pl.col("error").cast(pl.String).str.starts_with(_REFUSED_PREFIX))
+            .select(pl.col("error").cast(pl.String))
+            .collect()["error"]
+            .to_list()
+        )
+    except (pl.exceptions.PolarsError, OSError):
+        return counts
+    for text in errors:
+        for host in hosts:
+            if f"host {host!r} " in text:
+                counts[host] += 1
+    return counts
+
+
+#: How the capture plugin's refusals of a disallowed host start (see _capture.GuardrailRefused).
+_REFUSED_PREFIX = "refused by pockit guardrails"
 
 
 def _count_samples(run: RunDir) -> int:
