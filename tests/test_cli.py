@@ -64,6 +64,7 @@ def test_validate_reports_fields_in_json_and_text(tmp_path: Path) -> None:
     assert data["ok"] is False
     assert data["errors"][0]["field"] == "criteria[0].op"
     assert data["errors"][0]["line"] == 17
+    assert "criteria[0].op: expected one of < <= > >=" in out.stderr
     text = pockit("validate", str(tmp_path / "poc.yaml"))
     assert text.returncode == 65
     assert "criteria[0].op: expected one of < <= > >=" in text.stderr

@@ -8,10 +8,13 @@ import signal
 import subprocess
 import sys
 import time
+from html import escape
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import psutil
 import pytest
+import yaml
 
 from tests._procs import leftovers
 
@@ -99,15 +102,30 @@ def test_demo_html_leads_with_verdict_and_reasons(demo: dict[str, object]) -> No
     assert isinstance(data, dict)
     verdict_at = html.find(str(data["verdict"]))
     assert verdict_at != -1
-    # the verdict comes before the first chart, and every criterion's reason is near the top
-    assert verdict_at < html.find("data:image/png")
-    assert "latency_p95_ms" in html[: html.find("data:image/png")]
+    # the verdict comes before the first chart, and so does every criterion's one-line reason
+    first_chart = html.find("data:image/png")
+    assert verdict_at < first_chart
+    work = Path(str(demo["work"]))
+    decided = subprocess.run(
+        [sys.executable, "-m", "pockit", "decide", str(work / "poc.yaml"), str(work / "runs"), "--json"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    criteria = json.loads(decided.stdout)["criteria"]
+    assert len(criteria) == 6  # 3 criteria x 2 candidates
+    for c in criteria:
+        assert escape(c["reason"], quote=False) in html[:first_chart], c["reason"]
     assert "generated sample" in html
 
 
 def test_demo_leaves_no_process_behind(demo: dict[str, object]) -> None:
     assert leftovers(str(demo["work"])) == []
-    assert not [c for c in leftovers("pockit.demo._service")]
+    # nothing listens any more on the ports this demo's service had (others' demos do not count)
+    spec = yaml.safe_load((Path(str(demo["work"])) / "poc.yaml").read_text())
+    ports = {urlsplit(c["host"]).port for c in spec["candidates"]}
+    listening = {
+        c.laddr.port for c in psutil.net_connections("tcp") if c.status == psutil.CONN_LISTEN
+    }
+    assert not ports & listening
 
 
 def test_ctrl_c_stops_demo_and_its_children(tmp_path: Path) -> None:

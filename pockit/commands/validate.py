@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from pockit._errors import SpecError
@@ -28,8 +29,9 @@ def run(args: argparse.Namespace) -> int:
         spec = load_spec(args.spec)
     except SpecError as exc:
         data = {"ok": False, "spec": args.spec, "errors": [e.to_dict() for e in exc.errors]}
-        if args.json:
+        if args.json:  # the JSON on stdout for tools, the message on stderr for people (contract 5)
             emit(args, data, "")
+            sys.stderr.write(f"pockit validate: {exc}\n")
             return exc.exit_code
         raise
     data = {

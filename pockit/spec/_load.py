@@ -108,7 +108,16 @@ class _Reader:
         self.lines = lines
 
     def error(self, field: str, message: str) -> None:
-        self.errors.append(FieldError(field, message, self.lines.get(field)))
+        self.errors.append(FieldError(field, message, self._line(field)))
+
+    def _line(self, field: str) -> int | None:
+        """The field's line, or its nearest enclosing field's (a missing field has none of its own)."""
+        while field:
+            if field in self.lines:
+                return self.lines[field]
+            cut = max(field.rfind("."), field.rfind("["))
+            field = field[:cut] if cut > 0 else ""
+        return None
 
     def mapping(self, value: Any, field: str, allowed: set[str]) -> dict[str, Any]:
         if value is None:
@@ -189,6 +198,13 @@ def _count(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ValueError(f"expected a whole number >= 0, got {value!r}")
     return value
+
+
+def _positive_count(value: Any) -> int:
+    number = _count(value)
+    if number < 1:
+        raise ValueError(f"expected a whole number >= 1, got {value!r}")
+    return number
 
 
 def _flag(value: Any) -> bool:
@@ -381,6 +397,7 @@ def _build(r: _Reader, raw: dict[str, Any], base: Path) -> Spec | None:
     if load is None:
         return None
     _check_caps(r, load, guardrails, candidates, cost)
+    _check_offsets(r, load, faults)
     return Spec(
         name=name,
         hypothesis=hypothesis,
@@ -465,7 +482,7 @@ def _build_load(r: _Reader, top: dict[str, Any], base: Path) -> Load | None:
         users=users,
         spawn_rate=r.get(d, f, "spawn_rate", _positive, 10.0),
         duration_s=duration,
-        repeats=max(1, r.get(d, f, "repeats", _count, 1)),
+        repeats=r.get(d, f, "repeats", _positive_count, 1),
         cooldown_s=r.get(d, f, "cooldown", parse_duration, 5.0),
         workers=r.get(d, f, "workers", _count, 0),
         user_classes=r.get(d, f, "user_classes", _str_list, tuple[str, ...]()),
@@ -665,6 +682,22 @@ def _check_caps(
                 f"candidates[{i}].host",
                 f"host {urlsplit(cand.host).hostname!r} is not in guardrails.allowed_hosts "
                 f"({', '.join(guard.allowed_hosts)}); add it there if load may really go to it",
+            )
+
+
+def _check_offsets(r: _Reader, load: Load, faults: list[Fault]) -> None:
+    """A fault or idle gap that starts after the run has ended would silently never happen."""
+    for i, fault in enumerate(faults):
+        if fault.at_s >= load.duration_s:
+            r.error(
+                f"faults[{i}].at",
+                f"starts at {fault.at_s:g}s, but each run lasts {load.duration_s:g}s (load.duration)",
+            )
+    for i, gap in enumerate(load.idle_gaps):
+        if gap.at_s >= load.duration_s:
+            r.error(
+                f"load.idle_gaps[{i}].at",
+                f"starts at {gap.at_s:g}s, but each run lasts {load.duration_s:g}s (load.duration)",
             )
 
 

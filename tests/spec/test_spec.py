@@ -229,3 +229,23 @@ def test_budget_needs_a_price_book(tmp_path: Path) -> None:
     )
     spec = load_spec(write(tmp_path, text))
     assert spec.guardrails.max_budget_usd == 5.0
+
+
+def test_missing_field_points_at_its_parent_line(tmp_path: Path) -> None:
+    with pytest.raises(SpecError) as info:
+        load_spec(write(tmp_path, GOOD.replace(", threshold: 0.99}", "}")))
+    (err,) = info.value.errors
+    assert err.field == "criteria[1].threshold" and err.line == 18
+
+
+def test_repeats_must_be_at_least_one(tmp_path: Path) -> None:
+    errs = errors_of(tmp_path, GOOD.replace("repeats: 3", "repeats: 0"))
+    assert "expected a whole number >= 1" in errs["load.repeats"]
+
+
+def test_fault_and_gap_after_the_run_ends_are_refused(tmp_path: Path) -> None:
+    text = GOOD + "faults:\n  - {kind: latency, at: 10m, duration: 5s, value: 200}\n"
+    text = text.replace("  repeats: 3\n", "  repeats: 3\n  idle_gaps:\n    - {at: 1h, pause: 5s}\n")
+    errs = errors_of(tmp_path, text)
+    assert "but each run lasts 90s" in errs["faults[0].at"]
+    assert "but each run lasts 90s" in errs["load.idle_gaps[0].at"]
