@@ -229,6 +229,36 @@ def _as_dict(obj: Any) -> dict[str, Any]:
     return {k: _get(obj, k) for k in ("total", "currency", "covers_window")}
 
 
+def _unmatched(parts: Sequence[tuple[dict[str, Any], str]]) -> str | None:
+    """Why attributed billing is missing data rather than a cost of 0, or None when rows matched.
+
+    Zero matching rows is far more often a typo in the candidate's tags (or billing that names
+    them differently) than a free service, and rows without any ``Usage`` charge (only tax,
+    credits) price no usage at all: either way the cost is unknown, not $0.
+    """
+    if any(d.get("rows") is None for d, _ in parts):  # an older/foreign result: rows unknown
+        return None
+    first = parts[0][0]
+    tags = dict(first.get("tags") or {})
+    ids = list(first.get("resource_ids") or [])
+    what = " and ".join(
+        x for x in (f"tags {tags}" if tags else "", f"resource_ids {ids}" if ids else "") if x
+    )
+    what = what or "the candidate"
+    if sum(int(d.get("rows") or 0) for d, _ in parts) == 0:
+        return (
+            f"no billing rows matched {what} in the window — check the candidate's tags "
+            "against the export's (cost unknown, not $0)"
+        )
+    cats = {str(k) for d, _ in parts for k in (d.get("by_charge_category") or {})}
+    if cats and "Usage" not in cats:
+        return (
+            f"the billing rows matching {what} in the window carry no Usage charges, only "
+            f"{', '.join(sorted(cats))} — check the candidate's tags (cost unknown, not $0)"
+        )
+    return None
+
+
 def _merge(candidate: str, parts: Sequence[tuple[dict[str, Any], str]]) -> CandidateCost:
     """Several runs' attributed costs as one: sums, coverage only when every run is covered."""
     by_service: dict[str, float] = {}
@@ -245,7 +275,7 @@ def _merge(candidate: str, parts: Sequence[tuple[dict[str, Any], str]]) -> Candi
     first = parts[0][0]
     total = sum(float(d.get("total") or 0.0) for d, _ in parts)
     source = ", ".join(dict.fromkeys(src for _, src in parts))
-    problem = None
+    problem = _unmatched(parts)
     if len(currencies) > 1:
         problem = f"costs in several currencies: {sorted(currencies)}; pockit never converts"
     return CandidateCost(

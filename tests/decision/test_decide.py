@@ -14,7 +14,7 @@ import pytest
 
 from pockit.decision import candidate_verdict, decide, judge
 from pockit.decision._model import CriterionResult
-from pockit.spec import Criterion
+from pockit.spec import Criterion, Spec
 from tests.analysis.helpers import T0, make_run, make_spec
 
 HEAD = """
@@ -28,8 +28,9 @@ load: {locustfile: l.py}
 """
 
 
-def spec_with(tmp: Path, criteria: str, extra: str = "") -> object:
-    return make_spec(tmp, HEAD + extra + "criteria:\n" + criteria)
+def spec_with(tmp: Path, criteria: str, extra: str = "") -> Spec:
+    spec: Spec = make_spec(tmp, HEAD + extra + "criteria:\n" + criteria)
+    return spec
 
 
 @pytest.fixture
