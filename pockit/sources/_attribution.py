@@ -26,8 +26,9 @@ PRORATION = "linear time overlap: cost × overlap(charge period, window) / charg
 class CostResult:
     """Cost attributed to a window and tags, with how it was computed (DESIGN contracts 2 and 5).
 
-    ``covers_window`` is false when the export does not reach the window's end (billing lag) or
-    start: the total is then a lower bound and decisions built on it are INCONCLUSIVE.
+    ``covers_window`` is false when the export's *usage* line items do not reach the window's end
+    (billing lag) or start: the total is then a lower bound and decisions built on it are
+    INCONCLUSIVE. ``export_start`` / ``export_end`` are that usage span (see :func:`usage_coverage`).
     """
 
     total: float
@@ -142,6 +143,52 @@ def select_rows(
     return lf.with_columns(frac.alias("fraction"), (pl.col("cost") * frac).alias("attributed"))
 
 
+def usage_coverage(billing: pl.LazyFrame) -> pl.LazyFrame:
+    """Earliest start and latest end of the *usage* line items, per provider (``provider, lo, hi``).
+
+    This is how far billing has landed. Only ``charge_category == "Usage"`` rows count (a null
+    category is taken as usage): a tax, RI fee, Savings Plan recurring fee or purchase is written
+    for the whole billing period as soon as the period opens, so its end says nothing about which
+    hours of usage have arrived. Providers are kept apart because each lands on its own schedule.
+    """
+    import polars as pl
+
+    usage = billing.filter(pl.col("charge_category").fill_null("Usage") == "Usage")
+    return (
+        usage.group_by(pl.col("provider").fill_null("(unknown provider)"))
+        .agg(pl.col("charge_start").min().alias("lo"), pl.col("charge_end").max().alias("hi"))
+        .sort("provider")
+    )
+
+
+def _coverage(
+    spans: pl.DataFrame, t0: datetime, t1: datetime, notes: list[str], *, any_rows: bool
+) -> tuple[bool, datetime | None, datetime | None]:
+    """Whether every provider's usage reaches [t0, t1); the usage span (earliest start, earliest last end)."""
+    if spans.height == 0:
+        if any_rows:
+            notes.append(
+                "the export has no usage line items, so it cannot show that billing has landed for the window"
+            )
+        return False, None, None
+    los, his = spans["lo"].to_list(), spans["hi"].to_list()
+    lo, hi = min(los), min(his)
+    covers = bool(lo <= t0 and hi >= t1)
+    if not covers:
+        lagging = [
+            f"{p} to {h.isoformat()}"
+            for p, h in zip(spans["provider"].to_list(), his, strict=True)
+            if h < t1
+        ]
+        which = f" ({', '.join(lagging)})" if spans.height > 1 and lagging else ""
+        notes.append(
+            f"the export's usage line items cover {lo.isoformat()} → {hi.isoformat()}{which}, not the "
+            "whole window: billing may not have landed yet (typically 24–48 h); attach again later. "
+            "Coverage counts usage rows only, per provider; month-long fees, tax and purchases do not"
+        )
+    return covers, lo, hi
+
+
 def attribute_cost(
     billing: pl.LazyFrame | pl.DataFrame,
     *,
@@ -183,21 +230,19 @@ def attribute_cost(
             pl.col("charge_end").max().alias("hi"),
             pl.col("cost_column").drop_nulls().first().alias("col"),
         ).collect()
+        usage_span = usage_coverage(lf).collect()
     except pl.exceptions.PolarsError as exc:
         raise SourceError(f"cannot read the billing rows: {exc}") from None
-    export_start, export_end = span.item(0, "lo"), span.item(0, "hi")
-    covers = (
-        export_start is not None
-        and export_end is not None
-        and export_start <= t0
-        and export_end >= t1
-    )
-    if export_end is None:
+    all_hi = span.item(0, "hi")
+    if all_hi is None:
         notes.append("the export has no rows at all")
-    elif not covers:
+    covers, export_start, export_end = _coverage(
+        usage_span, t0, t1, notes, any_rows=all_hi is not None
+    )
+    if export_end is not None and all_hi is not None and all_hi > export_end:
         notes.append(
-            f"the export covers {export_start.isoformat()} → {export_end.isoformat()}, not the whole window: "
-            "billing may not have landed yet (typically 24–48 h); attach again later"
+            f"non-usage charges (tax, fees, purchases) run to {all_hi.isoformat()}; they do not count "
+            "as landed billing: coverage is judged from usage line items only"
         )
     currencies = sorted({c for c in rows["currency"].to_list() if c is not None})
     if len(currencies) > 1:

@@ -1,0 +1,68 @@
+"""attribute_cost: billing-lag coverage from usage rows, and hourly split of attributed cost."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from pockit.sources import attribute_cost, read_billing
+
+HEAD = (
+    "BilledCost,BillingCurrency,ChargeCategory,ChargePeriodStart,ChargePeriodEnd,EffectiveCost,"
+    "ProviderName,ResourceId,ServiceName,Tags\n"
+)
+
+
+def _row(cat: str, start: str, end: str, cost: float, provider: str = "AWS") -> str:
+    tags = '"{""poc"": ""a""}"'
+    return f"{cost},USD,{cat},{start},{end},{cost},{provider},r1,svc,{tags}\n"
+
+
+def _usage_hours(day: str, hours: range, provider: str = "AWS") -> str:
+    return "".join(
+        _row("Usage", f"{day}T{h:02d}:00:00Z", f"{day}T{h + 1:02d}:00:00Z", 1.0, provider)
+        for h in hours
+    )
+
+
+@pytest.mark.parametrize("category", ["Tax", "Purchase"])
+def test_month_long_charge_does_not_count_as_landed_usage(tmp_path: Path, category: str) -> None:
+    # usage has landed up to 12:00 on May 10; a month-long tax / RI fee row spans all of May
+    path = tmp_path / "focus.csv"
+    path.write_text(
+        HEAD
+        + _usage_hours("2026-05-10", range(0, 12))
+        + _row(category, "2026-05-01T00:00:00Z", "2026-06-01T00:00:00Z", 31.0)
+    )
+    lf = read_billing(path)
+    r = attribute_cost(lf, start="2026-05-10T10:00:00Z", end="2026-05-10T14:00:00Z")
+    assert r.covers_window is False
+    assert r.export_end == datetime(2026, 5, 10, 12, tzinfo=UTC)
+    assert any("usage line items" in n and "not have landed" in n for n in r.notes)
+    assert any("do not count as landed billing" in n for n in r.notes)
+    # inside the landed usage the window is covered, even with the month-long row around it
+    ok = attribute_cost(lf, start="2026-05-10T09:00:00Z", end="2026-05-10T12:00:00Z")
+    assert ok.covers_window is True
+
+
+def test_coverage_is_per_provider(tmp_path: Path) -> None:
+    path = tmp_path / "focus.csv"
+    path.write_text(
+        HEAD
+        + _usage_hours("2026-05-10", range(0, 20), "AWS")
+        + _usage_hours("2026-05-10", range(0, 11), "Microsoft")
+    )
+    r = attribute_cost(read_billing(path), start="2026-05-10T10:00:00Z", end="2026-05-10T12:00:00Z")
+    assert r.covers_window is False
+    assert any("Microsoft to 2026-05-10T11:00:00+00:00" in n for n in r.notes)
+
+
+def test_no_usage_rows_is_not_covered(tmp_path: Path) -> None:
+    path = tmp_path / "focus.csv"
+    path.write_text(HEAD + _row("Tax", "2026-05-01T00:00:00Z", "2026-06-01T00:00:00Z", 31.0))
+    t0 = datetime(2026, 5, 10, tzinfo=UTC)
+    r = attribute_cost(read_billing(path), start=t0, end=t0 + timedelta(hours=1))
+    assert r.covers_window is False
+    assert any("no usage line items" in n for n in r.notes)
