@@ -207,7 +207,7 @@ def _latency(
         return missing(
             crit,
             data.name,
-            f"no successful {what} for {data.name}: no latency to judge",
+            f"no {what} for {data.name}: no latency to judge",
             METHOD_LATENCY,
         )
     too_few = _below_min_samples(crit, data.name, n, what, METHOD_LATENCY)

@@ -184,6 +184,8 @@ def test_only_failures_and_empty(tmp_path: Path) -> None:
     d = decide(spec, [failed.path])
     outcomes = {c.metric: c.outcome for c in d.criteria}
     assert outcomes == {"latency_p95_ms": "INCONCLUSIVE", "success_rate": "FAIL"}
+    lat = d.criteria[0].reason
+    assert "no successful requests" in lat and "successful successful" not in lat
     assert d.verdict == "NO-GO" and any("every request failed" in w for w in d.warnings)
     empty = make_run(tmp_path / "e", "fast", np.array([]))
     d = decide(spec, [empty.path])
