@@ -139,15 +139,42 @@ def read_focus(ctx: ReadContext) -> pl.LazyFrame:
         else:
             exprs.append(pl.col(col).alias(out))
     lf = lf.select(exprs)
-    if "Tags" in ctx.columns and schema["Tags"] == pl.String:
-        lf = lf.with_columns(
-            pl.col("tags_raw")
-            .map_batches(json_tags_to_list, return_dtype=tags_dtype())
-            .alias("tags")
-        )
-    else:
-        lf = lf.with_columns(pl.lit(None, tags_dtype()).alias("tags"))
+    tags = _tags_expr(ctx, schema["Tags"]) if "Tags" in ctx.columns else None
+    lf = lf.with_columns((tags if tags is not None else pl.lit(None, tags_dtype())).alias("tags"))
     return lf.drop("tags_raw")
+
+
+def _tags_expr(ctx: ReadContext, dtype: Any) -> pl.Expr:
+    """The ``Tags`` column → the stored list of ``{key, value}``, whatever layout the export used.
+
+    CSV carries a JSON object (FOCUS's KeyValueFormat); Parquet writers use a JSON string, a
+    ``map<string,string>`` or a ``list<struct<key,value>>``. Anything else is refused rather than
+    read as "no tags", which would silently attribute nothing.
+    """
+    import polars as pl
+
+    raw = pl.col("tags_raw")
+    if dtype == pl.String:
+        return raw.map_batches(json_tags_to_list, return_dtype=tags_dtype())
+    if isinstance(dtype, pl.Null):
+        return pl.lit(None, tags_dtype())
+    if isinstance(dtype, pl.Map):
+        return raw.cast(tags_dtype())
+    if isinstance(dtype, pl.List) and isinstance(dtype.inner, pl.Struct):
+        names = {f.name for f in dtype.inner.fields}
+        if {"key", "value"} <= names:
+            el = pl.element().struct
+            pairs = raw.list.eval(
+                pl.struct(
+                    key=el.field("key").cast(pl.String), value=el.field("value").cast(pl.String)
+                )
+            )
+            return pairs.cast(tags_dtype())
+    raise SourceError(
+        f"{ctx.source}: column Tags has type {dtype}, which pockit cannot read as tags. "
+        "Expected a JSON object string, map<string,string> or list<struct<key,value>>; "
+        "re-export the tags in one of those forms"
+    )
 
 
 def _naive(ctx: ReadContext, lf: pl.LazyFrame, schema: Any) -> bool:

@@ -238,3 +238,50 @@ def test_sample_dataset_two_providers() -> None:
     assert {"AWS Lambda", "Azure Cosmos DB"} <= set(r.by_service)
     assert r.by_charge_category["Credit"] < 0
     assert r.covers_window
+
+
+def _focus_parquet(tmp_path: Path, focus10: Path, tags_type: str) -> Path:
+    """FOCUS_10 as Parquet whose Tags column is a map, a list of {key, value} or a struct."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    table = pacsv.read_csv(focus10)
+    raw = table.column("Tags").to_pylist()
+    dicts = [None if t in (None, "NULL") else json.loads(t) for t in raw]
+    items = [
+        None if d is None else [(k, "true" if v is True else str(v)) for k, v in d.items()]
+        for d in dicts
+    ]
+    if tags_type == "map":
+        arr = pa.array(items, type=pa.map_(pa.string(), pa.string()))
+    elif tags_type == "list":
+        kv = pa.list_(pa.struct([("key", pa.string()), ("value", pa.string())]))
+        arr = pa.array(
+            [None if i is None else [{"key": k, "value": v} for k, v in i] for i in items], type=kv
+        )
+    else:
+        arr = pa.array([{"poc": (d or {}).get("poc")} for d in dicts])
+    table = table.set_column(table.schema.get_field_index("Tags"), "Tags", arr)
+    path = tmp_path / f"focus-{tags_type}.parquet"
+    pq.write_table(table, path)
+    return path
+
+
+@pytest.mark.parametrize("tags_type", ["map", "list"])
+def test_focus_parquet_with_map_tags(tmp_path: Path, focus10: Path, tags_type: str) -> None:
+    path = _focus_parquet(tmp_path, focus10, tags_type)
+    df = read_billing(path).collect()
+    assert df.schema["tags"] == pl.List(pl.Struct({"key": pl.String, "value": pl.String}))
+    assert tags_to_dict(df["tags"][0].to_list())["Cost Center"] == "CC 1"
+    assert df["tags"][6] is None
+    from_csv = attribute_cost(read_billing(focus10), **W, tags={"poc": "checkout-async"})
+    r = attribute_cost(read_billing(path), **W, tags={"poc": "checkout-async"})
+    assert r.rows == from_csv.rows == 5
+    assert r.total == pytest.approx(from_csv.total)
+
+
+def test_focus_parquet_unreadable_tags_type_is_refused(tmp_path: Path, focus10: Path) -> None:
+    path = _focus_parquet(tmp_path, focus10, "struct")
+    with pytest.raises(SourceError, match=r"column Tags has type Struct"):
+        read_billing(path).collect()
