@@ -1,7 +1,8 @@
 """``pockit worker --master HOST:PORT``: join a distributed run from another machine.
 
 The worker runs the same locustfile as the master with pockit's capture plugin, and writes its
-samples to ``--out`` (a shared path, or a local folder gathered into the run directory afterwards).
+samples to ``--out/<UTC stamp>-<pid>/`` (a shared path, or a local folder gathered into the run
+directory afterwards): one sub-folder per invocation, so reusing ``--out`` never mixes runs.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import argparse
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +24,9 @@ def register(sub: Any) -> None:
         help="join a distributed run as a Locust worker",
         description="Start a Locust worker that connects to the master of a `pockit run --workers N "
         "--remote-workers M --master-bind 0.0.0.0:5557` and records every request it sends into "
-        "--out/samples/. Copy that folder into the run directory's samples/ when the run ends "
-        "(or point --out at the run directory on a shared file system).",
+        "--out/<UTC stamp>-<pid>/samples/ (a new sub-folder each time). Bring them into the run "
+        "directory with `pockit gather RUN_DIR OUT` when the run ends; it takes only the batches "
+        "inside that run's time window.",
     )
     parser.add_argument("--master", required=True, metavar="HOST:PORT", help="the master's address")
     parser.add_argument("--locustfile", required=True, help="the same locustfile the master runs")
@@ -56,8 +59,10 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"locustfile not found: {args.locustfile}")
     import tempfile
 
-    remote = args.out if str(args.out).startswith("s3://") else None
-    out = Path(tempfile.mkdtemp(prefix="pockit-worker-")) if remote else Path(args.out)
+    # one sub-folder per invocation, so a reused --out never mixes this run's samples with another's
+    stamp = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{os.getpid()}"
+    remote = f"{str(args.out).rstrip('/')}/{stamp}" if str(args.out).startswith("s3://") else None
+    out = Path(tempfile.mkdtemp(prefix="pockit-worker-")) if remote else Path(args.out) / stamp
     (out / "samples").mkdir(parents=True, exist_ok=True)
     (out / "locust").mkdir(parents=True, exist_ok=True)
     env = {

@@ -379,6 +379,52 @@ class GuardrailRefused(RescheduleTask):
 
 
 _refused_hosts: set[str] = set()
+#: The hosts the guard allows; None: only the session's base URL host (until the master says).
+_allowed_hosts: set[str] | None = None
+
+
+def _set_allowed(hosts: Any) -> None:
+    global _allowed_hosts
+    _allowed_hosts = {str(h).lower().strip("[]") for h in hosts}
+
+
+def _master_announce(runner: Any, run_dir: str) -> None:
+    """On the master: tell each worker that connects which run it serves and the allowed hosts.
+
+    A remote ``pockit worker`` knows neither; with it, ``pockit gather`` takes only this run's
+    batches and the worker's host guard enforces the spec's ``guardrails.allowed_hosts``.
+    """
+    try:
+        run_id = json.loads((Path(run_dir) / "run.json").read_text()).get("id")
+    except (OSError, json.JSONDecodeError):
+        run_id = Path(run_dir).name
+    allowed = json.loads(os.environ.get("POCKIT_ALLOWED_HOSTS") or "null")
+
+    def tell(client_id: str) -> None:
+        runner.send_message(
+            "pockit_run", {"run_id": run_id, "allowed_hosts": allowed}, client_id=client_id
+        )
+
+    # on connect, and again when the worker asks (its handler may not be registered at connect)
+    runner.environment.events.worker_connect.add_listener(lambda client_id, **_: tell(client_id))
+    runner.register_message("pockit_hello", lambda msg, **_: tell(msg.node_id))
+
+
+def _worker_listen(runner: Any, run_dir: str) -> None:
+    """On a worker: record the master's run id beside the samples (``locust/master-run.json``)."""
+
+    def on_run(msg: Any, **_: Any) -> None:
+        data = msg.data or {}
+        if data.get("allowed_hosts") and not os.environ.get("POCKIT_ALLOWED_HOSTS"):
+            _set_allowed(data["allowed_hosts"])
+        path = Path(run_dir) / "locust" / "master-run.json"
+        with contextlib.suppress(OSError):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps({"run_id": data.get("run_id")}))
+
+    runner.register_message("pockit_run", on_run)
+    with contextlib.suppress(Exception):  # ask, in case the master spoke before we listened
+        runner.send_message("pockit_hello", {})
 
 
 def _install_host_guard(allowed: tuple[str, ...] | None) -> None:
@@ -391,7 +437,8 @@ def _install_host_guard(allowed: tuple[str, ...] | None) -> None:
     from locust.clients import HttpSession
     from locust.contrib.fasthttp import FastHttpSession
 
-    allowed_set = None if allowed is None else {h.lower().strip("[]") for h in allowed}
+    if allowed is not None:
+        _set_allowed(allowed)
 
     def guard(original: Any) -> Any:
         if getattr(original, "_pockit_guarded", False):
@@ -401,6 +448,7 @@ def _install_host_guard(allowed: tuple[str, ...] | None) -> None:
             text = url.decode() if isinstance(url, bytes) else str(url)
             full = self._build_url(text)
             host = (urlsplit(full).hostname or "").lower()
+            allowed_set = _allowed_hosts
             if allowed_set is None:
                 permitted = host == (urlsplit(self.base_url or "").hostname or "").lower()
             else:
@@ -450,7 +498,10 @@ def _on_init(environment: Any, **_: Any) -> None:
     if progress and type(runner).__name__ != "WorkerRunner":
         gevent.spawn(_progress_loop, Path(progress), runner)
     if is_master:
+        _master_announce(runner, run_dir)
         return  # the master sends no requests; its workers capture them
+    if type(runner).__name__ == "WorkerRunner":
+        _worker_listen(runner, run_dir)
     allowed = os.environ.get("POCKIT_ALLOWED_HOSTS")
     _install_host_guard(tuple(json.loads(allowed)) if allowed else None)
     # import Arrow now, not at the first flush, where it would stall the load for a moment

@@ -1,27 +1,56 @@
 """Gather remote workers' samples into a run directory: from a shared folder or an ``s3://`` prefix.
 
-A ``pockit worker --out DIR`` writes ``DIR/samples/*.parquet`` and ``DIR/locust/capture-*.json``;
-with ``--out s3://bucket/prefix`` the same files are uploaded under that prefix when the worker
-ends. :func:`gather_samples` copies them into the run directory and brings run.json's counts up
-to date, so the run reads like a local one.
+A ``pockit worker --out DIR`` writes one sub-folder per invocation, ``DIR/<UTC stamp>-<pid>/`` with
+``samples/*.parquet`` and ``locust/capture-*.json`` (so reusing ``--out`` never mixes runs); with
+``--out s3://bucket/prefix`` the same files are uploaded under ``prefix/<stamp>-<pid>/`` when the
+worker ends. The master tells each worker its run id (``locust/master-run.json``); :func:`gather`
+copies the batches written for this run (for output without that mark: whose requests fall inside
+the run's [start, end] ± GATHER_SLACK_S) into the run directory, skips the others and says why, and
+brings run.json's counts up to date, so the run reads like a local one.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from pockit._errors import InputError
-from pockit._rundir import RunDir
+from pockit._rundir import RunDir, iso, utcnow
 
 #: Sub-folders of a worker's output that belong in the run directory.
 _PARTS = ("samples", "locust")
+#: A batch counts as the run's when its requests lie within [start - slack, end + slack]: the
+#: worker's clock may differ from the master's by this much (keep machines NTP-synced).
+GATHER_SLACK_S = 5.0
+
+
+@dataclass
+class GatherResult:
+    """What one :func:`gather` did: files copied, sample batches skipped (and why), warnings."""
+
+    copied: int = 0
+    skipped: int = 0
+    skipped_reasons: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "copied": self.copied,
+            "skipped": self.skipped,
+            "skipped_reasons": self.skipped_reasons,
+            "warnings": self.warnings,
+        }
 
 
 def upload_worker_output(local: Path, url: str) -> list[str]:
-    """Upload a worker's ``samples/`` and ``locust/capture-*.json`` under ``s3://bucket/prefix``."""
+    """Upload a worker's ``samples/``, ``locust/capture-*.json`` and ``locust/master-run.json``
+    under ``s3://bucket/prefix``."""
     import boto3
 
     bucket, prefix = _split_s3(url)
@@ -29,9 +58,7 @@ def upload_worker_output(local: Path, url: str) -> list[str]:
     keys: list[str] = []
     for part in _PARTS:
         for path in sorted((local / part).glob("*")):
-            if path.name.startswith(".") or not (
-                path.suffix == ".parquet" or path.name.startswith("capture-")
-            ):
+            if not _wanted(path):
                 continue
             key = f"{prefix}{part}/{path.name}"
             s3.upload_file(str(path), bucket, key)
@@ -40,38 +67,146 @@ def upload_worker_output(local: Path, url: str) -> list[str]:
 
 
 def gather_samples(run_dir: str | Path, source: str | Path) -> int:
-    """Copy a remote worker's samples (folder or ``s3://`` prefix) into ``run_dir``; returns files copied."""
+    """Copy a remote worker's samples (folder or ``s3://`` prefix) into ``run_dir``; returns files copied.
+
+    See :func:`gather` for what is skipped and the warnings recorded.
+    """
+    return gather(run_dir, source).copied
+
+
+def gather(run_dir: str | Path, source: str | Path) -> GatherResult:
+    """Copy the batches of ``source`` that belong to this run into ``run_dir``; say what was skipped.
+
+    ``source`` is a worker's ``--out`` (a folder, or an ``s3://`` prefix), or one run's sub-folder
+    of it. Batches whose requests lie outside the run's [start, end] (± GATHER_SLACK_S) are another
+    run's and are skipped. When the samples then disagree with Locust's own request count, a
+    warning goes into run.json ``warnings`` and into the result.
+    """
     run = RunDir.open(run_dir)
     text = str(source)
     if text.startswith("s3://"):
         with tempfile.TemporaryDirectory(prefix="pockit-gather-") as tmp:
             _download(text, Path(tmp))
-            return _copy(Path(tmp), run)
-    src = Path(source)
-    if not (src / "samples").is_dir():
-        raise InputError(f"{src}: no samples/ folder; expected the --out of a pockit worker")
-    return _copy(src, run)
+            return _copy(_worker_dirs(Path(tmp), text), run)
+    return _copy(_worker_dirs(Path(source), text), run)
 
 
-def _copy(src: Path, run: RunDir) -> int:
-    copied = 0
-    for part in _PARTS:
-        for path in sorted((src / part).glob("*")):
-            if path.name.startswith(".") or not (
-                path.suffix == ".parquet" or path.name.startswith("capture-")
-            ):
+def _worker_dirs(src: Path, label: str) -> list[Path]:
+    """The folders under ``src`` holding a worker's ``samples/``: ``src`` itself and/or its sub-folders."""
+    dirs = [src] if (src / "samples").is_dir() else []
+    if src.is_dir():
+        dirs += sorted(p for p in src.iterdir() if p.is_dir() and (p / "samples").is_dir())
+    if not dirs:
+        raise InputError(
+            f"{label}: no samples/ folder in it or its sub-folders; expected the --out of a pockit worker"
+        )
+    return dirs
+
+
+def _wanted(path: Path) -> bool:
+    return not path.name.startswith(".") and (
+        path.suffix == ".parquet"
+        or path.name.startswith("capture-")
+        or path.name == "master-run.json"
+    )
+
+
+def _time_range(path: Path) -> tuple[datetime, datetime] | None:
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    column = pq.read_table(path, columns=["t_start"])["t_start"]
+    lo, hi = pc.min(column).as_py(), pc.max(column).as_py()
+    return (lo, hi) if isinstance(lo, datetime) and isinstance(hi, datetime) else None
+
+
+def _copy(dirs: list[Path], run: RunDir) -> GatherResult:
+    result = GatherResult()
+    slack = timedelta(seconds=GATHER_SLACK_S)
+    lo, hi = run.start - slack, (run.end or utcnow()) + slack
+    for src in dirs:
+        used = False
+        owner = _master_run(src)
+        for path in sorted((src / "samples").glob("*.parquet")):
+            if not _wanted(path):
                 continue
-            dest = run.path / part / path.name
-            if not dest.exists():
-                shutil.copy2(path, dest)
-                copied += 1
-    if copied:
-        from pockit.load._run import _capture_status, _count_samples
+            if owner is not None:  # the master told the worker which run it served
+                if owner == run.id:
+                    used = True
+                    result.copied += _put(path, run.samples_dir / path.name)
+                else:
+                    result.skipped += 1
+                    result.skipped_reasons.append(
+                        f"{path.name}: written for run {owner}, not {run.id} (another run's samples)"
+                    )
+                continue
+            try:
+                span = _time_range(path)
+            except Exception as exc:  # a damaged file is reported, not fatal
+                result.skipped += 1
+                result.skipped_reasons.append(f"{path}: unreadable ({exc})")
+                continue
+            if span is not None and (span[1] < lo or span[0] > hi):
+                result.skipped += 1
+                result.skipped_reasons.append(
+                    f"{path.name}: requests {iso(span[0])}..{iso(span[1])} are outside this run's "
+                    f"{iso(run.start)}..{run.meta.get('end') or 'now'} (another run's samples)"
+                )
+                continue
+            used = True
+            result.copied += _put(path, run.samples_dir / path.name)
+        if not used:
+            continue
+        for path in sorted((src / "locust").glob("capture-*")):
+            if _wanted(path):
+                result.copied += _put(path, run.locust_dir / path.name)
+    _update_counts(run, result)
+    return result
 
-        meta = run.meta
-        counts = {**meta.get("counts", {}), "samples": _count_samples(run)}
-        run.update_meta(counts=counts, capture=_capture_status(run))
-    return copied
+
+def _put(src: Path, dest: Path) -> int:
+    """Copy unless already there (gathering twice copies nothing twice); 1 when copied."""
+    if dest.exists():
+        return 0
+    shutil.copy2(src, dest)
+    return 1
+
+
+def _master_run(src: Path) -> str | None:
+    """The run id the master announced to the worker that wrote ``src``, when it did."""
+    try:
+        run_id = json.loads((src / "locust" / "master-run.json").read_text()).get("run_id")
+    except (OSError, json.JSONDecodeError, AttributeError):
+        return None
+    return str(run_id) if run_id else None
+
+
+def _update_counts(run: RunDir, result: GatherResult) -> None:
+    """Bring run.json's counts up to date; warn when samples and Locust's count disagree."""
+    from pockit.load._run import _capture_status, _count_samples
+
+    meta = run.meta
+    counts = {**meta.get("counts", {}), "samples": _count_samples(run)}
+    changes: dict[str, Any] = {}
+    if result.copied:
+        changes.update(counts=counts, capture=_capture_status(run))
+    expected = counts.get("locust_requests")
+    if expected is not None and counts["samples"] != expected:
+        warning = (
+            f"after gather, {counts['samples']} samples but Locust counted {expected} requests: "
+            + (
+                "a worker's samples are still missing (gather its --out too)"
+                if counts["samples"] < expected
+                else "samples from outside this run were gathered"
+            )
+        )
+        result.warnings.append(warning)
+        previous = [w for w in meta.get("warnings", []) if not w.startswith("after gather,")]
+        changes["warnings"] = [*previous, warning]
+    elif "warnings" in meta:
+        changes["warnings"] = [w for w in meta["warnings"] if not w.startswith("after gather,")]
+    if changes:
+        run.update_meta(**changes)
 
 
 def _download(url: str, dest: Path) -> None:
@@ -84,8 +219,8 @@ def _download(url: str, dest: Path) -> None:
     for page in pages:
         for obj in page.get("Contents", []):
             rel = obj["Key"][len(prefix) :]
-            part = rel.split("/", 1)[0]
-            if part not in _PARTS:
+            parts = rel.split("/")
+            if len(parts) < 2 or parts[-2] not in _PARTS or ".." in parts:
                 continue
             target = dest / rel
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -93,7 +228,6 @@ def _download(url: str, dest: Path) -> None:
             found = True
     if not found:
         raise InputError(f"{url}: no worker samples under this prefix")
-    (dest / "samples").mkdir(exist_ok=True)
 
 
 def _split_s3(url: str) -> tuple[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -160,8 +161,10 @@ def test_remote_worker_to_s3_then_gathered(
         assert code == 0, err
         assert worker.returncode == 0, worker.stderr
         uploaded = json.loads(worker.stdout)["samples"]
+        # each worker invocation uploads under its own <stamp>-<pid>/ sub-prefix
         assert uploaded and all(
-            k.startswith("s3://poc-runs/checkout/w-remote/samples/") for k in uploaded
+            re.match(r"s3://poc-runs/checkout/w-remote/\d{8}T\d{6}Z-\d+/samples/", k)
+            for k in uploaded
         )
         [path] = json.loads(out)["runs"]
         before = RunDir.open(path).meta["counts"]
@@ -178,3 +181,32 @@ def test_remote_worker_to_s3_then_gathered(
         assert sorted(after.read_samples()["worker"].unique().to_list()) == [0, 1]
     finally:
         moto.stop()
+
+
+def test_gather_takes_only_this_runs_samples_from_a_reused_out(
+    service: DemoService, make_spec, tmp_path: Path
+) -> None:
+    """Two runs whose remote worker wrote to the same --out: gathering the second takes only its own."""
+    spec = make_spec({"async": service.url("async")}, load={"duration": "2s"})
+    out_dir = tmp_path / "shared-out"
+    paths = []
+    for i in range(2):
+        code, out, err, worker = _run_with_remote_worker(
+            spec, tmp_path / f"runs{i}", local_workers=0, worker_out=str(out_dir)
+        )
+        assert code == 0 and worker.returncode == 0, err + worker.stderr
+        [path] = json.loads(out)["runs"]
+        paths.append(path)
+    assert len([p for p in out_dir.iterdir() if p.is_dir()]) == 2  # one sub-folder per invocation
+    second = RunDir.open(paths[1])
+    assert second.meta["counts"]["samples"] == 0  # the remote worker's samples are not there yet
+    res = subprocess.run(
+        [*POCKIT, "gather", paths[1], str(out_dir), "--json"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    data = json.loads(res.stdout)
+    assert data["skipped"][str(out_dir)] > 0 and "another run's samples" in res.stderr
+    assert data["warnings"] == []
+    counts = RunDir.open(paths[1]).meta["counts"]
+    assert counts["samples"] == counts["locust_requests"] == second.read_samples().height > 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pyarrow as pa
@@ -68,3 +68,37 @@ def test_gather_from_a_folder_that_is_not_a_worker_output(tmp_path: Path) -> Non
     )  # fmt: skip
     assert out.returncode == 65
     assert "no samples/ folder" in out.stderr
+
+
+def test_gather_skips_other_runs_batches_and_warns_on_a_count_mismatch(tmp_path: Path) -> None:
+    """Synthetic batches (no Locust needed for the time-window rule): an hour-old batch is skipped;
+    a count that still differs from Locust's is a warning on stderr and in run.json."""
+    now = datetime.now(UTC)
+    run = RunDir.create(
+        tmp_path / "runs",
+        {
+            "candidate": "async",
+            "start": iso(now),
+            "end": iso(now),
+            "status": "completed",
+            "counts": {"samples": 0, "locust_requests": 9},
+        },
+    )
+    remote = tmp_path / "worker-out"
+    _batch(remote / "20260101T000000Z-1" / "samples" / "w1-1-000000.parquet", 4, 1)
+    old = remote / "20250101T000000Z-2" / "samples" / "w1-2-000000.parquet"
+    _batch(old, 6, 1)
+    table = pq.read_table(old)
+    hour_ago = pa.array([now - timedelta(hours=1)] * 6, pa.timestamp("ns", tz="UTC"))
+    pq.write_table(table.set_column(0, "t_start", hour_ago), old)
+    out = subprocess.run(
+        [sys.executable, "-m", "pockit", "gather", str(run.path), str(remote), "--json"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["copied"][str(remote)] == 1 and data["skipped"][str(remote)] == 1
+    assert "w1-2-000000.parquet" in data["skipped_reasons"][str(remote)][0]
+    assert run.read_samples().height == 4
+    assert "4 samples but Locust counted 9" in out.stderr
+    assert run.meta["warnings"] == data["warnings"] and len(data["warnings"]) == 1
