@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from pockit._errors import MixedCurrencyError, SourceError, UsageError
-from pockit.sources._frame import tag_filter
+from pockit.sources._frame import ESTIMATED_SUFFIX, tag_filter
 
 if TYPE_CHECKING:
     import polars as pl
@@ -244,6 +244,16 @@ def attribute_cost(
             f"non-usage charges (tax, fees, purchases) run to {all_hi.isoformat()}; they do not count "
             "as landed billing: coverage is judged from usage line items only"
         )
+    estimated = sorted(
+        {c for c in rows["cost_column"].to_list() if c and c.endswith(ESTIMATED_SUFFIX)}
+    )
+    if estimated:
+        covers = False
+        notes.append(
+            "part of the amount is an estimate that has not closed (Cost Explorer marks the "
+            "window's bucket Estimated): it will still change, so the window is not covered yet; "
+            "attach again once the period has closed"
+        )
     currencies = sorted({c for c in rows["currency"].to_list() if c is not None})
     if len(currencies) > 1:
         raise MixedCurrencyError(
@@ -273,7 +283,9 @@ def attribute_cost(
         {"hour": h.astimezone(UTC).isoformat().replace("+00:00", "Z"), "cost": float(c)}
         for h, c in zip(hourly["hour"].to_list(), hourly["cost"].to_list(), strict=True)
     ]
-    cost_cols = sorted({c for c in rows["cost_column"].to_list() if c})
+    cost_cols = sorted(
+        {c.removesuffix(ESTIMATED_SUFFIX) for c in rows["cost_column"].to_list() if c}
+    )
     if not cost_cols and span.item(0, "col"):
         cost_cols = [str(span.item(0, "col"))]
     sources = sorted({c for c in rows["source"].to_list() if c}) if rows.height else []

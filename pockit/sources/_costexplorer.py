@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlparse
 
 from pockit._errors import SourceError, UsageError
 from pockit.sources._aws import aws_errors, client
-from pockit.sources._frame import tag_pairs
+from pockit.sources._frame import ESTIMATED_SUFFIX, tag_pairs
 from pockit.sources._registry import ReadContext, register_reader
 
 if TYPE_CHECKING:
@@ -125,6 +125,9 @@ def page_records(
     for bucket in page.get("ResultsByTime", []):
         t0 = _parse_time(bucket["TimePeriod"]["Start"])
         t1 = _parse_time(bucket["TimePeriod"]["End"])
+        # An Estimated bucket (the current day or month) has not closed: its amount will still
+        # grow, so it is marked in cost_column and attribute_cost reports the window uncovered.
+        label = metric + (ESTIMATED_SUFFIX if bucket.get("Estimated") else "")
         groups = bucket.get("Groups") or []
         items = [(g.get("Keys", ["(total)"])[0], g.get("Metrics", {})) for g in groups]
         if not groups and bucket.get("Total"):
@@ -148,7 +151,7 @@ def page_records(
                     "provider": "AWS",
                     "charge_category": "Usage",
                     "source": "cost-explorer",
-                    "cost_column": metric,
+                    "cost_column": label,
                     "ts_assumed_utc": False,
                 }
             )

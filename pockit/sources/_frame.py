@@ -14,7 +14,8 @@ Billing frame, one row per charge line, whatever the source format::
     provider         String              ``AWS``, ``Microsoft``, ``Google Cloud``, ...
     charge_category  String              FOCUS ChargeCategory (Usage, Purchase, Tax, Credit, Adjustment)
     source           String              reader name (``focus``, ``cur2``, ``cur-csv``, ...)
-    cost_column      String              the column ``cost`` came from, e.g. ``EffectiveCost``
+    cost_column      String              the column ``cost`` came from, e.g. ``EffectiveCost``; ends in
+                                         ``" (estimated)"`` when the provider says the amount is not final
     ts_assumed_utc   Boolean             true when the export's timestamps had no offset and UTC was assumed
 
 Tags are stored as a list of ``{key, value}`` structs (the Arrow layout of a map, which pandas and
@@ -63,6 +64,10 @@ COST_CHOICES = ("billed", "effective", "list", "unblended", "net")
 #: Aggregated sources whose rows were filtered by tag at the source (a saved Cost Explorer
 #: response): their rows carry null tags and pass any tag filter, and the result says so.
 PREFILTERED_SOURCES = ("cost-explorer",)
+
+#: Suffix on ``cost_column`` for an amount the provider marks as not final (Cost Explorer's
+#: ``Estimated: true`` bucket, e.g. today's): a window it overlaps is not covered yet.
+ESTIMATED_SUFFIX = " (estimated)"
 
 _MANGLE = re.compile(r"[^a-z0-9]+")
 

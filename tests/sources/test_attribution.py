@@ -66,3 +66,24 @@ def test_no_usage_rows_is_not_covered(tmp_path: Path) -> None:
     r = attribute_cost(read_billing(path), start=t0, end=t0 + timedelta(hours=1))
     assert r.covers_window is False
     assert any("no usage line items" in n for n in r.notes)
+
+
+def test_cost_explorer_estimated_bucket_is_not_covered(tmp_path: Path) -> None:
+    import json
+
+    from tests.sources.conftest import DATASETS
+
+    data = json.loads((DATASETS / "billing" / "cost-explorer-response.json").read_text())
+    data["ResultsByTime"][1]["Estimated"] = True  # 2026-05-05: today's bucket, still open
+    path = tmp_path / "ce.json"
+    path.write_text(json.dumps(data))
+    lf = read_billing(path)
+    today = attribute_cost(lf, start="2026-05-05T09:00:00Z", end="2026-05-05T10:00:00Z")
+    assert today.rows == 2 and today.total > 0
+    assert today.covers_window is False
+    assert any("estimate that has not closed" in n for n in today.notes)
+    assert today.cost_column == "AmortizedCost" and today.column == "effective"
+    # the closed day before is still covered
+    closed = attribute_cost(lf, start="2026-05-04T09:00:00Z", end="2026-05-04T10:00:00Z")
+    assert closed.covers_window is True
+    assert not any("estimate" in n for n in closed.notes)
