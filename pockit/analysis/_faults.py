@@ -124,14 +124,27 @@ def recovery_estimate(
     return Estimate(worst, low, worst, len(recs), method)
 
 
-def cold_start_latencies(frame: pl.DataFrame, infos: Sequence[RunInfo]) -> np.ndarray:
-    """Latencies of the first ``probe`` successful requests after each ``idle_end`` event."""
+def cold_start_latencies(
+    frame: pl.DataFrame, infos: Sequence[RunInfo], *, failures_as_inf: bool = False
+) -> np.ndarray:
+    """Latencies of the first ``probe`` successful requests after each ``idle_end`` event.
+
+    With ``failures_as_inf`` (what a criterion judges), the first ``probe`` requests whatever
+    their outcome, a failed one as +inf: a cold start that times out is the worst cold start.
+    """
     chunks: list[np.ndarray] = []
     for info in infos:
         ends = _events(info, "idle_end")
         if not ends:
             continue
-        run = frame.filter((pl.col("run_id") == info.id) & pl.col("ok")).sort("t_start")
+        run = frame.filter(pl.col("run_id") == info.id)
+        if failures_as_inf:
+            run = run.with_columns(
+                pl.when(pl.col("ok")).then(pl.col("latency_ms")).otherwise(math.inf)
+            )
+        else:
+            run = run.filter(pl.col("ok"))
+        run = run.sort("t_start")
         for ev in ends:
             te = parse_iso(str(ev["ts"]))
             probe = ev.get("probe", DEFAULT_COLD_PROBE)

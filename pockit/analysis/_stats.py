@@ -35,7 +35,8 @@ MIN_RUNS = 3
 METHOD_RATE = "Wilson score interval"
 METHOD_THROUGHPUT = "requests / run duration; exact Poisson (Garwood) interval on the count"
 METHOD_STATS = (
-    f"latency percentiles: {METHOD_QUANTILE}, over successful requests; "
+    f"latency percentiles: {METHOD_QUANTILE}, over successful requests (a description; a "
+    "decision's latency criterion counts failed requests as over its threshold); "
     f"success/error rate: {METHOD_RATE}; throughput: {METHOD_THROUGHPUT}; "
     "intervals are two-sided at the stated confidence"
 )
@@ -183,6 +184,14 @@ def throughput_estimate(
     return Estimate(n / duration_s, lo, hi, n, METHOD_THROUGHPUT)
 
 
+def intended_latency_expr() -> pl.Expr:
+    """``latency_ms + (t_start - t_intended)`` in ms, as an expression (see :func:`intended_latency`)."""
+    return (
+        pl.col("latency_ms")
+        + (pl.col("t_start") - pl.col("t_intended")).dt.total_nanoseconds().cast(pl.Float64) / 1e6
+    )
+
+
 def intended_latency(frame: pl.DataFrame) -> pl.Series:
     """Latency measured from the intended send time (open-model runs): free of coordinated omission.
 
@@ -190,13 +199,7 @@ def intended_latency(frame: pl.DataFrame) -> pl.Series:
     system was slow is charged the time it waited to be sent. Rows without ``t_intended`` are left out.
     """
     sub = frame.filter(pl.col("t_intended").is_not_null())
-    return sub.select(
-        (
-            pl.col("latency_ms")
-            + (pl.col("t_start") - pl.col("t_intended")).dt.total_nanoseconds().cast(pl.Float64)
-            / 1e6
-        ).alias("latency_intended_ms")
-    ).to_series()
+    return sub.select(intended_latency_expr().alias("latency_intended_ms")).to_series()
 
 
 def _latency_dict(

@@ -8,7 +8,10 @@ two-sided 90% interval). This makes a true value exactly at the threshold PASS a
 time, and it is why 59 samples are the fewest that can show P95 below a threshold (299 for P99).
 
 Latency percentiles: "P95 < T" is tested as "the share of requests under T is at least 0.95",
-with an exact Clopper-Pearson bound on that share. Clopper-Pearson, not Wilson, because it never
+with an exact Clopper-Pearson bound on that share. The share is over every request: a failed one
+(a timeout, a 500) never got a good answer under T, so it counts as +inf latency; otherwise
+timeouts could never fail a P95 criterion. ``pockit stats`` percentiles, a description rather
+than a test, stay over successful requests. Clopper-Pearson, not Wilson, because it never
 undercovers and it is the exact dual of the order-statistic bound on P95 reported in ms beside it,
 so the two never disagree.
 """
@@ -30,15 +33,23 @@ from pockit.analysis._faults import (
     recoveries,
     recovery_estimate,
 )
-from pockit.analysis._intervals import Sides, clopper_pearson, min_samples_for_bound, t_interval
-from pockit.analysis._quantiles import Estimate, quantiles_of
+from pockit.analysis._intervals import (
+    Sides,
+    clopper_pearson,
+    min_samples_for_bound,
+    quantile_ci_ranks,
+    quantile_rank,
+    t_interval,
+)
+from pockit.analysis._quantiles import METHOD_QUANTILE, Estimate, quantiles_of
 from pockit.analysis._samples import RunInfo
+from pockit.analysis._select import select_ranks
 from pockit.analysis._stats import (
     METHOD_BURN,
     METHOD_RATE,
     METHOD_THROUGHPUT,
     error_budget_burn,
-    intended_latency,
+    intended_latency_expr,
     rate_estimate,
     throughput_estimate,
 )
@@ -49,9 +60,12 @@ from pockit.spec import FIXED_METRICS, Criterion, Spec, latency_quantile
 SIDES: Sides = "one"
 
 METHOD_LATENCY = (
-    "share of successful requests under the threshold vs the quantile level, exact one-sided "
-    "Clopper-Pearson 95% bound; estimate = exact sample quantile X_(ceil(nq)) with one-sided 95% "
-    "order-statistic bounds (the dual of the share test)"
+    "share of all requests under the threshold vs the quantile level, exact one-sided "
+    "Clopper-Pearson 95% bound; failed requests count as not under the threshold (latency +inf: "
+    "they never got a good answer in time); estimate = exact sample quantile X_(ceil(nq)) over all "
+    "requests with failures as +inf, one-sided 95% order-statistic bounds (the dual of the share "
+    "test; a failure at that rank prints as unbounded). Unlike pockit stats, whose percentiles "
+    "describe successful requests only"
 )
 METHOD_SERVER = "mean of the metric over the run windows; one-sided t bounds over 10 batch means"
 
@@ -196,10 +210,36 @@ def _below_min_samples(
     return None
 
 
+def _with_failures(n: int, finite: np.ndarray, q: float) -> Estimate:
+    """Order statistics of ``n`` requests whose failures are +inf: ``finite`` holds the rest.
+
+    Rank ``r`` of all ``n`` is the ``r``-th finite latency when ``r <= finite.size``, else a
+    failure (+inf): the estimate and bounds obey the same rule as the share test, so they agree.
+    """
+    m = int(finite.size)
+    est_r = int(quantile_rank(n, q))
+    lo_r, hi_r = (int(r[0]) for r in quantile_ci_ranks(n, q, confidence=CONFIDENCE, sides=SIDES))
+    ranks = [est_r, lo_r, hi_r]
+    got = [math.inf] * 3
+    inside = [j for j, r in enumerate(ranks) if 1 <= r <= m]
+    if inside:
+        want = np.array([[ranks[j] for j in inside]], dtype=np.int64)
+        vals = select_ranks(finite, None, 1, want)[0][0]
+        for j, v in zip(inside, vals, strict=True):
+            got[j] = float(v)
+    low = -math.inf if lo_r < 1 else got[1]
+    high = math.inf if hi_r > n else got[2]
+    return Estimate(got[0], low, high, n, METHOD_QUANTILE)
+
+
 def _latency(
     crit: Criterion, data: CandidateData, q: float, values_by_run: dict[str, np.ndarray], what: str
 ) -> CriterionResult:
-    """ "Pq op T" as "the share of requests under T is at least q" (see module docstring)."""
+    """ "Pq op T" as "the share of requests under T is at least q" (see module docstring).
+
+    ``values_by_run`` holds every request's latency, +inf for a failed one: a failure never got a
+    good answer, so it is never under T and it counts in the denominator.
+    """
     allv = [v for v in values_by_run.values() if v.size]
     values = np.concatenate(allv) if allv else np.array([], dtype=np.float64)
     n = int(values.size)
@@ -213,12 +253,14 @@ def _latency(
     too_few = _below_min_samples(crit, data.name, n, what, METHOD_LATENCY)
     if too_few is not None:
         return too_few
+    finite = values[np.isfinite(values)]
+    n_failed = n - int(finite.size)
     thr = crit.threshold
     strict_under = crit.op in ("<", ">=")  # share counted as x < T, else x <= T
     k = int((values < thr).sum() if strict_under else (values <= thr).sum())
     s_lo, s_hi = (float(x) for x in clopper_pearson(k, n, confidence=CONFIDENCE, sides=SIDES))
     share = k / n
-    est = quantiles_of(values, [q], confidence=CONFIDENCE, sides=SIDES)[0]
+    est = _with_failures(n, finite, q)
     lo, hi = est.ci_low, est.ci_high
     widened = False
     if data.unit == "run" and len(values_by_run) > 1:
@@ -226,7 +268,7 @@ def _latency(
         for v in values_by_run.values():
             if v.size:
                 shares.append(float((v < thr).sum() if strict_under else (v <= thr).sum()) / v.size)
-                qs.append(quantiles_of(v, [q])[0].value)
+                qs.append(quantiles_of(v[np.isfinite(v)], [q])[0].value)
         s_lo, s_hi, widened = _widen((s_lo, s_hi), shares)
         lo, hi, _ = _widen((lo, hi), qs)
     if crit.op in ("<", "<="):
@@ -243,7 +285,8 @@ def _latency(
         outcome = FAIL
     pct = f"P{q * 100:g}"
     under = "under" if strict_under else "at or under"
-    share_txt = f"{share:.2%} of {n} {what} {under} {thr:g} ms (95% bounds {s_lo:.2%}..{s_hi:.2%}) vs {q:.2%} needed"
+    fails_txt = f", {n_failed} failed (counted as not under)" if n_failed else ""
+    share_txt = f"{share:.2%} of {n} {what}{fails_txt} {under} {thr:g} ms (95% bounds {s_lo:.2%}..{s_hi:.2%}) vs {q:.2%} needed"
     head = f"{pct} = {_fmt(est.value)} ms [{_fmt(lo)}, {_fmt(hi)}]"
     if outcome == PASS:
         reason = f"{head} {crit.op} {thr:g}: {share_txt}"
@@ -262,6 +305,7 @@ def _latency(
         "share_under": share,
         "share_ci_low": s_lo,
         "share_ci_high": s_hi,
+        "failed": n_failed,
         "unit": data.unit,
     }
     return _result(
@@ -269,10 +313,21 @@ def _latency(
     )
 
 
+def _failed_as_inf(part: pl.DataFrame, values: pl.Expr) -> np.ndarray:
+    """``values`` of every request in ``part``, +inf where the request failed."""
+    out: np.ndarray = (
+        part.select(pl.when(pl.col("ok")).then(values).otherwise(math.inf).cast(pl.Float64))
+        .to_series()
+        .to_numpy()
+    )
+    return out
+
+
 def _per_run_values(frame: pl.DataFrame, column_expr: pl.Expr) -> dict[str, np.ndarray]:
+    """Per run, every request's latency with failures as +inf (see :func:`_latency`)."""
     out: dict[str, np.ndarray] = {}
-    for (rid,), part in frame.filter(pl.col("ok")).group_by(["run_id"], maintain_order=True):
-        out[str(rid)] = part.select(column_expr).to_series().to_numpy()
+    for (rid,), part in frame.group_by(["run_id"], maintain_order=True):
+        out[str(rid)] = _failed_as_inf(part, column_expr)
     return out
 
 
@@ -459,7 +514,9 @@ def evaluate(crit: Criterion, data: CandidateData, spec: Spec) -> CriterionResul
     if metric == "recovery_s":
         return _recovery(crit, data, spec)
     if metric == "cold_start_p95_ms":
-        by_run = {i.id: cold_start_latencies(data.frame, [i]) for i in data.infos}
+        by_run = {
+            i.id: cold_start_latencies(data.frame, [i], failures_as_inf=True) for i in data.infos
+        }
         if not any(v.size for v in by_run.values()):
             return missing(
                 crit,
@@ -486,14 +543,11 @@ def evaluate(crit: Criterion, data: CandidateData, spec: Spec) -> CriterionResul
                     data.name,
                     f"{metric}: runs of {data.name} have no t_intended (closed-model load); use an arrival_rate shape",
                 )
-            by_run = {
-                str(rid): intended_latency(part.filter(pl.col("ok"))).to_numpy()
-                for (rid,), part in frame.group_by(["run_id"], maintain_order=True)
-            }
-            return _latency(crit, data, q, by_run, "successful requests (from intended start)")
-        return _latency(
-            crit, data, q, _per_run_values(frame, pl.col("latency_ms")), "successful requests"
-        )
+            by_run = _per_run_values(
+                frame.filter(pl.col("t_intended").is_not_null()), intended_latency_expr()
+            )
+            return _latency(crit, data, q, by_run, "requests (from intended start)")
+        return _latency(crit, data, q, _per_run_values(frame, pl.col("latency_ms")), "requests")
     if metric == "success_rate":
         return _rate(crit, data, frame, errors=False)
     if metric == "error_rate":

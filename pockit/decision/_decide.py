@@ -112,10 +112,11 @@ def overall_verdict(
 
 def headroom_score(results: list[CriterionResult]) -> float:
     """Weighted mean of each criterion's headroom: (threshold - estimate) / |threshold|, signed so
-    that positive is good, clipped to [-1, 1]. Ranks candidates that pass by how much they spare."""
+    that positive is good, clipped to [-1, 1]. Ranks candidates that pass by how much they spare.
+    An infinite estimate (a P95 that is a failed request) is the worst headroom, not left out."""
     num = den = 0.0
     for r in results:
-        if not math.isfinite(r.estimate) or r.threshold == 0:
+        if math.isnan(r.estimate) or r.threshold == 0:
             continue
         h = (r.threshold - r.estimate) / abs(r.threshold)
         if r.op in (">", ">="):
