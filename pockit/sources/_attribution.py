@@ -217,6 +217,7 @@ def attribute_cost(
     try:
         rows = picked.select(
             "charge_start",
+            "charge_end",
             "service",
             "currency",
             "charge_category",
@@ -274,11 +275,7 @@ def attribute_cost(
         notes.append("credits or refunds (negative costs) are included in the total")
     by_service = _group(rows, "service")
     by_cat = _group(rows, "charge_category")
-    hourly = (
-        rows.group_by(pl.col("charge_start").dt.truncate("1h").alias("hour"))
-        .agg(pl.col("attributed").sum().alias("cost"))
-        .sort("hour")
-    )
+    hourly = hourly_split(rows, t0, t1)
     by_hour = [
         {"hour": h.astimezone(UTC).isoformat().replace("+00:00", "Z"), "cost": float(c)}
         for h, c in zip(hourly["hour"].to_list(), hourly["cost"].to_list(), strict=True)
@@ -309,6 +306,49 @@ def attribute_cost(
         export_end=export_end,
         source=", ".join(sources) or None,
         notes=tuple(notes),
+    )
+
+
+def hourly_split(rows: pl.DataFrame, start: datetime, end: datetime) -> pl.DataFrame:
+    """Attributed cost per clock hour (``hour``, ``cost``), each row spread over the hours it overlaps.
+
+    A row's attributed cost is its cost × overlap / charge period, so each clock hour of the overlap
+    with [start, end) gets cost × overlap-in-hour / charge period: a prorated daily row lands in the
+    window's hours, not at midnight, and the hours sum to the total. An instant counts in its hour.
+    ``hour`` is the clock hour, or the window's start for a first hour the window enters midway,
+    so every key lies inside [start, end).
+    """
+    import polars as pl
+
+    if rows.height == 0:
+        return pl.DataFrame(schema={"hour": pl.Datetime("us", "UTC"), "cost": pl.Float64})
+    s, e = pl.lit(start), pl.lit(end)
+    lo = pl.max_horizontal(pl.col("charge_start"), s)
+    hi = pl.min_horizontal(pl.col("charge_end"), e)
+    one_h = pl.duration(hours=1)
+    spread = (
+        rows.select(pl.col("attributed"), lo.alias("lo"), hi.alias("hi"))
+        .with_columns(
+            pl.datetime_ranges(
+                pl.col("lo").dt.truncate("1h"),
+                pl.max_horizontal(pl.col("hi"), pl.col("lo") + pl.duration(microseconds=1)),
+                interval="1h",
+                closed="left",
+            ).alias("hour")
+        )
+        .explode("hour")
+    )
+    inside = (
+        pl.min_horizontal(pl.col("hi"), pl.col("hour") + one_h)
+        - pl.max_horizontal(pl.col("lo"), pl.col("hour"))
+    ).dt.total_microseconds()
+    span = (pl.col("hi") - pl.col("lo")).dt.total_microseconds()
+    share = pl.when(span > 0).then(inside.clip(lower_bound=0) / span).otherwise(pl.lit(1.0))
+    return (
+        spread.with_columns((pl.col("attributed") * share).alias("cost"))
+        .group_by(pl.max_horizontal(pl.col("hour"), s).alias("hour"))
+        .agg(pl.col("cost").sum())
+        .sort("hour")
     )
 
 

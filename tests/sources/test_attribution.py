@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from pockit.sources import attribute_cost, read_billing
@@ -87,3 +88,34 @@ def test_cost_explorer_estimated_bucket_is_not_covered(tmp_path: Path) -> None:
     closed = attribute_cost(lf, start="2026-05-04T09:00:00Z", end="2026-05-04T10:00:00Z")
     assert closed.covers_window is True
     assert not any("estimate" in n for n in closed.notes)
+
+
+def test_by_hour_spreads_prorated_rows_over_the_window_hours() -> None:
+    from tests.sources.conftest import DATASETS
+
+    # legacy CUR sample: hourly usage plus two-day Tax and Credit rows, prorated into the window
+    lf = read_billing(DATASETS / "billing" / "cur-legacy.csv")
+    t0, t1 = datetime(2026, 5, 4, 10, 30, tzinfo=UTC), datetime(2026, 5, 5, 2, 15, tzinfo=UTC)
+    r = attribute_cost(lf, start=t0, end=t1)
+    assert {"Tax", "Credit"} <= set(r.by_charge_category)
+    hours = [datetime.fromisoformat(h["hour"].replace("Z", "+00:00")) for h in r.by_hour]
+    assert hours == sorted(hours)
+    assert all(t0 <= h < t1 for h in hours), hours
+    assert hours[0] == t0 and hours[1] == datetime(2026, 5, 4, 11, tzinfo=UTC)
+    assert len(hours) == 17  # 10:00 … 02:00
+    assert sum(h["cost"] for h in r.by_hour) == pytest.approx(r.total)
+
+    # one daily row: by_hour is the prorated cost in each hour of the window, not all at 00:00
+    tax_only = attribute_cost(
+        lf.filter(pl.col("charge_category") == "Tax"), start=t0, end=t0 + timedelta(hours=2)
+    )
+    tax = lf.filter(pl.col("charge_category") == "Tax").collect()["cost"].item()
+    per_hour = tax / 48
+    assert [h["hour"] for h in tax_only.by_hour] == [
+        "2026-05-04T10:30:00Z",
+        "2026-05-04T11:00:00Z",
+        "2026-05-04T12:00:00Z",
+    ]
+    assert [h["cost"] for h in tax_only.by_hour] == pytest.approx(
+        [per_hour / 2, per_hour, per_hour / 2]
+    )
