@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -41,7 +41,7 @@ from pockit.analysis._intervals import (
     quantile_rank,
     t_interval,
 )
-from pockit.analysis._quantiles import METHOD_QUANTILE, Estimate, quantiles_of
+from pockit.analysis._quantiles import METHOD_QUANTILE, Estimate
 from pockit.analysis._samples import RunInfo
 from pockit.analysis._select import select_ranks
 from pockit.analysis._stats import (
@@ -268,13 +268,20 @@ def _latency(
         for v in values_by_run.values():
             if v.size:
                 shares.append(float((v < thr).sum() if strict_under else (v <= thr).sum()) / v.size)
-                qs.append(quantiles_of(v[np.isfinite(v)], [q])[0].value)
+                qs.append(_with_failures(v.size, v[np.isfinite(v)], q).value)
         s_lo, s_hi, widened = _widen((s_lo, s_hi), shares)
         lo, hi, _ = _widen((lo, hi), qs)
+        if any(math.isinf(x) for x in qs):  # a run whose P95 is a failure: no finite upper bound
+            hi = math.inf
+    s_lo, s_hi = max(0.0, s_lo), min(1.0, s_hi)
+    # The share test decides; with repeats the share and ms bounds are widened separately (t over
+    # the runs' shares, t over the runs' quantiles), so both must agree before PASS or FAIL: an
+    # outcome never contradicts the bounds reported beside it. Pooled, the two are exact duals.
+    ms = judge(replace(crit, warn=None), est.value, lo, hi)
     if crit.op in ("<", "<="):
-        passed, failed = s_lo >= q, s_hi < q
+        passed, failed = s_lo >= q and ms == PASS, s_hi < q and ms == FAIL
     else:
-        passed, failed = s_hi < q, s_lo >= q
+        passed, failed = s_hi < q and ms == PASS, s_lo >= q and ms == FAIL
     outcome: Outcome = INCONCLUSIVE
     if passed:
         in_band = crit.warn is not None and (

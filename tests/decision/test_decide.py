@@ -269,6 +269,17 @@ def test_repeats_widen_to_the_run_level_spread(tmp_path: Path) -> None:
     assert d.candidates["fast"].unit == "run" and "run is the unit" in c.reason
     pooled = decide(spec, [paths[0]]).criteria[0]
     assert c.ci_high - c.ci_low > pooled.ci_high - pooled.ci_low
+    # the outcome agrees with the bounds it reports: no PASS while they straddle the threshold
+    sl, sh = c.details["share_ci_low"], c.details["share_ci_high"]
+    assert 0.0 <= sl <= c.details["share_under"] <= sh <= 1.0
+    if c.outcome == "PASS":
+        assert c.ci_high < 300 and sl >= 0.95
+    elif c.outcome == "FAIL":
+        assert c.ci_low >= 300 and sh < 0.95
+    else:
+        assert c.ci_low < 300 <= c.ci_high or sl < 0.95 <= sh
+    assert c.outcome == "INCONCLUSIVE"  # run P95s ~141/212/282 ms: their spread reaches 300
+    assert "straddles" in c.reason
 
 
 def test_cli_decide_exit_codes_and_json(tmp_path: Path, runs: dict[str, Path]) -> None:
