@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Mapping
-from datetime import UTC, datetime
+from collections.abc import Collection, Mapping
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlparse
 
@@ -38,16 +38,80 @@ _COST_SQL = {
     "unblended": "line_item_unblended_cost",
     "net": "line_item_net_unblended_cost",
     "list": "pricing_public_on_demand_cost",
-    "effective": (
-        "CASE line_item_line_item_type"
-        " WHEN 'SavingsPlanCoveredUsage' THEN savings_plan_savings_plan_effective_cost"
-        " WHEN 'SavingsPlanRecurringFee' THEN savings_plan_total_commitment_to_date - savings_plan_used_commitment"
-        " WHEN 'SavingsPlanNegation' THEN 0 WHEN 'SavingsPlanUpfrontFee' THEN 0"
-        " WHEN 'DiscountedUsage' THEN reservation_effective_cost"
-        " WHEN 'RIFee' THEN reservation_unused_amortized_upfront_fee_for_billing_period + reservation_unused_recurring_fee"
-        " ELSE line_item_unblended_cost END"
-    ),
+    "effective": "line_item_unblended_cost",  # built per table by effective_cost_sql
 }
+
+_SP_COLUMNS = (
+    "savings_plan_savings_plan_effective_cost",
+    "savings_plan_total_commitment_to_date",
+    "savings_plan_used_commitment",
+)
+_RI_COLUMNS = (
+    "reservation_effective_cost",
+    "reservation_unused_amortized_upfront_fee_for_billing_period",
+    "reservation_unused_recurring_fee",
+    "reservation_reservation_a_r_n",
+)
+
+
+def effective_cost_sql(columns: Collection[str] | None, notes: list[str]) -> str:
+    """The amortized ("effective") cost as SQL, the same rules as the local CUR reader.
+
+    Savings Plan and reservation clauses are written only when the table has their columns (a
+    legacy CUR table gains them only once the account buys one; referencing a missing column fails
+    the query). With the columns unknown, the unblended cost is used and ``notes`` says so.
+    """
+    if columns is None:
+        notes.append(
+            "the Athena table's columns could not be read from the Glue catalog, so the amortized "
+            "cost could not be built: line_item_unblended_cost is used (RI/Savings Plan fees are "
+            "not amortized); allow glue:GetTable or pick --cost unblended"
+        )
+        return "line_item_unblended_cost"
+    have = {c.lower() for c in columns}
+    clauses = []
+    if all(c in have for c in _SP_COLUMNS):
+        clauses += [
+            " WHEN 'SavingsPlanCoveredUsage' THEN savings_plan_savings_plan_effective_cost",
+            " WHEN 'SavingsPlanRecurringFee' THEN savings_plan_total_commitment_to_date - savings_plan_used_commitment",
+            " WHEN 'SavingsPlanNegation' THEN 0 WHEN 'SavingsPlanUpfrontFee' THEN 0",
+        ]
+    if all(c in have for c in _RI_COLUMNS):
+        clauses += [
+            " WHEN 'DiscountedUsage' THEN reservation_effective_cost",
+            " WHEN 'RIFee' THEN reservation_unused_amortized_upfront_fee_for_billing_period + reservation_unused_recurring_fee",
+            # the RI's upfront fee is amortized into DiscountedUsage/RIFee rows: counting it too doubles it
+            " WHEN 'Fee' THEN CASE WHEN coalesce(reservation_reservation_a_r_n, '') <> '' THEN 0"
+            " ELSE line_item_unblended_cost END",
+        ]
+    if not clauses:
+        return "line_item_unblended_cost"
+    return "CASE line_item_line_item_type" + "".join(clauses) + " ELSE line_item_unblended_cost END"
+
+
+def billing_months(start: datetime, end: datetime) -> list[tuple[int, int]]:
+    """(year, month) of every billing period [start, end) touches, in UTC."""
+    lo = start.astimezone(UTC)
+    hi = (end - timedelta(microseconds=1)).astimezone(UTC)
+    months = []
+    y, m = lo.year, lo.month
+    while (y, m) <= (hi.year, hi.month):
+        months.append((y, m))
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return months
+
+
+def table_columns(database: str, table: str, *, glue_client: Any = None) -> set[str] | None:
+    """The table's column and partition-key names from the Glue catalog; None when unreadable."""
+    import botocore.exceptions as bex
+
+    glue = glue_client or client("glue")
+    try:
+        found = glue.get_table(DatabaseName=database, Name=table)["Table"]
+    except (bex.ClientError, bex.BotoCoreError):
+        return None
+    cols = found.get("StorageDescriptor", {}).get("Columns", []) + found.get("PartitionKeys", [])
+    return {str(c["Name"]).lower() for c in cols}
 
 
 def _ident(name: str, what: str) -> str:
@@ -65,14 +129,33 @@ def build_query(
     tags: Mapping[str, str],
     column: str,
     schema: str,
+    columns: Collection[str] | None = None,
+    notes: list[str] | None = None,
 ) -> tuple[str, list[str]]:
-    """SQL and its ExecutionParameters (SQL literals) for the window and tags."""
-    cost = _COST_SQL[column]
+    """SQL and its ExecutionParameters (SQL literals) for the window and tags.
+
+    ``columns`` (from :func:`table_columns`) decides the amortized-cost clauses and the partition
+    predicate: ``billing_period`` (CUR 2.0) or ``year``/``month`` (legacy CUR) limited to the
+    window's months, so Athena scans those partitions only. ``notes`` collects what was assumed.
+    """
+    notes = notes if notes is not None else []
+    cost = effective_cost_sql(columns, notes) if column == "effective" else _COST_SQL[column]
     where = [
         "line_item_usage_start_date < from_iso8601_timestamp(?)",
         "line_item_usage_end_date > from_iso8601_timestamp(?)",
     ]
     params = [_lit(end.astimezone(UTC).isoformat()), _lit(start.astimezone(UTC).isoformat())]
+    have = {c.lower() for c in columns or ()}
+    months = billing_months(start, end)
+    if "billing_period" in have:
+        where.append(f"billing_period IN ({', '.join('?' for _ in months)})")
+        params += [_lit(f"{y:04d}-{m:02d}") for y, m in months]
+    elif {"year", "month"} <= have:
+        parts = []
+        for y, m in months:
+            parts.append("(year = ? AND month IN (?, ?))")
+            params += [_lit(str(y)), _lit(str(m)), _lit(f"{m:02d}")]
+        where.append(f"({' OR '.join(parts)})")
     for key, value in tags.items():
         if schema == "cur2":
             where.append("element_at(resource_tags, ?) = ?")
@@ -107,9 +190,15 @@ def query_athena(
     workgroup: str | None = None,
     schema: str = "cur2",
     athena_client: Any = None,
+    glue_client: Any = None,
     timeout_s: float = TIMEOUT_S,
+    notes: list[str] | None = None,
 ) -> pl.DataFrame:
-    """Run the CUR query in Athena, wait for it, page through the results; billing frame."""
+    """Run the CUR query in Athena, wait for it, page through the results; billing frame.
+
+    The table's columns are read from the Glue catalog first (see :func:`build_query`); what had
+    to be assumed is appended to ``notes``.
+    """
     import polars as pl
 
     from pockit.sources._frame import billing_schema
@@ -118,9 +207,26 @@ def query_athena(
         raise UsageError(f"Athena schema {schema!r} is not cur2 or legacy")
     if column not in _COST_SQL:
         raise UsageError(f"Athena: cost {column!r} is not one of {', '.join(_COST_SQL)}")
+    notes = notes if notes is not None else []
+    columns = table_columns(database, table, glue_client=glue_client)
     sql, params = build_query(
-        database, table, start=start, end=end, tags=tags or {}, column=column, schema=schema
+        database,
+        table,
+        start=start,
+        end=end,
+        tags=tags or {},
+        column=column,
+        schema=schema,
+        columns=columns,
+        notes=notes,
     )
+    label = column
+    if column == "effective":
+        label = (
+            "amortized (Athena CASE over line_item_line_item_type)"
+            if columns is not None
+            else "line_item_unblended_cost (not amortized: the table's columns were unreadable)"
+        )
     athena = athena_client or client("athena")
     request: dict[str, Any] = {
         "QueryString": sql,
@@ -208,11 +314,7 @@ def query_athena(
         )
         .alias("charge_category"),
         pl.lit("athena").alias("source"),
-        pl.lit(
-            column
-            if column != "effective"
-            else "amortized (Athena CASE over line_item_line_item_type)"
-        ).alias("cost_column"),
+        pl.lit(label).alias("cost_column"),
         pl.lit(False).alias("ts_assumed_utc"),
     )
     return frame

@@ -275,11 +275,108 @@ def test_athena_sql_is_parameterised() -> None:
     assert "it's" not in sql and "'it''s'" in params
     assert "element_at(resource_tags, ?)" in sql and "'user_poc'" in params
     legacy, _ = build_query(
-        "cur", "t", start=T0, end=T0, tags={"Cost Center": "x"}, column="effective", schema="legacy"
+        "cur",
+        "t",
+        start=T0,
+        end=T0 + timedelta(hours=1),
+        tags={"Cost Center": "x"},
+        column="effective",
+        schema="legacy",
+        columns=_CUR_COLUMNS,
     )
     assert "resource_tags_user_cost_center = ?" in legacy and "SavingsPlanCoveredUsage" in legacy
     with pytest.raises(UsageError, match="identifier"):
         build_query("cur; drop", "t", start=T0, end=T0, tags={}, column="billed", schema="cur2")
+
+
+_SP = [
+    "savings_plan_savings_plan_effective_cost",
+    "savings_plan_total_commitment_to_date",
+    "savings_plan_used_commitment",
+]
+_RI = [
+    "reservation_effective_cost",
+    "reservation_unused_amortized_upfront_fee_for_billing_period",
+    "reservation_unused_recurring_fee",
+    "reservation_reservation_a_r_n",
+]
+_BASE = [
+    "line_item_usage_start_date",
+    "line_item_usage_end_date",
+    "line_item_unblended_cost",
+    "line_item_line_item_type",
+    "line_item_currency_code",
+]
+_CUR_COLUMNS = _BASE + _SP + _RI
+
+
+def test_athena_effective_sql_matches_the_local_reader() -> None:
+    from pockit.sources._athena import build_query
+
+    notes: list[str] = []
+    sql, params = build_query(
+        "cur",
+        "t",
+        start=datetime(2026, 5, 31, 23, tzinfo=UTC),
+        end=datetime(2026, 6, 1, 1, tzinfo=UTC),
+        tags={},
+        column="effective",
+        schema="cur2",
+        columns=[*_CUR_COLUMNS, "billing_period"],
+        notes=notes,
+    )
+    # an RI's upfront Fee row is amortized into DiscountedUsage/RIFee: 0 here, as in _cur.py
+    assert (
+        "WHEN 'Fee' THEN CASE WHEN coalesce(reservation_reservation_a_r_n, '') <> '' THEN 0" in sql
+    )
+    assert "billing_period IN (?, ?)" in sql and params[-2:] == ["'2026-05'", "'2026-06'"]
+    assert not notes
+    # a table without Savings Plan / reservation columns: no clause names them
+    bare, _ = build_query(
+        "cur", "t", start=T0, end=T0 + timedelta(hours=1), tags={}, column="effective",
+        schema="legacy", columns=[*_BASE, "year", "month"],
+    )  # fmt: skip
+    assert "savings_plan" not in bare and "reservation" not in bare
+    assert "(year = ? AND month IN (?, ?))" in bare
+    # columns unknown: unblended, and a note says so
+    unknown, _ = build_query(
+        "cur", "t", start=T0, end=T0 + timedelta(hours=1), tags={}, column="effective",
+        schema="cur2", columns=None, notes=notes,
+    )  # fmt: skip
+    assert "line_item_unblended_cost AS cost" in unknown and "billing_period" not in unknown
+    assert any("glue:GetTable" in n for n in notes)
+
+
+def test_athena_reads_the_table_columns_from_glue(aws: str) -> None:
+    """moto's Athena returns static results, so the SQL it was sent is what is checked here."""
+    glue = boto3.client("glue", region_name="us-east-1")
+    glue.create_database(DatabaseInput={"Name": "curdb"})
+    glue.create_table(
+        DatabaseName="curdb",
+        TableInput={
+            "Name": "legacy_cur",
+            "StorageDescriptor": {"Columns": [{"Name": c, "Type": "string"} for c in _BASE]},
+            "PartitionKeys": [
+                {"Name": "year", "Type": "string"},
+                {"Name": "month", "Type": "string"},
+            ],
+        },
+    )
+    boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="athena-out2")
+    moto_static(aws, "athena/query-results", _athena_rows())
+    notes: list[str] = []
+    frame = query_athena(
+        "curdb", "legacy_cur", start=T0, end=T0 + timedelta(hours=2), schema="legacy",
+        output="s3://athena-out2/q/", notes=notes,
+    )  # fmt: skip
+    assert frame.height == 3 and not notes
+    athena = boto3.client("athena", region_name="us-east-1")
+    ids = athena.list_query_executions()["QueryExecutionIds"]
+    sqls = [athena.get_query_execution(QueryExecutionId=i)["QueryExecution"]["Query"] for i in ids]
+    sent = next(q for q in sqls if '"curdb"."legacy_cur"' in q)
+    assert "savings_plan" not in sent and "reservation" not in sent
+    assert "(year = ? AND month IN (?, ?))" in sent
+    assert frame["cost_column"][0].startswith("amortized")
 
 
 def test_cloudwatch_get_metric_data(aws: str) -> None:
