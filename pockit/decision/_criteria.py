@@ -45,12 +45,8 @@ from pockit.analysis._quantiles import METHOD_QUANTILE, Estimate
 from pockit.analysis._samples import RunInfo
 from pockit.analysis._select import select_ranks
 from pockit.analysis._stats import (
-    METHOD_BURN,
-    METHOD_RATE,
     METHOD_THROUGHPUT,
-    error_budget_burn,
     intended_latency_expr,
-    rate_estimate,
     throughput_estimate,
 )
 from pockit.decision._costs import CostFigure
@@ -67,6 +63,11 @@ METHOD_LATENCY = (
     "test; a failure at that rank prints as unbounded). Unlike pockit stats, whose percentiles "
     "describe successful requests only"
 )
+METHOD_RATE = (
+    "share k/n with exact one-sided Clopper-Pearson 95% bounds (never passes more than 5% of the "
+    "time at the threshold; pockit stats shows Wilson intervals)"
+)
+METHOD_BURN = "error rate / (1 - SLO target), the error rate's Clopper-Pearson bounds scaled alike"
 METHOD_SERVER = "mean of the metric over the run windows; one-sided t bounds over 10 batch means"
 
 
@@ -349,19 +350,24 @@ def _rate(
         return too_few
     k_ok = int(frame["ok"].sum())
     k = n - k_ok if errors else k_ok
-    est = rate_estimate(k, n, confidence=CONFIDENCE, sides=SIDES)
-    lo, hi = est.ci_low, est.ci_high
+    value, lo, hi = _share(k, n)
     if data.unit == "run":
         per = frame.group_by("run_id").agg(
             (~pl.col("ok") if errors else pl.col("ok")).mean().alias("r")
         )
         lo, hi, _ = _widen((lo, hi), per["r"].to_list())
         lo, hi = max(0.0, lo), min(1.0, hi)
-    outcome = judge(crit, est.value, lo, hi)
-    reason = _explain(crit, outcome, est.value, lo, hi, "%") + f" ({k} of {n})"
+    outcome = judge(crit, value, lo, hi)
+    reason = _explain(crit, outcome, value, lo, hi, "%") + f" ({k} of {n})"
     return _result(
-        crit, data.name, outcome, (est.value, lo, hi, n), reason, METHOD_RATE, {"unit": data.unit}
+        crit, data.name, outcome, (value, lo, hi, n), reason, METHOD_RATE, {"unit": data.unit}
     )
+
+
+def _share(k: int, n: int) -> tuple[float, float, float]:
+    """``k / n`` with its exact one-sided Clopper-Pearson bounds (what a rate decision uses)."""
+    lo, hi = clopper_pearson(k, n, confidence=CONFIDENCE, sides=SIDES)
+    return k / n, float(lo), float(hi)
 
 
 def _throughput(crit: Criterion, data: CandidateData, frame: pl.DataFrame) -> CriterionResult:
@@ -570,9 +576,9 @@ def evaluate(crit: Criterion, data: CandidateData, spec: Spec) -> CriterionResul
                 METHOD_BURN,
             )
         k_ok = int(frame["ok"].sum())
-        est = error_budget_burn(
-            frame.height - k_ok, frame.height, spec.slo_target, confidence=CONFIDENCE, sides=SIDES
-        )
+        budget = 1.0 - spec.slo_target
+        rate, r_lo, r_hi = _share(frame.height - k_ok, frame.height)
+        est = Estimate(rate / budget, r_lo / budget, r_hi / budget, frame.height, METHOD_BURN)
         outcome = judge(crit, est.value, est.ci_low, est.ci_high)
         return _result(
             crit,

@@ -50,7 +50,7 @@ SENSITIVITY_STEP = 0.05
 METHOD_DECISION = (
     "each criterion: PASS/FAIL need the one-sided 95% bound to clear the threshold, else "
     "INCONCLUSIVE; latency percentiles as the share of requests under the threshold "
-    "(Clopper-Pearson); rates: Wilson; throughput: Poisson; with repeats the run is the unit "
+    "(Clopper-Pearson); rates: Clopper-Pearson; throughput: Poisson; with repeats the run is the unit "
     "(the wider of pooled and across-run t bounds; a latency criterion needs its share and ms "
     "bounds to agree); baseline comparison: Mann-Whitney U + "
     "Hodges-Lehmann with a practical margin, Holm across metrics"

@@ -6,14 +6,17 @@ Vectorised over thousands of simulated runs (numpy), through the same rank and s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import polars as pl
 import pytest
 from scipy import stats
 
 from pockit.analysis import clopper_pearson, min_samples_for_bound, quantile_ci_ranks, wilson
 from pockit.decision import decide
+from pockit.decision._criteria import CandidateData, evaluate
 from tests.analysis.helpers import make_run, make_spec
 
 SIMS = 2000
@@ -108,3 +111,65 @@ def test_fewer_samples_than_a_finite_interval_needs_is_inconclusive(
     assert d_few.criteria[0].ci_high == float("inf")
     assert d_enough.criteria[0].outcome == "PASS"
     assert d_enough.verdict == "GO"
+
+
+def _rate_data(k_ok: int, n: int) -> CandidateData:
+    ok = np.zeros(n, bool)
+    ok[:k_ok] = True
+    frame = pl.DataFrame({"ok": ok, "run_id": ["r"] * n})
+    return CandidateData(name="a", frame=frame, infos=[], durations={}, unit="pooled")
+
+
+def _smallest_passing(passes: Callable[[int], bool], n: int) -> int:
+    """Smallest k in [0, n + 1] with passes(k) (monotone in k); n + 1 when none passes."""
+    lo, hi = -1, n + 1
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if passes(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+# (success threshold, n): the worst cases of a one-sided Wilson bound (6.9%, 6.4%, 6.8%, 6.7%)
+@pytest.mark.parametrize(
+    ("good", "n"), [(0.95, 52), (0.95, 87), (0.95, 1000), (0.99, 268), (0.999, 2703)]
+)
+@pytest.mark.parametrize("metric", ["success_rate", "error_rate"])
+def test_rate_at_threshold_passes_at_most_5_percent(
+    tmp_path: Path, metric: str, good: float, n: int
+) -> None:
+    """Exact: P(PASS) when the true rate is the threshold, through evaluate() on real frames.
+
+    PASS is monotone in the count, so a bisection through evaluate() finds the pass region and the
+    binomial distribution gives its exact probability (no simulation noise).
+    """
+    from scipy import special
+
+    success = metric == "success_rate"
+    thr = good if success else round(1.0 - good, 6)
+    op = ">=" if success else "<="
+    spec = make_spec(tmp_path, RATE_SPEC.format(metric=metric, op=op, thr=thr))
+    crit = spec.criteria[0]
+
+    def passes_with_ok(k_ok: int) -> bool:
+        return evaluate(crit, _rate_data(k_ok, n), spec).outcome == "PASS"
+
+    k_star = _smallest_passing(passes_with_ok, n)  # passes for k_ok >= k_star
+    p_ok = thr if success else 1.0 - thr
+    # P(K_ok >= k_star) for K_ok ~ Binomial(n, p_ok)
+    p_pass = 1.0 if k_star <= 0 else float(special.bdtrc(k_star - 1, n, p_ok))
+    assert p_pass <= 0.05, (metric, n, k_star, p_pass)
+    if n >= min_samples_for_bound(good):  # enough requests to show the rate at all: it can pass
+        assert k_star <= n
+
+
+RATE_SPEC = """
+name: rates
+hypothesis: rate decisions hold their 5%
+candidates: [{{name: a, host: "http://127.0.0.1:1"}}]
+load: {{locustfile: l.py}}
+criteria:
+  - {{metric: {metric}, op: "{op}", threshold: {thr}}}
+"""
