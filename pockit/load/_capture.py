@@ -408,6 +408,31 @@ def _master_announce(runner: Any, run_dir: str) -> None:
     # on connect, and again when the worker asks (its handler may not be registered at connect)
     runner.environment.events.worker_connect.add_listener(lambda client_id, **_: tell(client_id))
     runner.register_message("pockit_hello", lambda msg, **_: tell(msg.node_id))
+    gevent.spawn(_watch_workers, runner)
+
+
+def _watch_workers(runner: Any) -> None:
+    """On the master: record a ``worker_lost`` event for each worker that stops heartbeating
+    (Locust marks it ``missing``) or leaves while the load runs; remote workers included, which
+    the parent cannot watch as processes."""
+    seen: dict[str, int] = {}
+    reported: set[str] = set()
+    while True:
+        gevent.sleep(1.0)
+        with contextlib.suppress(Exception):
+            running = str(runner.state) in ("spawning", "running")
+            clients = dict(runner.clients)
+            for cid, node in clients.items():
+                seen.setdefault(cid, runner.get_worker_index(cid))
+                if str(getattr(node, "state", "")) == "missing" and cid not in reported:
+                    reported.add(cid)
+                    _event("worker_lost", source="master", client_id=cid, index=seen[cid],
+                           reason="stopped sending heartbeats")  # fmt: skip
+            for cid in set(seen) - set(clients) - reported:
+                reported.add(cid)
+                if running:
+                    _event("worker_lost", source="master", client_id=cid, index=seen[cid],
+                           reason="left while the load ran")  # fmt: skip
 
 
 def _worker_listen(runner: Any, run_dir: str) -> None:

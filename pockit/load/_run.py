@@ -601,6 +601,29 @@ def _finish(run: RunDir, outcome: _Outcome) -> dict[str, Any]:
             f"({unreachable['requests']} requests without a response until the end)"
         )
         run.add_event("target_unreachable", **unreachable)
+    events = run.events()
+    # the master reports every lost worker, remote ones too; the parent saw only its local ones
+    by_master = [
+        e for e in events if e.get("kind") == "worker_lost" and e.get("source") == "master"
+    ]
+    for e in by_master[len(outcome.workers_lost) :]:
+        outcome.workers_lost.append(
+            {"worker": f"remote:{e.get('client_id')}", "index": e.get("index"),
+             "reason": e.get("reason"), "at": e.get("ts")}
+        )  # fmt: skip
+    window = _load_window(events)
+    planned = (run.meta.get("load") or {}).get("duration_s")
+    if (
+        status == "completed"
+        and window is not None
+        and planned
+        and window["seconds"] < float(planned) - EARLY_STOP_SLACK_S
+    ):
+        reason = (
+            f"stopped early (load ran {window['seconds']:.1f}s of {float(planned):g}s"
+            + (f"; {len(outcome.workers_lost)} worker(s) lost" if outcome.workers_lost else "")
+            + ")"
+        )
     refused = _refused_hosts(run)
     if refused:
         reason += "; requests refused by guardrails.allowed_hosts: " + ", ".join(
@@ -612,6 +635,7 @@ def _finish(run: RunDir, outcome: _Outcome) -> dict[str, Any]:
     return run.update_meta(
         end=iso(utcnow()),
         target_unreachable=unreachable,
+        load_window=window,
         guardrail_refused=refused,
         load_generator_saturated=bool(saturated),
         status=status,
@@ -754,6 +778,23 @@ def _target_unreachable(run: RunDir) -> dict[str, Any] | None:
     if (last - first).total_seconds() < TARGET_DOWN_MIN_S:
         return None
     return {"from": iso(first), "requests": tail.height}
+
+
+#: A load window this much shorter than the planned duration is a run that stopped early
+#: (Locust's -t counts from before the workers connect, so a normal run is a little short).
+EARLY_STOP_SLACK_S = 3.0
+
+
+def _load_window(events: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The measured load window from the plugin's load_start .. load_stop events (UTC, seconds)."""
+    from pockit._rundir import parse_iso
+
+    start = next((e["ts"] for e in events if e.get("kind") == "load_start" and e.get("ts")), None)
+    stop = next((e["ts"] for e in events if e.get("kind") == "load_stop" and e.get("ts")), None)
+    if start is None or stop is None:
+        return None
+    seconds = (parse_iso(str(stop)) - parse_iso(str(start))).total_seconds()
+    return {"start": start, "end": stop, "seconds": round(seconds, 3)}
 
 
 def _refused_hosts(run: RunDir) -> dict[str, int]:

@@ -210,3 +210,45 @@ def test_gather_takes_only_this_runs_samples_from_a_reused_out(
     assert data["warnings"] == []
     counts = RunDir.open(paths[1]).meta["counts"]
     assert counts["samples"] == counts["locust_requests"] == second.read_samples().height > 0
+
+
+def test_lost_remote_worker_is_recorded(service: DemoService, make_spec, tmp_path: Path) -> None:
+    """A remote worker's Locust SIGKILLed mid-run: the master records it; the run stopped early."""
+    import signal
+    import time
+
+    import psutil
+
+    spec = make_spec({"async": service.url("async")}, load={"duration": "10s"})
+    port, out_dir = _free_port(), tmp_path / "remote"
+    master = subprocess.Popen(
+        [*POCKIT, "run", str(spec), "--runs-dir", str(tmp_path / "runs"), "--json", "--no-progress",
+         "--workers", "0", "--remote-workers", "1", "--master-bind", f"127.0.0.1:{port}"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    worker = subprocess.Popen(
+        [*POCKIT, "worker", "--master", f"127.0.0.1:{port}", "--locustfile", str(DEMO_LOCUSTFILE),
+         "--out", str(out_dir)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while not list(out_dir.glob("*/samples/*.parquet")) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        [child] = psutil.Process(worker.pid).children()
+        child.send_signal(signal.SIGKILL)
+        out, err = master.communicate(timeout=60)
+    finally:
+        for p in (master, worker):
+            if p.poll() is None:
+                p.kill()
+        worker.communicate(timeout=10)
+    [path] = json.loads(out)["runs"] if master.returncode == 0 else [None]
+    assert path, err
+    run = RunDir.open(path)
+    meta = run.meta
+    [lost] = meta["workers_lost"]
+    assert lost["worker"].startswith("remote:") and lost["reason"] == "stopped sending heartbeats"
+    assert meta["stop_reason"].startswith("stopped early (load ran ")
+    assert meta["load_window"]["seconds"] < 9
+    assert any(e["kind"] == "worker_lost" and e.get("source") == "master" for e in run.events())
