@@ -198,9 +198,15 @@ def build_email(
     msg.set_content("\n".join(lines))
     msg.add_alternative(_body_html(result, summary, cids), subtype="html")
     html_part = cast(EmailMessage, msg.get_payload()[1])  # type: ignore[index]
-    for cid, png in zip(cids, charts, strict=True):
+    for n, (cid, png) in enumerate(zip(cids, charts, strict=True), start=1):
+        # inline: the charts are part of the body; clients list "attachment" parts as files
         html_part.add_related(
-            png, maintype="image", subtype="png", cid=cid, filename=f"chart-{cid[1:9]}.png"
+            png,
+            maintype="image",
+            subtype="png",
+            cid=cid,
+            disposition="inline",
+            filename=f"chart-{n}.png",
         )
     msg.add_attachment(
         report.read_text(encoding="utf-8"),
