@@ -23,8 +23,9 @@ HL_MAX_SAMPLES = 20_000
 
 METHOD_COMPARE = (
     "Mann-Whitney U (two-sided) on per-request values; Hodges-Lehmann shift (candidate - baseline) "
-    "with its distribution-free interval; Holm correction across metrics; verdict needs both "
-    "significance and a shift beyond the practical margin"
+    "with its distribution-free interval; Holm correction across metrics (reported); the "
+    "interval decides: regressed/improved when it lies wholly beyond the practical margin, no "
+    "significant change when wholly inside it, else inconclusive (underpowered)"
 )
 
 
@@ -45,7 +46,7 @@ class Comparison:
     margin: float
     p_value: float
     p_adjusted: float
-    result: str  # improved | regressed | no significant change | inconclusive
+    result: str  # improved | regressed | no significant change | inconclusive[ (underpowered)]
     reason: str
     method: str = METHOD_COMPARE
 
@@ -148,6 +149,10 @@ def _subsample(values: FloatArray, seed: int) -> FloatArray:
     return rng.choice(values, HL_MAX_SAMPLES, replace=False)
 
 
+def _pct(x: float) -> str:
+    return f"{x:+.1%}" if math.isfinite(x) else ("+inf" if x > 0 else "-inf")
+
+
 def compare_samples(
     candidate: str,
     baseline: str,
@@ -159,10 +164,12 @@ def compare_samples(
 ) -> list[Comparison]:
     """Compare ``candidate`` with ``baseline`` on each metric in ``values`` (metric -> (cand, base)).
 
-    Result per metric, after Holm: **regressed** when significant and the shift is worse than the
-    margin (relative to the baseline median), **improved** when significant and better than the
-    margin, otherwise **no significant change** (the reason says whether it was significant but
-    within the margin). A baseline median of zero makes a relative margin undefined: inconclusive.
+    The shift's interval (relative to the baseline median) decides, not its point value:
+    **regressed** when the whole interval is worse than the margin, **improved** when it is all
+    better than the margin, **no significant change** only when it lies inside ±margin (shown
+    equivalent), otherwise **inconclusive (underpowered)**: the data cannot tell. The Mann-Whitney
+    p-value, Holm-corrected across metrics, is reported beside it. A baseline median of zero makes
+    a relative margin undefined: inconclusive.
     """
     from scipy import stats
 
@@ -190,21 +197,23 @@ def compare_samples(
             result, rel = "inconclusive", math.nan
             reason = f"baseline median {metric} is 0: a relative margin is undefined"
         else:
-            rel = shift / abs(base_med)
-            worse = rel > margin if lower_is_better else rel < -margin
-            better = rel < -margin if lower_is_better else rel > margin
-            sig = p_adj < alpha
-            if sig and worse:
+            scale = abs(base_med)
+            rel, rel_lo, rel_hi = shift / scale, lo / scale, hi / scale
+            # for higher-is-better metrics a positive shift is the good side: flip to "worse > 0"
+            w_lo, w_hi = (rel_lo, rel_hi) if lower_is_better else (-rel_hi, -rel_lo)
+            if w_lo > margin:
                 result = "regressed"
-            elif sig and better:
+            elif w_hi < -margin:
                 result = "improved"
-            else:
+            elif -margin <= w_lo and w_hi <= margin:
                 result = "no significant change"
+            else:
+                result = "inconclusive (underpowered)"
+            sig = p_adj < alpha
             why = (
-                f"p={p_adj:.3g} (Holm)"
-                + ("" if sig else f" not < {alpha:g}")
-                + f", shift {shift:+.4g} ({rel:+.1%} of baseline median {base_med:.4g}), "
-                + f"margin ±{margin:.0%}"
+                f"shift {shift:+.4g} ({rel:+.1%} of baseline median {base_med:.4g}), "
+                f"{confidence:.0%} interval {_pct(rel_lo)}..{_pct(rel_hi)} vs margin ±{margin:.0%}; "
+                f"p={p_adj:.3g} (Holm)" + ("" if sig else f" not < {alpha:g}")
             )
             reason = f"{result}: {why}"
         out.append(
