@@ -526,44 +526,73 @@ def _monitor(
 
 
 class _CpuWatch:
-    """Notices a load process pinned near 100% CPU: its latencies then include client queueing.
+    """Notices a load process that is CPU-bound: its latencies then include client-side queueing.
 
-    Sampled once a second from this (the parent) process with psutil; SATURATED_SECONDS in a row
-    above SATURATED_CPU_PERCENT records a ``load_generator_saturated`` event, once per process.
+    Sampled once a second from this (the parent) process. The measure is CPU *demand*: the share of
+    wall time the process's main thread (Locust's event loop) was running or waiting in the run
+    queue for a CPU, from Linux's ``/proc/PID/schedstat``. Unlike CPU usage it stays near 100% for
+    a busy generator on a shared machine, where the process gets less than a core but wants all of
+    it. SATURATED_SECONDS in a row at or above SATURATED_CPU_PERCENT record a
+    ``load_generator_saturated`` event, once per process. Elsewhere psutil's CPU usage stands in.
     (Locust's own ``cpu_warning``, which the capture plugin also records, checks only every 10 s.)
     """
 
     def __init__(self, procs: list[tuple[str, subprocess.Popen[bytes]]], run: RunDir) -> None:
-        import psutil
-
         self.run = run
         self.next = 0.0
         self.hot: dict[str, int] = {}
         self.done: set[str] = set()
-        self.procs: dict[str, Any] = {}
-        for name, proc in procs:
-            with contextlib.suppress(psutil.Error):
-                self.procs[name] = psutil.Process(proc.pid)
-                self.procs[name].cpu_percent(None)  # the first call only sets the baseline
+        self.pids = {name: proc.pid for name, proc in procs}
+        self.last: dict[str, tuple[float, float, float]] = {}  # name -> (wall, run_s, wait_s)
+        self.fallback: dict[str, Any] = {}
+
+    @staticmethod
+    def _schedstat(pid: int) -> tuple[float, float] | None:
+        try:
+            fields = Path(f"/proc/{pid}/schedstat").read_text().split()
+            return int(fields[0]) / 1e9, int(fields[1]) / 1e9
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def _demand(self, name: str, pid: int, now: float) -> tuple[float, float] | None:
+        """(demand %, usage %) since the previous sample, or None on the first one."""
+        stat = self._schedstat(pid)
+        if stat is None:
+            import psutil
+
+            try:
+                proc = self.fallback.setdefault(name, psutil.Process(pid))
+                usage = float(proc.cpu_percent(None))
+            except psutil.Error:
+                return None
+            return usage, usage
+        prev = self.last.get(name)
+        self.last[name] = (now, *stat)
+        if prev is None or now <= prev[0]:
+            return None
+        wall = now - prev[0]
+        ran, waited = stat[0] - prev[1], stat[1] - prev[2]
+        return 100.0 * (ran + waited) / wall, 100.0 * ran / wall
 
     def poll(self, now: float) -> None:
-        import psutil
-
         if now < self.next:
             return
         self.next = now + 1.0
-        for name, proc in self.procs.items():
+        for name, pid in self.pids.items():
             if name in self.done:
                 continue
-            try:
-                percent = proc.cpu_percent(None)
-            except psutil.Error:
+            sample = self._demand(name, pid, now)
+            if sample is None:
                 continue
-            self.hot[name] = self.hot.get(name, 0) + 1 if percent >= SATURATED_CPU_PERCENT else 0
+            demand, usage = sample
+            self.hot[name] = self.hot.get(name, 0) + 1 if demand >= SATURATED_CPU_PERCENT else 0
             if self.hot[name] >= SATURATED_SECONDS:
                 self.done.add(name)
                 self.run.add_event(
-                    "load_generator_saturated", process=name, cpu_percent=round(percent, 1)
+                    "load_generator_saturated",
+                    process=name,
+                    cpu_demand_percent=round(min(demand, 100.0), 1),
+                    cpu_percent=round(usage, 1),
                 )
 
 
