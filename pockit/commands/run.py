@@ -74,8 +74,8 @@ def _seconds(text: str) -> float:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pockit._errors import UsageError
-    from pockit.load import run_candidate
+    from pockit._errors import PockitError, UsageError
+    from pockit.load._guardrails import check_host, check_reachable
     from pockit.spec import load_spec
 
     spec = load_spec(args.spec)
@@ -93,24 +93,51 @@ def run(args: argparse.Namespace) -> int:
             spec.candidate(name)
         except KeyError as exc:
             raise UsageError(str(exc.args[0])) from None
+    for name in names:  # the whole batch is refused up front, not after the first candidate ran
+        check_host(spec.candidate(name).host, spec.guardrails)
+        check_reachable(spec.candidate(name).host)
     paths: list[str] = []
     # with --json, stdout carries only the JSON object: the per-run summaries go to stderr
     redirect = contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext()
-    with redirect:
-        for name in names:
-            runs = run_candidate(
-                spec,
-                name,
-                runs_dir=args.runs_dir,
-                repeats=args.repeats,
-                duration_s=args.duration,
-                users=args.users,
-                workers=args.workers,
-                progress=not args.no_progress,
-                remote_workers=args.remote_workers,
-                master_bind=bind,
-                master_port=port,
+    try:
+        with redirect:
+            _run_all(args, spec, names, paths, bind, port)
+    except (PockitError, KeyboardInterrupt, SystemExit) as exc:
+        if paths:  # what was recorded before the failure is kept: say where it is
+            sys.stderr.write(
+                "pockit run: run directories written before this stopped:\n"
+                + "".join(f"  {p}\n" for p in paths)
             )
-            paths += [str(p) for p in runs]
+            if args.json:
+                emit(args, {"runs": paths, "error": str(exc) or type(exc).__name__}, "")
+        raise
     emit(args, {"runs": paths}, "\n".join(paths))
     return 0
+
+
+def _run_all(
+    args: argparse.Namespace,
+    spec: Any,
+    names: list[str],
+    paths: list[str],
+    bind: str,
+    port: int | None,
+) -> None:
+    """Each candidate in turn; ``paths`` grows as runs finish, so a failure can still list them."""
+    from pockit.load import run_candidate
+
+    for name in names:
+        runs = run_candidate(
+            spec,
+            name,
+            runs_dir=args.runs_dir,
+            repeats=args.repeats,
+            duration_s=args.duration,
+            users=args.users,
+            workers=args.workers,
+            progress=not args.no_progress,
+            remote_workers=args.remote_workers,
+            master_bind=bind,
+            master_port=port,
+        )
+        paths += [str(p) for p in runs]

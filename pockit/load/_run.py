@@ -205,6 +205,8 @@ def run_spec(
         )
     for name in chosen:  # refuse the whole batch up front, not after the first candidate ran
         check_host(spec.candidate(name).host, spec.guardrails)
+    for name in chosen:
+        check_reachable(spec.candidate(name).host)
     paths: list[Path] = []
     for name in chosen:
         paths += run_candidate(
@@ -683,6 +685,8 @@ def _child_env(run: RunDir, plan: Plan, allowed_hosts: Sequence[str]) -> dict[st
     env = dict(os.environ)
     env.update(
         POCKIT_ALLOWED_HOSTS=json.dumps(list(allowed_hosts)),
+        # a locustfile may adapt to the candidate it loads (its name, its run directory)
+        POCKIT_CANDIDATE=str(run.meta.get("candidate", "")),
         POCKIT_RUN_DIR=str(run.path.resolve()),
         POCKIT_PARENT_PID=str(os.getpid()),
         POCKIT_PROGRESS=str((run.path / ".progress.json").resolve()),
