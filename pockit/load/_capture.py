@@ -363,8 +363,35 @@ def _watch_parent(parent_pid: int) -> None:
         gevent.sleep(0.5)
         if os.getppid() != parent_pid:
             log.warning("pockit capture: parent %s is gone; stopping", parent_pid)
+            _close_orphaned_run(parent_pid)
             os.kill(os.getpid(), signal.SIGTERM)
             return
+
+
+def _close_orphaned_run(parent_pid: int) -> None:
+    """The pockit process that owned the run died without closing run.json: close it as aborted,
+    so no reader takes a dead run for one still going. Only the master (or single) process does."""
+    run_dir = os.environ.get("POCKIT_RUN_DIR")
+    runner = getattr(_capture, "runner", None)
+    if (
+        not run_dir
+        or type(runner).__name__ == "WorkerRunner"
+        or os.environ.get("POCKIT_LOCAL_WORKER")
+    ):
+        return
+    from pockit._rundir import RunDir, iso, utcnow
+
+    try:
+        run = RunDir(Path(run_dir))
+        if run.meta.get("status") == "running":
+            run.update_meta(
+                status="aborted",
+                end=iso(utcnow()),
+                stop_reason=f"the pockit process that ran it (PID {parent_pid}) died; samples up to then kept",
+            )
+            run.add_event("aborted", reason="parent process died", parent_pid=parent_pid)
+    except (OSError, ValueError) as exc:
+        log.error("pockit capture: cannot close run.json of an orphaned run: %s", exc)
 
 
 _capture: Capture | None = None

@@ -325,6 +325,7 @@ def _one_run(
                 "distributed": distributed,
                 "versions": _versions(),
                 "stop_reason": None,
+                "owner_pid": os.getpid(),  # while status is running, this process is writing it
             },
         )
     except OSError as exc:
