@@ -47,6 +47,19 @@ class SmtpSettings:
     password: str | None = None
     sender: str = "pockit@localhost"
     to: tuple[str, ...] = ()
+    allow_plain: bool = False
+
+    def check(self) -> None:
+        """Refuse a login that would send the password in clear (no STARTTLS).
+
+        ``POCKIT_SMTP_ALLOW_PLAIN=1`` lifts this, for a loopback test server only.
+        """
+        if self.user and not self.starttls and not self.allow_plain:
+            raise UsageError(
+                f"POCKIT_SMTP_USER is set but POCKIT_SMTP_STARTTLS is not: logging in to "
+                f"{self.host}:{self.port} would send the password in clear. Set POCKIT_SMTP_STARTTLS=1 "
+                "(port 587 usually), or POCKIT_SMTP_ALLOW_PLAIN=1 for a loopback test server"
+            )
 
     def __repr__(self) -> str:  # never print the password
         return (
@@ -72,16 +85,22 @@ class SmtpSettings:
             port = int(port_text)
         except ValueError:
             raise UsageError(f"POCKIT_SMTP_PORT must be a number, got {port_text!r}") from None
-        return cls(
+        settings = cls(
             host=host,
             port=port,
-            starttls=e.get("POCKIT_SMTP_STARTTLS", "").strip().lower()
-            in ("1", "true", "yes", "on"),
+            starttls=_flag(e.get("POCKIT_SMTP_STARTTLS")),
             user=e.get("POCKIT_SMTP_USER") or None,
             password=e.get("POCKIT_SMTP_PASSWORD") or None,
             sender=e.get("POCKIT_SMTP_FROM") or "pockit@localhost",
             to=to,
+            allow_plain=_flag(e.get("POCKIT_SMTP_ALLOW_PLAIN")),
         )
+        settings.check()
+        return settings
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def _esc(value: Any) -> str:
@@ -237,6 +256,7 @@ def send_email(
 ) -> None:
     """Send ``msg`` over SMTP with settings from the environment (STARTTLS and login when set)."""
     s = settings or SmtpSettings.from_env()
+    s.check()
     if "To" in msg:
         del msg["To"]
     msg["To"] = ", ".join(s.to)
