@@ -159,6 +159,18 @@ def _metrics_frame(metrics: Any, data_infos: list[Any], candidate: str) -> pl.Da
     return m
 
 
+def _moved_threshold(metric: str, threshold: float, sign: float) -> float:
+    """``threshold`` moved by SENSITIVITY_STEP down (``sign`` -1) or up (+1).
+
+    A success rate moves by its error share (0.99 -> 0.9895 / 0.9905), never past 1: moving 0.99
+    itself by 5% would ask for 1.04, a test no data can pass. Other metrics move multiplicatively.
+    """
+    if metric == "success_rate":
+        return 1.0 - (1.0 - threshold) * (1.0 - sign * SENSITIVITY_STEP)
+    moved = threshold * (1.0 + sign * SENSITIVITY_STEP)
+    return min(moved, 1.0) if metric == "error_rate" else moved
+
+
 def _sensitivity(
     spec: Spec,
     datas: dict[str, CandidateData],
@@ -166,7 +178,8 @@ def _sensitivity(
     baseline: str | None,
     overall: Verdict,
 ) -> list[dict[str, Any]]:
-    """Re-judge each criterion with its threshold moved ±5%: does its outcome or a verdict flip?"""
+    """Re-judge each criterion with its threshold moved ±5% (a success rate by its error share):
+    does its outcome or a verdict flip?"""
     rows: list[dict[str, Any]] = []
     for name, data in datas.items():
         cres = cands[name]
@@ -182,8 +195,8 @@ def _sensitivity(
                 "verdict": cres.verdict,
             }
             flips = False
-            for tag, factor in (("minus5", 1 - SENSITIVITY_STEP), ("plus5", 1 + SENSITIVITY_STEP)):
-                moved = replace(crit, threshold=crit.threshold * factor)
+            for tag, sign in (("minus5", -1.0), ("plus5", 1.0)):
+                moved = replace(crit, threshold=_moved_threshold(crit.metric, crit.threshold, sign))
                 res = evaluate(moved, data, spec)
                 results = list(cres.criteria)
                 results[i] = res

@@ -311,3 +311,21 @@ def test_cli_decide_exit_codes_and_json(tmp_path: Path, runs: dict[str, Path]) -
     human = cli("stats", str(runs["fast"]), "--by-endpoint")
     assert "/api/items" in human.stdout and "p50 ms" in human.stdout
     assert cli("stats", str(runs["fast"]), "--percentiles", "150").returncode == 64
+
+
+def test_sensitivity_moves_a_rate_by_its_error_share(tmp_path: Path, runs: dict[str, Path]) -> None:
+    spec = spec_with(
+        tmp_path,
+        '  - {metric: success_rate, op: ">=", threshold: 0.99}\n'
+        '  - {metric: error_rate, op: "<=", threshold: 0.05}\n'
+        '  - {metric: latency_p95_ms, op: "<", threshold: 300}\n',
+    )
+    rows = {r["metric"]: r for r in decide(spec, [runs["fast"]]).sensitivity}
+    ok = rows["success_rate"]
+    assert ok["minus5"]["threshold"] == pytest.approx(0.9895)
+    assert ok["plus5"]["threshold"] == pytest.approx(0.9905)
+    err = rows["error_rate"]
+    assert (err["minus5"]["threshold"], err["plus5"]["threshold"]) == pytest.approx(
+        (0.0475, 0.0525)
+    )
+    assert rows["latency_p95_ms"]["plus5"]["threshold"] == pytest.approx(315)
