@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 from scipy import stats
 
-from pockit.analysis import clopper_pearson, min_samples_for_bound, quantile_ci_ranks, wilson
+from pockit.analysis import min_samples_for_bound, quantile_ci_ranks, wilson
 from pockit.decision import decide
 from pockit.decision._criteria import CandidateData, evaluate
 from tests.analysis.helpers import make_run, make_spec
@@ -51,20 +51,41 @@ def test_one_sided_upper_bound_covers_95_percent() -> None:
     assert 0.93 <= covered.mean() <= 0.97, covered.mean()
 
 
-def test_true_p95_exactly_at_threshold_passes_at_most_5_percent() -> None:
-    """The decision's share test (Clopper-Pearson lower bound >= 0.95) at a threshold = true P95."""
+def _latency_data(latency_ms: np.ndarray) -> CandidateData:
+    n = latency_ms.size
+    frame = pl.DataFrame({"latency_ms": latency_ms, "ok": np.ones(n, bool), "run_id": ["r"] * n})
+    return CandidateData(name="a", frame=frame, infos=[], durations={}, unit="pooled")
+
+
+def test_true_p95_exactly_at_threshold_passes_at_most_5_percent(tmp_path: Path) -> None:
+    """Through evaluate(), the decision's own path: P95 < T when T is the true P95.
+
+    Exact part: with k of n latencies under T, PASS depends on k alone and is monotone in it, so a
+    bisection through evaluate() finds the smallest passing k and Binomial(n, 0.95) gives P(PASS).
+    Simulated part: lognormal runs through evaluate(), at the threshold and well under it (power).
+    """
+    from scipy import special
+
     n, q = 1000, 0.95
     threshold = true_quantile(q)
+    spec = make_spec(tmp_path, SPEC.format(metric="latency_p95_ms").replace("1000", f"{threshold}"))
+    crit = spec.criteria[0]
+
+    def passes_with_under(k: int) -> bool:
+        lat = np.r_[np.full(k, threshold * 0.5), np.full(n - k, threshold * 2)]
+        return evaluate(crit, _latency_data(lat), spec).outcome == "PASS"
+
+    k_star = _smallest_passing(passes_with_under, n)
+    assert k_star <= n
+    assert float(special.bdtrc(k_star - 1, n, q)) <= 0.05
+
     rng = np.random.default_rng(11)
-    x = rng.lognormal(MU, SIGMA, size=(SIMS, n))
-    k = (x < threshold).sum(axis=1)
-    low, _ = clopper_pearson(k, np.full(SIMS, n), sides="one")
-    passed = low >= q
-    assert passed.mean() <= 0.05, passed.mean()
-    # and the test has power: well under the threshold it passes nearly always
-    k_good = (x < threshold * 1.3).sum(axis=1)
-    low_good, _ = clopper_pearson(k_good, np.full(SIMS, n), sides="one")
-    assert (low_good >= q).mean() > 0.95
+    sims = 300
+    x = rng.lognormal(MU, SIGMA, size=(sims, n))
+    at = [evaluate(crit, _latency_data(row), spec).outcome for row in x]
+    assert at.count("PASS") / sims <= 0.05, at.count("PASS")
+    good = [evaluate(crit, _latency_data(row / 1.3), spec).outcome for row in x]
+    assert good.count("PASS") / sims > 0.95
 
 
 @pytest.mark.parametrize(("p", "n"), [(0.9, 200), (0.99, 1000), (0.95, 500)])
