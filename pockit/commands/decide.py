@@ -25,8 +25,10 @@ def register(sub: Any) -> None:
 
 
 def _v(x: float, unit: str = "") -> str:
-    if not math.isfinite(x):
+    if math.isnan(x):
         return "-"
+    if math.isinf(x):
+        return "unbounded" if x > 0 else "-unbounded"
     return f"{x:.4g}{unit}"
 
 
@@ -59,7 +61,9 @@ def human(decision: Any) -> str:
     if decision.pareto:
         lines.append("cost-vs-latency Pareto front: " + ", ".join(decision.pareto))
     lines += [f"warning: {w}" for w in decision.warnings]
-    lines.append("* = key criterion; bounds are one-sided 95%; '-' = not bounded by the data")
+    lines.append(
+        "* = key criterion; bounds are one-sided 95%; '-' = no estimate; 'unbounded' = the data sets no bound"
+    )
     return "\n".join(lines)
 
 

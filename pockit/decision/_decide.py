@@ -24,6 +24,8 @@ import numpy as np
 import polars as pl
 
 from pockit._constants import CONFIDENCE
+from pockit._errors import PockitError
+from pockit._rundir import RunDir
 from pockit.analysis._compare import compare_samples
 from pockit.analysis._samples import RunLike, Samples, load_samples, run_duration_s
 from pockit.analysis._stats import intended_latency, repeat_warnings, use_run_unit
@@ -308,6 +310,23 @@ def _compare(
     return out
 
 
+def _incomplete_runs(infos: Iterable[Any]) -> list[str]:
+    """A run that did not complete still counts (its samples are real), but never silently."""
+    out = []
+    for info in infos:
+        if info.status == "completed":
+            continue
+        try:
+            why = RunDir.open(info.path).meta.get("stop_reason") or "no reason recorded"
+        except PockitError:
+            why = "run.json unreadable"
+        note = " (still running, or its process died)" if info.status == "running" else ""
+        out.append(
+            f"run {info.id} of {info.candidate!r} is {info.status}{note}: {why}; its samples are counted"
+        )
+    return out
+
+
 def decide(
     spec: Spec,
     runs: RunLike | Iterable[RunLike] | Samples,
@@ -325,6 +344,7 @@ def decide(
     """
     samples = runs if isinstance(runs, Samples) else load_samples(runs)
     warnings = list(samples.warnings)
+    warnings += _incomplete_runs(samples.runs)
     by_cand: dict[str, list[Any]] = {}
     for info in samples.runs:
         by_cand.setdefault(info.candidate, []).append(info)

@@ -329,3 +329,19 @@ def test_sensitivity_moves_a_rate_by_its_error_share(tmp_path: Path, runs: dict[
         (0.0475, 0.0525)
     )
     assert rows["latency_p95_ms"]["plus5"]["threshold"] == pytest.approx(315)
+
+
+def test_runs_that_did_not_complete_are_named_in_warnings(tmp_path: Path) -> None:
+    spec = spec_with(tmp_path / "spec", '  - {metric: latency_p95_ms, op: "<", threshold: 300}\n')
+    rng = np.random.default_rng(5)
+    good = make_run(tmp_path / "runs", "base", rng.lognormal(np.log(100), 0.3, 500))
+    cut = make_run(
+        tmp_path / "runs",
+        "base",
+        rng.lognormal(np.log(100), 0.3, 200),
+        start=T0 + timedelta(minutes=5),
+    )
+    cut.update_meta(status="aborted", stop_reason="interrupted (SIGINT)")
+    warnings = decide(spec, [good.path, cut.path]).to_dict()["warnings"]
+    assert any(cut.id in w and "aborted" in w and "interrupted (SIGINT)" in w for w in warnings)
+    assert not any(good.id in w for w in warnings)
