@@ -75,6 +75,7 @@ def _seconds(text: str) -> float:
 
 def run(args: argparse.Namespace) -> int:
     from pockit._errors import PockitError, UsageError
+    from pockit.load import make_plan
     from pockit.load._guardrails import check_host, check_reachable
     from pockit.spec import load_spec
 
@@ -93,8 +94,14 @@ def run(args: argparse.Namespace) -> int:
             spec.candidate(name)
         except KeyError as exc:
             raise UsageError(str(exc.args[0])) from None
-    for name in names:  # the whole batch is refused up front, not after the first candidate ran
+    # the whole batch is refused up front, not after the first candidate ran: guardrails first
+    # (hosts, then caps on users, rate and duration), then whether every target answers
+    for name in names:
         check_host(spec.candidate(name).host, spec.guardrails)
+    make_plan(
+        spec, repeats=args.repeats, duration_s=args.duration, users=args.users, workers=args.workers
+    )
+    for name in names:
         check_reachable(spec.candidate(name).host)
     paths: list[str] = []
     # with --json, stdout carries only the JSON object: the per-run summaries go to stderr

@@ -205,6 +205,7 @@ def run_spec(
         )
     for name in chosen:  # refuse the whole batch up front, not after the first candidate ran
         check_host(spec.candidate(name).host, spec.guardrails)
+    make_plan(spec, repeats=repeats, duration_s=duration_s, users=users, workers=workers)
     for name in chosen:
         check_reachable(spec.candidate(name).host)
     paths: list[Path] = []
