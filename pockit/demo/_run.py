@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from pockit._constants import DEMO_DURATION_S
-from pockit._errors import ReportError
+from pockit._errors import LoadError, ReportError
 
 DEMO_VARIANTS = ("baseline", "async")
 #: Generated billing label shown in the report wherever the demo's cost appears.
@@ -231,9 +231,14 @@ def run_demo(
         say(f"demo service up: {', '.join(f'{k} {u}' for k, u in urls.items())}")
         prom_url = None
         if prometheus_binary():
-            prom = stack.enter_context(PrometheusServer(list(urls.values())))
-            prom_url = prom.url
-            say(f"prometheus scraping the demo service: {prom_url}")
+            try:  # server-side metrics are a bonus of the demo, never a reason for it to fail
+                prom = stack.enter_context(PrometheusServer(list(urls.values())))
+                prom_url = prom.url
+                say(f"prometheus scraping the demo service: {prom_url}")
+            except LoadError as exc:
+                say(
+                    f"prometheus did not start ({exc}): the report will have no server-side metrics"
+                )
         else:
             say("prometheus not installed: the report will have no server-side metrics")
         spec_path = write_demo_spec(
