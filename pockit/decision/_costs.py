@@ -322,10 +322,10 @@ def _model_costs(
     out: dict[str, CandidateCost] = {}
     for cand, infos in by_candidate.items():
         try:
-            tag_values = list(spec.candidate(cand).tags.values())
+            tags = dict(spec.candidate(cand).tags)
         except KeyError:
-            tag_values = []
-        key = next((k for k in (cand, *tag_values) if k in book.candidates), None)
+            tags = {}
+        key = book.entry_for(cand, tags)
         if key is None:
             out[cand] = _missing(
                 cand,

@@ -102,15 +102,17 @@ class Budget:
                 "see billed spend while load runs"
             )
         book = PriceBook.load(spec.cost.price_book)
-        key = next(
-            (k for k in (candidate.name, *candidate.tags.values()) if k in book.candidates), None
-        )
+        key = book.entry_for(candidate.name, candidate.tags)
         if key is None:
             raise GuardrailError(
                 f"guardrails.max_budget_usd: the price book has no entry for {candidate.name!r} or its "
                 f"tags, so its spend cannot be projected; it prices {', '.join(book.candidates)}"
             )
         return cls(limit, book, key)
+
+    def for_run(self) -> Budget:
+        """A fresh watch for one run (the cap is per run), sharing the loaded price book."""
+        return Budget(self.limit_usd, self.book, self.key)
 
     def check_plan(self, *, rate: float | None, duration_s: float) -> None:
         """Refuse before any request when the planned arrival rate projects past the budget."""

@@ -163,7 +163,15 @@ def run_candidate(
         if repeat:
             _cooldown(plan.cooldown_s, progress)
             check_reachable(cand.host)
-        path = _one_run(spec, cand, plan, repeat=repeat, runs_dir=Path(runs_dir), progress=progress)
+        path = _one_run(
+            spec,
+            cand,
+            plan,
+            repeat=repeat,
+            runs_dir=Path(runs_dir),
+            progress=progress,
+            budget=budget.for_run() if budget is not None else None,
+        )
         _attach_metrics(spec, path)
         paths.append(path)
     return paths
@@ -301,7 +309,14 @@ def make_plan(
 # one run
 # ----------------------------------------------------------------------------------------------
 def _one_run(
-    spec: Spec, cand: Candidate, plan: Plan, *, repeat: int, runs_dir: Path, progress: bool
+    spec: Spec,
+    cand: Candidate,
+    plan: Plan,
+    *,
+    repeat: int,
+    runs_dir: Path,
+    progress: bool,
+    budget: Budget | None = None,
 ) -> Path:
     total_workers = plan.workers + plan.remote_workers
     distributed = total_workers > 0
@@ -401,7 +416,7 @@ def _one_run(
                 outcome,
                 started,
                 max_rps=spec.guardrails.max_rps,
-                budget=Budget.from_spec(spec, cand),
+                budget=budget,
             )
     except (KeyboardInterrupt, _Terminated) as exc:
         outcome.status = "aborted"

@@ -367,7 +367,7 @@ def price_model(spec: Any, stats_by_candidate: Mapping[str, Any]) -> dict[str, A
         return None
     keys: dict[str, str] = {}
     for cand in spec.candidates:
-        key = next((k for k in (cand.name, *cand.tags.values()) if k in book.candidates), None)
+        key = book.entry_for(cand.name, cand.tags)
         if key is not None:
             keys[cand.name] = key
     measured = {

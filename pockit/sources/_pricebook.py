@@ -145,6 +145,11 @@ class PriceBook:
             cands[str(name)] = CandidatePrices(**values)
         return cls(currency=str(data.get("currency", "USD")), candidates=cands, path=source)
 
+    def entry_for(self, name: str, tags: Mapping[str, str] | None = None) -> str | None:
+        """The entry that prices a spec candidate: its name, else one of its tag values (so a price
+        book keyed like the billing tags serves too); None when neither is priced."""
+        return next((k for k in (name, *(tags or {}).values()) if k in self.candidates), None)
+
     def prices(self, candidate: str, usage: Mapping[str, float] | None = None) -> CandidatePrices:
         """The candidate's prices, with measured ``usage`` (e.g. ``{"duration_ms": 87}``) overriding."""
         if candidate not in self.candidates:
