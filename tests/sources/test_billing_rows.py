@@ -13,7 +13,7 @@ import math
 import os
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -192,3 +192,37 @@ def test_athena_and_cost_explorer_take_a_naive_window_as_utc(far_zone: None) -> 
         ).start
         == aware[0]
     )
+
+
+# -- coverage judged on the candidate's providers ----------------------------------------------
+
+
+def test_coverage_is_judged_on_the_providers_that_bill_the_candidate(tmp_path: Path) -> None:
+    """The shape of the public FOCUS 1.0 sample: Microsoft usage stops on 09-20, AWS runs to
+    10-01. An AWS-tagged window after 09-20 used to read "may not have landed"."""
+    from pockit.sources import write_focus_export
+
+    day = timedelta(days=1)
+    aws0, ms0 = datetime(2024, 9, 1, tzinfo=UTC), datetime(2024, 9, 1, tzinfo=UTC)
+    usages = [
+        {"start": aws0 + n * day, "end": aws0 + (n + 1) * day, "service": "Lambda", "cost": 2.4,
+         "tags": {"poc": "aws-cand"}}
+        for n in range(30)
+    ] + [
+        {"start": ms0 + n * day, "end": ms0 + (n + 1) * day, "service": "Functions", "cost": 1.2,
+         "provider": "Microsoft", "tags": {"poc": "ms-cand"}}
+        for n in range(19)
+    ]  # fmt: skip
+    path = write_focus_export(tmp_path / "two-providers.csv", usages)
+    lf = read_billing(path)
+    t0, t1 = "2024-09-25T10:00:00Z", "2024-09-25T12:00:00Z"
+    aws = attribute_cost(lf, start=t0, end=t1, tags={"poc": "aws-cand"})
+    assert aws.covers_window and aws.judged_providers == ("AWS",)
+    assert aws.landed == {"AWS": "2024-10-01T00:00:00Z", "Microsoft": "2024-09-20T00:00:00Z"}
+    assert aws.total == pytest.approx(0.2)
+    assert any("Microsoft (usage to 2024-09-20" in n for n in aws.notes)
+    ms = attribute_cost(lf, start=t0, end=t1, tags={"poc": "ms-cand"})
+    assert not ms.covers_window and ms.judged_providers == ("Microsoft",)
+    assert "usage landed up to: AWS 2024-10-01T00:00:00Z, Microsoft 2024-09-20T00:00:00Z" in str(ms)
+    untagged = attribute_cost(lf, start=t0, end=t1)  # nothing names a candidate: all providers
+    assert not untagged.covers_window and untagged.judged_providers == ()
