@@ -14,7 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 from pockit._errors import InputError, PockitError, SourceError, UsageError
 from pockit._rundir import RunDir, iso, utcnow
-from pockit.sources._attribution import CostResult, attribute_cost, select_rows
+from pockit.sources._attribution import (
+    CostResult,
+    attribute_cost,
+    owner_filter,
+    window_filter,
+)
 from pockit.sources._frame import BILLING_COLUMNS, METRICS_COLUMNS
 
 if TYPE_CHECKING:
@@ -91,8 +96,13 @@ def attach_billing(
     import polars as pl
 
     try:
+        # the candidate's rows, and the window's rows pockit could not use (so that rebuilding
+        # offline refuses or counts them exactly as this attach did)
         rows = (
-            select_rows(billing, start=start, end=end, tags=use_tags, resource_ids=ids)
+            billing.filter(
+                window_filter(start, end)
+                & (owner_filter(use_tags, ids) | pl.col("problem").is_not_null())
+            )
             .select(BILLING_COLUMNS)
             .collect()
         )

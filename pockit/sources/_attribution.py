@@ -189,7 +189,7 @@ UNKNOWN_PROVIDER = "(unknown provider)"
 QUOTED_PROBLEMS = 5
 
 
-def _owner_filter(tags: Mapping[str, str], resource_ids: Sequence[str]) -> pl.Expr:
+def owner_filter(tags: Mapping[str, str], resource_ids: Sequence[str]) -> pl.Expr:
     """Rows carrying every tag and, when given, one of the resource ids (time not considered)."""
     import polars as pl
 
@@ -213,7 +213,7 @@ def _judged_providers(
     if not tags and not resource_ids:
         return []
     found = (
-        billing.filter(_owner_filter(tags, resource_ids))
+        billing.filter(owner_filter(tags, resource_ids))
         .select(pl.col("provider").fill_null(UNKNOWN_PROVIDER).unique())
         .collect()
     )
@@ -291,7 +291,7 @@ def _problem_rows(
     bad_cost = pl.col("cost").is_null() | pl.col("cost").is_finite().not_()
     # with no tags asked for, unreadable tags do not matter: only an unusable cost does
     owned = (tag_filter(tags) | pl.col("tags").is_null()) if tags else bad_cost
-    mine = _owner_filter({}, resource_ids) & owned
+    mine = owner_filter({}, resource_ids) & owned
     frac = overlap_fraction(t0, t1)
     return (
         lf.filter(window_filter(t0, t1) & pl.col("problem").is_not_null() & mine)
