@@ -69,6 +69,13 @@ def register(sub: Any) -> None:
         metavar="RUN_DIR",
         help="attach to a run directory: its window and tags, rows stored in sources/",
     )
+    parser.add_argument(
+        "--lenient-rows",
+        action="store_true",
+        help="count billing rows in the window whose tags cannot be read (not a JSON object) as "
+        "unattributed, with their cost, instead of refusing the export; a cost that is not a "
+        "finite number is refused either way",
+    )
     add_json_flag(parser)
     parser.set_defaults(func=run)
 
@@ -91,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
             column=args.cost,
             tags=tags or None,
             resource_ids=tuple(args.resource_id),
+            lenient=args.lenient_rows,
         )
     else:
         if bool(args.start) != bool(args.end):
@@ -115,6 +123,7 @@ def run(args: argparse.Namespace) -> int:
             tags=tags,
             resource_ids=tuple(args.resource_id),
             column=args.cost,
+            lenient=args.lenient_rows,
         )
         if notes:
             from dataclasses import replace

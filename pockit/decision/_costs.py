@@ -1,8 +1,10 @@
 """Cost evidence for ``cost_per_1k_usd``: given by the caller, or attributed through pockit.sources.
 
-:func:`candidate_costs` is the one code path that turns a spec's billing into per-candidate cost:
-``decide`` uses it, and the report shows its details (by service, by hour), so the two never
-disagree. ``pockit.sources`` is imported lazily and only here: the decision works (with the cost
+:func:`candidate_costs` is the one code path that turns a spec's billing into per-candidate cost,
+attributed billing and price-book projection alike: ``decide`` judges ``CandidateCost.figure(n)``
+with the n it decided on, and the report shows that same figure (:func:`cost_figures`) with its
+details (by service, by hour), so the two never disagree. The division itself is
+:func:`pockit.analysis.cost_per_1k_or_reason`, the only one. ``pockit.sources`` is imported lazily and only here: the decision works (with the cost
 criterion INCONCLUSIVE) when billing has not landed or the sources part is not installed.
 """
 
@@ -14,14 +16,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pockit._errors import PockitError
+from pockit._errors import MixedCurrencyError, PockitError, SourceError
 from pockit._rundir import RunDir
 from pockit._util import plain_dict
-from pockit.analysis._cost import cost_per_1k
+from pockit.analysis._cost import cost_per_1k_or_reason
 from pockit.analysis._samples import RunInfo, RunLike, as_runs, run_info
 from pockit.spec import Spec
 
 NO_SOURCE = "billing not landed / no cost source"
+UNUSABLE = "billing rows pockit cannot use"
 
 #: What a caller may pass per candidate: a CostResult-like object or dict (total, currency,
 #: covers_window), a dict/object with ``cost_per_1k``, or a bare number (cost per 1k requests).
@@ -30,7 +33,11 @@ CostLike = Any
 
 @dataclass(frozen=True)
 class CostFigure:
-    """The cost evidence of one candidate: per 1k requests, its currency, whether it is complete."""
+    """The cost evidence of one candidate: per 1k requests, its currency, whether it is complete.
+
+    What ``decide`` judges and the report shows: ``per_1k`` is NaN, with ``problem`` saying why,
+    whenever there is no usable figure. ``requests`` is the n it was divided by.
+    """
 
     per_1k: float
     total: float
@@ -38,6 +45,24 @@ class CostFigure:
     covers_window: bool
     source: str
     problem: str | None = None  # why there is no usable figure
+    requests: int = 0
+
+    @property
+    def value(self) -> float | None:
+        """The figure, or None when there is none (for display)."""
+        return self.per_1k if self.problem is None and math.isfinite(self.per_1k) else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (NaN as None)."""
+        return {
+            "per_1k": self.value,
+            "total": self.total if math.isfinite(self.total) else None,
+            "currency": self.currency,
+            "covers_window": self.covers_window,
+            "source": self.source,
+            "problem": self.problem,
+            "requests": self.requests,
+        }
 
 
 def _get(obj: Any, name: str) -> Any:
@@ -56,23 +81,42 @@ def coerce_cost(obj: CostLike, requests: int, source: str = "given") -> CostFigu
     if isinstance(obj, CandidateCost):
         return obj.figure(requests)
     if isinstance(obj, int | float) and not isinstance(obj, bool):
-        return CostFigure(float(obj), math.nan, "USD", True, source)
+        value = float(obj)
+        why = None if math.isfinite(value) else f"the given cost per 1k is {value}"
+        return CostFigure(value, math.nan, "USD", True, source, why, requests)
     cur = str(_get(obj, "currency") or "USD")
     covers = _get(obj, "covers_window")
     covers_b = True if covers is None else bool(covers)
     pre = _get(obj, "cost_per_1k")
     total = _get(obj, "total")
     if pre is not None:
+        value = float(pre)
+        why = None if math.isfinite(value) else f"the given cost per 1k is {value}"
         return CostFigure(
-            float(pre), float(total) if total is not None else math.nan, cur, covers_b, source
+            value,
+            float(total) if total is not None else math.nan,
+            cur,
+            covers_b,
+            source,
+            why,
+            requests,
         )
     if total is None:
         return CostFigure(
             math.nan, math.nan, cur, covers_b, source, "cost has neither total nor cost_per_1k"
         )
-    per = cost_per_1k(float(total), requests)
-    problem = None if math.isfinite(per) else "no requests to divide the cost by"
-    return CostFigure(per, float(total), cur, covers_b, source, problem)
+    per, problem = cost_per_1k_or_reason(float(total), requests)
+    if problem is None and int(_get(obj, "unattributed_rows") or 0):
+        problem = _unattributed(int(_get(obj, "unattributed_rows")), _get(obj, "unattributed_cost"))
+    return CostFigure(per, float(total), cur, covers_b, source, problem, requests)
+
+
+def _unattributed(rows: int, cost: Any) -> str:
+    amount = f", {float(cost):.4g} in all" if isinstance(cost, int | float) else ""
+    return (
+        f"{rows} billing row(s) in the window could not be attributed (unreadable tags{amount}): "
+        "the total is not the candidate's whole cost"
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -97,6 +141,10 @@ class CandidateCost:
     proration: str | None = None
     notes: tuple[str, ...] = ()
     problem: str | None = None
+    landed: dict[str, str] = field(default_factory=dict)
+    unattributed_rows: int = 0
+    unattributed_cost: float = 0.0
+    price_entry: str | None = None  # cost.source: model — the price book entry that priced it
 
     @property
     def ok(self) -> bool:
@@ -108,12 +156,11 @@ class CandidateCost:
         source = _short(self.source)
         if self.problem is not None:
             return CostFigure(
-                math.nan, self.total, self.currency or "", False, source, self.problem
+                math.nan, self.total, self.currency or "", False, source, self.problem, requests
             )
-        per = cost_per_1k(self.total, requests)
-        problem = None if math.isfinite(per) else "no requests to divide the cost by"
+        per, problem = cost_per_1k_or_reason(self.total, requests)
         return CostFigure(
-            per, self.total, self.currency or "USD", self.covers_window, source, problem
+            per, self.total, self.currency or "USD", self.covers_window, source, problem, requests
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -133,6 +180,10 @@ class CandidateCost:
             "proration": self.proration,
             "notes": list(self.notes),
             "problem": self.problem,
+            "landed": dict(self.landed),
+            "unattributed_rows": self.unattributed_rows,
+            "unattributed_cost": self.unattributed_cost,
+            "price_entry": self.price_entry,
         }
 
 
@@ -276,8 +327,16 @@ def _merge(candidate: str, parts: Sequence[tuple[dict[str, Any], str]]) -> Candi
     total = sum(float(d.get("total") or 0.0) for d, _ in parts)
     source = ", ".join(dict.fromkeys(src for _, src in parts))
     problem = _unmatched(parts)
+    lost = sum(int(d.get("unattributed_rows") or 0) for d, _ in parts)
+    lost_cost = sum(float(d.get("unattributed_cost") or 0.0) for d, _ in parts)
+    if lost:
+        problem = _unattributed(lost, lost_cost)
     if len(currencies) > 1:
         problem = f"costs in several currencies: {sorted(currencies)}; pockit never converts"
+    landed: dict[str, str] = {}
+    for d, _ in parts:  # the earliest landing per provider over the runs' lookups
+        for prov, when in (d.get("landed") or {}).items():
+            landed[str(prov)] = min(landed.get(str(prov), str(when)), str(when))
     return CandidateCost(
         candidate=candidate,
         total=total if problem is None else math.nan,
@@ -296,6 +355,9 @@ def _merge(candidate: str, parts: Sequence[tuple[dict[str, Any], str]]) -> Candi
         proration=first.get("proration"),
         notes=tuple(sorted({str(n) for d, _ in parts for n in (d.get("notes") or [])})),
         problem=problem,
+        landed=landed,
+        unattributed_rows=lost,
+        unattributed_cost=lost_cost,
     )
 
 
@@ -361,6 +423,7 @@ def _model_costs(
             proration=f"price book {key!r} at the measured {rps:.1f} req/s, for each run's duration",
             notes=("projected from a price book, not billed cost",),
             problem=None if requests else f"{NO_SOURCE} (no requests to price)",
+            price_entry=key,
         )
     return out
 
@@ -385,6 +448,9 @@ def _costs_of(
                 parts.append(_run_cost(sources, spec, cand, info, cache))
             except _Unreadable as exc:
                 problem = str(exc) if str(exc).startswith(NO_SOURCE) else f"{NO_SOURCE} ({exc})"
+                break
+            except (SourceError, MixedCurrencyError) as exc:  # read, but rows pockit cannot use
+                problem = f"{UNUSABLE} ({info.id}: {exc})"
                 break
             except Exception as exc:  # noqa: BLE001 - any failure of an optional source is "no cost", said
                 problem = f"{NO_SOURCE} ({info.id}: {type(exc).__name__}: {exc})"
@@ -425,3 +491,17 @@ def attribute_costs(
 ) -> CostFigure:
     """``candidate``'s cost figure for ``decide``: :func:`candidate_costs` over ``infos``."""
     return _costs_of(spec, {candidate: list(infos)})[candidate].figure(requests)
+
+
+def cost_figures(costs: Mapping[str, CostLike], decision: Any) -> dict[str, CostFigure]:
+    """The figure ``decide`` judged for each candidate: its cost over the n the decision used.
+
+    ``decision`` is a :class:`~pockit.decision.Decision` (or its ``to_dict()``). The report shows
+    these, never a figure of its own, so what it prints is what the verdict rests on.
+    """
+    data = decision.to_dict() if hasattr(decision, "to_dict") else dict(decision or {})
+    out: dict[str, CostFigure] = {}
+    for name, cand in (data.get("candidates") or {}).items():
+        n = int((cand or {}).get("n") or 0)
+        out[str(name)] = coerce_cost(costs.get(name), n)
+    return out

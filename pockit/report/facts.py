@@ -216,8 +216,15 @@ def reproducibility(
 # -- evidence the notebook shows ---------------------------------------------------------------
 
 
-def cost_problems(costs: Mapping[str, Any]) -> list[str]:
-    """Why a candidate's cost is unknown, one line each (from :func:`pockit.decision.candidate_costs`)."""
+def cost_problems(costs: Mapping[str, Any], decision: Any = None) -> list[str]:
+    """Why a candidate's cost is unknown, one line each (from :func:`pockit.decision.candidate_costs`).
+
+    With ``decision``, the reasons are those of the figures the decision judged (so a cost total
+    that is not finite, or rows left unattributed, are named as the criterion names them).
+    """
+    if decision is not None:
+        figs = cost_per_1k(costs, decision, figures=True)
+        return [f"{c}: cost unknown — {f.problem}" for c, f in figs.items() if f.problem]
     out = []
     for cand, cost in costs.items():
         problem = as_dict(cost).get("problem") if cost is not None else "no billing data"
@@ -269,21 +276,21 @@ def latencies(runs: Sequence[Any]) -> dict[str, Any]:
 
 
 def cost_per_1k(
-    cost_by_candidate: Mapping[str, Any], stats: Mapping[str, Any]
-) -> dict[str, float | None]:
-    """Cost per 1k requests per candidate, through :func:`pockit.analysis.cost_per_1k` (as ``decide`` does)."""
-    from pockit.analysis import cost_per_1k as per_1k
+    cost_by_candidate: Mapping[str, Any], decision: Any, *, figures: bool = False
+) -> Any:
+    """Cost per 1k requests per candidate: the figure ``decide`` judged, never recomputed here.
 
-    out: dict[str, float | None] = {}
-    for cand, s in stats.items():
-        c = as_dict(cost_by_candidate.get(cand))
-        n = as_dict(s).get("n")
-        if not c or c.get("problem") or c.get("total") is None or not isinstance(n, int):
-            out[cand] = None
-            continue
-        value = per_1k(float(c["total"]), n)
-        out[cand] = value if value == value else None
-    return out
+    ``decision`` is the :class:`~pockit.decision.Decision` the report shows; each candidate's
+    figure is its cost over the n that decision used (:func:`pockit.decision._costs.cost_figures`).
+    Returns ``{candidate: value or None}``, or with ``figures=True`` the typed
+    :class:`~pockit.decision.CostFigure` values (value, total, problem, requests).
+    """
+    from pockit.decision._costs import cost_figures
+
+    figs = cost_figures(cost_by_candidate, decision)
+    if figures:
+        return figs
+    return {cand: fig.value for cand, fig in figs.items()}
 
 
 def pareto_points(
@@ -351,9 +358,17 @@ def record_verdict(decision: Any, *, spec: Any = None, title: str | None = None)
     display({"application/vnd.pockit.verdict+json": payload}, raw=True)  # type: ignore[no-untyped-call]
 
 
-def price_model(spec: Any, stats_by_candidate: Mapping[str, Any]) -> dict[str, Any] | None:
+def price_model(
+    spec: Any,
+    stats_by_candidate: Mapping[str, Any],
+    per_1k: Mapping[str, float | None] | None = None,
+) -> dict[str, Any] | None:
     """For ``cost.source: model``: each candidate's price-book curve, its measured rate, and the
     break-even rate of every pair. None when the spec prices nothing by model (or it is unreadable).
+
+    ``per_1k`` (from :func:`cost_per_1k`) is the figure the decision judged; given, it is what
+    ``at_measured`` says, so the model section and the verdict quote one number. The curve and
+    break-evens are the price book's projection over other rates (``PriceBook.cost_per_1k``).
     """
     cost = getattr(spec, "cost", None)
     if cost is None or cost.source != "model" or not cost.price_book:
@@ -397,7 +412,11 @@ def price_model(spec: Any, stats_by_candidate: Mapping[str, Any]) -> dict[str, A
         "measured_rps": measured,
         "curves": {name: [(r, book.cost_per_1k(keys[name], r)) for r in grid] for name in names},
         "at_measured": {
-            name: book.cost_per_1k(keys[name], rps) for name, rps in measured.items() if rps > 0
+            name: per_1k[name]
+            if per_1k is not None and per_1k.get(name) is not None
+            else book.cost_per_1k(keys[name], rps)
+            for name, rps in measured.items()
+            if rps > 0
         },
         "break_even": pairs,
     }

@@ -38,7 +38,8 @@ _EXPORTS: dict[str, str] = {
     # attribution
     "attribute_cost": "pockit.sources._attribution",
     "CostResult": "pockit.sources._attribution",
-    "cost_per_1k": "pockit.sources._attribution",
+    # deprecated here: the one cost_per_1k is pockit.analysis.cost_per_1k (this name is an alias)
+    "cost_per_1k": "pockit.analysis._cost",
     "attach_billing": "pockit.sources._attach",
     "load_attached_billing": "pockit.sources._attach",
     "attached_cost": "pockit.sources._attach",
@@ -101,6 +102,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from pockit.analysis._cost import cost_per_1k
     from pockit.sources._athena import query_athena
     from pockit.sources._attach import (
         attach_billing,
@@ -110,7 +112,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         load_attached_billing,
         load_attached_metrics,
     )
-    from pockit.sources._attribution import CostResult, attribute_cost, cost_per_1k
+    from pockit.sources._attribution import CostResult, attribute_cost
     from pockit.sources._costexplorer import fetch_cost_explorer
     from pockit.sources._focus import Usage, write_focus_export
     from pockit.sources._frame import (

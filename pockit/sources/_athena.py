@@ -15,13 +15,13 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Collection, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlparse
 
 from pockit._errors import SourceError, UsageError
 from pockit.sources._aws import aws_errors, client
-from pockit.sources._frame import athena_mangle, tag_pairs
+from pockit.sources._frame import as_utc, athena_mangle, tag_pairs
 from pockit.sources._registry import ReadContext, register_reader
 
 if TYPE_CHECKING:
@@ -91,8 +91,8 @@ def effective_cost_sql(columns: Collection[str] | None, notes: list[str]) -> str
 
 def billing_months(start: datetime, end: datetime) -> list[tuple[int, int]]:
     """(year, month) of every billing period [start, end) touches, in UTC."""
-    lo = start.astimezone(UTC)
-    hi = (end - timedelta(microseconds=1)).astimezone(UTC)
+    lo = as_utc(start)
+    hi = as_utc(end) - timedelta(microseconds=1)
     months = []
     y, m = lo.year, lo.month
     while (y, m) <= (hi.year, hi.month):
@@ -144,7 +144,8 @@ def build_query(
         "line_item_usage_start_date < from_iso8601_timestamp(?)",
         "line_item_usage_end_date > from_iso8601_timestamp(?)",
     ]
-    params = [_lit(end.astimezone(UTC).isoformat()), _lit(start.astimezone(UTC).isoformat())]
+    # a naive window is UTC, as attribution takes it (astimezone would read it as local time)
+    params = [_lit(as_utc(end).isoformat()), _lit(as_utc(start).isoformat())]
     have = {c.lower() for c in columns or ()}
     months = billing_months(start, end)
     if "billing_period" in have:
@@ -282,7 +283,17 @@ def query_athena(
     if not values:
         return pl.DataFrame(schema=billing_schema())
     raw = pl.DataFrame(values, schema=names, orient="row")
-    from pockit.sources._frame import parse_timestamp
+    from pockit.sources._frame import finite_number, parse_timestamp
+
+    cost, bad_cost = finite_number("cost")
+    broken = raw.with_row_index("_row", offset=1).filter(bad_cost)
+    if broken.height:
+        head = broken.row(0, named=True)
+        raise SourceError(
+            f"{where}: result row {head['_row']} ({head.get('line_item_product_code')}, "
+            f"{head.get('line_item_usage_start_date')}): cost is {head['cost']!r}, not a finite "
+            f"number; {broken.height} such row(s) in all"
+        )
 
     def ts(col: str) -> pl.Expr:
         return parse_timestamp(col)
@@ -290,7 +301,7 @@ def query_athena(
     frame = raw.select(
         ts("line_item_usage_start_date").alias("charge_start"),
         ts("line_item_usage_end_date").alias("charge_end"),
-        pl.col("cost").cast(pl.Float64),
+        cost.alias("cost"),
         pl.col("line_item_currency_code").alias("currency"),
         pl.col("line_item_product_code").alias("service"),
         pl.col("line_item_resource_id").replace("", None).alias("resource_id"),

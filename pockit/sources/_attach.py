@@ -12,9 +12,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pockit._errors import InputError, SourceError
+from pockit._errors import InputError, PockitError, SourceError, UsageError
 from pockit._rundir import RunDir, iso, utcnow
-from pockit.sources._attribution import CostResult, attribute_cost, select_rows
+from pockit.sources._attribution import (
+    CostResult,
+    attribute_cost,
+    owner_filter,
+    window_filter,
+)
 from pockit.sources._frame import BILLING_COLUMNS, METRICS_COLUMNS
 
 if TYPE_CHECKING:
@@ -63,6 +68,7 @@ def attach_billing(
     column: str = "effective",
     tags: Mapping[str, str] | None = None,
     resource_ids: Sequence[str] = (),
+    lenient: bool = False,
 ) -> CostResult:
     """Store the run's billing rows in ``sources/billing.parquet`` and its cost in run.json.
 
@@ -79,13 +85,24 @@ def attach_billing(
         source, format=format, column=column, start=start, end=end, tags=use_tags
     )
     result = attribute_cost(
-        billing, start=start, end=end, tags=use_tags, resource_ids=ids, column=column
+        billing,
+        start=start,
+        end=end,
+        tags=use_tags,
+        resource_ids=ids,
+        column=column,
+        lenient=lenient,
     )
     import polars as pl
 
     try:
+        # the candidate's rows, and the window's rows pockit could not use (so that rebuilding
+        # offline refuses or counts them exactly as this attach did)
         rows = (
-            select_rows(billing, start=start, end=end, tags=use_tags, resource_ids=ids)
+            billing.filter(
+                window_filter(start, end)
+                & (owner_filter(use_tags, ids) | pl.col("problem").is_not_null())
+            )
             .select(BILLING_COLUMNS)
             .collect()
         )
@@ -128,12 +145,58 @@ def attached_cost(run_dir: str | Path | RunDir) -> CostResult:
     entry = run.meta.get("billing") or {}
     tags = entry.get("tags") if isinstance(entry.get("tags"), dict) else run_tags(run)
     result = attribute_cost(
-        load_attached_billing(run), start=start, end=end, tags=tags, column=entry.get("column")
+        load_attached_billing(run),
+        start=start,
+        end=end,
+        tags=tags,
+        column=entry.get("column"),
+        lenient=bool(entry.get("unattributed_rows")),  # attached leniently: stays so, and said
     )
     if entry:
         # The stored rows were cut to the window, so coverage is what the export said when attached.
         return replace(result, covers_window=bool(entry.get("covers_window", False)))
     return result
+
+
+CANDIDATE_PLACEHOLDER = "{candidate}"
+
+
+def promql_string(value: str, quote: str = '"') -> str:
+    """``value`` escaped for the inside of a PromQL string literal quoted with ``quote``.
+
+    PromQL escapes as Go does, and its lexer accepts ``\\`` + the literal's own quote but no other
+    quote: a backslash and that quote are escaped, control characters written as escapes, so a
+    name can neither end the literal nor add label matchers. A raw (backtick) literal has no
+    escapes: a name with a backtick is refused.
+    """
+    if quote == "`":
+        if "`" in value:
+            raise UsageError(
+                f"candidate name {value!r} has a backtick; it cannot go in a `raw` PromQL string"
+            )
+        return value
+    out = value.replace("\\", "\\\\").replace(quote, "\\" + quote)
+    for raw, esc in (("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t")):
+        out = out.replace(raw, esc)
+    return "".join(c if c >= " " else f"\\x{ord(c):02x}" for c in out)
+
+
+def promql_substitute(query: str, candidate: str) -> str:
+    """``query`` with each ``{candidate}`` replaced by the name as a PromQL string value.
+
+    Inside quotes (``job="{candidate}"``, ``job='{candidate}'``) the name is escaped for that
+    quote; outside quotes it becomes a whole double-quoted literal.
+    """
+    parts = query.split(CANDIDATE_PLACEHOLDER)
+    out = parts[0]
+    for part in parts[1:]:
+        quote = out[-1:] if out[-1:] in ('"', "'", "`") else ""
+        if quote:
+            out += promql_string(candidate, quote)
+        else:
+            out += '"' + promql_string(candidate) + '"'
+        out += part
+    return out
 
 
 def attach_metrics(
@@ -210,8 +273,9 @@ def attach_spec_metrics(
 ) -> dict[str, str]:
     """Fetch every ``metrics:`` source of the spec for the run's window into ``sources/metrics.parquet``.
 
-    A Prometheus query may say ``{candidate}``, replaced by the run's candidate name (one query
-    serves every candidate). Each point gets a ``candidate`` dimension and the source's ``unit``.
+    A Prometheus query may say ``{candidate}``, replaced by the run's candidate name escaped as
+    the inside of a PromQL string literal (one query serves every candidate; write it inside
+    quotes, ``job="{candidate}"``): a quote or backslash in the name cannot end the string. Each point gets a ``candidate`` dimension and the source's ``unit``.
     Returns ``{source name: "ok" | the error}``; a source that cannot be reached is recorded in
     run.json (``metrics_errors``), never fatal: the samples are kept and the criteria that need the
     metric are INCONCLUSIVE.
@@ -231,13 +295,13 @@ def attach_spec_metrics(
             if src.kind == "prometheus":
                 if not src.url:
                     raise SourceError(f"metrics source {src.name!r}: prometheus needs url")
-                query = (src.query or "").replace("{candidate}", cand)
+                query = promql_substitute(src.query or "", cand)
                 frame = read_metrics(
                     src.url, start=lo, end=hi, query=query, step_s=src.step_s, name=src.name
                 )
             elif src.kind == "cloudwatch":
                 cw_query: dict[str, Any] = {
-                    "id": src.name.replace(":", "_").replace(".", "_").lower() or "m0",
+                    "id": src.name,  # fetch_cloudwatch makes a GetMetricData-safe id of it
                     "label": src.name,
                     "namespace": src.namespace,
                     "metric": src.metric_name,
@@ -261,7 +325,10 @@ def attach_spec_metrics(
             )
             attach_metrics(run, frame, name=src.name, pad_s=pad_s)
             outcome[src.name] = "ok"
-        except (SourceError, InputError, OSError) as exc:
+        except (
+            PockitError,
+            OSError,
+        ) as exc:  # the load has run: a bad source costs its metric only
             outcome[src.name] = str(exc)
     failed = {k: v for k, v in outcome.items() if v != "ok"}
     if failed:

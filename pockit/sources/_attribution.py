@@ -7,14 +7,13 @@ instant falls in the window. Credits and refunds are negative and kept.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from pockit._errors import MixedCurrencyError, SourceError, UsageError
-from pockit.sources._frame import ESTIMATED_SUFFIX, tag_filter
+from pockit.sources._frame import ESTIMATED_SUFFIX, as_utc, tag_filter
 
 if TYPE_CHECKING:
     import polars as pl
@@ -26,9 +25,15 @@ PRORATION = "linear time overlap: cost × overlap(charge period, window) / charg
 class CostResult:
     """Cost attributed to a window and tags, with how it was computed (DESIGN contracts 2 and 5).
 
-    ``covers_window`` is false when the export's *usage* line items do not reach the window's end
-    (billing lag) or start: the total is then a lower bound and decisions built on it are
-    INCONCLUSIVE. ``export_start`` / ``export_end`` are that usage span (see :func:`usage_coverage`).
+    ``covers_window`` is false when the *usage* line items of the providers that bill the
+    candidate (those of the rows carrying its tags or resource ids; every provider when none do)
+    do not reach the window's end (billing lag) or start: the total is then a lower bound and
+    decisions built on it are INCONCLUSIVE. ``export_start`` / ``export_end`` are that usage span
+    (see :func:`usage_coverage`); ``landed`` says, per provider, up to when usage has landed.
+
+    ``unattributed_rows`` / ``unattributed_cost``: rows in the window whose owner cannot be told
+    (tags that are not a JSON object), counted in lenient mode instead of refused. When non-zero,
+    the total is not the candidate's whole cost and :attr:`complete` is false.
     """
 
     total: float
@@ -49,6 +54,15 @@ class CostResult:
     export_end: datetime | None = None
     source: str | None = None
     notes: tuple[str, ...] = ()
+    landed: dict[str, str] = field(default_factory=dict)
+    judged_providers: tuple[str, ...] = ()
+    unattributed_rows: int = 0
+    unattributed_cost: float = 0.0
+
+    @property
+    def complete(self) -> bool:
+        """True when no row in the window was left unattributed (lenient mode counted none)."""
+        return self.unattributed_rows == 0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict: ``total``, ``currency``, ``rows``, ``by_service``, ``covers_window``, ..."""
@@ -58,6 +72,7 @@ class CostResult:
             data[key] = value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
         data["resource_ids"] = list(self.resource_ids)
         data["notes"] = list(self.notes)
+        data["judged_providers"] = list(self.judged_providers)
         return data
 
     def __str__(self) -> str:
@@ -67,6 +82,21 @@ class CostResult:
             f"cost column: {self.column} ({self.cost_column}); proration: {self.proration}",
             f"covers window: {'yes' if self.covers_window else 'NO (billing not landed yet?)'}",
         ]
+        if self.landed:
+            lines.append(
+                "usage landed up to: "
+                + ", ".join(f"{p} {t}" for p, t in sorted(self.landed.items()))
+                + (
+                    f" (judged on {', '.join(self.judged_providers)})"
+                    if self.judged_providers
+                    else ""
+                )
+            )
+        if self.unattributed_rows:
+            lines.append(
+                f"UNATTRIBUTED: {self.unattributed_rows} row(s) in the window, "
+                f"{self.unattributed_cost:.6f} {cur}, could not be told apart (lenient mode)"
+            )
         for svc, value in sorted(self.by_service.items(), key=lambda kv: -abs(kv[1])):
             lines.append(f"  {svc:<40} {value:>14.6f} {cur}")
         if len(self.by_charge_category) > 1:
@@ -74,13 +104,6 @@ class CostResult:
             lines.append(f"by charge category: {cats}")
         lines.extend(f"note: {n}" for n in self.notes)
         return "\n".join(lines)
-
-
-def cost_per_1k(total: float, requests: int) -> float:
-    """Cost per 1,000 requests; NaN when there were no requests (nothing to divide by)."""
-    if requests <= 0:
-        return math.nan
-    return total / requests * 1000.0
 
 
 def _utc(ts: datetime | str, what: str, notes: list[str]) -> datetime:
@@ -93,8 +116,7 @@ def _utc(ts: datetime | str, what: str, notes: list[str]) -> datetime:
             ) from None
     if ts.tzinfo is None:
         notes.append(f"{what} {ts.isoformat()} had no time zone; UTC assumed")
-        return ts.replace(tzinfo=UTC)
-    return ts.astimezone(UTC)
+    return as_utc(ts)
 
 
 def window_filter(start: datetime, end: datetime) -> pl.Expr:
@@ -155,38 +177,166 @@ def usage_coverage(billing: pl.LazyFrame) -> pl.LazyFrame:
 
     usage = billing.filter(pl.col("charge_category").fill_null("Usage") == "Usage")
     return (
-        usage.group_by(pl.col("provider").fill_null("(unknown provider)"))
+        usage.group_by(pl.col("provider").fill_null(UNKNOWN_PROVIDER))
         .agg(pl.col("charge_start").min().alias("lo"), pl.col("charge_end").max().alias("hi"))
         .sort("provider")
     )
 
 
+UNKNOWN_PROVIDER = "(unknown provider)"
+
+#: How many problem rows an error quotes before it says "and N more".
+QUOTED_PROBLEMS = 5
+
+
+def owner_filter(tags: Mapping[str, str], resource_ids: Sequence[str]) -> pl.Expr:
+    """Rows carrying every tag and, when given, one of the resource ids (time not considered)."""
+    import polars as pl
+
+    expr = pl.lit(True)
+    if tags:
+        expr = expr & tag_filter(tags)
+    if resource_ids:
+        expr = expr & pl.col("resource_id").is_in(list(resource_ids))
+    return expr
+
+
+def _judged_providers(
+    billing: pl.LazyFrame, tags: Mapping[str, str], resource_ids: Sequence[str]
+) -> list[str]:
+    """The providers that bill the candidate: those of any row carrying its tags or resource ids.
+
+    Empty when no row does (or nothing names the candidate): every provider is then judged.
+    """
+    import polars as pl
+
+    if not tags and not resource_ids:
+        return []
+    found = (
+        billing.filter(owner_filter(tags, resource_ids))
+        .select(pl.col("provider").fill_null(UNKNOWN_PROVIDER).unique())
+        .collect()
+    )
+    return sorted(str(p) for p in found["provider"].to_list())
+
+
 def _coverage(
-    spans: pl.DataFrame, t0: datetime, t1: datetime, notes: list[str], *, any_rows: bool
+    spans: pl.DataFrame,
+    t0: datetime,
+    t1: datetime,
+    notes: list[str],
+    *,
+    any_rows: bool,
+    providers: Sequence[str] = (),
 ) -> tuple[bool, datetime | None, datetime | None]:
-    """Whether every provider's usage reaches [t0, t1); the usage span (earliest start, earliest last end)."""
-    if spans.height == 0:
+    """Whether the judged providers' usage reaches [t0, t1); their span (earliest start, earliest last end).
+
+    ``providers`` are the candidate's providers (see :func:`_judged_providers`); empty = all.
+    Another provider's lag says nothing about the candidate's billing, so it is only named.
+    """
+    if providers:
+        judged = spans.filter(spans["provider"].is_in(list(providers)))
+        if judged.height == 0:
+            judged = spans
+    else:
+        judged = spans
+    if judged.height == 0:
         if any_rows:
             notes.append(
                 "the export has no usage line items, so it cannot show that billing has landed for the window"
             )
         return False, None, None
-    los, his = spans["lo"].to_list(), spans["hi"].to_list()
+    los, his = judged["lo"].to_list(), judged["hi"].to_list()
     lo, hi = min(los), min(his)
     covers = bool(lo <= t0 and hi >= t1)
     if not covers:
         lagging = [
             f"{p} to {h.isoformat()}"
-            for p, h in zip(spans["provider"].to_list(), his, strict=True)
+            for p, h in zip(judged["provider"].to_list(), his, strict=True)
             if h < t1
         ]
-        which = f" ({', '.join(lagging)})" if spans.height > 1 and lagging else ""
+        which = f" ({', '.join(lagging)})" if lagging else ""
         notes.append(
             f"the export's usage line items cover {lo.isoformat()} → {hi.isoformat()}{which}, not the "
             "whole window: billing may not have landed yet (typically 24–48 h); attach again later. "
-            "Coverage counts usage rows only, per provider; month-long fees, tax and purchases do not"
+            "Coverage counts usage rows only, of the providers that bill the candidate; "
+            "month-long fees, tax and purchases do not"
+        )
+    others = [
+        f"{p} (usage to {h.isoformat()})"
+        for p, h in zip(spans["provider"].to_list(), spans["hi"].to_list(), strict=True)
+        if p not in set(judged["provider"].to_list()) and h < t1
+    ]
+    if others:
+        notes.append(
+            f"not judged for coverage, as they bill none of the candidate's rows: {', '.join(others)}"
         )
     return covers, lo, hi
+
+
+def _problem_rows(
+    lf: pl.LazyFrame,
+    t0: datetime,
+    t1: datetime,
+    tags: Mapping[str, str],
+    resource_ids: Sequence[str],
+) -> pl.DataFrame:
+    """Rows in the window that a reader marked unusable and that may be the candidate's.
+
+    A row whose tags cannot be read may be anyone's, so it counts whatever the tags asked for;
+    a row with an unusable cost counts when it carries the candidate's tags/ids (or no tags).
+    """
+    import polars as pl
+
+    bad_cost = pl.col("cost").is_null() | pl.col("cost").is_finite().not_()
+    # with no tags asked for, unreadable tags do not matter: only an unusable cost does
+    owned = (tag_filter(tags) | pl.col("tags").is_null()) if tags else bad_cost
+    mine = owner_filter({}, resource_ids) & owned
+    frac = overlap_fraction(t0, t1)
+    return (
+        lf.filter(window_filter(t0, t1) & pl.col("problem").is_not_null() & mine)
+        .select(
+            "problem",
+            bad_cost.alias("bad_cost"),
+            (pl.col("cost") * frac).alias("attributed"),
+        )
+        .collect()
+    )
+
+
+def _refuse_or_count(problems: pl.DataFrame, lenient: bool, notes: list[str]) -> tuple[int, float]:
+    """SourceError for rows in the window pockit cannot use; in lenient mode, count unowned rows.
+
+    A cost that is not a finite number is always refused (no total could be right). Rows whose
+    owner cannot be told are refused too unless ``lenient``: then their number and cost are
+    returned and said, and whoever decides on the total must treat it as incomplete.
+    """
+    if problems.height == 0:
+        return 0, 0.0
+    bad_cost = problems.filter(problems["bad_cost"])
+    refused = bad_cost if lenient else problems
+    if refused.height:
+        texts = refused["problem"].to_list()
+        more = f" (and {len(texts) - QUOTED_PROBLEMS} more)" if len(texts) > QUOTED_PROBLEMS else ""
+        hint = (
+            ""
+            if bad_cost.height == refused.height
+            else "; fix the export, or attribute leniently (pockit cost --lenient-rows, "
+            "attribute_cost(..., lenient=True)) to count such rows as unattributed"
+        )
+        raise SourceError(
+            f"{refused.height} billing row(s) in the window cannot be used: "
+            + "; ".join(texts[:QUOTED_PROBLEMS])
+            + more
+            + hint
+        )
+    cost = float(problems["attributed"].sum())
+    notes.append(
+        f"{problems.height} row(s) in the window could not be attributed (their tags are "
+        f"unreadable), {cost:.6g} in all, e.g. {problems['problem'][0]}: the total leaves them out "
+        "and is not the candidate's whole cost"
+    )
+    return problems.height, cost
 
 
 def attribute_cost(
@@ -197,12 +347,17 @@ def attribute_cost(
     tags: Mapping[str, str] | None = None,
     resource_ids: Sequence[str] = (),
     column: str | None = None,
+    lenient: bool = False,
 ) -> CostResult:
     """Cost in [start, end) for rows carrying every tag in ``tags`` and/or one of ``resource_ids``.
 
-    ``billing`` is a frame from :func:`read_billing`. Mixed currencies in the attributed rows raise
-    MixedCurrencyError (pockit never converts). ``column`` labels the cost choice in the result
-    when it is not ``effective``.
+    ``billing`` is a frame from :func:`read_billing`. Naive datetimes are UTC. Every row in the
+    window counts or is refused: mixed currencies, or a null currency beside a real one on a
+    non-zero cost, raise MixedCurrencyError (pockit never converts); a row the reader marked
+    unusable (a cost that is not a finite number, tags that are not a JSON object) raises
+    SourceError naming its file and row. With ``lenient=True`` rows whose tags are unreadable are
+    counted in ``unattributed_rows``/``unattributed_cost`` instead. ``column`` labels the cost
+    choice in the result when it is not ``effective``.
     """
     import polars as pl
 
@@ -212,9 +367,12 @@ def attribute_cost(
     if t1 <= t0:
         raise UsageError(f"empty window: end {t1.isoformat()} is not after start {t0.isoformat()}")
     lf = billing.lazy()
+    if "problem" not in lf.collect_schema().names():  # a frame stored before rows were checked
+        lf = lf.with_columns(pl.lit(None, pl.String).alias("problem"))
     tags = dict(tags or {})
     picked = select_rows(lf, start=t0, end=t1, tags=tags, resource_ids=resource_ids)
     try:
+        problems = _problem_rows(lf, t0, t1, tags, resource_ids)
         rows = picked.select(
             "charge_start",
             "charge_end",
@@ -232,14 +390,21 @@ def attribute_cost(
             pl.col("cost_column").drop_nulls().first().alias("col"),
         ).collect()
         usage_span = usage_coverage(lf).collect()
+        providers = _judged_providers(lf, tags, resource_ids)
     except pl.exceptions.PolarsError as exc:
         raise SourceError(f"cannot read the billing rows: {exc}") from None
+    unattributed_rows, unattributed_cost = _refuse_or_count(problems, lenient, notes)
     all_hi = span.item(0, "hi")
     if all_hi is None:
         notes.append("the export has no rows at all")
     covers, export_start, export_end = _coverage(
-        usage_span, t0, t1, notes, any_rows=all_hi is not None
+        usage_span, t0, t1, notes, any_rows=all_hi is not None, providers=providers
     )
+    landed = {
+        str(p): h.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        for p, h in zip(usage_span["provider"].to_list(), usage_span["hi"].to_list(), strict=True)
+        if h is not None
+    }
     if export_end is not None and all_hi is not None and all_hi > export_end:
         notes.append(
             f"non-usage charges (tax, fees, purchases) run to {all_hi.isoformat()}; they do not count "
@@ -260,6 +425,13 @@ def attribute_cost(
         raise MixedCurrencyError(
             f"the attributed rows are billed in {', '.join(currencies)}; pockit does not convert. "
             "Narrow the tags or resource ids, or split the export by BillingCurrency"
+        )
+    no_currency = rows.filter(pl.col("currency").is_null() & (pl.col("attributed") != 0))
+    if currencies and no_currency.height:
+        raise MixedCurrencyError(
+            f"{no_currency.height} attributed row(s) have no currency beside rows in "
+            f"{currencies[0]}, {float(no_currency['attributed'].sum()):.6g} in all; pockit does "
+            "not guess a currency. Fix BillingCurrency in the export"
         )
     if rows.height and rows["ts_assumed_utc"].any():
         notes.append("the export's timestamps carry no time zone; UTC assumed")
@@ -306,6 +478,10 @@ def attribute_cost(
         export_end=export_end,
         source=", ".join(sources) or None,
         notes=tuple(notes),
+        landed=landed,
+        judged_providers=tuple(providers),
+        unattributed_rows=unattributed_rows,
+        unattributed_cost=unattributed_cost,
     )
 
 

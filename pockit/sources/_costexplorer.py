@@ -8,6 +8,7 @@ for this call, so ``NextPageToken`` is followed by hand. Hourly granularity cove
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -15,7 +16,7 @@ from urllib.parse import parse_qs, urlparse
 
 from pockit._errors import SourceError, UsageError
 from pockit.sources._aws import aws_errors, client
-from pockit.sources._frame import ESTIMATED_SUFFIX, tag_pairs
+from pockit.sources._frame import ESTIMATED_SUFFIX, as_utc, tag_pairs
 from pockit.sources._registry import ReadContext, register_reader
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ MAX_PAGES = 1000
 
 
 def _period(ts: datetime, granularity: str, *, ceil: bool) -> str:
-    ts = ts.astimezone(UTC)
+    ts = as_utc(ts)  # a naive window is UTC, as attribution takes it (not the machine's zone)
     if granularity == "DAILY":
         day = ts.replace(hour=0, minute=0, second=0, microsecond=0)
         if ceil and day < ts:
@@ -117,12 +118,27 @@ def fetch_cost_explorer(
     return pl.DataFrame(records, schema=billing_schema())
 
 
+def _amount(value: Any, where: str) -> float:
+    """A response's ``Amount`` as a finite number; SourceError naming where it is otherwise."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if not math.isfinite(number):
+        raise SourceError(f"{where} is {value!r}, not a finite number")
+    return number
+
+
 def page_records(
-    page: Mapping[str, Any], metric: str, pairs: list[dict[str, str]]
+    page: Mapping[str, Any], metric: str, pairs: list[dict[str, str]], origin: str = "Cost Explorer"
 ) -> list[dict[str, Any]]:
-    """Billing rows of one ``GetCostAndUsage`` response page (groups, or the total when ungrouped)."""
+    """Billing rows of one ``GetCostAndUsage`` response page (groups, or the total when ungrouped).
+
+    An amount that is not a finite number raises SourceError naming ``origin``, the bucket and the
+    service: it would otherwise make the total NaN.
+    """
     records: list[dict[str, Any]] = []
-    for bucket in page.get("ResultsByTime", []):
+    for b, bucket in enumerate(page.get("ResultsByTime", [])):
         t0 = _parse_time(bucket["TimePeriod"]["Start"])
         t1 = _parse_time(bucket["TimePeriod"]["End"])
         # An Estimated bucket (the current day or month) has not closed: its amount will still
@@ -137,16 +153,21 @@ def page_records(
             if cost is None:
                 continue
             usage = metrics.get("UsageQuantity") or {}
+            where = f"{origin}: ResultsByTime[{b}] ({bucket['TimePeriod']['Start']}) {service!r}"
+            amount = _amount(cost.get("Amount"), f"{where} {metric} Amount")
+            quantity = usage.get("Amount")
             records.append(
                 {
                     "charge_start": t0,
                     "charge_end": t1,
-                    "cost": float(cost["Amount"]),
+                    "cost": amount,
                     "currency": cost.get("Unit"),
                     "service": service,
                     "resource_id": None,
                     "tags": pairs,
-                    "usage_quantity": float(usage["Amount"]) if usage.get("Amount") else None,
+                    "usage_quantity": _amount(quantity, f"{where} UsageQuantity Amount")
+                    if quantity
+                    else None,
                     "usage_unit": usage.get("Unit"),
                     "provider": "AWS",
                     "charge_category": "Usage",
@@ -215,5 +236,9 @@ def read_cost_explorer_json(ctx: ReadContext) -> pl.LazyFrame:
             f"{path}: the response has no {metric} metric (it has {', '.join(sorted(present))}); pick --cost accordingly"
         )
     # The file does not say which tag filter produced it: rows carry null tags (see tag_filter).
-    records = [{**r, "tags": None} for p in pages for r in page_records(p, metric, [])]
+    records = [
+        {**r, "tags": None}
+        for n, p in enumerate(pages)
+        for r in page_records(p, metric, [], f"{path}" + (f" page {n}" if len(pages) > 1 else ""))
+    ]
     return pl.DataFrame(records, schema=billing_schema()).lazy()

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pockit.sources._frame import tags_dtype, to_utc
+from pockit.sources._frame import finite_number, row_problem, tags_dtype, tags_unreadable, to_utc
 from pockit.sources._registry import ReadContext, register_reader
 
 if TYPE_CHECKING:
@@ -115,7 +115,23 @@ def _num(ctx: ReadContext, col: str) -> pl.Expr:
 
     if col not in ctx.columns:
         return pl.lit(0.0)
-    return pl.col(col).cast(pl.Float64).fill_null(0.0)
+    return finite_number(col)[0].fill_null(0.0)
+
+
+def _cost_checks(ctx: ReadContext, n: _Names) -> list[tuple[pl.Expr, str, str | None]]:
+    """A cost cell that is present but not a finite number, in any column the chosen cost reads."""
+    used = {
+        "billed": [n.unblended],
+        "unblended": [n.unblended],
+        "net": [n.net],
+        "list": [n.public],
+    }.get(ctx.column)
+    if used is None:  # effective: the unblended cost and the RI/Savings Plan columns it mixes in
+        used = [
+            n.unblended, n.sp_effective, n.sp_commitment, n.sp_used, n.ri_effective,
+            n.ri_unused_upfront, n.ri_unused_recurring,
+        ]  # fmt: skip
+    return [(finite_number(c)[1], c, None) for c in used if c in ctx.columns]
 
 
 def _cost_expr(ctx: ReadContext, n: _Names) -> tuple[pl.Expr, str]:
@@ -125,15 +141,15 @@ def _cost_expr(ctx: ReadContext, n: _Names) -> tuple[pl.Expr, str]:
     choice = ctx.column
     if choice in ("billed", "unblended"):
         ctx.require("CUR", n.unblended)
-        return pl.col(n.unblended).cast(pl.Float64), n.unblended
+        return finite_number(n.unblended)[0], n.unblended
     if choice == "net":
         ctx.require("CUR", n.net)
-        return pl.col(n.net).cast(pl.Float64), n.net
+        return finite_number(n.net)[0], n.net
     if choice == "list":
         ctx.require("CUR", n.public)
-        return pl.col(n.public).cast(pl.Float64), n.public
+        return finite_number(n.public)[0], n.public
     ctx.require("CUR", n.unblended)
-    unblended = pl.col(n.unblended).cast(pl.Float64)
+    unblended = finite_number(n.unblended)[0]
     if n.line_type not in ctx.columns:
         return unblended, n.unblended
     kind = pl.col(n.line_type)
@@ -194,6 +210,7 @@ def _base(
         "cost_column": pl.lit(label),
         # CUR timestamps are UTC by definition; a string without offset is still UTC, not a guess.
         "ts_assumed_utc": pl.lit(False),
+        "problem": row_problem(_cost_checks(ctx, n)),
     }
     return lf, exprs
 
@@ -215,6 +232,10 @@ def read_cur2(ctx: ReadContext) -> pl.LazyFrame:
         from pockit.sources._frame import json_tags_to_list
 
         raw = pl.col("resource_tags").map_batches(json_tags_to_list, return_dtype=tags_dtype())
+        unreadable = pl.col("resource_tags").map_batches(tags_unreadable, return_dtype=pl.Boolean)
+        why = "not a JSON object: whose cost it is cannot be told"
+        checks = [*_cost_checks(ctx, _SNAKE), (unreadable, "resource_tags", why)]
+        exprs["problem"] = row_problem(checks)
     else:
         raw = pl.col("resource_tags").cast(tags_dtype())
     tags = raw.list.eval(

@@ -22,7 +22,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pockit._errors import SourceError, UsageError
-from pockit.sources._frame import json_tags_to_list, looks_naive, tags_dtype, to_utc
+from pockit.sources._frame import (
+    finite_number,
+    json_tags_to_list,
+    looks_naive,
+    row_problem,
+    tags_dtype,
+    tags_unreadable,
+    to_utc,
+)
 from pockit.sources._registry import ReadContext, register_reader
 
 if TYPE_CHECKING:
@@ -120,10 +128,16 @@ def read_focus(ctx: ReadContext) -> pl.LazyFrame:
     lf = ctx.scan(wanted)
     schema = lf.collect_schema()
     naive = _naive(ctx, lf, schema)
+    cost, bad_cost = finite_number(cost_col)
+    checks: list[tuple[pl.Expr, str, str | None]] = [(bad_cost, cost_col, None)]
+    if "Tags" in ctx.columns and schema["Tags"] == pl.String:
+        unreadable = pl.col("Tags").map_batches(tags_unreadable, return_dtype=pl.Boolean)
+        checks.append((unreadable, "Tags", "not a JSON object: whose cost it is cannot be told"))
     exprs: list[pl.Expr] = [
         to_utc("ChargePeriodStart", schema["ChargePeriodStart"]).alias("charge_start"),
         to_utc("ChargePeriodEnd", schema["ChargePeriodEnd"]).alias("charge_end"),
-        pl.col(cost_col).cast(pl.Float64).alias("cost"),
+        cost.alias("cost"),
+        row_problem(checks).alias("problem"),
         pl.col("BillingCurrency").alias("currency"),
         pl.col("ServiceName").alias("service"),
         pl.lit("focus").alias("source"),

@@ -17,6 +17,10 @@ Billing frame, one row per charge line, whatever the source format::
     cost_column      String              the column ``cost`` came from, e.g. ``EffectiveCost``; ends in
                                          ``" (estimated)"`` when the provider says the amount is not final
     ts_assumed_utc   Boolean             true when the export's timestamps had no offset and UTC was assumed
+    problem          String              null for a usable row; else why it is not, naming the file,
+                                         data row and column (tags that are not a JSON object, a cost
+                                         that is not a finite number). Attribution refuses such a row
+                                         in the window (or counts it, in lenient mode): never dropped
 
 Tags are stored as a list of ``{key, value}`` structs (the Arrow layout of a map, which pandas and
 Parquet both keep) with keys spelt the way the user wrote them: CUR's ``user_`` / ``resourceTags/user:``
@@ -32,6 +36,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -53,6 +58,7 @@ BILLING_COLUMNS = (
     "source",
     "cost_column",
     "ts_assumed_utc",
+    "problem",
 )
 
 #: Column order of the normalised metrics frame.
@@ -70,6 +76,15 @@ PREFILTERED_SOURCES = ("cost-explorer",)
 ESTIMATED_SUFFIX = " (estimated)"
 
 _MANGLE = re.compile(r"[^a-z0-9]+")
+
+
+def as_utc(ts: datetime) -> datetime:
+    """A datetime in UTC; a naive one *is* UTC (never the machine's local time).
+
+    Every reader and attribution take a naive window this way, so a window passed to Cost
+    Explorer or Athena selects the same hours that attribution then prorates.
+    """
+    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
 
 
 def tags_dtype() -> pl.DataType:
@@ -99,6 +114,7 @@ def billing_schema() -> dict[str, pl.DataType]:
         "source": pl.String(),
         "cost_column": pl.String(),
         "ts_assumed_utc": pl.Boolean(),
+        "problem": pl.String(),
     }
 
 
@@ -141,20 +157,75 @@ def tag_pairs(tags: Mapping[str, Any] | None) -> list[dict[str, str]]:
     return out
 
 
-def parse_tags_json(text: str | None) -> list[dict[str, str]] | None:
-    """Parse a FOCUS ``Tags`` JSON object string; ``None`` for null/empty/unparseable."""
+def _tags_object(text: str | None) -> tuple[bool, dict[str, Any] | None]:
+    """(readable, the object): a null/empty/``NULL`` cell is readable and carries no tags."""
     if text is None:
-        return None
+        return True, None
     text = text.strip()
     if not text or text.upper() == "NULL":
-        return None
+        return True, None
     try:
         data = json.loads(text)
     except json.JSONDecodeError:
-        return None
-    if not isinstance(data, dict):
-        return None
-    return tag_pairs(data)
+        return False, None
+    return (True, data) if isinstance(data, dict) else (False, None)
+
+
+def parse_tags_json(text: str | None) -> list[dict[str, str]] | None:
+    """Parse a FOCUS ``Tags`` JSON object string; ``None`` for null/empty/unparseable.
+
+    An unparseable cell is not "no tags": :func:`tags_unreadable` flags it, and the reader turns
+    it into the row's ``problem``.
+    """
+    _, data = _tags_object(text)
+    return None if data is None else tag_pairs(data)
+
+
+def tags_unreadable(series: pl.Series) -> pl.Series:
+    """True for each cell that holds text but not a JSON object (e.g. ``{'poc': 'a'}``)."""
+    import polars as pl
+
+    uniq = series.unique().to_list()
+    lookup = pl.DataFrame(
+        {"k": uniq, "bad": [not _tags_object(u)[0] for u in uniq]},
+        schema={"k": pl.String, "bad": pl.Boolean},
+    )
+    frame = series.cast(pl.String).to_frame("k")
+    joined = frame.join(lookup, on="k", how="left", nulls_equal=True, maintain_order="left")
+    return joined["bad"].fill_null(False).alias(series.name)
+
+
+def finite_number(col: str) -> tuple[pl.Expr, pl.Expr]:
+    """``col`` as Float64 (null when unreadable), and true where a value is present but is not a
+    finite number (text such as ``abc``, ``NaN``, ``Inf``): such a cost would turn a total into
+    NaN or be summed as nothing."""
+    import polars as pl
+
+    value = pl.col(col).cast(pl.Float64, strict=False)
+    bad = pl.col(col).is_not_null() & (value.is_null() | value.is_finite().not_())
+    return value, bad.fill_null(True)
+
+
+def row_problem(checks: list[tuple[pl.Expr, str, str | None]]) -> pl.Expr:
+    """The ``problem`` column: ``FILE row N: COLUMN is VALUE, WHY`` for the first failing check.
+
+    Each check is (failing-row expression, column name, why); the value shown is the cell's text.
+    Needs the ``_file``/``_row`` columns that :meth:`ReadContext.scan` adds.
+    """
+    import polars as pl
+
+    expr = pl.lit(None, pl.String)
+    for bad, col, why in reversed(checks):
+        text = pl.col(col).cast(pl.String).str.slice(0, 80)
+        msg = pl.format(
+            "{} row {}: {} is {}, " + (why or "not a finite number"),
+            pl.col("_file"),
+            pl.col("_row"),
+            pl.lit(col),
+            text,
+        )
+        expr = pl.when(bad).then(msg).otherwise(expr)
+    return expr
 
 
 def json_tags_to_list(series: pl.Series) -> pl.Series:

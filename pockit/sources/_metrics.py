@@ -15,6 +15,7 @@ it takes at most 500 queries per call. Percentile statistics (``p95``) are passe
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -136,9 +137,31 @@ def fetch_prometheus(
 # -- CloudWatch --------------------------------------------------------------------------------
 
 
+#: What GetMetricData accepts as a query ``Id`` (botocore refuses anything else, after the load).
+CW_ID = re.compile(r"^[a-z][a-zA-Z0-9_]{0,254}$")
+
+
+def cloudwatch_id(text: str, n: int) -> str:
+    """A GetMetricData ``Id`` made from any name (``5xx_rate`` → ``m5xx_rate``, ``p95-ms`` → ``p95_ms``).
+
+    The metric keeps its own name as the label; the id is only the request's key and is mapped
+    back to the name when the results arrive.
+    """
+    safe = re.sub(r"[^a-zA-Z0-9_]", "_", text)[:240]
+    if not safe or not ("a" <= safe[0] <= "z"):
+        safe = f"m{safe or n}"
+    return safe
+
+
 def _cw_query(q: Mapping[str, Any], n: int) -> tuple[dict[str, Any], dict[str, Any]]:
     """A pockit query dict (or a raw MetricDataQuery with ``Id``) → (MetricDataQuery, its metadata)."""
     if "Id" in q:
+        if not CW_ID.match(str(q["Id"])):
+            raise UsageError(
+                f"CloudWatch query {n}: Id {q['Id']!r} must match {CW_ID.pattern} (a lowercase "
+                "letter, then letters, digits, _); or give a pockit query (id, namespace, metric) "
+                "and pockit makes the id"
+            )
         return dict(q), {"name": q.get("Label") or q["Id"], "unit": None, "dimensions": {}}
     missing = [k for k in ("namespace", "metric") if k not in q]
     if missing:
@@ -146,9 +169,7 @@ def _cw_query(q: Mapping[str, Any], n: int) -> tuple[dict[str, Any], dict[str, A
             f"CloudWatch query {n}: missing {', '.join(missing)} (keys: id, namespace, metric, dimensions, stat, period, unit)"
         )
     stat = str(q.get("stat", "Average"))
-    qid = str(q.get("id") or f"q{n}")
-    if not qid[0].islower():
-        raise UsageError(f"CloudWatch query id {qid!r} must start with a lowercase letter")
+    qid = cloudwatch_id(str(q.get("id") or f"q{n}"), n)
     dims = {str(k): str(v) for k, v in (q.get("dimensions") or {}).items()}
     stat_block: dict[str, Any] = {
         "Metric": {
@@ -217,6 +238,11 @@ def fetch_cloudwatch(
     if not queries:
         raise UsageError("CloudWatch: give at least one query")
     built = [_cw_query(q, n) for n, q in enumerate(queries)]
+    seen: set[str] = set()
+    for n, (query, _info) in enumerate(built):
+        if query["Id"] in seen and "id" in queries[n] and "Id" not in queries[n]:
+            query["Id"] = f"{query['Id']}_{n}"  # two names that made the same safe id
+        seen.add(query["Id"])
     ids = [b[0]["Id"] for b in built]
     if len(set(ids)) != len(ids):
         raise UsageError(f"CloudWatch query ids must be unique: {', '.join(ids)}")

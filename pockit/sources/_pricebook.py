@@ -177,10 +177,15 @@ class PriceBook:
     def cost_per_1k(
         self, candidate: str, rps: float, usage: Mapping[str, float] | None = None
     ) -> float:
-        """Cost per 1,000 requests for ``candidate`` sustaining ``rps`` requests per second."""
+        """Cost per 1,000 requests for ``candidate`` sustaining ``rps`` requests per second.
+
+        An hour's cost over an hour's requests, through the one :func:`pockit.analysis.cost_per_1k`.
+        """
+        from pockit.analysis._cost import cost_per_1k
+
         if rps <= 0:
             raise UsageError(f"request rate must be > 0, got {rps}")
-        return self.cost_per_hour(candidate, rps, usage) / (rps * SECONDS_PER_HOUR) * 1000.0
+        return cost_per_1k(self.cost_per_hour(candidate, rps, usage), rps * SECONDS_PER_HOUR)
 
     def curve(
         self, candidate: str, rates: list[float], usage: Mapping[str, float] | None = None

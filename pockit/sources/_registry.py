@@ -34,15 +34,30 @@ class ReadContext:
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def scan(self, columns: list[str]) -> pl.LazyFrame:
-        """Lazily scan only ``columns`` of the files; CSV cells are read as text (``NULL`` is null)."""
+        """Lazily scan only ``columns`` of the files; CSV cells are read as text (``NULL`` is null).
+
+        Two more columns say where each row came from, so a row pockit cannot use is named:
+        ``_file`` (the file, or the source when it is one file) and ``_row`` (1-based data row
+        of that file, the header not counted).
+        """
         import polars as pl
 
-        paths = [str(f) for f in self.files]
-        if self.kind == "parquet":
-            return pl.scan_parquet(paths).select(columns)
-        return pl.scan_csv(
-            paths, infer_schema=False, null_values=["NULL", ""], quote_char='"'
-        ).select(columns)
+        frames = []
+        for f in self.files:
+            name = self.source if len(self.files) == 1 else str(f)
+            if self.kind == "parquet":
+                lf = pl.scan_parquet(str(f), row_index_name="_row", row_index_offset=1)
+            else:
+                lf = pl.scan_csv(
+                    str(f),
+                    infer_schema=False,
+                    null_values=["NULL", ""],
+                    quote_char='"',
+                    row_index_name="_row",
+                    row_index_offset=1,
+                )
+            frames.append(lf.select([*columns, "_row"]).with_columns(_file=pl.lit(name)))
+        return pl.concat(frames, how="vertical_relaxed") if len(frames) > 1 else frames[0]
 
     def require(self, fmt: str, *names: str) -> None:
         """SourceError naming each required column that the export lacks."""
@@ -239,4 +254,6 @@ def _conform(lf: pl.LazyFrame) -> pl.LazyFrame:
     import polars as pl
 
     schema = billing_schema()
+    if "problem" not in lf.collect_schema().names():  # an API reader whose rows are all checked
+        lf = lf.with_columns(pl.lit(None, pl.String).alias("problem"))
     return lf.select([pl.col(c).cast(schema[c]) for c in BILLING_COLUMNS])

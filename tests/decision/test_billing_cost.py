@@ -83,3 +83,82 @@ def test_no_matching_billing_rows_fails_with_on_missing_fail(tmp_path: Path) -> 
     by = {c.candidate: c for c in decide(spec, runs).criteria}
     assert by["typo"].outcome == "FAIL" and "on_missing: fail" in by["typo"].reason
     assert by["good"].outcome == "PASS"
+
+
+def _add_unreadable_row(path: Path) -> None:
+    """Append a copy of the export's first row worth $99 over the whole export's span, whose Tags
+    use single quotes."""
+    lines = path.read_text().splitlines()
+    header = lines[0].split(",")
+    import csv
+    import io
+
+    row = next(csv.DictReader(io.StringIO("\n".join(lines[:2]))))
+    ends = [r["ChargePeriodEnd"] for r in csv.DictReader(io.StringIO("\n".join(lines)))]
+    row.update({"EffectiveCost": "99.0", "BilledCost": "99.0", "Tags": "{'poc': 'good'}"})
+    row["ChargePeriodEnd"] = max(ends)
+    out = io.StringIO()
+    csv.DictWriter(out, fieldnames=header).writerow(row)
+    path.write_text("\n".join(lines) + "\n" + out.getvalue())
+
+
+def test_an_unreadable_tags_row_makes_the_cost_inconclusive_naming_the_row(
+    tmp_path: Path,
+) -> None:
+    """Before: the $99 row matched no tag, cost per 1k PASSed and the candidate was GO."""
+    spec, runs = _setup(tmp_path)
+    _add_unreadable_row(tmp_path / "spec" / "billing.csv")
+    costs = candidate_costs(spec, runs)
+    assert not costs["good"].ok and "Tags is {'poc': 'good'}" in str(costs["good"].problem)
+    d = decide(spec, runs)
+    good = next(c for c in d.criteria if c.candidate == "good")
+    assert good.outcome == "INCONCLUSIVE" and "billing.csv row " in good.reason
+    assert d.candidates["good"].verdict != "GO"
+
+
+def test_rows_counted_leniently_leave_the_cost_inconclusive(tmp_path: Path) -> None:
+    from pockit.sources import attach_billing
+
+    spec, runs = _setup(tmp_path)
+    _add_unreadable_row(tmp_path / "spec" / "billing.csv")
+    res = attach_billing(
+        runs[0], tmp_path / "spec" / "billing.csv", tags={"poc": "good"}, lenient=True
+    )
+    assert res.unattributed_rows > 0 and res.unattributed_cost > 0
+    cost = candidate_costs(spec, runs[:1])["good"]
+    assert cost.unattributed_rows > 0 and "could not be attributed" in str(cost.problem)
+    good = next(c for c in decide(spec, runs[:1], costs={"good": cost}).criteria)
+    assert good.outcome == "INCONCLUSIVE" and "could not be attributed" in good.reason
+
+
+def test_the_report_shows_the_figure_the_decision_judged(tmp_path: Path) -> None:
+    """One cost path: the report's cost per 1k is the decision's estimate, not a recomputation."""
+    from pockit.report import facts
+
+    spec, runs = _setup(tmp_path)
+    costs = candidate_costs(spec, runs)
+    d = decide(spec, runs, costs=costs)
+    shown = facts.cost_per_1k(costs, d)
+    judged = {c.candidate: c.estimate for c in d.criteria if c.metric == "cost_per_1k_usd"}
+    assert shown["good"] is not None and shown["good"] == judged["good"]
+    assert shown["typo"] is None and shown["taxonly"] is None
+    figs = facts.cost_per_1k(costs, d, figures=True)
+    assert figs["good"].requests == d.candidates["good"].n
+    assert facts.cost_problems(costs, d) == [
+        f"{c}: cost unknown — {figs[c].problem}" for c in ("typo", "taxonly")
+    ]
+
+
+def test_a_non_finite_total_gives_no_figure_and_a_reason() -> None:
+    import math
+
+    from pockit.analysis import cost_per_1k
+    from pockit.decision import CostFigure
+    from pockit.decision._costs import coerce_cost
+    from pockit.sources import cost_per_1k as alias
+
+    assert alias is cost_per_1k  # the sources name is a deprecated alias of the one function
+    assert math.isnan(cost_per_1k(math.inf, 10))
+    fig = coerce_cost({"total": math.nan, "currency": "USD"}, 100)
+    assert isinstance(fig, CostFigure) and fig.value is None
+    assert fig.problem is not None and "not a finite number" in fig.problem

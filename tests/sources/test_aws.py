@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 
-from pockit._errors import SourceError
+from pockit._errors import SourceError, UsageError
 from pockit.sources import (
     attribute_cost,
     fetch_cloudwatch,
@@ -458,3 +459,60 @@ def test_cloudwatch_paging_and_limits() -> None:
     assert [c.get("NextToken") for c in fake.calls] == [None, "t1", "t2"]
     assert all(c["MaxDatapoints"] <= 100_800 for c in fake.calls)
     assert fake.calls[0]["MetricDataQueries"][0]["MetricStat"]["Stat"] == "p95"
+
+
+def test_cloudwatch_metric_named_like_5xx_rate_is_fetched_under_a_safe_id(
+    aws: str, tmp_path: Path
+) -> None:
+    """GetMetricData ids must match ^[a-z][a-zA-Z0-9_]*$; a spec metric named ``5xx_rate`` used to
+    escape as an error after the load had run. pockit makes the id and maps the name back."""
+    from pockit._rundir import RunDir, iso
+    from pockit.sources import attach_spec_metrics, load_attached_metrics
+    from pockit.spec import MetricSource
+
+    cw = boto3.client("cloudwatch", region_name="us-east-1")
+    now = datetime.now(UTC).replace(microsecond=0)
+    cw.put_metric_data(
+        Namespace="App",
+        MetricData=[{"MetricName": "5xx", "Timestamp": now - timedelta(seconds=30), "Value": 3.0}],
+    )
+    run = RunDir.create(
+        tmp_path / "runs",
+        {
+            "candidate": "async",
+            "start": iso(now - timedelta(minutes=2)),
+            "end": iso(now + timedelta(minutes=1)),
+            "status": "completed",
+        },
+    )
+    sources = [
+        MetricSource(
+            kind="cloudwatch", name=name, namespace="App", metric_name="5xx", stat="Sum", step_s=60
+        )
+        for name in ("5xx_rate", "5xx-rate", "p95.latency:ms")
+    ]
+    outcome = attach_spec_metrics(run.path, sources, pad_s=60)
+    assert outcome == {s.name: "ok" for s in sources}
+    stored = load_attached_metrics(run.path).collect()
+    assert set(stored["metric"]) == {"5xx_rate", "5xx-rate", "p95.latency:ms"}
+    assert stored.filter(stored["metric"] == "5xx_rate")["value"].sum() == 3.0
+
+
+def test_cloudwatch_raw_query_with_a_bad_id_is_refused_before_the_call() -> None:
+    with pytest.raises(UsageError, match="Id '5xx' must match"):
+        fetch_cloudwatch(
+            [{"Id": "5xx", "MetricStat": {}}],
+            start=datetime(2026, 5, 1, tzinfo=UTC),
+            end=datetime(2026, 5, 2, tzinfo=UTC),
+        )
+
+
+def test_athena_non_finite_cost_is_refused_naming_the_result_row(aws: str) -> None:
+    boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="athena-out")
+    body = _athena_rows()
+    body["results"][0]["rows"][2]["Data"][2]["VarCharValue"] = "NaN"  # the 2nd data row's cost
+    moto_static(aws, "athena/query-results", body)
+    with pytest.raises(SourceError, match=r"result row 2 \(AmazonEC2, .*cost is 'NaN'"):
+        query_athena(
+            "cur", "cur2_table", start=T0, end=T0 + timedelta(hours=2), output="s3://athena-out/q/"
+        )

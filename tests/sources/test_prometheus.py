@@ -139,3 +139,37 @@ def test_spec_metrics_attach_per_candidate_with_unit(
     dims = {d["key"]: d["value"] for d in stored["dimensions"][0]}
     assert dims["candidate"] == "async"
     assert stored["value"].max() >= 30
+
+
+def test_candidate_name_is_a_promql_string_value_not_query_text(
+    prometheus: str, demo_url: str, tmp_path: Path
+) -> None:
+    """``{candidate}`` used to be pasted raw: a quote broke the query, and a crafted name rewrote it
+    (here to read another candidate's series). Now the name is only ever a label value."""
+    start = datetime.now(UTC) - timedelta(seconds=1)
+    for _ in range(10):  # a little load, bounded, to loopback only
+        requests.get(f"{demo_url}/api/items", timeout=2)
+    _wait_for_samples(prometheus, 'sum(demo_requests_total{variant="async"})', 3)
+    end = datetime.now(UTC)
+    query = 'sum(demo_requests_total{variant="{candidate}"})'
+    crafted = 'async"}) or vector(1) #'
+    for name in ('it\'s "quoted" \\ tier', crafted, "async"):
+        run = RunDir.create(
+            tmp_path / "runs",
+            {"candidate": name, "start": iso(start), "end": iso(end), "status": "completed"},
+        )
+        src = MetricSource(kind="prometheus", name="server_requests", url=prometheus, query=query)
+        assert attach_spec_metrics(run.path, [src]) == {"server_requests": "ok"}
+        stored = load_attached_metrics(run.path).collect()
+        if name == "async":
+            assert stored["value"].max() >= 10
+        else:  # no series carries that label value: nothing matched, nothing rewritten
+            assert stored.height == 0, (name, stored)
+
+
+def test_promql_substitution_escapes_for_the_quote_it_sits_in() -> None:
+    from pockit.sources._attach import promql_substitute
+
+    assert promql_substitute('up{job="{candidate}"}', 'a"b\\c') == 'up{job="a\\"b\\\\c"}'
+    assert promql_substitute("up{job='{candidate}'}", "it's") == "up{job='it\\'s'}"
+    assert promql_substitute("up{job={candidate}}", "x\ny") == 'up{job="x\\ny"}'
