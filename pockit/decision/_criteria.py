@@ -45,9 +45,8 @@ from pockit.analysis._intervals import (
     quantile_rank,
     t_interval,
 )
-from pockit.analysis._quantiles import METHOD_QUANTILE, Estimate
+from pockit.analysis._quantiles import METHOD_QUANTILE, Estimate, ranked_values
 from pockit.analysis._samples import RunInfo, count_text
-from pockit.analysis._select import select_ranks
 from pockit.analysis._stats import (
     METHOD_THROUGHPUT,
     intended_latency_expr,
@@ -234,8 +233,7 @@ def _with_failures(n: int, finite: np.ndarray, q: float) -> Estimate:
     got = [math.inf] * 3
     inside = [j for j, r in enumerate(ranks) if 1 <= r <= m]
     if inside:
-        want = np.array([[ranks[j] for j in inside]], dtype=np.int64)
-        vals = select_ranks(finite, None, 1, want)[0][0]
+        vals = ranked_values(finite, [ranks[j] for j in inside])
         for j, v in zip(inside, vals, strict=True):
             got[j] = float(v)
     low = -math.inf if lo_r < 1 else got[1]
