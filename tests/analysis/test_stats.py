@@ -169,6 +169,19 @@ def test_timeline_buckets(tmp_path: Path) -> None:
     assert set(tl["candidate"]) == {"a"} and set(tl["run_id"]) == {run.id}
 
 
+def test_timeline_counts_every_request_and_skips_unknown_latencies(tmp_path: Path) -> None:
+    lat = np.tile([10.0, 20.0, np.nan, 30.0, -1.0], 120)  # 600 requests, 2 of every 5 unknown
+    ok = np.ones(600, bool)
+    ok[:10] = False  # the first second fails
+    run = make_run(tmp_path, "a", lat, ok=ok, duration_s=60)
+    tl = timeline([run.path], bucket_s=1.0)
+    assert len(tl) == 60 and (tl["requests"] == 10).all()  # no request vanishes from a bucket
+    assert tl["errors"].iloc[0] == 10 and tl["errors"].iloc[1:].sum() == 0
+    assert tl["p50"].isna().iloc[0]
+    assert (tl["p50"].iloc[1:] == 20.0).all()  # over the 6 known latencies of each bucket
+    assert tl["p50"].iloc[1:].notna().all() and (tl["p99"].iloc[1:] == 30.0).all()
+
+
 def test_recovery_after_fault_end(tmp_path: Path) -> None:
     from datetime import timedelta
 

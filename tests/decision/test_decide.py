@@ -278,6 +278,30 @@ def test_baseline_comparison_and_zero_baseline(tmp_path: Path, runs: dict[str, P
     assert comp.result == "inconclusive" and "0" in comp.reason and "undefined" in comp.reason
 
 
+def test_rates_and_error_budget_of_several_undeclared_runs_use_the_run_as_the_unit(
+    tmp_path: Path,
+) -> None:
+    spec = spec_with(
+        tmp_path,
+        '  - {metric: success_rate, op: ">=", threshold: 0.9}\n'
+        '  - {metric: error_budget_burn, op: "<", threshold: 10}\n',
+        "slo: {target: 0.99}\n",
+    )
+    paths = []
+    for fail_every in (50, 20, 12):  # 2%, 5%, 8.3% errors: runs disagree
+        ok = np.ones(2000, bool)
+        ok[::fail_every] = False
+        paths.append(make_run(tmp_path / "r", "fast", np.full(2000, 10.0), ok=ok).path)
+    d = decide(spec, paths)
+    assert d.candidates["fast"].unit == "run"
+    sr, burn = d.criteria
+    assert "run is the unit (3 runs)" in sr.reason and sr.n == 6000
+    pooled_lo = 0.94  # the pooled Clopper-Pearson bound of ~5,690 of 6,000 is ~0.943
+    assert sr.ci_low < pooled_lo  # widened to the spread of 0.98, 0.95, 0.917
+    assert burn.ci_high > 0.083 / 0.01  # the worst run's error rate, scaled by the budget
+    assert burn.outcome == "INCONCLUSIVE", burn.reason
+
+
 def test_repeats_widen_to_the_run_level_spread(tmp_path: Path) -> None:
     rng = np.random.default_rng(4)
     spec = spec_with(tmp_path, '  - {metric: latency_p95_ms, op: "<", threshold: 300}\n', "")

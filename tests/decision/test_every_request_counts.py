@@ -8,13 +8,18 @@ latency were dropped before the rates were counted. The run directory is made by
 
 from __future__ import annotations
 
+import json
 import math
+import subprocess
+import sys
 from pathlib import Path
+
+import numpy as np
 
 from pockit.analysis import run_stats
 from pockit.decision import decide
 from pockit.load._import import import_runs
-from tests.analysis.helpers import make_spec
+from tests.analysis.helpers import make_run, make_spec
 
 SPEC = """
 name: every-request
@@ -66,3 +71,27 @@ def test_imported_failures_without_latency_count_in_the_success_rate(tmp_path: P
     assert p95.outcome == "FAIL" and p95.n == 4000 and math.isinf(p95.estimate), p95.reason
     assert d.verdict == "NO-GO"
     assert any("2000 failed request(s) without a usable latency" in w for w in d.warnings)
+
+
+def test_stats_json_says_what_latency_statistics_skipped(tmp_path: Path) -> None:
+    """`pockit stats --json`: every request in n and the rates; skipped latencies named by reason."""
+    # written directly (not imported): whether an importer may leave a successful request's
+    # latency empty is the importer's rule; what the analysis does with one is this test's
+    lat = np.array([np.nan if i % 10 == 0 else 10.0 + i for i in range(100)])
+    ok = np.array([i % 25 != 1 for i in range(100)])
+    run = make_run(tmp_path / "runs", "legacy", lat, ok=ok).path
+    out = subprocess.run(
+        [sys.executable, "-m", "pockit", "stats", "--json", str(run)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    d = json.loads(out.stdout)
+    assert d["n"] == 100 and d["n_failed"] == 4 and d["success_rate"] == 0.96
+    assert d["latency_skipped"] == 10 and d["latency_skipped_by_reason"]["nan"] == 10
+    assert d["latency_ms"]["p50"]["n"] == 86  # 96 successful, 10 of them without a latency
+    assert d["endpoints"]["/api/items"]["latency_skipped"] == 10
+    assert any(
+        "10 successful request(s) with an unusable latency (10 nan)" in w for w in d["warnings"]
+    )
