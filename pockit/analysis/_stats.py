@@ -32,7 +32,7 @@ from pockit.analysis._quantiles import (
 from pockit.analysis._samples import RunInfo, RunLike, Samples, load_samples, run_duration_s
 from pockit.analysis._select import select_ranks
 
-#: Fewer repeated runs than this and the run-to-run spread is too weak to lean on (a warning).
+#: Fewer runs of a candidate than this and the run-to-run spread is too weak to lean on (a warning).
 MIN_RUNS = 3
 
 METHOD_RATE = "Wilson score interval"
