@@ -47,12 +47,40 @@ class SampleArrays:
         return self.n_ok == self.n
 
     @cached_property
-    def latency(self) -> npt.NDArray[np.float64]:
-        """Latency of every row (clean: finite, non-negative)."""
+    def _raw_latency(self) -> npt.NDArray[np.float64]:
         if self.n == 0:
             return np.zeros(0, dtype=np.float64)
-        lat = self.frame["latency_ms"].cast(pl.Float64).to_numpy()
+        lat = self.frame["latency_ms"].cast(pl.Float64).to_numpy()  # null -> NaN
         return np.ascontiguousarray(lat, dtype=np.float64)
+
+    @cached_property
+    def latency_known(self) -> npt.NDArray[np.bool_]:
+        """Rows whose latency is a response time (finite, non-negative; null/NaN/inf/<0 are not)."""
+        raw = self._raw_latency
+        with np.errstate(invalid="ignore"):
+            return np.isfinite(raw) & (raw >= 0)
+
+    @cached_property
+    def measured(self) -> npt.NDArray[np.bool_]:
+        """Successful requests with a known latency: what latency percentiles are over."""
+        return self.ok & self.latency_known
+
+    @cached_property
+    def n_measured(self) -> int:
+        return int(np.count_nonzero(self.measured))
+
+    @cached_property
+    def all_measured(self) -> bool:
+        return self.n_measured == self.n
+
+    @cached_property
+    def latency(self) -> npt.NDArray[np.float64]:
+        """Latency of every row; 0 where unknown, so mask with :attr:`measured` (the radix select
+        needs finite, non-negative values everywhere)."""
+        raw = self._raw_latency
+        if bool(self.latency_known.all()):
+            return raw
+        return np.where(self.latency_known, raw, 0.0)
 
     @cached_property
     def names(self) -> tuple[npt.NDArray[np.int64], list[str], npt.NDArray[np.int64]]:

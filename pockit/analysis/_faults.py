@@ -73,7 +73,8 @@ def recoveries(
         if thr is None:
             starts = _events(info, "fault_start")
             first = parse_iso(str(starts[0]["ts"])) if starts else None
-            pre = run.filter(pl.col("ok") & (pl.col("t_start") < first)) if first else run.head(0)
+            known = pl.col("ok") & pl.col("latency_ms").is_not_null()
+            pre = run.filter(known & (pl.col("t_start") < first)) if first else run.head(0)
             if pre.height >= 20:
                 thr = DEFAULT_HEALTHY_P95_FACTOR * float(
                     np.quantile(pre["latency_ms"].to_numpy(), 0.95)
@@ -143,7 +144,7 @@ def cold_start_latencies(
                 pl.when(pl.col("ok")).then(pl.col("latency_ms")).otherwise(math.inf)
             )
         else:
-            run = run.filter(pl.col("ok"))
+            run = run.filter(pl.col("ok") & pl.col("latency_ms").is_not_null())
         run = run.sort("t_start")
         for ev in ends:
             te = parse_iso(str(ev["ts"]))

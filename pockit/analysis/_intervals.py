@@ -14,6 +14,7 @@ instead of inventing a bound.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Literal
 
@@ -56,9 +57,23 @@ def quantile_ci_ranks(
     ``l == 0`` means no finite lower bound and ``u == n + 1`` no finite upper bound. A finite
     one-sided 95% upper bound for P95 needs ``1 - 0.95**n >= 0.95``, i.e. n >= 59 (P99: n >= 299).
     """
+    if np.ndim(n) == 0:  # one group (a decision's criterion): the same n comes back often
+        lo1, hi1 = _ci_ranks_one(int(n), q, confidence, sides)
+        return np.array([lo1], dtype=np.int64), np.array([hi1], dtype=np.int64)
+    return _ci_ranks(np.asarray(n, dtype=np.int64), q, confidence, sides)
+
+
+@functools.lru_cache(maxsize=4096)
+def _ci_ranks_one(n: int, q: float, confidence: float, sides: Sides) -> tuple[int, int]:
+    lo, hi = _ci_ranks(np.array([n], dtype=np.int64), q, confidence, sides)
+    return int(lo[0]), int(hi[0])
+
+
+def _ci_ranks(nn: IntArray, q: float, confidence: float, sides: Sides) -> tuple[IntArray, IntArray]:
+    """:func:`quantile_ci_ranks` for an array of group sizes."""
     from scipy import special
 
-    nn = np.atleast_1d(np.asarray(n, dtype=np.int64))
+    nn = np.atleast_1d(nn)
     a = tail_alpha(confidence, sides)
     # u - 1 = smallest k with CDF(k) >= 1 - a
     u = _binom_ppf(1.0 - a, nn, q) + 1

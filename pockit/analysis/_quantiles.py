@@ -69,6 +69,22 @@ def rank_matrix(
     return est, np.stack(lows, axis=1), np.stack(highs, axis=1)
 
 
+#: Below this many values a partial sort (``np.partition``) beats the radix select, whose
+#: histogram is sized by the values' range rather than by their number.
+SMALL = 1 << 16
+
+
+def ranked_values(values: FloatArray, ranks: Sequence[int] | np.ndarray) -> np.ndarray:
+    """The values of 1-based ``ranks`` (each in ``1..values.size``) of one array, exactly."""
+    want = np.asarray(ranks, dtype=np.int64)
+    if want.size == 0:
+        return np.zeros(0, dtype=np.float64)
+    if values.size <= SMALL:
+        idx = want - 1
+        return np.asarray(np.partition(values, np.unique(idx))[idx], dtype=np.float64)
+    return np.asarray(select_ranks(values, None, 1, want[None, :])[0][0], dtype=np.float64)
+
+
 def quantiles_of(
     values: FloatArray,
     qs: Sequence[float],
@@ -82,7 +98,10 @@ def quantiles_of(
     if n == 0:
         return [Estimate.missing(method) for _ in qs]
     est, lo, hi = rank_matrix(np.array([n]), qs, confidence, sides)
-    got = select_ranks(values, None, 1, np.concatenate([est, lo, hi], axis=1))[0][0]
+    ranks = np.concatenate([est, lo, hi], axis=1)[0]
+    got = np.full(ranks.size, np.nan)
+    inside = (ranks >= 1) & (ranks <= n)
+    got[inside] = ranked_values(values, ranks[inside])
     k = len(qs)
     out = []
     for j in range(k):

@@ -1,7 +1,11 @@
-"""Reading samples out of run directories into one clean polars frame, with what was dropped.
+"""Reading samples out of run directories into one polars frame: every request, none dropped.
 
-Latencies that are null, NaN, infinite or negative cannot be real response times; they are dropped
-and counted (never silently), and the count becomes a warning in every result built on them.
+Every row is a request and stays one: success and error rates, throughput and the error budget
+count them all. A latency that is null, NaN, infinite or negative cannot be a response time, so
+:func:`clean` sets it to null and counts it per run and reason: for a failed request that changes
+nothing (a failure is judged by the success rate, and a latency criterion counts it as +inf
+anyway); a successful request whose latency is unknown is skipped by the latency statistics, which
+say how many they skipped and why, and a latency criterion judges it both ways (0 and +inf).
 """
 
 from __future__ import annotations
@@ -44,13 +48,28 @@ class RunInfo:
         return float((self.end - self.start).total_seconds())
 
 
+#: Why a recorded latency cannot be placed among the others (the keys of the counts below).
+LATENCY_PROBLEMS = ("null", "nan", "infinite", "negative")
+
+
+def count_text(counts: dict[str, int]) -> str:
+    """``{"null": 3, "negative": 1}`` -> ``"3 null, 1 negative"`` (zero counts left out)."""
+    return ", ".join(f"{v} {k}" for k, v in counts.items() if v)
+
+
 @dataclass
 class Samples:
-    """Clean samples of some runs (``frame``), the runs, and how many rows were dropped and why."""
+    """Every request of some runs (``frame``), the runs, and the latencies that could not be used.
+
+    ``skipped`` maps run id -> reason (:data:`LATENCY_PROBLEMS`) -> successful requests whose
+    latency is unknown (null in ``frame``); ``failed_without_latency`` maps run id -> failed
+    requests with no usable latency. Both are counts of requests that *are* in ``frame``.
+    """
 
     frame: pl.DataFrame
     runs: list[RunInfo]
-    dropped: dict[str, int] = field(default_factory=dict)
+    skipped: dict[str, dict[str, int]] = field(default_factory=dict)
+    failed_without_latency: dict[str, int] = field(default_factory=dict)
     _arrays: SampleArrays | None = field(default=None, init=False, repr=False, compare=False)
 
     def arrays(self) -> SampleArrays:
@@ -59,13 +78,33 @@ class Samples:
             self._arrays = SampleArrays(self.frame)
         return self._arrays
 
+    def latency_skipped(self, run_ids: Iterable[str] | None = None) -> dict[str, int]:
+        """Successful requests whose latency the latency statistics skip, by reason (all runs,
+        or those of ``run_ids``)."""
+        wanted = None if run_ids is None else set(run_ids)
+        out = dict.fromkeys(LATENCY_PROBLEMS, 0)
+        for rid, counts in self.skipped.items():
+            if wanted is None or rid in wanted:
+                for k, v in counts.items():
+                    out[k] += v
+        return out
+
     @property
     def warnings(self) -> list[str]:
         out = []
-        bad = {k: v for k, v in self.dropped.items() if v}
-        if bad:
-            what = ", ".join(f"{v} {k}" for k, v in bad.items())
-            out.append(f"dropped {sum(bad.values())} sample(s) with unusable latency ({what})")
+        skipped = self.latency_skipped()
+        if sum(skipped.values()):
+            out.append(
+                f"{sum(skipped.values())} successful request(s) with an unusable latency "
+                f"({count_text(skipped)}): counted in the success rate and throughput, skipped by "
+                "latency statistics; a latency criterion judges them as both 0 ms and +inf"
+            )
+        failed = sum(self.failed_without_latency.values())
+        if failed:
+            out.append(
+                f"{failed} failed request(s) without a usable latency: counted as failures "
+                "(and as +inf latency by latency criteria)"
+            )
         return out
 
 
@@ -150,19 +189,34 @@ def load_samples(runs: RunLike | Iterable[RunLike]) -> Samples:
 
 
 def clean(raw: pl.DataFrame, infos: list[RunInfo]) -> Samples:
-    """Drop unusable latencies and count them by reason."""
+    """Keep every request; null each unusable latency and count it per run, outcome and reason."""
     lat = pl.col("latency_ms")
-    counts = raw.select(
-        null=lat.is_null().sum(),
-        nan=lat.is_nan().sum(),
-        infinite=lat.is_infinite().sum(),
-        negative=(lat < 0).sum(),
-    ).row(0, named=True)
-    dropped = {k: int(v or 0) for k, v in counts.items()}
-    frame = raw
-    if any(dropped.values()):
-        frame = raw.filter(lat.is_not_null() & lat.is_finite() & (lat >= 0))
-    return Samples(frame=frame, runs=infos, dropped=dropped)
+    bad = lat.is_null() | lat.is_nan() | lat.is_infinite() | (lat < 0)
+    if not raw.height or not raw.select(bad.any()).item():
+        return Samples(frame=raw, runs=infos)
+    reason = (
+        pl.when(lat.is_null())
+        .then(pl.lit("null"))
+        .when(lat.is_nan())
+        .then(pl.lit("nan"))
+        .when(lat.is_infinite())
+        .then(pl.lit("infinite"))
+        .otherwise(pl.lit("negative"))
+    )
+    counts = (
+        raw.filter(bad)
+        .group_by(pl.col("run_id").cast(pl.String), "ok", reason.alias("reason"))
+        .len()
+    )
+    skipped: dict[str, dict[str, int]] = {}
+    failed: dict[str, int] = {}
+    for rid, ok, why, n in counts.iter_rows():
+        if ok:
+            skipped.setdefault(str(rid), dict.fromkeys(LATENCY_PROBLEMS, 0))[str(why)] += int(n)
+        else:
+            failed[str(rid)] = failed.get(str(rid), 0) + int(n)
+    frame = raw.with_columns(pl.when(bad).then(None).otherwise(lat).alias("latency_ms"))
+    return Samples(frame=frame, runs=infos, skipped=skipped, failed_without_latency=failed)
 
 
 def run_duration_s(info: RunInfo, frame: pl.DataFrame | None = None) -> float:

@@ -1,9 +1,12 @@
 """Run statistics: the figures of ``pockit stats`` with their 95% intervals.
 
-Latency percentiles are over **successful** requests: a fast 500 must not make P95 look better;
-failures are judged by the success rate. Runs of one candidate are pooled (all their requests
-together); with repeats the run is the unit of replication, so each run also gets its own figures
-and their spread across runs is reported, with a warning when there are too few runs to trust it.
+Rates and throughput are over **every** request. Latency percentiles are over **successful**
+requests with a known latency: a fast 500 must not make P95 look better (failures are judged by
+the success rate), and a successful request whose latency is unknown (null, NaN, negative) cannot
+be placed among the others, so it is skipped and counted (``latency_skipped``). The pooled figures
+hold all requests of a candidate together; whenever a candidate has several runs, declared repeats
+or not, the run is the unit of replication: each run gets its own figures and their spread across
+runs is reported, with a warning when there are too few runs to trust it.
 """
 
 from __future__ import annotations
@@ -29,16 +32,19 @@ from pockit.analysis._quantiles import (
 from pockit.analysis._samples import RunInfo, RunLike, Samples, load_samples, run_duration_s
 from pockit.analysis._select import select_ranks
 
-#: Fewer repeated runs than this and the run-to-run spread is too weak to lean on (a warning).
+#: Fewer runs of a candidate than this and the run-to-run spread is too weak to lean on (a warning).
 MIN_RUNS = 3
 
 METHOD_RATE = "Wilson score interval"
 METHOD_THROUGHPUT = "requests / run duration; exact Poisson (Garwood) interval on the count"
 METHOD_STATS = (
-    f"latency percentiles: {METHOD_QUANTILE}, over successful requests (a description; a "
-    "decision's latency criterion counts failed requests as over its threshold); "
-    f"success/error rate: {METHOD_RATE}; throughput: {METHOD_THROUGHPUT}; "
-    "intervals are two-sided at the stated confidence"
+    f"latency percentiles: {METHOD_QUANTILE}, over successful requests with a known latency (a "
+    "description; a decision's latency criterion counts failed requests as over its threshold); "
+    "successful requests whose latency is null, NaN, infinite or negative are skipped by the "
+    "percentiles and counted in latency_skipped; "
+    f"success/error rate over all requests: {METHOD_RATE}; throughput: {METHOD_THROUGHPUT}; "
+    "intervals are two-sided at the stated confidence; with several runs of a candidate the run "
+    "is the unit (per-run figures and their spread)"
 )
 
 
@@ -54,12 +60,15 @@ class GroupStats:
     throughput_rps: Estimate
     latency_ms: dict[str, Estimate]
     latency_intended_ms: dict[str, Estimate] | None = None
+    #: successful requests whose latency is unknown: in ``n`` and the rates, not in ``latency_ms``
+    latency_skipped: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "n": self.n,
             "n_ok": self.n_ok,
             "n_failed": self.n - self.n_ok,
+            "latency_skipped": self.latency_skipped,
             "duration_s": _num(self.duration_s),
             "success_rate": _num(self.success_rate.value),
             "success_rate_ci": _ci(self.success_rate),
@@ -109,7 +118,10 @@ class RunStats:
     runs: list[str]
     percentiles: tuple[float, ...]
     confidence: float
-    dropped: dict[str, int]
+    #: successful requests skipped by the latency percentiles, by reason (null, nan, infinite, negative)
+    latency_skipped: dict[str, int]
+    #: failed requests with no usable latency (counted as failures; nothing to skip)
+    failed_without_latency: int
     warnings: list[str]
     method: str = METHOD_STATS
 
@@ -138,7 +150,8 @@ class RunStats:
             "runs": self.runs,
             "percentiles": list(self.percentiles),
             "confidence": self.confidence,
-            "dropped": self.dropped,
+            "latency_skipped_by_reason": self.latency_skipped,
+            "failed_without_latency": self.failed_without_latency,
             "warnings": self.warnings,
             "method": self.method,
         }
@@ -196,9 +209,10 @@ def intended_latency(frame: pl.DataFrame) -> pl.Series:
     """Latency measured from the intended send time (open-model runs): free of coordinated omission.
 
     ``latency_ms + (t_start - t_intended)``: a request the load generator sent late because the
-    system was slow is charged the time it waited to be sent. Rows without ``t_intended`` are left out.
+    system was slow is charged the time it waited to be sent. Rows without ``t_intended`` or a
+    latency are left out.
     """
-    sub = frame.filter(pl.col("t_intended").is_not_null())
+    sub = frame.filter(pl.col("t_intended").is_not_null() & pl.col("latency_ms").is_not_null())
     return sub.select(intended_latency_expr().alias("latency_intended_ms")).to_series()
 
 
@@ -217,13 +231,14 @@ def group_stats(
     confidence: float = CONFIDENCE,
     sides: Sides = "two",
 ) -> GroupStats:
-    """Figures of one group of clean samples over ``duration_s`` seconds."""
+    """Figures of one group of samples over ``duration_s`` seconds (latency: see module docstring)."""
     n = frame.height
     okmask = frame["ok"].to_numpy()
     n_ok = int(okmask.sum()) if n else 0
     lat = frame["latency_ms"].to_numpy()
     if n_ok != n:
         lat = lat[okmask]
+    lat = lat[~np.isnan(lat)]  # null (unusable) latencies read as NaN
     intended = None
     if n and frame["t_intended"].null_count() < n:
         iv = intended_latency(frame.filter(pl.col("ok"))).to_numpy()
@@ -237,6 +252,7 @@ def group_stats(
         throughput_rps=throughput_estimate(n, duration_s, confidence=confidence, sides=sides),
         latency_ms=_latency_dict(lat, qs, confidence, sides),
         latency_intended_ms=intended,
+        latency_skipped=n_ok - int(lat.size),
     )
 
 
@@ -250,9 +266,9 @@ def endpoint_stats(
 ) -> dict[str, GroupStats]:
     """Per endpoint (``name``): one sort per endpoint, all endpoints at once."""
     counts = frame.group_by("name").agg(pl.len().alias("n"), pl.col("ok").sum().alias("ok"))
-    table = quantile_table(
-        frame, qs, by=["name"], confidence=confidence, sides=sides, where=frame["ok"].to_numpy()
-    )
+    measured = (pl.col("ok") & pl.col("latency_ms").is_not_null()).alias("m")
+    where = frame.select(measured).to_series().to_numpy()
+    table = quantile_table(frame, qs, by=["name"], confidence=confidence, sides=sides, where=where)
     lat_rows = {str(r["name"]): r for r in table.iter_rows(named=True)}
     out: dict[str, GroupStats] = {}
     for row in sorted(counts.iter_rows(named=True), key=lambda r: str(r["name"])):
@@ -276,6 +292,7 @@ def endpoint_stats(
             error_rate=rate_estimate(n - k, n, confidence=confidence, sides=sides),
             throughput_rps=throughput_estimate(n, duration_s, confidence=confidence, sides=sides),
             latency_ms=lat,
+            latency_skipped=k - (int(lr["n"]) if lr is not None else 0),
         )
     return out
 
@@ -315,16 +332,18 @@ def overall_and_endpoints(
     """
     frame = samples.frame
     arr = samples.arrays()
-    n, n_ok = arr.n, arr.n_ok
-    where = None if arr.all_ok else arr.ok  # latency percentiles are over successful requests
-    est, lo, hi = rank_matrix(np.array([n_ok]), qs, confidence, sides)
+    n, n_ok, n_lat = arr.n, arr.n_ok, arr.n_measured
+    # latency percentiles are over successful requests with a known latency
+    where = None if arr.all_measured else arr.measured
+    est, lo, hi = rank_matrix(np.array([n_lat]), qs, confidence, sides)
     pooled_ranks = np.concatenate([est, lo, hi], axis=1)[0]
     names: list[str] = []
     if by_endpoint and n:
         codes, names, n_all = arr.names
         g = len(names)
         n_good = n_all if arr.all_ok else n_all - np.bincount(codes[arr.failed], minlength=g)
-        gest, glo, ghi = rank_matrix(n_good.astype(np.int64), qs, confidence, sides)
+        n_known = n_all if where is None else np.bincount(codes[where], minlength=g)
+        gest, glo, ghi = rank_matrix(n_known.astype(np.int64), qs, confidence, sides)
         granks = np.concatenate([gest, glo, ghi], axis=1)
         got, pooled = select_ranks(arr.latency, codes, g, granks, pooled_ranks, where)
     else:
@@ -335,7 +354,7 @@ def overall_and_endpoints(
         iv = intended_latency(frame.filter(pl.col("ok"))).to_numpy()
         intended = _latency_dict(iv, qs, confidence, sides)
 
-    def figures(cnt: int, good: int, latency: dict[str, Estimate]) -> dict[str, Any]:
+    def figures(cnt: int, good: int, latency: dict[str, Estimate], known: int) -> dict[str, Any]:
         return {
             "n": cnt,
             "n_ok": good,
@@ -346,18 +365,19 @@ def overall_and_endpoints(
                 cnt, duration_s, confidence=confidence, sides=sides
             ),
             "latency_ms": latency,
+            "latency_skipped": good - known,
         }
 
     overall = GroupStats(
-        **figures(n, n_ok, _estimates(pooled, lo[0], hi[0], n_ok, qs)),
+        **figures(n, n_ok, _estimates(pooled, lo[0], hi[0], n_lat, qs), n_lat),
         latency_intended_ms=intended,
     )
     endpoints: dict[str, GroupStats] = {}
     for i in sorted(range(len(names)), key=lambda i: names[i]):
-        cnt, good = int(n_all[i]), int(n_good[i])
+        cnt, good, known = int(n_all[i]), int(n_good[i]), int(n_known[i])
         if cnt:
-            lat_i = _estimates(got[i], glo[i], ghi[i], good, qs)
-            endpoints[names[i]] = GroupStats(**figures(cnt, good, lat_i))
+            lat_i = _estimates(got[i], glo[i], ghi[i], known, qs)
+            endpoints[names[i]] = GroupStats(**figures(cnt, good, lat_i, known))
     return overall, endpoints
 
 
@@ -393,17 +413,21 @@ def spread_across_runs(
 
 
 def use_run_unit(infos: Sequence[RunInfo], repeats: int | None = None) -> bool:
-    """The run is the unit when a candidate has several runs that are repeats of one another."""
-    if len(infos) < 2:
-        return False
-    return (repeats or 1) > 1 or any(i.repeat is not None for i in infos)
+    """The run is the unit whenever a candidate has several runs, declared repeats or not.
+
+    Separate ``pockit run`` invocations or several imported files vary from run to run (a warm
+    cache, a noisy neighbour, another deploy); pooling their requests as if independent hides
+    that spread and lets a candidate at its threshold PASS far more than 5% of the time.
+    ``repeats`` (the spec's plan) only shapes the warnings.
+    """
+    return len(infos) >= 2
 
 
 def repeat_warnings(name: str, infos: Sequence[RunInfo], repeats: int | None = None) -> list[str]:
     if use_run_unit(infos, repeats) and len(infos) < MIN_RUNS:
         return [
-            f"{name}: only {len(infos)} repeated run(s); the run-to-run spread needs at least "
-            f"{MIN_RUNS} to be trusted"
+            f"{name}: only {len(infos)} run(s); the run is the unit, and the run-to-run spread "
+            f"needs at least {MIN_RUNS} to be trusted"
         ]
     if repeats and repeats > 1 and len(infos) < repeats:
         return [f"{name}: {len(infos)} of {repeats} planned repeats present"]
@@ -445,6 +469,8 @@ def run_stats(
         warnings.append("no samples in the given run(s)")
     elif overall.n_ok == 0:
         warnings.append("every request failed: no latency figures")
+    elif overall.latency_skipped == overall.n_ok:
+        warnings.append("no successful request has a usable latency: no latency figures")
     candidates: dict[str, CandidateStats] = {}
     by_cand: dict[str, list[RunInfo]] = {}
     for info in infos:
@@ -476,7 +502,8 @@ def run_stats(
         runs=[i.id for i in infos],
         percentiles=tuple(float(p) for p in percentiles),
         confidence=confidence,
-        dropped=samples.dropped,
+        latency_skipped=samples.latency_skipped(),
+        failed_without_latency=sum(samples.failed_without_latency.values()),
         warnings=warnings,
     )
 

@@ -88,14 +88,13 @@ def _timeline_arrays(
         dense = np.zeros(space, dtype=np.int64)
         dense[groups] = np.arange(groups.size)
         code = dense[code]
-    n_ok = (requests - errors)[groups].astype(np.int64)
+    where = None if arr.all_measured else arr.measured  # successful, with a known latency
+    n_ok = (
+        requests[groups] if where is None else np.bincount(code[where], minlength=groups.size)
+    ).astype(np.int64)
     est, lo, hi = rank_matrix(n_ok, qs, confidence, "two")
     got, _ = select_ranks(
-        arr.latency,
-        code,
-        groups.size,
-        np.concatenate([est, lo, hi], axis=1),
-        where=None if arr.all_ok else arr.ok,
+        arr.latency, code, groups.size, np.concatenate([est, lo, hi], axis=1), where=where
     )
     k = len(qs)
     pdata: dict[str, np.ndarray] = {}
@@ -136,7 +135,8 @@ def timeline_frame(
 ) -> pl.DataFrame:
     """The timeline as polars: one row per candidate, run and bucket that saw a request, in that order.
 
-    Percentiles are over successful requests of the bucket (null when none succeeded), with
+    Requests and errors count every request; percentiles are over successful requests of the
+    bucket whose latency is known (null when there are none), with
     order-statistic intervals (``p95_lo``/``p95_hi``; infinite when the bucket is too small).
     ``arrays`` (from ``Samples.arrays()``) lets the timeline reuse what ``run_stats`` derived.
     Rows without a start time cannot be placed in a bucket and are left out.

@@ -25,7 +25,10 @@ def register(sub: Any) -> None:
         "stats",
         help="latency percentiles with confidence intervals, success rate, throughput",
         description="Statistics of run directories: exact percentiles of successful requests with "
-        "distribution-free 95% intervals (order statistics), success rate (Wilson) and throughput. "
+        "distribution-free 95% intervals (order statistics), success rate (Wilson) and throughput "
+        "over every request. A successful request whose latency is unusable (null, NaN, negative) "
+        "is skipped by the percentiles and counted (latency_skipped, by reason); with several runs "
+        "of a candidate the run is the unit (per-run figures and their spread). "
         "A folder of run directories is expanded.",
     )
     parser.add_argument("runs", nargs="+", metavar="RUN_DIR", help="run directories")

@@ -11,7 +11,11 @@ Latency percentiles: "P95 < T" is tested as "the share of requests under T is at
 with an exact Clopper-Pearson bound on that share. The share is over every request: a failed one
 (a timeout, a 500) never got a good answer under T, so it counts as +inf latency; otherwise
 timeouts could never fail a P95 criterion. ``pockit stats`` percentiles, a description rather
-than a test, stay over successful requests. Clopper-Pearson, not Wilson, because it never
+than a test, stay over successful requests. A successful request whose latency is unknown (the
+samples hold null, NaN or a negative value) may have been as fast as 0 or as slow as +inf: the
+criterion is judged at both extremes and PASSes or FAILs only when both agree (INCONCLUSIVE when
+the unknown share could flip it). Rates count every request, whatever its latency. With several
+runs of a candidate, declared repeats or not, the run is the unit (:func:`_widen`). Clopper-Pearson, not Wilson, because it never
 undercovers and it is the exact dual of the order-statistic bound on P95 reported in ms beside it,
 so the two never disagree.
 """
@@ -41,9 +45,8 @@ from pockit.analysis._intervals import (
     quantile_rank,
     t_interval,
 )
-from pockit.analysis._quantiles import METHOD_QUANTILE, Estimate
-from pockit.analysis._samples import RunInfo
-from pockit.analysis._select import select_ranks
+from pockit.analysis._quantiles import METHOD_QUANTILE, Estimate, ranked_values
+from pockit.analysis._samples import RunInfo, count_text
 from pockit.analysis._stats import (
     METHOD_THROUGHPUT,
     intended_latency_expr,
@@ -60,8 +63,12 @@ METHOD_LATENCY = (
     "Clopper-Pearson 95% bound; failed requests count as not under the threshold (latency +inf: "
     "they never got a good answer in time); estimate = exact sample quantile X_(ceil(nq)) over all "
     "requests with failures as +inf, one-sided 95% order-statistic bounds (the dual of the share "
-    "test; a failure at that rank prints as unbounded). Unlike pockit stats, whose percentiles "
-    "describe successful requests only"
+    "test; a failure at that rank prints as unbounded). A successful request whose latency is "
+    "unknown (null, NaN, infinite or negative in the samples) is judged both as +inf and as 0 ms: "
+    "PASS or FAIL only when both extremes give it, else INCONCLUSIVE; its estimate is over the "
+    "requests with a known latency, its bounds span both extremes. With several runs the run is "
+    "the unit: share and ms bounds widened to one-sided t bounds over the runs' values. Unlike "
+    "pockit stats, whose percentiles describe successful requests with a known latency only"
 )
 METHOD_RATE = (
     "share k/n with exact one-sided Clopper-Pearson 95% bounds (never passes more than 5% of the "
@@ -83,6 +90,8 @@ class CandidateData:
     cost: CostFigure | None = None
     metrics: pl.DataFrame | None = None
     endpoints: list[str] = field(default_factory=list)
+    #: successful requests of these runs whose latency is unknown, by reason (null, nan, ...)
+    latency_skipped: dict[str, int] = field(default_factory=dict)
 
     @property
     def duration_s(self) -> float:
@@ -224,8 +233,7 @@ def _with_failures(n: int, finite: np.ndarray, q: float) -> Estimate:
     got = [math.inf] * 3
     inside = [j for j, r in enumerate(ranks) if 1 <= r <= m]
     if inside:
-        want = np.array([[ranks[j] for j in inside]], dtype=np.int64)
-        vals = select_ranks(finite, None, 1, want)[0][0]
+        vals = ranked_values(finite, [ranks[j] for j in inside])
         for j, v in zip(inside, vals, strict=True):
             got[j] = float(v)
     low = -math.inf if lo_r < 1 else got[1]
@@ -233,34 +241,29 @@ def _with_failures(n: int, finite: np.ndarray, q: float) -> Estimate:
     return Estimate(got[0], low, high, n, METHOD_QUANTILE)
 
 
-def _latency(
-    crit: Criterion, data: CandidateData, q: float, values_by_run: dict[str, np.ndarray], what: str
-) -> CriterionResult:
-    """ "Pq op T" as "the share of requests under T is at least q" (see module docstring).
+@dataclass(frozen=True)
+class _LatencyJudgement:
+    """One pass of the latency test over values with no unknowns (failures +inf)."""
 
-    ``values_by_run`` holds every request's latency, +inf for a failed one: a failure never got a
-    good answer, so it is never under T and it counts in the denominator.
-    """
-    allv = [v for v in values_by_run.values() if v.size]
-    values = np.concatenate(allv) if allv else np.array([], dtype=np.float64)
+    outcome: Outcome
+    est: Estimate
+    share: float
+    s_lo: float
+    s_hi: float
+    widened: bool
+
+
+def _judge_latency(
+    crit: Criterion, data: CandidateData, q: float, values_by_run: dict[str, np.ndarray]
+) -> _LatencyJudgement:
+    """The share test and the ms bounds on ``values_by_run`` (every value known; failures +inf)."""
+    values = np.concatenate([v for v in values_by_run.values() if v.size])
     n = int(values.size)
-    if n == 0:
-        return missing(
-            crit,
-            data.name,
-            f"no {what} for {data.name}: no latency to judge",
-            METHOD_LATENCY,
-        )
-    too_few = _below_min_samples(crit, data.name, n, what, METHOD_LATENCY)
-    if too_few is not None:
-        return too_few
     finite = values[np.isfinite(values)]
-    n_failed = n - int(finite.size)
     thr = crit.threshold
     strict_under = crit.op in ("<", ">=")  # share counted as x < T, else x <= T
     k = int((values < thr).sum() if strict_under else (values <= thr).sum())
     s_lo, s_hi = (float(x) for x in clopper_pearson(k, n, confidence=CONFIDENCE, sides=SIDES))
-    share = k / n
     est = _with_failures(n, finite, q)
     lo, hi = est.ci_low, est.ci_high
     widened = False
@@ -275,9 +278,9 @@ def _latency(
         if any(math.isinf(x) for x in qs):  # a run whose P95 is a failure: no finite upper bound
             hi = math.inf
     s_lo, s_hi = max(0.0, s_lo), min(1.0, s_hi)
-    # The share test decides; with repeats the share and ms bounds are widened separately (t over
-    # the runs' shares, t over the runs' quantiles), so both must agree before PASS or FAIL: an
-    # outcome never contradicts the bounds reported beside it. Pooled, the two are exact duals.
+    # The share test decides; with several runs the share and ms bounds are widened separately
+    # (t over the runs' shares, t over the runs' quantiles), so both must agree before PASS or
+    # FAIL: an outcome never contradicts the bounds reported beside it. Pooled, they are duals.
     ms = judge(replace(crit, warn=None), est.value, lo, hi)
     if crit.op in ("<", "<="):
         passed, failed = s_lo >= q and ms == PASS, s_hi < q and ms == FAIL
@@ -291,11 +294,79 @@ def _latency(
         outcome = WARN if in_band else PASS
     elif failed:
         outcome = FAIL
+    est = Estimate(est.value, lo, hi, n, METHOD_QUANTILE)
+    return _LatencyJudgement(outcome, est, k / n, s_lo, s_hi, widened)
+
+
+def _both_ways(slow: Outcome, fast: Outcome) -> Outcome:
+    """The outcome when unknown latencies may be +inf (``slow``) or 0 (``fast``): only what both say."""
+    if slow == fast:
+        return slow
+    if {slow, fast} == {PASS, WARN}:
+        return WARN
+    return INCONCLUSIVE
+
+
+def _latency(
+    crit: Criterion, data: CandidateData, q: float, values_by_run: dict[str, np.ndarray], what: str
+) -> CriterionResult:
+    """ "Pq op T" as "the share of requests under T is at least q" (see module docstring).
+
+    ``values_by_run`` holds every request's latency, +inf for a failed one (a failure never got a
+    good answer, so it is never under T and it counts in the denominator) and NaN for a successful
+    one whose latency is unknown: that one is judged both as +inf and as 0 ms, and only an outcome
+    both agree on stands (else INCONCLUSIVE).
+    """
+    allv = [v for v in values_by_run.values() if v.size]
+    values = np.concatenate(allv) if allv else np.array([], dtype=np.float64)
+    n = int(values.size)
+    if n == 0:
+        return missing(
+            crit,
+            data.name,
+            f"no {what} for {data.name}: no latency to judge",
+            METHOD_LATENCY,
+        )
+    too_few = _below_min_samples(crit, data.name, n, what, METHOD_LATENCY)
+    if too_few is not None:
+        return too_few
+    unknown = np.isnan(values)
+    n_unknown = int(unknown.sum())
+    n_failed = int(np.isinf(values).sum())
+    thr = crit.threshold
+    strict_under = crit.op in ("<", ">=")
+    if n_unknown:
+        slow = _judge_latency(
+            crit, data, q, {r: np.where(np.isnan(v), math.inf, v) for r, v in values_by_run.items()}
+        )
+        fast = _judge_latency(
+            crit, data, q, {r: np.where(np.isnan(v), 0.0, v) for r, v in values_by_run.items()}
+        )
+        outcome = _both_ways(slow.outcome, fast.outcome)
+        known = values[~unknown]
+        m = int(known.size)
+        value = _with_failures(m, known[np.isfinite(known)], q).value if m else math.nan
+        k_known = (known < thr).sum() if strict_under else (known <= thr).sum()
+        share = float(k_known) / m if m else math.nan
+        lo, hi = fast.est.ci_low, slow.est.ci_high
+        s_lo, s_hi = slow.s_lo, fast.s_hi
+        widened = slow.widened
+    else:
+        one = _judge_latency(crit, data, q, values_by_run)
+        outcome, value, share = one.outcome, one.est.value, one.share
+        lo, hi, widened = one.est.ci_low, one.est.ci_high, one.widened
+        s_lo, s_hi = one.s_lo, one.s_hi
     pct = f"P{q * 100:g}"
     under = "under" if strict_under else "at or under"
     fails_txt = f", {n_failed} failed (counted as not under)" if n_failed else ""
-    share_txt = f"{share:.2%} of {n} {what}{fails_txt} {under} {thr:g} ms (95% bounds {s_lo:.2%}..{s_hi:.2%}) vs {q:.2%} needed"
-    head = f"{pct} = {_fmt(est.value)} ms [{_fmt(lo)}, {_fmt(hi)}]"
+    bounds = f"95% bounds {s_lo:.2%}..{s_hi:.2%}"
+    if n_unknown:
+        known_of = f"the {n - n_unknown} of {n} {what} with a known latency"
+        bounds += " with the unknown ones as +inf and as 0 ms"
+    else:
+        known_of = f"{n} {what}"
+    share_txt = f"{_fmt(share, '%')} of {known_of}{fails_txt} {under} {thr:g} ms ({bounds}) vs {q:.2%} needed"
+    head = f"{pct} = {_fmt(value)} ms [{_fmt(lo)}, {_fmt(hi)}]"
     if outcome == PASS:
         reason = f"{head} {crit.op} {thr:g}: {share_txt}"
     elif outcome == WARN:
@@ -304,25 +375,36 @@ def _latency(
         reason = f"{head} misses {crit.op} {thr:g}: {share_txt}"
     elif n < min_samples_for_bound(q):
         reason = f"{head}: {n} {what} are too few for a finite 95% bound on {pct} (needs {min_samples_for_bound(q)}); {share_txt}"
+    elif n_unknown and slow.outcome != fast.outcome:
+        reason = f"{head}: the outcome depends on the latencies nobody knows; {share_txt}"
     else:
         reason = f"{head}: interval straddles {thr:g} ms; {share_txt}"
-    if widened:
-        reason += f"; run is the unit ({len(values_by_run)} runs)"
-    details = {
+    details: dict[str, Any] = {
         "quantile": q,
         "share_under": share,
         "share_ci_low": s_lo,
         "share_ci_high": s_hi,
         "failed": n_failed,
+        "latency_unknown": n_unknown,
         "unit": data.unit,
     }
-    return _result(
-        crit, data.name, outcome, (est.value, lo, hi, n), reason, METHOD_LATENCY, details
-    )
+    if n_unknown:
+        why = count_text(data.latency_skipped)
+        reason += (
+            f"; {n_unknown} successful request(s) have no usable latency"
+            + (f" ({why} in the runs of {data.name})" if why else "")
+            + f": as +inf the criterion is {slow.outcome}, as 0 ms {fast.outcome}"
+        )
+        details["outcome_if_unknown_slow"] = slow.outcome
+        details["outcome_if_unknown_fast"] = fast.outcome
+    if widened:
+        reason += f"; run is the unit ({len(values_by_run)} runs)"
+    return _result(crit, data.name, outcome, (value, lo, hi, n), reason, METHOD_LATENCY, details)
 
 
 def _failed_as_inf(part: pl.DataFrame, values: pl.Expr) -> np.ndarray:
-    """``values`` of every request in ``part``, +inf where the request failed."""
+    """``values`` of every request in ``part``, +inf where the request failed, NaN where a
+    successful request's latency is unknown (null)."""
     out: np.ndarray = (
         part.select(pl.when(pl.col("ok")).then(values).otherwise(math.inf).cast(pl.Float64))
         .to_series()
@@ -332,7 +414,7 @@ def _failed_as_inf(part: pl.DataFrame, values: pl.Expr) -> np.ndarray:
 
 
 def _per_run_values(frame: pl.DataFrame, column_expr: pl.Expr) -> dict[str, np.ndarray]:
-    """Per run, every request's latency with failures as +inf (see :func:`_latency`)."""
+    """Per run, every request's latency: failures +inf, unknown NaN (see :func:`_latency`)."""
     out: dict[str, np.ndarray] = {}
     for (rid,), part in frame.group_by(["run_id"], maintain_order=True):
         out[str(rid)] = _failed_as_inf(part, column_expr)
@@ -348,17 +430,11 @@ def _rate(
     too_few = _below_min_samples(crit, data.name, n, "requests", METHOD_RATE)
     if too_few is not None:
         return too_few
-    k_ok = int(frame["ok"].sum())
-    k = n - k_ok if errors else k_ok
-    value, lo, hi = _share(k, n)
-    if data.unit == "run":
-        per = frame.group_by("run_id").agg(
-            (~pl.col("ok") if errors else pl.col("ok")).mean().alias("r")
-        )
-        lo, hi, _ = _widen((lo, hi), per["r"].to_list())
-        lo, hi = max(0.0, lo), min(1.0, hi)
+    k, value, lo, hi = _request_share(data, frame, errors=errors)
     outcome = judge(crit, value, lo, hi)
-    reason = _explain(crit, outcome, value, lo, hi, "%") + f" ({k} of {n})"
+    reason = _explain(crit, outcome, value, lo, hi, "%") + f" ({k} of {n} requests)"
+    if data.unit == "run":
+        reason += f"; run is the unit ({frame['run_id'].n_unique()} runs)"
     return _result(
         crit, data.name, outcome, (value, lo, hi, n), reason, METHOD_RATE, {"unit": data.unit}
     )
@@ -368,6 +444,24 @@ def _share(k: int, n: int) -> tuple[float, float, float]:
     """``k / n`` with its exact one-sided Clopper-Pearson bounds (what a rate decision uses)."""
     lo, hi = clopper_pearson(k, n, confidence=CONFIDENCE, sides=SIDES)
     return k / n, float(lo), float(hi)
+
+
+def _request_share(
+    data: CandidateData, frame: pl.DataFrame, *, errors: bool
+) -> tuple[int, float, float, float]:
+    """Count, share and bounds of failed (``errors``) or successful requests among *all* of
+    ``frame``'s requests, whatever their latency; with several runs the run is the unit."""
+    n = frame.height
+    k_ok = int(frame["ok"].sum())
+    k = n - k_ok if errors else k_ok
+    value, lo, hi = _share(k, n)
+    if data.unit == "run":
+        per = frame.group_by("run_id").agg(
+            (~pl.col("ok") if errors else pl.col("ok")).mean().alias("r")
+        )
+        lo, hi, _ = _widen((lo, hi), per["r"].to_list())
+        lo, hi = max(0.0, lo), min(1.0, hi)
+    return k, value, lo, hi
 
 
 def _throughput(crit: Criterion, data: CandidateData, frame: pl.DataFrame) -> CriterionResult:
@@ -575,9 +669,8 @@ def evaluate(crit: Criterion, data: CandidateData, spec: Spec) -> CriterionResul
                 "error_budget_burn needs slo_target in the spec (e.g. 0.999)",
                 METHOD_BURN,
             )
-        k_ok = int(frame["ok"].sum())
         budget = 1.0 - spec.slo_target
-        rate, r_lo, r_hi = _share(frame.height - k_ok, frame.height)
+        _, rate, r_lo, r_hi = _request_share(data, frame, errors=True)
         est = Estimate(rate / budget, r_lo / budget, r_hi / budget, frame.height, METHOD_BURN)
         outcome = judge(crit, est.value, est.ci_low, est.ci_high)
         return _result(

@@ -52,9 +52,10 @@ SENSITIVITY_STEP = 0.05
 METHOD_DECISION = (
     "each criterion: PASS/FAIL need the one-sided 95% bound to clear the threshold, else "
     "INCONCLUSIVE; latency percentiles as the share of requests under the threshold "
-    "(Clopper-Pearson); rates: Clopper-Pearson; throughput: Poisson; with repeats the run is the unit "
-    "(the wider of pooled and across-run t bounds; a latency criterion needs its share and ms "
-    "bounds to agree); baseline comparison: Mann-Whitney U + "
+    "(Clopper-Pearson), a successful request with unknown latency judged as both 0 ms and +inf; "
+    "rates over all requests: Clopper-Pearson; throughput: Poisson; with several runs of a "
+    "candidate (declared repeats or not) the run is the unit (the wider of pooled and across-run "
+    "t bounds; a latency criterion needs its share and ms bounds to agree); baseline comparison: Mann-Whitney U + "
     "Hodges-Lehmann with a practical margin, Holm across metrics"
 )
 
@@ -278,7 +279,7 @@ def _compare(
         return out
 
     def values(data: CandidateData, metric: str) -> np.ndarray | None:
-        ok = data.frame.filter(pl.col("ok"))
+        ok = data.frame.filter(pl.col("ok") & pl.col("latency_ms").is_not_null())
         if metric in ("latency_ms",) or (
             latency_quantile(metric) is not None and not metric.endswith("_intended_ms")
         ):
@@ -305,7 +306,7 @@ def _compare(
             )
             if data.unit == "run":
                 warnings.append(
-                    f"{name}: the rank test treats requests as independent; with repeats, read it with the run-level spread"
+                    f"{name}: the rank test treats requests as independent; with several runs, read it with the run-level spread"
                 )
     return out
 
@@ -393,6 +394,7 @@ def decide(
             if any(c.metric.startswith("server:") for c in spec.criteria)
             else None,
             endpoints=endpoints,
+            latency_skipped=samples.latency_skipped(i.id for i in infos),
         )
         datas[name] = data
         results = [evaluate(c, data, spec) for c in spec.criteria]

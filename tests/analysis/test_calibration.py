@@ -194,3 +194,43 @@ load: {{locustfile: l.py}}
 criteria:
   - {{metric: {metric}, op: "{op}", threshold: {thr}}}
 """
+
+
+def test_several_undeclared_runs_at_the_threshold_pass_at_most_5_percent(tmp_path: Path) -> None:
+    """Run-to-run variation (log-sd 0.05 between runs), 3 runs x 1,000 requests, true P95 at T.
+
+        The runs are separate invocations, not declared repeats. Pooling their requests as if
+        independent hides the between-run spread and PASSes ~14% of the time (issue 9 measured 14.3%);
+        with the run as the unit it stays under 5%. The unit comes from decide() on real run
+        directories; the 2,000 simulated decisions go through evaluate(), the decision's own path (the
+    true P(PASS) is ~3.9%: 2,000 keep the 5% limit 2.4 standard errors away).
+    """
+    runs, n, sims, tau = 3, 1000, 2000, 0.05
+    sd = float(np.hypot(SIGMA, tau))  # the population: a run's offset, then a request's noise
+    threshold = float(np.exp(MU + sd * stats.norm.ppf(0.95)))
+    spec = make_spec(tmp_path, SPEC.format(metric="latency_p95_ms").replace("1000", f"{threshold}"))
+    crit = spec.criteria[0]
+
+    rng = np.random.default_rng(2026)
+    offsets = rng.normal(0.0, tau, size=(sims, runs, 1))
+    lat = np.exp(MU + offsets + SIGMA * rng.standard_normal((sims, runs, n))).reshape(sims, -1)
+
+    # three plain runs (no repeat index, spec without repeats): decide() makes the run the unit
+    paths = [make_run(tmp_path / "runs", "a", lat[0, i * n : (i + 1) * n]).path for i in range(3)]
+    decided = decide(spec, paths)
+    unit = decided.candidates["a"].unit
+    assert unit == "run" and "run is the unit (3 runs)" in decided.criteria[0].reason
+
+    run_id = pl.Series("run_id", np.repeat([f"r{i}" for i in range(runs)], n))
+    ok = np.ones(runs * n, dtype=bool)
+
+    def pass_rate(rule: str, rows: np.ndarray) -> float:
+        passes = 0
+        for row in rows:
+            frame = pl.DataFrame({"latency_ms": row, "ok": ok, "run_id": run_id})
+            data = CandidateData(name="a", frame=frame, infos=[], durations={}, unit=rule)
+            passes += evaluate(crit, data, spec).outcome == "PASS"
+        return passes / len(rows)
+
+    assert pass_rate(unit, lat) <= 0.05
+    assert pass_rate("pooled", lat[:1000]) > 0.08  # the old rule for undeclared runs: ~15%

@@ -72,17 +72,25 @@ def test_failures_are_excluded_from_latency_and_counted_in_rates(tmp_path: Path)
     assert 0.04 < lo < 0.1 < hi < 0.2
 
 
-def test_bad_latencies_are_dropped_and_said(tmp_path: Path) -> None:
-    lat = np.array([10.0, np.nan, -5.0, 20.0, np.inf, 30.0])
-    run = make_run(tmp_path, "a", lat)
+def test_unusable_latencies_are_counted_as_requests_and_skipped_by_percentiles(
+    tmp_path: Path,
+) -> None:
+    lat = np.array([10.0, np.nan, -5.0, 20.0, np.inf, 30.0, np.nan, 40.0])
+    ok = np.array([True, True, True, True, True, True, False, False])
+    run = make_run(tmp_path, "a", lat, ok=ok)
     stats = run_stats([run.path])
-    assert stats.n == 3
-    assert (
-        stats.dropped["nan"] == 1
-        and stats.dropped["negative"] == 1
-        and stats.dropped["infinite"] == 1
-    )
-    assert any("dropped 3" in w for w in stats.warnings)
+    assert stats.n == 8 and stats.overall.n_ok == 6  # every request counts in the rates
+    assert stats.success_rate == 0.75
+    assert stats.latency_skipped == {"null": 0, "nan": 1, "infinite": 1, "negative": 1}
+    assert stats.failed_without_latency == 1
+    assert stats.latency_ms["p50"].n == 3  # over the 3 successful requests with a known latency
+    d = stats.to_dict()
+    assert d["latency_skipped"] == 3 and d["latency_skipped_by_reason"]["negative"] == 1
+    assert d["endpoints"]["/api/items"]["latency_skipped"] == 3
+    assert d["candidates"]["a"]["latency_skipped"] == 3
+    assert any("3 successful request(s) with an unusable latency" in w for w in stats.warnings)
+    assert any("1 failed request(s) without a usable latency" in w for w in stats.warnings)
+    assert "skipped by the percentiles" in stats.method
 
 
 def test_only_failures_and_empty_runs(tmp_path: Path) -> None:
@@ -124,7 +132,20 @@ def test_repeats_make_the_run_the_unit_with_spread_and_a_warning(tmp_path: Path)
     assert cand["unit"] == "run" and len(cand["per_run"]) == 2
     spread = cand["spread"]["latency_p95_ms"]
     assert spread["runs"] == 2 and spread["min"] < spread["max"]
-    assert any("only 2 repeated run(s)" in w for w in stats.warnings)
+    assert any("only 2 run(s)" in w for w in stats.warnings)
+
+
+def test_several_runs_make_the_run_the_unit_even_when_not_declared_repeats(tmp_path: Path) -> None:
+    """Separate `pockit run` invocations or imports: no repeat index, still the unit of replication."""
+    rng = np.random.default_rng(6)
+    runs = [make_run(tmp_path, "a", rng.lognormal(4, 0.3, 300)) for _ in range(3)]
+    stats = run_stats([r.path for r in runs])
+    cand = stats.to_dict()["candidates"]["a"]
+    assert cand["unit"] == "run" and len(cand["per_run"]) == 3
+    assert cand["spread"]["success_rate"]["runs"] == 3
+    assert not any("only" in w for w in stats.warnings)  # 3 runs: no too-few warning
+    one = run_stats([runs[0].path]).to_dict()["candidates"]["a"]
+    assert one["unit"] == "pooled"
 
 
 def test_timeline_buckets(tmp_path: Path) -> None:
@@ -146,6 +167,19 @@ def test_timeline_buckets(tmp_path: Path) -> None:
     assert tl["error_rate"].iloc[0] == 1.0 and tl["error_rate"].iloc[-1] == 0.0
     assert tl["p50"].isna().iloc[0] and tl["p95"].notna().iloc[-1]
     assert set(tl["candidate"]) == {"a"} and set(tl["run_id"]) == {run.id}
+
+
+def test_timeline_counts_every_request_and_skips_unknown_latencies(tmp_path: Path) -> None:
+    lat = np.tile([10.0, 20.0, np.nan, 30.0, -1.0], 120)  # 600 requests, 2 of every 5 unknown
+    ok = np.ones(600, bool)
+    ok[:10] = False  # the first second fails
+    run = make_run(tmp_path, "a", lat, ok=ok, duration_s=60)
+    tl = timeline([run.path], bucket_s=1.0)
+    assert len(tl) == 60 and (tl["requests"] == 10).all()  # no request vanishes from a bucket
+    assert tl["errors"].iloc[0] == 10 and tl["errors"].iloc[1:].sum() == 0
+    assert tl["p50"].isna().iloc[0]
+    assert (tl["p50"].iloc[1:] == 20.0).all()  # over the 6 known latencies of each bucket
+    assert tl["p50"].iloc[1:].notna().all() and (tl["p99"].iloc[1:] == 30.0).all()
 
 
 def test_recovery_after_fault_end(tmp_path: Path) -> None:

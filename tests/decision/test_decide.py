@@ -195,11 +195,33 @@ def test_only_failures_and_empty(tmp_path: Path) -> None:
     assert d.verdict == "INCONCLUSIVE" and all(c.outcome == "INCONCLUSIVE" for c in d.criteria)
 
 
-def test_bad_latencies_are_dropped_and_warned(tmp_path: Path) -> None:
-    spec = spec_with(tmp_path, '  - {metric: latency_p95_ms, op: "<", threshold: 300}\n')
+def test_unusable_latencies_are_counted_and_weigh_on_the_latency_criterion(
+    tmp_path: Path,
+) -> None:
+    spec = spec_with(
+        tmp_path,
+        '  - {metric: latency_p95_ms, op: "<", threshold: 300}\n'
+        '  - {metric: success_rate, op: ">=", threshold: 0.9}\n',
+    )
+    # 2 unknown latencies among 500 cannot move a P95 of 10 ms: still a PASS, but counted
     lat = np.r_[np.full(500, 10.0), [np.nan, -1.0]]
     d = decide(spec, [make_run(tmp_path / "r", "fast", lat).path])
-    assert d.criteria[0].n == 500 and any("dropped 2" in w for w in d.warnings)
+    c = d.criteria[0]
+    assert c.outcome == "PASS" and c.n == 502, c.reason
+    assert c.details["latency_unknown"] == 2
+    assert "1 nan, 1 negative" in c.reason and "as +inf the criterion is PASS" in c.reason
+    assert d.criteria[1].n == 502
+    assert any("2 successful request(s) with an unusable latency" in w for w in d.warnings)
+    # 40 unknown among 500 (8% > the 5% a P95 may spend): they could flip it, so INCONCLUSIVE
+    lat = np.r_[np.full(460, 10.0), np.full(40, np.nan)]
+    d = decide(spec, [make_run(tmp_path / "r2", "fast", lat).path])
+    c = d.criteria[0]
+    assert c.outcome == "INCONCLUSIVE" and d.verdict == "INCONCLUSIVE", c.reason
+    assert c.details["outcome_if_unknown_slow"] == "FAIL"
+    assert c.details["outcome_if_unknown_fast"] == "PASS"
+    assert "depends on the latencies nobody knows" in c.reason
+    assert "judged both as +inf and as 0 ms" in c.method
+    assert c.estimate == 10.0 and c.ci_high == float("inf")
 
 
 def test_server_metric_and_error_budget(tmp_path: Path, runs: dict[str, Path]) -> None:
@@ -254,6 +276,30 @@ def test_baseline_comparison_and_zero_baseline(tmp_path: Path, runs: dict[str, P
     d = decide(spec, [zero.path, runs["fast"]])
     comp = d.comparisons[0]
     assert comp.result == "inconclusive" and "0" in comp.reason and "undefined" in comp.reason
+
+
+def test_rates_and_error_budget_of_several_undeclared_runs_use_the_run_as_the_unit(
+    tmp_path: Path,
+) -> None:
+    spec = spec_with(
+        tmp_path,
+        '  - {metric: success_rate, op: ">=", threshold: 0.9}\n'
+        '  - {metric: error_budget_burn, op: "<", threshold: 10}\n',
+        "slo: {target: 0.99}\n",
+    )
+    paths = []
+    for fail_every in (50, 20, 12):  # 2%, 5%, 8.3% errors: runs disagree
+        ok = np.ones(2000, bool)
+        ok[::fail_every] = False
+        paths.append(make_run(tmp_path / "r", "fast", np.full(2000, 10.0), ok=ok).path)
+    d = decide(spec, paths)
+    assert d.candidates["fast"].unit == "run"
+    sr, burn = d.criteria
+    assert "run is the unit (3 runs)" in sr.reason and sr.n == 6000
+    pooled_lo = 0.94  # the pooled Clopper-Pearson bound of ~5,690 of 6,000 is ~0.943
+    assert sr.ci_low < pooled_lo  # widened to the spread of 0.98, 0.95, 0.917
+    assert burn.ci_high > 0.083 / 0.01  # the worst run's error rate, scaled by the budget
+    assert burn.outcome == "INCONCLUSIVE", burn.reason
 
 
 def test_repeats_widen_to_the_run_level_spread(tmp_path: Path) -> None:
