@@ -78,6 +78,8 @@ JMETER_COLUMNS = ("timeStamp", "elapsed", "label", "success")
 #: Timestamps outside 2000-01-01 .. 2100-01-01 are not a load test's: 1e30 is corruption, not time.
 _MIN_EPOCH_S = 946_684_800.0
 _MAX_EPOCH_S = 4_102_444_800.0
+_MAX_LATENCY_MS = 7 * 24 * 3600 * 1000.0
+_MAX_XML_DEPTH = 100  # JTL nests a transaction's samples a few levels deep, never hundreds
 _MAX_STATUS = 999  # HTTP codes are three digits; 0 means no response
 _MAX_EXAMPLES = 10  # skipped rows listed one by one in run.json; the rest are only counted
 _JMETER_DATE_FORMATS = (
@@ -420,24 +422,25 @@ def _epoch_ns(column: str, text: str, seconds: float) -> int:
     return int(round(seconds * 1e6)) * 1000  # microsecond precision: what a float of seconds holds
 
 
+def _digits(text: str) -> bool:
+    """ASCII digits only: ``str.isdigit`` also takes "²", which ``int`` refuses."""
+    return text.isascii() and text.isdigit()
+
+
 def _status(column: str, text: str) -> int:
     text = text.strip()
     if not text:
         return 0
-    try:
-        code = int(text)
-    except ValueError:
-        raise _BadValue(column, text, "is not an HTTP status code") from None
-    if not 0 <= code <= _MAX_STATUS:
+    if not _digits(text) or int(text) > _MAX_STATUS:
         raise _BadValue(column, text, f"is not an HTTP status code (0..{_MAX_STATUS})")
-    return code
+    return int(text)
 
 
 def _count(column: str, text: str) -> int:
     text = text.strip()
     if not text:
         return 0
-    if not text.isdigit() or len(text) > 18:
+    if not _digits(text) or len(text) > 18:
         raise _BadValue(column, text, "is not a byte count")
     return int(text)
 
@@ -455,7 +458,10 @@ def _latency(column: str, text: str, ok: bool) -> float | None:
         if ok:
             raise _BadValue(column, text, "is empty on a successful request")
         return None
-    return _number(column, text.strip(), "milliseconds")
+    value = _number(column, text.strip(), "milliseconds")
+    if value > _MAX_LATENCY_MS:
+        raise _BadValue(column, text, "is longer than a week: not one request's response time")
+    return value
 
 
 # --------------------------------------------------------------------------------------------
@@ -531,43 +537,49 @@ def _csv_records(
             yield lines.lineno, rec
 
 
+@dataclass(frozen=True)
+class _Header:
+    index: dict[str, int]  # column name -> position (the first, if a name repeats)
+    width: int
+
+    def fields(self, rec: list[str]) -> Callable[[str], str]:
+        if len(rec) != self.width:
+            raise _BadValue(
+                "row", f"{len(rec)} fields", f"does not match the header's {self.width} columns"
+            )
+        return lambda name: rec[self.index[name]] if name in self.index else ""
+
+    def where(self, column: str) -> str:
+        return f"column {self.index[column] + 1}" if column in self.index else "row"
+
+
 def _header(
     path: Path, records: Iterator[tuple[int, list[str]]], required: tuple[str, ...], fmt: str
-) -> dict[str, int]:
+) -> _Header:
     try:
         _, header = next(records)
     except StopIteration:
         raise InputError(f"{path}: empty file; nothing to import") from None
-    index = {c.strip().strip('"'): i for i, c in enumerate(header)}
+    index: dict[str, int] = {}
+    for i, c in enumerate(header):
+        index.setdefault(c.strip().strip('"'), i)
     missing = [c for c in required if c not in index]
     if missing:
         raise InputError(
             f"{path}:1: {fmt} CSV lacks column(s) {', '.join(missing)}; "
             f"found {', '.join(list(index)[:15])}"
         )
-    return index
-
-
-def _fields(rec: list[str], index: dict[str, int]) -> Callable[[str], str]:
-    if len(rec) != len(index):
-        raise _BadValue(
-            "row", f"{len(rec)} fields", f"does not match the header's {len(index)} columns"
-        )
-    return lambda name: rec[index[name]] if name in index else ""
-
-
-def _where(index: dict[str, int], column: str) -> str:
-    return f"column {index[column] + 1}" if column in index else "row"
+    return _Header(index, len(header))
 
 
 def _read_locust(path: Path, opts: ImportOptions, skips: _Skips) -> _Parsed:
     out = _Parsed()
     lines = _Lines(path, skips)
     records = _csv_records(lines, skips)
-    index = _header(path, records, LOCUST_COLUMNS, "Locust csv_request_logger")
+    header = _header(path, records, LOCUST_COLUMNS, "Locust csv_request_logger")
     for line, rec in records:
         try:
-            get = _fields(rec, index)
+            get = header.fields(rec)
             stamp = get("timestamp").strip()
             error = get("exception")
             ok = error == ""
@@ -586,7 +598,7 @@ def _read_locust(path: Path, opts: ImportOptions, skips: _Skips) -> _Parsed:
                 )
             )
         except _BadValue as bad:
-            skips.bad(line, _where(index, bad.column), bad)
+            skips.bad(line, header.where(bad.column), bad)
     return out
 
 
@@ -603,7 +615,7 @@ class _Workers:
 def _jmeter_code(column: str, text: str) -> int:
     """responseCode: digits are the HTTP status; JMeter's "Non HTTP response code: ..." is 0."""
     text = text.strip()
-    return _status(column, text) if text.isdigit() else 0
+    return _status(column, text) if _digits(text) else 0
 
 
 class _JmeterClock:
@@ -616,7 +628,7 @@ class _JmeterClock:
 
     def __call__(self, column: str, text: str) -> int:
         text = text.strip()
-        if text.isdigit():
+        if _digits(text):
             return _epoch_ns(column, text, int(text) / 1000.0)
         stamp: datetime | None = None
         for fmt in _JMETER_DATE_FORMATS:
@@ -651,13 +663,13 @@ def _read_jmeter_csv(path: Path, opts: ImportOptions, skips: _Skips) -> _Parsed:
     _, delimiter = _split_header(first)
     lines = _Lines(path, skips)
     records = _csv_records(lines, skips, delimiter)
-    index = _header(path, records, JMETER_COLUMNS, "JMeter JTL")
+    header = _header(path, records, JMETER_COLUMNS, "JMeter JTL")
     clock = _JmeterClock(opts.timezone or local_zone_name())
     workers = _Workers()
     claimed = 0  # child samples the transactions say they hold
     for line, rec in records:
         try:
-            get = _fields(rec, index)
+            get = header.fields(rec)
             ok = _bool("success", get("success"))
             message = get("responseMessage")
             code = get("responseCode")
@@ -672,7 +684,7 @@ def _read_jmeter_csv(path: Path, opts: ImportOptions, skips: _Skips) -> _Parsed:
                 worker=workers(get("threadName")),
             )
         except _BadValue as bad:
-            skips.bad(line, _where(index, bad.column), bad)
+            skips.bad(line, header.where(bad.column), bad)
             continue
         split = _transaction_split(message)
         if split is None:
@@ -709,6 +721,7 @@ def _read_jmeter_xml(path: Path, opts: ImportOptions, skips: _Skips) -> _Parsed:
     parser = expat.ParserCreate()
     stack: list[_XmlSample | None] = []  # None: an element that is not a sample
     text_into: list[list[str] | None] = [None]
+    roots: list[str] = []
 
     def refuse_dtd(*_: object) -> None:  # JMeter never writes one; entities could expand
         raise InputError(
@@ -717,6 +730,18 @@ def _read_jmeter_xml(path: Path, opts: ImportOptions, skips: _Skips) -> _Parsed:
         )
 
     def start(tag: str, attrs: dict[str, str]) -> None:
+        if not stack and not roots:
+            roots.append(tag)
+            if tag != "testResults":
+                raise InputError(
+                    f"{path}:{parser.CurrentLineNumber}: XML whose root is <{tag}>, not "
+                    "JMeter's <testResults>; not a JTL"
+                )
+        if len(stack) > _MAX_XML_DEPTH:
+            raise InputError(
+                f"{path}:{parser.CurrentLineNumber}: elements nested deeper than "
+                f"{_MAX_XML_DEPTH}; not a JMeter JTL"
+            )
         owner = next((s for s in reversed(stack) if s is not None), None)
         if tag in _SAMPLE_TAGS:
             stack.append(

@@ -140,6 +140,8 @@ GOOD = "1764136800.1,GET,/a,10.0,5,200,"
         ("1764136800.2,GET,/a,10,5,70000,", "column 6 (status_code)", "not an HTTP status"),
         ("1764136800.2,GET,/a,10,5,OK,", "column 6 (status_code)", "not an HTTP status"),
         ("1764136800.2,GET,/a,10,five,200,", "column 5 (response_length)", "not a byte count"),
+        ("1764136800.2,GET,/a,10,²,200,", "column 5 (response_length)", "not a byte count"),
+        ("1764136800.2,GET,/a,1e300,5,200,", "column 4 (response_time_ms)", "longer than a week"),
         ("1764136800.2,GET,/a,10,5", "row (row)", "does not match the header"),
     ],
 )
@@ -351,6 +353,14 @@ def test_jmeter_xml_refuses_dtd_and_names_where_it_breaks(tmp_path: Path) -> Non
     )
     with pytest.raises(InputError, match="DOCTYPE"):
         import_runs(dtd, candidate="c", runs_dir=_runs(tmp_path))
+    html = tmp_path / "page.xml"
+    html.write_text('<?xml version="1.0"?>\n<html><sample t="1"/></html>\n')
+    with pytest.raises(InputError, match=r"page.xml:2: XML whose root is <html>"):
+        import_runs(html, candidate="c", runs_dir=_runs(tmp_path))
+    deep = tmp_path / "deep.jtl"
+    deep.write_text("<testResults>" + "<sample>" * 500 + "</sample>" * 500 + "</testResults>")
+    with pytest.raises(InputError, match="nested deeper"):
+        import_runs(deep, candidate="c", runs_dir=_runs(tmp_path))
     cut = tmp_path / "cut.jtl"  # a JMeter killed mid-run leaves the file unfinished
     cut.write_text(text[: text.index("</testResults>")])
     with pytest.raises(InputError, match=r"cut.jtl:\d+:\d+: is not well-formed"):
