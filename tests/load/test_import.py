@@ -10,8 +10,9 @@ Where the files come from:
   hand-made from k6's documented formats ("JSON" results output: Metric and Point lines, with
   ``http_req_duration``, ``http_req_failed`` and tags ``status``/``name``/``method``/``error``;
   ``--summary-export``: one object with ``root_group`` and ``metrics``).
-- Locust: the per-request rows follow ``locust.contrib.csv_request_logger.CSV_COLUMNS``; the
-  aggregated ``--csv`` headers are taken from the installed Locust itself.
+- Locust: the inline rows follow ``locust.contrib.csv_request_logger.CSV_COLUMNS``, and
+  :func:`test_real_locust_csv_request_logger` imports what a real Locust run with
+  ``CsvRequestLogger`` wrote; the aggregated ``--csv`` headers come from the installed Locust.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import http.server
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import threading
@@ -700,6 +702,76 @@ def test_real_jmeter_run(tmp_path: Path) -> None:
         first = df["t_start"].min().timestamp()
         assert began - 1 <= first <= time.time()
     assert csv_run.meta[IMPORT_TIMEZONE] == "Asia/Kolkata"
+
+
+LOCUSTFILE = """
+from locust import HttpUser, constant, events, task
+from locust.contrib.csv_request_logger import CsvRequestLogger
+
+logger = CsvRequestLogger({out!r})
+
+
+@events.init.add_listener
+def on_init(environment, **kwargs):
+    logger.register(environment)
+
+
+class Shopper(HttpUser):
+    wait_time = constant(0.05)
+
+    @task
+    def browse(self):
+        self.client.get("/home")
+        self.client.get("/cart")
+        self.client.get("http://127.0.0.1:{dead}/gone", name="/gone")  # no listener: status 0
+"""
+
+
+@pytest.mark.slow
+def test_real_locust_csv_request_logger(tmp_path: Path) -> None:
+    """Locust's own CsvRequestLogger, 2 s against shop_server: every row imports, failures too."""
+    out = tmp_path / "requests.csv.gz"  # and written gzipped below, as an archive would be
+    plain = tmp_path / "requests.csv"
+    with socket.socket() as sock:  # a loopback port that was free and now has no listener
+        sock.bind(("127.0.0.1", 0))
+        dead = sock.getsockname()[1]
+    locustfile = tmp_path / "lf.py"
+    locustfile.write_text(LOCUSTFILE.format(out=str(plain), dead=dead))
+    with shop_server() as port:
+        res = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "locust",
+                "-f",
+                str(locustfile),
+                "--headless",
+                "-u",
+                "2",
+                "-r",
+                "2",
+                "-t",
+                "2s",
+                "-H",
+                f"http://127.0.0.1:{port}",
+                "--only-summary",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert plain.exists(), res.stderr[-2000:]
+    rows = plain.read_text().splitlines()[1:]
+    _gzip(plain, out)
+    run = _import(out, tmp_path)
+    df = run.read_samples()
+    assert df.height == len(rows) > 20
+    gone = df.filter(df["name"] == "/gone")
+    assert gone.height > 0 and not gone["ok"].any() and set(gone["status"].to_list()) == {0}
+    cart = df.filter(df["name"] == "/cart")
+    assert set(cart.filter(~cart["ok"])["status"].to_list()) == {503}
+    assert df.filter(df["ok"])["latency_ms"].null_count() == 0
+    assert run.meta[IMPORT_COMPRESSION] == "gzip"
 
 
 def _write_fixtures() -> None:
