@@ -48,6 +48,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any, Literal, cast
 from xml.parsers import expat
@@ -542,12 +543,19 @@ class _Header:
     index: dict[str, int]  # column name -> position (the first, if a name repeats)
     width: int
 
-    def fields(self, rec: list[str]) -> Callable[[str], str]:
-        if len(rec) != self.width:
-            raise _BadValue(
-                "row", f"{len(rec)} fields", f"does not match the header's {self.width} columns"
-            )
-        return lambda name: rec[self.index[name]] if name in self.index else ""
+    def getter(self, *names: str) -> Callable[[list[str]], tuple[str, ...]]:
+        """Pick ``names`` from a record, in that order ("" for a column the file lacks)."""
+        pick = itemgetter(*(self.index.get(n, self.width) for n in names))
+
+        def get(rec: list[str]) -> tuple[str, ...]:
+            if len(rec) != self.width:
+                raise _BadValue(
+                    "row", f"{len(rec)} fields", f"does not match the header's {self.width} columns"
+                )
+            rec.append("")  # what a missing column reads as
+            return tuple(pick(rec))
+
+        return get
 
     def where(self, column: str) -> str:
         return f"column {self.index[column] + 1}" if column in self.index else "row"
@@ -577,23 +585,31 @@ def _read_locust(path: Path, opts: ImportOptions, skips: _Skips) -> _Parsed:
     lines = _Lines(path, skips)
     records = _csv_records(lines, skips)
     header = _header(path, records, LOCUST_COLUMNS, "Locust csv_request_logger")
+    get = header.getter(
+        "timestamp",
+        "response_time_ms",
+        "name",
+        "request_type",
+        "status_code",
+        "response_length",
+        "exception",
+    )
     for line, rec in records:
         try:
-            get = header.fields(rec)
-            stamp = get("timestamp").strip()
-            error = get("exception")
+            stamp, latency, name, method, status, length, error = get(rec)
+            stamp = stamp.strip()
             ok = error == ""
             out.requests.add(
                 _Row(
                     t_ns=_epoch_ns(
                         "timestamp", stamp, _number("timestamp", stamp, "seconds since 1970")
                     ),
-                    latency_ms=_latency("response_time_ms", get("response_time_ms"), ok),
-                    name=get("name"),
-                    method=get("request_type") or None,
-                    status=_status("status_code", get("status_code")),
+                    latency_ms=_latency("response_time_ms", latency, ok),
+                    name=name,
+                    method=method or None,
+                    status=_status("status_code", status),
                     ok=ok,
-                    bytes=_count("response_length", get("response_length")),
+                    bytes=_count("response_length", length),
                     error=error or None,
                 )
             )
@@ -667,21 +683,30 @@ def _read_jmeter_csv(path: Path, opts: ImportOptions, skips: _Skips) -> _Parsed:
     clock = _JmeterClock(opts.timezone or local_zone_name())
     workers = _Workers()
     claimed = 0  # child samples the transactions say they hold
+    get = header.getter(
+        "timeStamp",
+        "elapsed",
+        "label",
+        "responseCode",
+        "responseMessage",
+        "success",
+        "failureMessage",
+        "bytes",
+        "threadName",
+    )
     for line, rec in records:
         try:
-            get = header.fields(rec)
-            ok = _bool("success", get("success"))
-            message = get("responseMessage")
-            code = get("responseCode")
+            stamp, elapsed, label, code, message, success, failure, size, thread = get(rec)
+            ok = _bool("success", success)
             row = _Row(
-                t_ns=clock("timeStamp", get("timeStamp")),
-                latency_ms=_latency("elapsed", get("elapsed"), ok),
-                name=get("label"),
+                t_ns=clock("timeStamp", stamp),
+                latency_ms=_latency("elapsed", elapsed, ok),
+                name=label,
                 ok=ok,
                 status=_jmeter_code("responseCode", code),
-                bytes=_count("bytes", get("bytes")),
-                error=get("failureMessage") or message or (f"HTTP {code}" if code else None),
-                worker=workers(get("threadName")),
+                bytes=_count("bytes", size),
+                error=failure or message or (f"HTTP {code}" if code else None),
+                worker=workers(thread),
             )
         except _BadValue as bad:
             skips.bad(line, header.where(bad.column), bad)
