@@ -22,12 +22,14 @@ import gzip
 import http.server
 import json
 import os
+import random
 import shutil
 import socket
 import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -35,7 +37,7 @@ from typing import Any
 
 import pytest
 
-from pockit._errors import InputError, UsageError
+from pockit._errors import InputError, PockitError, UsageError
 from pockit._rundir import RunDir
 from pockit.analysis import run_stats
 from pockit.cli import main
@@ -589,6 +591,59 @@ def test_cli_import(tmp_path: Path) -> None:
     )
     assert res.returncode == 65 and "Traceback" not in res.stderr
     assert f"{broken}:2: column 2 (elapsed): '12ms'" in res.stderr
+
+
+_MUTATIONS = (
+    b"\x00",
+    b"\xff",
+    b"nan",
+    b"inf",
+    b"1e400",
+    b"-1",
+    b'"',
+    b",",
+    b"\n",
+    b"<",
+    b"{",
+    b"}",
+)
+
+
+def test_mutated_files_give_a_pockit_error_or_a_run(tmp_path: Path) -> None:
+    """Seeded byte mutations of every fixture (some gzipped): an import either succeeds or
+    raises a PockitError (exit 64+); any other exception would be a traceback."""
+    rng = random.Random(20261201)
+    seeds = [LOCUST.encode(), JMETER.encode()]
+    seeds += [
+        (DATA / n).read_bytes() for n in sorted(os.listdir(DATA)) if n.endswith((".jtl", ".json"))
+    ]
+    outcomes: Counter[str] = Counter()
+    for i in range(400):
+        data = bytearray(rng.choice(seeds))
+        for _ in range(rng.randint(1, 5)):
+            pos = rng.randrange(len(data) + 1)
+            roll = rng.random()
+            if roll < 0.4:
+                data[pos:pos] = rng.choice(_MUTATIONS)
+            elif roll < 0.7:
+                del data[pos : pos + rng.randint(1, 20)]
+            else:
+                data[pos : pos + 1] = bytes([rng.randrange(256)])
+        src = tmp_path / f"f{i}"
+        src.write_bytes(gzip.compress(bytes(data)) if rng.random() < 0.2 else bytes(data))
+        try:
+            import_runs(
+                src,
+                candidate="c",
+                runs_dir=_runs(tmp_path),
+                skip_bad_rows=rng.random() < 0.3,
+                transactions=rng.random() < 0.1,
+            )
+            outcomes["imported"] += 1
+        except PockitError as exc:
+            assert exc.exit_code >= 64
+            outcomes[type(exc).__name__] += 1
+    assert outcomes["imported"] > 20 and outcomes["InputError"] > 20, outcomes
 
 
 # ---------------------------------------------------------------- real JMeter in the suite
