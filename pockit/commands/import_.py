@@ -13,14 +13,15 @@ def register(sub: Any) -> None:
         "import",
         help="make a run directory from other load tools' raw per-request output",
         description="Read per-request results that other tools wrote (Locust's "
-        "locust.contrib.csv_request_logger CSV, a JMeter JTL CSV, k6 --out json) into a run "
-        "directory that stats, decide and report read like any other run.",
+        "locust.contrib.csv_request_logger CSV, a JMeter JTL in CSV or XML, k6 --out json), "
+        "plain or gzip-compressed, into a run directory that stats, decide and report read like "
+        "any other run.",
     )
-    parser.add_argument("file", help="the results file")
+    parser.add_argument("file", help="the results file (plain or gzip)")
     parser.add_argument(
         "--format",
-        choices=("locust-csv", "jmeter", "k6"),
-        help="the file's format (default: detected from its first line)",
+        choices=("locust-csv", "jmeter", "jmeter-xml", "k6"),
+        help="the file's format (default: detected from its content; jmeter reads CSV or XML)",
     )
     parser.add_argument(
         "--candidate", required=True, help="the system under test these results are of"
@@ -28,27 +29,75 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "--runs-dir", default="runs", help="where the run directory goes (default runs/)"
     )
+    parser.add_argument(
+        "--timezone",
+        help="zone of JTL timeStamps written as local dates (timestamp_format); an IANA name "
+        "such as Europe/Berlin or an offset such as +01:00 (default: this machine's zone)",
+    )
+    parser.add_argument(
+        "--transactions",
+        action="store_true",
+        help="JMeter: decide on Transaction Controller samples instead of the HTTP samples",
+    )
+    parser.add_argument(
+        "--skip-bad-rows",
+        action="store_true",
+        help="count and skip rows with unreadable values (recorded in run.json) instead of "
+        "failing on the first",
+    )
     add_json_flag(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from pockit._rundir import RunDir
-    from pockit.load._import import import_runs
+    from pockit.load._import import (
+        IMPORT_FORMAT,
+        IMPORT_SKIPPED_ROWS,
+        IMPORT_TIMEZONE,
+        IMPORT_TRANSACTIONS,
+        import_runs,
+    )
 
     paths = import_runs(
-        args.file, format=args.format, candidate=args.candidate, runs_dir=args.runs_dir
+        args.file,
+        format=args.format,
+        candidate=args.candidate,
+        runs_dir=args.runs_dir,
+        timezone=args.timezone,
+        transactions=args.transactions,
+        skip_bad_rows=args.skip_bad_rows,
     )
     metas = [RunDir.open(p).meta for p in paths]
+    first = metas[0] if metas else {}
     data = {
         "runs": [str(p) for p in paths],
-        "format": metas[0].get("import_format") if metas else None,
+        "format": first.get(IMPORT_FORMAT),
         "requests": sum(int(m.get("requests", 0)) for m in metas),
         "candidate": args.candidate,
+        "transactions": first.get(IMPORT_TRANSACTIONS),
+        "skipped_rows": first.get(IMPORT_SKIPPED_ROWS),
+        "timezone": first.get(IMPORT_TIMEZONE),
+        "warnings": [w for m in metas for w in m.get("warnings", [])],
     }
-    human = "\n".join(
-        f"imported {m.get('requests', 0)} requests ({m.get('import_format')}) into {p}"
-        for p, m in zip(paths, metas, strict=True)
-    )
-    emit(args, data, human)
+    lines = []
+    for p, m in zip(paths, metas, strict=True):
+        what = "transactions" if args.transactions else "requests"
+        lines.append(f"imported {m.get('requests', 0)} {what} ({m.get(IMPORT_FORMAT)}) into {p}")
+        txn = m.get(IMPORT_TRANSACTIONS)
+        if txn and not args.transactions and txn.get("transactions"):
+            lines.append(
+                f"  {txn['transactions']} Transaction Controller sample(s) kept apart "
+                "(--transactions decides on them instead)"
+            )
+        if m.get(IMPORT_TIMEZONE):
+            lines.append(f"  timeStamps read as local time in {m[IMPORT_TIMEZONE]} (--timezone)")
+        skipped = m.get(IMPORT_SKIPPED_ROWS)
+        if skipped and skipped.get("count"):
+            lines.append(f"  skipped {skipped['count']} unreadable row(s) (--skip-bad-rows):")
+            lines.extend(f"    {reason}: {n}" for reason, n in skipped["reasons"].items())
+        elif skipped is not None:
+            lines.append("  no unreadable rows")
+        lines.extend(f"  warning: {w}" for w in m.get("warnings", []))
+    emit(args, data, "\n".join(lines))
     return 0
