@@ -73,6 +73,20 @@ class Comparison:
             "method": self.method,
         }
 
+    def _repr_html_(self) -> str:
+        """JupyterLab: shift with its interval, the margin, the verdict words and Holm p."""
+        from pockit._display import comparison_table
+
+        return comparison_table([self])
+
+    def __repr__(self) -> str:
+        from pockit._display import p_value, shift_text
+
+        return (
+            f"Comparison({self.candidate!r} vs {self.baseline!r}, {self.metric}: {self.result}, "
+            f"shift {shift_text(self.to_dict())}, margin ±{self.margin:.0%}, {p_value(self.p_adjusted)} Holm)"
+        )
+
 
 def _count_le(y: FloatArray, x_sorted: FloatArray, d: float) -> int:
     """Number of pairs with ``y_i - x_j <= d``, i.e. ``x_j >= y_i - d``."""

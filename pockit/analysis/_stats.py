@@ -156,6 +156,22 @@ class RunStats:
             "method": self.method,
         }
 
+    def _repr_html_(self) -> str:
+        """JupyterLab: candidates side by side with units and intervals (a missing end footnoted)."""
+        from pockit._display import stats_html
+
+        data = self.to_dict()
+        per = data["candidates"] or {"all runs": data}
+        return stats_html(per, method=self.method)
+
+    def __repr__(self) -> str:
+        p95 = self.overall.latency_ms.get("p95")
+        tail = f", p95={p95.value:.4g} ms" if p95 is not None else ""
+        return (
+            f"RunStats(n={self.n}, runs={len(self.runs)}, candidates={list(self.candidates)}, "
+            f"success_rate={self.success_rate:.4f}, throughput_rps={self.throughput_rps:.4g}{tail})"
+        )
+
 
 def _num(x: float) -> float | None:
     return float(x) if isinstance(x, int | float) and math.isfinite(x) else None

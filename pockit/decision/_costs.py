@@ -186,6 +186,12 @@ class CandidateCost:
             "price_entry": self.price_entry,
         }
 
+    def _repr_html_(self) -> str:
+        """JupyterLab: total with its currency, coverage, or why the cost is unknown."""
+        from pockit._display import cost_html
+
+        return cost_html(self, candidate=self.candidate)
+
 
 def _missing(candidate: str, source: str, problem: str, runs: int = 0) -> CandidateCost:
     return CandidateCost(

@@ -165,3 +165,20 @@ class Decision:
             "confidence": self.confidence,
             "method": self.method,
         }
+
+    def _repr_html_(self) -> str:
+        """JupyterLab: the verdict on its colour, criteria with outcome badges, the baseline comparison."""
+        from pockit._display import decision_html
+
+        return decision_html(self)
+
+    def __repr__(self) -> str:
+        counts = {
+            o: sum(c.outcome == o for c in self.criteria) for o in (PASS, WARN, FAIL, INCONCLUSIVE)
+        }
+        told = ", ".join(f"{n} {o}" for o, n in counts.items() if n)
+        rec = f", recommended={self.recommended!r}" if self.recommended else ""
+        return (
+            f"Decision(verdict={self.verdict!r}{rec}, {len(self.candidates)} candidate(s), "
+            f"criteria: {told or 'none'}, spec_sha256={self.spec_sha256[:12]!r}…)"
+        )

@@ -215,6 +215,7 @@ def build_report(
         "run_dirs": run_paths,
         "billing_label": billing_label or "",
         "title": title or "",
+        "report_path": str(out_html),  # the reproducibility commands read from its folder
     }
     with tempfile.TemporaryDirectory(prefix="pockit-report-") as tmp:
         execute_notebook(

@@ -175,6 +175,7 @@ def _body_html(result: Any, summary: dict[str, Any], cids: list[str]) -> str:
                 "</tr>"
             )
         parts.append("</table>")
+    parts.append(_comparison_html(summary))
     for cid in cids:
         parts.append(
             f'<img src="cid:{cid[1:-1]}" alt="chart" width="640" style="display:block;max-width:100%;margin:8px 0;">'
@@ -183,6 +184,38 @@ def _body_html(result: Any, summary: dict[str, Any], cids: list[str]) -> str:
         '<p style="font-size:12px;color:#616e7c;">The full report is attached as HTML; it opens offline in any browser.</p></div>'
     )
     return "".join(parts)
+
+
+def _comparison_html(summary: dict[str, Any]) -> str:
+    """The baseline comparison ``decide`` made (inline-styled), or '' when the spec names no baseline."""
+    from pockit._display import comparison_table
+
+    comps = summary.get("comparisons") or []
+    if not comps:
+        return ""
+    head = (
+        '<div style="font-size:15px;font-weight:bold;margin:12px 0 4px;">'
+        f"Against the baseline ({_esc(summary.get('baseline'))})</div>"
+    )
+    return head + comparison_table(comps)
+
+
+def _comparison_lines(summary: dict[str, Any]) -> list[str]:
+    """The baseline comparison as plain-text lines, each with its units and Holm p."""
+    from pockit._display import interval, p_value, shift_text, unit_of
+
+    lines = []
+    for c in summary.get("comparisons") or []:
+        unit = unit_of(str(c.get("metric", "")))
+        margin = c.get("margin")
+        margin_text = f"±{margin:.0%}" if isinstance(margin, int | float) else "—"
+        lines.append(
+            f"- {c.get('candidate')} vs {c.get('baseline')}, {c.get('metric')}: {c.get('result')}; "
+            f"shift {shift_text(c)}, 95% interval "
+            f"{interval(c.get('shift_ci_low'), c.get('shift_ci_high'), unit)}, margin {margin_text}, "
+            f"{p_value(c.get('p_adjusted'))} (Holm)"
+        )
+    return lines
 
 
 def build_email(
@@ -211,8 +244,13 @@ def build_email(
         lines.append(f"Hypothesis: {summary['hypothesis']}")
     for r in summary.get("criteria") or []:
         lines.append(
-            f"- {r.get('candidate')}: {r.get('label') or r.get('metric')} {r.get('outcome')}: {r.get('reason')}"
+            f"- {r.get('candidate')}: {r.get('label') or r.get('metric')} {r.get('outcome')}"
+            f" ({r.get('estimate_text') or r.get('estimate')}): {r.get('reason')}"
         )
+    comparison = _comparison_lines(summary)
+    if comparison:
+        lines.append(f"Against the baseline ({summary.get('baseline')}):")
+        lines.extend(comparison)
     lines.append("The full report is attached (HTML).")
     msg.set_content("\n".join(lines))
     msg.add_alternative(_body_html(result, summary, cids), subtype="html")

@@ -8,11 +8,12 @@ from __future__ import annotations
 import platform
 import sys
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from pockit.report.render import as_dict
 
-__all__ = ["reproducibility", "risks"]
+__all__ = ["locate", "reproducibility", "risks"]
 
 #: Fewer requests than this in a run make its tail percentiles guesswork (p99 rests on ~10 samples).
 FEW_SAMPLES = 1000
@@ -180,18 +181,45 @@ def _version(dist: str) -> str:
         return "not installed"
 
 
+def _rel(path: Any, folder: Path) -> str:
+    """``path`` as it reads from ``folder`` (relative when possible, ``/``-separated)."""
+    import os
+
+    target = Path(str(path)).resolve()
+    try:
+        return Path(os.path.relpath(target, folder)).as_posix()
+    except ValueError:  # another drive on Windows: no relative path exists
+        return target.as_posix()
+
+
 def reproducibility(
-    spec: Any, runs: Sequence[Any], decision: Any = None, *, commands: Sequence[str] = ()
+    spec: Any,
+    runs: Sequence[Any],
+    decision: Any = None,
+    *,
+    commands: Sequence[str] = (),
+    report_path: str | Path | None = None,
 ) -> dict[str, Any]:
-    """Facts a reader needs to rebuild this report: spec hash, versions, commands, run ids."""
+    """Facts a reader needs to rebuild this report: spec hash, versions, commands, run ids.
+
+    Paths are relative to the report's folder (``report_path``'s parent; the working folder when
+    it is not given), so the command reruns from where the report lies, on anyone's machine.
+    """
+    import shlex
+
     import pockit
 
     d = as_dict(decision)
     metas = [_meta(r) for r in runs]
-    spec_path = getattr(spec, "path", None) or "?"
-    run_paths = [str(getattr(r, "path", r)) for r in runs]
+    report = Path(report_path) if report_path else Path("report.html")
+    folder = report.resolve().parent
+    raw_spec = getattr(spec, "path", None)
+    spec_path = _rel(raw_spec, folder) if raw_spec else "?"
+    run_paths = [_rel(getattr(r, "path", r), folder) for r in runs]
     cmds = list(commands) or [
-        f"pockit report {spec_path} {' '.join(run_paths)} --out report.html",
+        "pockit report "
+        + " ".join(shlex.quote(p) for p in [spec_path, *run_paths])
+        + f" --out {shlex.quote(report.name)}",
     ]
     locust_versions = sorted(
         {str((m.get("versions") or {}).get("locust")) for m in metas if m.get("versions")}
@@ -209,8 +237,34 @@ def reproducibility(
             f"{m.get('id')} — {m.get('candidate')}, {m.get('status')}, {m.get('start')} → {m.get('end')}"
             for m in metas
         ],
-        "commands": cmds,
+        "commands (from the report's folder)": cmds,
     }
+
+
+def locate(path: str | Path, *, near: Sequence[str | Path] = ()) -> Path:
+    """An input file a notebook parameter names: as given, else beside ``near`` folders, else in
+    pockit's repository (a checkout) or bundled data (an installed package).
+
+    Lets a notebook's default (``datasets/billing/focus-sample.csv``) work whether JupyterLab
+    started in ``notebooks/`` or the repository root. Raises :class:`~pockit.InputError` naming
+    every place it looked.
+    """
+    from pockit._errors import InputError
+
+    given = Path(path).expanduser()
+    if given.is_absolute() or "://" in str(path):
+        return given
+    pkg = Path(__file__).resolve().parents[1]
+    folders = [Path.cwd(), *(Path(f) for f in near), pkg.parent, pkg / "_datasets"]
+    tried: list[str] = []
+    for folder in folders:
+        candidate = folder / given
+        if candidate.exists():
+            return candidate
+        text = str(candidate.resolve())
+        if text not in tried:
+            tried.append(text)
+    raise InputError(f"{path}: not found; looked in " + ", ".join(tried))
 
 
 # -- evidence the notebook shows ---------------------------------------------------------------
@@ -332,7 +386,7 @@ def record_verdict(decision: Any, *, spec: Any = None, title: str | None = None)
     """
     from IPython.display import display
 
-    from pockit.report.render import fmt
+    from pockit._display import number, unit_of
 
     d = as_dict(decision)
     criteria = [
@@ -342,7 +396,7 @@ def record_verdict(decision: Any, *, spec: Any = None, title: str | None = None)
             "metric": c.get("metric"),
             "outcome": c.get("outcome"),
             "estimate": c.get("estimate"),
-            "estimate_text": fmt(c.get("estimate")),
+            "estimate_text": number(c.get("estimate"), unit_of(str(c.get("metric", "")))),
             "reason": c.get("reason"),
         }
         for c in d.get("criteria") or []
@@ -354,6 +408,8 @@ def record_verdict(decision: Any, *, spec: Any = None, title: str | None = None)
         "title": title or getattr(spec, "name", None),
         "hypothesis": getattr(spec, "hypothesis", None),
         "criteria": criteria,
+        "baseline": d.get("baseline"),
+        "comparisons": d.get("comparisons") or [],
     }
     display({"application/vnd.pockit.verdict+json": payload}, raw=True)  # type: ignore[no-untyped-call]
 

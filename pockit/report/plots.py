@@ -23,8 +23,10 @@ __all__ = [
     "collect_events",
     "cost_breakdown",
     "cost_curve",
+    "cost_figures",
     "figure_png",
     "latency_distribution",
+    "latency_intervals",
     "latency_over_time",
     "message",
     "pareto",
@@ -742,3 +744,115 @@ def cost_curve(model: Mapping[str, Any] | None) -> Figure:
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
     return fig
+
+
+# -- charts that stay readable whatever the spread ----------------------------------------------
+
+
+def latency_intervals(stats: Mapping[str, Any]) -> Figure:
+    """Each candidate's p50/p95/p99 as a point with its 95% interval, on a log axis.
+
+    A log axis keeps every candidate readable when one tail is 100× another's (bars on a linear
+    axis flatten the small ones to nothing). An interval end the data cannot set is drawn as an
+    open arrow to the axis edge.
+    """
+    import math
+
+    from matplotlib.ticker import FuncFormatter
+
+    from pockit.report.render import as_dict
+
+    title = "Latency percentiles with 95% intervals (log scale)"
+    per = {str(name): as_dict(s) for name, s in stats.items()}
+    keys: list[str] = []
+    for s in per.values():
+        keys.extend(k for k in s.get("latency_ms") or {} if k not in keys)
+    if not per or not keys:
+        return message(title, "No latency statistics.")
+    names = list(per)
+    colors = _palette(names)
+    fig, ax = _figure((9.0, 1.2 + 0.55 * len(keys) * max(len(names), 1)))
+    step = 0.8 / max(len(names), 1)
+    positive: list[float] = []
+    for i, name in enumerate(names):
+        for j, key in enumerate(keys):
+            y = j + 0.4 - step * (i + 0.5)
+            v, lo, hi = (_pct_value(per[name], key, f) for f in ("value", "ci_low", "ci_high"))
+            if not (math.isfinite(v) and v > 0):
+                continue
+            positive.extend(x for x in (v, lo, hi) if math.isfinite(x) and x > 0)
+            left = v - lo if math.isfinite(lo) and lo > 0 else 0.0
+            right = hi - v if math.isfinite(hi) else 0.0
+            ax.errorbar(
+                [v],
+                [y],
+                xerr=[[left], [right]],
+                fmt="o",
+                color=colors[name],
+                capsize=3,
+                label=name if j == 0 else None,
+            )
+            if not math.isfinite(hi):  # no upper bound: say so on the chart
+                ax.annotate(
+                    "no upper bound",
+                    (v, y),
+                    xytext=(8, -3),
+                    textcoords="offset points",
+                    fontsize=8,
+                    color="#616e7c",
+                )
+    if not positive:
+        return message(title, "No positive latencies to draw.")
+    ax.set_xscale("log")
+    ax.set_xlim(min(positive) / 1.5, max(positive) * 2.0)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
+    ax.set_yticks(range(len(keys)))
+    ax.set_yticklabels(keys)
+    ax.set_ylim(-0.6, len(keys) - 0.4)
+    ax.invert_yaxis()
+    ax.set_xlabel("latency (ms, log scale)")
+    ax.set_title(title, loc="left", fontsize=11)
+    ax.grid(alpha=0.3, axis="x", which="both")
+    ax.legend(title="candidate", fontsize=8, loc="lower right")
+    return fig
+
+
+def cost_figures(
+    cost: Any, *, label: str | None = None, candidate: str | None = None
+) -> list[Figure]:
+    """The cost charts that have something to draw: by service and hour, or by service and a line
+    saying why there is no hourly cost (a price-book projection has no charges by hour)."""
+    from pockit.report.render import as_dict
+
+    d = as_dict(cost)
+    if d.get("by_hour"):
+        return [cost_breakdown(cost, label=label, candidate=candidate)]
+    who = f"{candidate}: " if candidate else ""
+    why = (
+        "a price-book projection prices the window as a whole, so there are no charges by hour"
+        if d.get("column") == "model" or d.get("price_entry")
+        else "the billing rows carry no hourly charges"
+    )
+    figs: list[Figure] = []
+    services = d.get("by_service") or {}
+    if isinstance(services, Mapping) and services:
+        import textwrap
+
+        items = sorted(services.items(), key=lambda kv: float(kv[1] or 0.0))[-12:]
+        fig, ax = _figure((9.0, 0.9 + 0.3 * len(items)))
+        ax.barh(
+            [textwrap.shorten(str(k), 60, placeholder="…") for k, _ in items],
+            [float(v or 0.0) for _, v in items],
+            color="#3e7cb1",
+            height=0.6,
+        )
+        ax.tick_params(axis="y", labelsize=8)
+        ax.set_xlabel(f"cost ({d.get('currency') or ''})")
+        ax.grid(alpha=0.3, axis="x")
+        tag = f"  [{label}]" if label else ""
+        ax.set_title(
+            f"{who}cost by service — {d.get('column', '?')} cost{tag}", loc="left", fontsize=11
+        )
+        figs.append(fig)
+    figs.append(message(f"{who}cost by hour", why))
+    return figs

@@ -8,17 +8,32 @@ without opening the report to markup injection. The numbers shown are the ones `
 
 from __future__ import annotations
 
-import html
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from pockit._util import plain_dict
+from pockit._display import (
+    OUTCOMES,
+    as_dict,
+    badge,
+    esc,
+    note,
+    number,
+    stats_html,
+    unit_of,
+    verdict_block,
+)
+from pockit._display import (
+    comparison_table as _comparison_table,
+)
 
 __all__ = [
     "as_dict",
     "candidates_table",
+    "comparison_table",
+    "endpoints_table",
+    "esc",
+    "note",
     "cost_summary",
     "criteria_table",
     "fmt",
@@ -30,56 +45,13 @@ __all__ = [
     "verdict_banner",
 ]
 
-_BANNER_CLASS = {"GO": "go", "NO-GO": "nogo", "INCONCLUSIVE": "inconclusive"}
-_OUTCOMES = ("PASS", "WARN", "FAIL", "INCONCLUSIVE")
-
-
-def esc(value: Any) -> str:
-    """``value`` as text, escaped for HTML (quotes too: it may land in an attribute)."""
-    return html.escape("" if value is None else str(value), quote=True)
-
-
-def as_dict(obj: Any) -> dict[str, Any]:
-    """A result object as a plain dict: ``to_dict()`` when it has one, a mapping as is, else ``{}``."""
-    data = plain_dict(obj)
-    return {} if data is None else data
+_OUTCOMES = OUTCOMES
+_unit = unit_of
 
 
 def fmt(value: Any, unit: str = "", digits: int = 3) -> str:
-    """A number for a reader: ``—`` when missing, ``12.3 ms``, ``99.50 %`` for ``unit='%'`` fractions."""
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if not isinstance(value, int | float):
-        try:
-            value = float(value)
-        except (TypeError, ValueError):
-            return esc(value)
-    if isinstance(value, float) and not math.isfinite(value):
-        return "∞" if value > 0 else ("−∞" if value < 0 else "—")
-    if unit == "%":
-        return f"{value * 100:.2f} %"
-    if isinstance(value, int) or (abs(value) >= 100 and float(value).is_integer()):
-        return f"{int(value):,} {esc(unit)}".strip()
-    text = f"{value:.{digits}g}" if abs(value) < 1e6 else f"{value:,.0f}"
-    if abs(value) >= 10 and abs(value) < 1e6:
-        text = f"{value:,.1f}" if abs(value) < 1000 else f"{value:,.0f}"
-    return f"{text} {esc(unit)}".strip()
-
-
-def _unit(metric: str) -> str:
-    if metric.endswith("_ms"):
-        return "ms"
-    if metric in ("success_rate", "error_rate", "error_budget_burn"):
-        return "%" if metric != "error_budget_burn" else ""
-    if metric.endswith("_usd"):
-        return "USD"
-    if metric.endswith("_rps"):
-        return "req/s"
-    if metric.endswith("_s"):
-        return "s"
-    return ""
+    """A number for a reader, escaped: ``—`` when missing, ``12.3 ms``, ``99.50 %`` for ``unit='%'`` fractions."""
+    return esc(number(value, unit, digits))
 
 
 def _interval(lo: Any, hi: Any, unit: str) -> str:
@@ -97,9 +69,7 @@ def _bounds(c: Mapping[str, Any], unit: str) -> str:
 
 
 def _outcome(outcome: Any) -> str:
-    text = str(outcome or "INCONCLUSIVE").upper()
-    cls = text if text in _OUTCOMES else "INCONCLUSIVE"
-    return f'<span class="outcome {cls}">{esc(text)}</span>'
+    return badge(outcome)
 
 
 def _criterion_label(c: Mapping[str, Any]) -> str:
@@ -120,30 +90,24 @@ def verdict_banner(
     not; the criteria table right below carries every number.
     """
     d = as_dict(decision)
-    verdict = str(d.get("verdict") or "INCONCLUSIVE").upper()
-    cls = _BANNER_CLASS.get(verdict, "inconclusive")
     hyp = hypothesis if hypothesis is not None else d.get("hypothesis")
-    parts = [f'<div class="pockit-banner {cls}" role="status" id="verdict">']
-    if title:
-        parts.append(f'<div class="pockit-title">{esc(title)}</div>')
-    parts.append(f'<div class="verdict">{esc(verdict)}</div>')
-    if hyp:
-        parts.append(f'<div class="hyp">Hypothesis: {esc(hyp)}</div>')
+    lines = (
+        [f'<span class="hyp" style="font-size:16px;">Hypothesis: {esc(hyp)}</span>'] if hyp else []
+    )
     rec = d.get("recommended")
     if rec:
-        parts.append(f"<div>Recommended candidate: <strong>{esc(rec)}</strong></div>")
-    lines = _candidate_lines(d)
-    if lines:
-        parts.append("<ul>" + "".join(lines) + "</ul>")
-    sha = d.get("spec_sha256")
-    if sha:
-        parts.append(f'<div class="sha">spec sha256 {esc(str(sha)[:16])}…</div>')
-    parts.append("</div>")
-    return "\n".join(parts)
+        lines.append(f"Recommended candidate: <strong>{esc(rec)}</strong>")
+    return verdict_block(
+        d.get("verdict"),
+        title=title,
+        lines=lines,
+        items=_candidate_lines(d),
+        sha=str(d.get("spec_sha256") or "") or None,
+    )
 
 
 def _candidate_lines(d: Mapping[str, Any]) -> list[str]:
-    """``<li>`` per candidate: verdict, outcome counts, the criteria that did not pass (escaped)."""
+    """One line (HTML) per candidate: verdict, outcome counts, the criteria that did not pass (escaped)."""
     by_cand: dict[str, list[Mapping[str, Any]]] = {}
     for c in d.get("criteria") or []:
         by_cand.setdefault(str(c.get("candidate") or ""), []).append(c)
@@ -174,7 +138,7 @@ def _candidate_lines(d: Mapping[str, Any]) -> list[str]:
             text += " — " + "; ".join(not_passed)
         elif info.get("reason"):
             text += f" — {esc(info['reason'])}"
-        lines.append(f"<li>{text}</li>")
+        lines.append(text)
     return lines
 
 
@@ -212,8 +176,8 @@ def criteria_table(decision: Any) -> str:
     if not rows:
         return '<p class="pockit-note">No criteria were evaluated.</p>'
     head = (
-        "<tr><th>candidate</th><th>criterion</th><th>key</th><th>outcome</th><th>estimate</th>"
-        "<th>95% bounds</th><th>n</th><th>method</th><th>reason</th></tr>"
+        "<thead><tr><th>candidate</th><th>criterion</th><th>key</th><th>outcome</th><th>estimate</th>"
+        "<th>95% bounds</th><th>n</th><th>method</th><th>reason</th></tr></thead>"
     )
     methods: list[str] = []
     body = []
@@ -244,7 +208,7 @@ def criteria_table(decision: Any) -> str:
         if methods
         else ""
     )
-    return f'<table class="pockit-criteria">{head}{"".join(body)}</table>{foot}'
+    return f'<table class="pockit-criteria">{head}<tbody>{"".join(body)}</tbody></table>{foot}'
 
 
 def _ci_pair(ci: Any) -> tuple[Any, Any]:
@@ -256,58 +220,54 @@ def _ci_pair(ci: Any) -> tuple[Any, Any]:
     return None, None
 
 
-def _pct(stats: Mapping[str, Any], key: str) -> Mapping[str, Any]:
-    lat = stats.get("latency_ms") or {}
-    value = lat.get(key) if isinstance(lat, Mapping) else None
-    return value if isinstance(value, Mapping) else {}
-
-
 def candidates_table(
-    stats: Mapping[str, Any], *, cost_per_1k: Mapping[str, Any] | None = None
+    stats: Mapping[str, Any],
+    *,
+    cost_per_1k: Mapping[str, Any] | None = None,
+    method: str | None = None,
 ) -> str:
-    """Candidates side by side: requests, success rate, throughput, p50/p95/p99 with intervals, cost/1k."""
-    if not stats:
-        return '<p class="pockit-note">No run statistics.</p>'
-    names = list(stats)
-    per = {name: as_dict(stats[name]) for name in names}
-    rows: list[tuple[str, list[str]]] = [
-        ("requests (n)", [fmt(per[n].get("n")) for n in names]),
-        ("success rate", [fmt(per[n].get("success_rate"), "%") for n in names]),
-        (
-            "success rate 95% interval",
-            [_interval(*_ci_pair(per[n].get("success_rate_ci")), "%") for n in names],
-        ),
-        ("throughput", [fmt(per[n].get("throughput_rps"), "req/s") for n in names]),
-    ]
-    pcts: list[str] = []
-    for n in names:
-        lat = per[n].get("latency_ms") or {}
-        for key in lat if isinstance(lat, Mapping) else []:
-            if key not in pcts:
-                pcts.append(key)
-    for key in pcts:
-        rows.append((f"latency {key}", [fmt(_pct(per[n], key).get("value"), "ms") for n in names]))
-        rows.append(
-            (
-                f"latency {key} 95% interval",
-                [
-                    _interval(
-                        _pct(per[n], key).get("ci_low"), _pct(per[n], key).get("ci_high"), "ms"
-                    )
-                    for n in names
-                ],
+    """Candidates side by side: requests, success rate, throughput, p50/p95/p99 with intervals, cost/1k.
+
+    ``method`` is the stats' method text (``RunStats.method``): the throughput row says what it
+    divides by. An interval end the data cannot set is marked and footnoted.
+    """
+    return stats_html(stats, cost_per_1k=cost_per_1k, method=method)
+
+
+def comparison_table(decision: Any) -> str:
+    """The comparison against ``baseline.candidate`` that ``decide`` made: shift, interval, margin, words, Holm p."""
+    d = as_dict(decision)
+    if not d.get("baseline") and not d.get("comparisons"):
+        return note("The spec names no baseline (baseline.candidate): no comparison was made.")
+    return _comparison_table(d.get("comparisons") or [])
+
+
+def endpoints_table(stats_by_candidate: Mapping[str, Any]) -> str:
+    """One row per candidate × endpoint: requests, failed, success rate, p50/p95/p99 in ms.
+
+    ``stats_by_candidate`` maps a candidate to its own :class:`~pockit.analysis.RunStats` (or its
+    ``to_dict()``), so no row pools two candidates.
+    """
+    head = ("candidate", "endpoint", "requests", "failed", "success rate", "p50", "p95", "p99")
+    rows: list[list[Any]] = []
+    for cand, stats in stats_by_candidate.items():
+        endpoints = as_dict(stats).get("endpoints") or {}
+        for name, e in endpoints.items():
+            lat = e.get("latency_ms") or {}
+            rows.append(
+                [esc(cand), esc(name)]
+                + [("num", fmt(e.get(k))) for k in ("n", "n_failed")]
+                + [("num", fmt(e.get("success_rate"), "%"))]
+                + [
+                    ("num", fmt((lat.get(k) or {}).get("value"), "ms"))
+                    for k in ("p50", "p95", "p99")
+                ]
             )
-        )
-    if cost_per_1k:
-        rows.append(("cost per 1k requests", [fmt(cost_per_1k.get(n), "USD") for n in names]))
-    head = "<tr><th></th>" + "".join(f"<th>{esc(n)}</th>" for n in names) + "</tr>"
-    body = "".join(
-        f"<tr><th>{esc(label)}</th>"
-        + "".join(f'<td class="num">{v}</td>' for v in values)
-        + "</tr>"
-        for label, values in rows
-    )
-    return f'<table class="pockit-candidates">{head}{body}</table>'
+    if not rows:
+        return note("No per-endpoint statistics.")
+    from pockit._display import table as styled_table
+
+    return styled_table(head, rows, cls="pockit-endpoints")
 
 
 def table(rows: Any, *, columns: Sequence[str] | None = None, max_rows: int = 50) -> str:
@@ -335,7 +295,7 @@ def table(rows: Any, *, columns: Sequence[str] | None = None, max_rows: int = 50
                 cells.append(f"<td>{esc(v)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     tail = f'<p class="pockit-note">… {more} more row(s) not shown.</p>' if more > 0 else ""
-    return f"<table>{head}{''.join(body)}</table>{tail}"
+    return f"<table><thead>{head}</thead><tbody>{''.join(body)}</tbody></table>{tail}"
 
 
 def cost_summary(cost: Any, *, candidate: str | None = None, label: str | None = None) -> str:

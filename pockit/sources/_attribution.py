@@ -105,6 +105,12 @@ class CostResult:
         lines.extend(f"note: {n}" for n in self.notes)
         return "\n".join(lines)
 
+    def _repr_html_(self) -> str:
+        """JupyterLab: total with its currency, cost column, coverage, the top services."""
+        from pockit._display import cost_html
+
+        return cost_html(self)
+
 
 def _utc(ts: datetime | str, what: str, notes: list[str]) -> datetime:
     if isinstance(ts, str):

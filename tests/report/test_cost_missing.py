@@ -117,7 +117,7 @@ def test_unreachable_cost_source_still_builds_and_says_so(
     html = out.read_text()
     assert check_html(html) == []
     assert "cost unknown" in html and said in html
-    assert html.count('<span class="outcome INCONCLUSIVE">INCONCLUSIVE</span>') == 2
+    assert html.count('<span class="outcome INCONCLUSIVE"') == 2
     assert "Cost criteria are INCONCLUSIVE" in html
 
 

@@ -46,7 +46,9 @@ def test_banner_and_table_escape_every_data_string() -> None:
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "NO-GO" in banner and 'class="pockit-banner nogo"' in banner
     assert "fast &amp; " in banner
-    assert '<span class="outcome FAIL">FAIL</span>' in table
+    assert (
+        '<span class="outcome FAIL" style="background:#b42318;' in table and ">FAIL</span>" in table
+    )
     assert "[401 ms, 430.2 ms]" in table  # interval shown with its unit
     assert "1,234" in table
 

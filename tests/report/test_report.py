@@ -106,9 +106,13 @@ def test_html_reads_top_down_with_verdict_first(built: dict[str, Any]) -> None:
     html = built["html"]
     verdict = built["data"]["verdict"]
     banner = html.index('id="verdict"')
-    assert f'<div class="verdict">{verdict}</div>' in html
+    assert (
+        f'<div class="verdict" style="font-size:28px;font-weight:700;letter-spacing:.5px;">{verdict}</div>'
+        in html
+    )
     for heading in (
         "Criteria",
+        "Against the baseline",
         "Candidates side by side",
         "Latency over time",
         "Latency distribution",

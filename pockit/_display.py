@@ -1,0 +1,463 @@
+"""How pockit's results look to a reader: numbers with units, intervals, p-values, outcome badges.
+
+One home for the look of a verdict, shared by the result objects' ``_repr_html_`` (JupyterLab,
+through IPython's display protocol), the report's HTML pieces (:mod:`pockit.report.render`) and the
+email body. Every style is an inline ``style=""`` attribute, so the colours survive JupyterLab's
+themes and mail clients that strip ``<style>``; the class names stay for the report's stylesheet
+(print rules) and for tests. Low in the import graph: it imports nothing from pockit but ``_util``.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from pockit._util import plain_dict
+
+#: Verdict and outcome colours (white text on them); the report's stylesheet uses the same values.
+VERDICT_COLORS = {"GO": "#1b7f3b", "NO-GO": "#b42318", "INCONCLUSIVE": "#b54708"}
+OUTCOME_COLORS = {
+    "PASS": "#1b7f3b",
+    "FAIL": "#b42318",
+    "WARN": "#b54708",
+    "INCONCLUSIVE": "#616e7c",
+}
+OUTCOMES = ("PASS", "WARN", "FAIL", "INCONCLUSIVE")
+INK, MUTED, RULE, HEAD_BG = "#1f2933", "#616e7c", "#d9e2ec", "#f0f4f8"
+#: Below this a p-value prints as ``p < 1e-16``: doubles cannot tell smaller values from 0.
+P_FLOOR = 1e-16
+
+_BANNER_CLASS = {"GO": "go", "NO-GO": "nogo", "INCONCLUSIVE": "inconclusive"}
+_CELL = f"border:1px solid {RULE};padding:4px 8px;text-align:left;vertical-align:top;"
+_NUM = _CELL + "text-align:right;font-variant-numeric:tabular-nums;"
+_TH = _CELL + f"background:{HEAD_BG};color:{INK};font-weight:600;"
+_NOTE = f"color:{MUTED};font-size:12px;margin:2px 0 8px;"
+
+#: Footnote for an interval end the data cannot set (an order-statistic bound needs enough
+#: requests beyond the percentile's rank).
+NO_BOUND_NOTE = {
+    "high": "no upper bound: too few samples above this percentile's rank for a 95% upper bound",
+    "low": "no lower bound: too few samples below this percentile's rank for a 95% lower bound",
+}
+NO_BOUND_MARK = "†"
+
+
+def esc(value: Any) -> str:
+    """``value`` as text, escaped for HTML (quotes too: it may land in an attribute)."""
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def as_dict(obj: Any) -> dict[str, Any]:
+    """A result object as a plain dict: ``to_dict()`` when it has one, a mapping as is, else ``{}``."""
+    data = plain_dict(obj)
+    return {} if data is None else data
+
+
+def unit_of(metric: str) -> str:
+    """The unit a metric's values are in, from its name (``latency_p95_ms`` -> ``ms``)."""
+    if metric.endswith("_ms"):
+        return "ms"
+    if metric in ("success_rate", "error_rate"):
+        return "%"
+    if metric == "error_budget_burn":
+        return "× budget"
+    if metric.endswith("_usd"):
+        return "USD"
+    if metric.endswith("_rps"):
+        return "req/s"
+    if metric.endswith("_s"):
+        return "s"
+    return ""
+
+
+def number(value: Any, unit: str = "", digits: int = 3) -> str:
+    """A number for a reader, plain text: ``—`` when missing, ``12.3 ms``, ``99.50 %`` for ``unit='%'`` fractions."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if not isinstance(value, int | float):
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            return str(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return "∞" if value > 0 else ("−∞" if value < 0 else "—")
+    if unit == "%":
+        return f"{value * 100:.2f} %"
+    if isinstance(value, int) or (abs(value) >= 100 and float(value).is_integer()):
+        return f"{int(value):,} {unit}".strip()
+    text = f"{value:.{digits}g}" if abs(value) < 1e6 else f"{value:,.0f}"
+    if abs(value) >= 10 and abs(value) < 1e6:
+        text = f"{value:,.1f}" if abs(value) < 1000 else f"{value:,.0f}"
+    return f"{text} {unit}".strip()
+
+
+def p_value(p: Any) -> str:
+    """``p = 0.032``; ``p < 1e-16`` for what a double rounds to 0; ``p = —`` when there is none."""
+    if not isinstance(p, int | float) or not math.isfinite(p):
+        return "p = —"
+    if p < P_FLOOR:
+        return f"p < {P_FLOOR:g}"
+    return f"p = {p:.2g}"
+
+
+def interval(lo: Any, hi: Any, unit: str = "", *, mark_missing: bool = False) -> str:
+    """``[lo, hi]`` in the unit; a missing end is ``—`` (with ``†`` when ``mark_missing``)."""
+    if lo is None and hi is None:
+        return "—"
+    dash = "—" + (NO_BOUND_MARK if mark_missing else "")
+    left = dash if lo is None else number(lo, unit)
+    right = dash if hi is None else number(hi, unit)
+    return f"[{left}, {right}]"
+
+
+def missing_bound(lo: Any, hi: Any) -> str | None:
+    """``"low"``/``"high"`` when exactly one end of an interval is missing (it needs a footnote)."""
+    if lo is None and hi is not None:
+        return "low"
+    if hi is None and lo is not None:
+        return "high"
+    return None
+
+
+def bound_notes(sides: Iterable[str]) -> str:
+    """The footnotes for interval ends that could not be set, as an HTML paragraph ('' if none)."""
+    seen = sorted(set(sides))
+    if not seen:
+        return ""
+    text = "; ".join(NO_BOUND_NOTE[s] for s in seen)
+    return f'<p class="pockit-note" style="{_NOTE}">{NO_BOUND_MARK} {esc(text)}.</p>'
+
+
+def badge(outcome: Any) -> str:
+    """An outcome (PASS/WARN/FAIL/INCONCLUSIVE) as a coloured badge."""
+    text = str(outcome or "INCONCLUSIVE").upper()
+    cls = text if text in OUTCOMES else "INCONCLUSIVE"
+    style = (
+        f"background:{OUTCOME_COLORS[cls]};color:#fff;font-weight:700;padding:1px 6px;"
+        "border-radius:3px;white-space:nowrap;"
+    )
+    return f'<span class="outcome {cls}" style="{style}">{esc(text)}</span>'
+
+
+def note(text: str) -> str:
+    """A muted one-line note (escaped), e.g. where a chart would have had nothing to draw."""
+    return f'<p class="pockit-note" style="{_NOTE}">{esc(text)}</p>'
+
+
+def table(head: Sequence[str], rows: Iterable[Sequence[str]], *, cls: str = "") -> str:
+    """An inline-styled table; ``head`` is plain text (escaped), cells are HTML already escaped.
+
+    A cell given as ``("num", html)`` is right-aligned; ``(css_class, html)`` sets its class.
+    """
+    th = "".join(f'<th style="{_TH}">{esc(h)}</th>' for h in head)
+    body = []
+    for row in rows:
+        cells = []
+        for cell in row:
+            kind, text = cell if isinstance(cell, tuple) else ("", cell)
+            style = _NUM if kind == "num" else _CELL
+            attr = f' class="{kind}"' if kind else ""
+            cells.append(f'<td{attr} style="{style}">{text}</td>')
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    klass = f' class="{cls}"' if cls else ""
+    return (
+        f'<table{klass} style="border-collapse:collapse;margin:8px 0;font-size:13px;color:{INK};">'
+        f"<thead><tr>{th}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    )
+
+
+def verdict_block(
+    verdict: Any,
+    *,
+    title: str | None = None,
+    lines: Sequence[str] = (),
+    items: Sequence[str] = (),
+    sha: str | None = None,
+) -> str:
+    """The verdict banner: the word on its colour, then ``lines`` (HTML) and an ``items`` list (HTML)."""
+    word = str(verdict or "INCONCLUSIVE").upper()
+    color = VERDICT_COLORS.get(word, VERDICT_COLORS["INCONCLUSIVE"])
+    cls = _BANNER_CLASS.get(word, "inconclusive")
+    parts = [
+        f'<div class="pockit-banner {cls}" role="status" id="verdict" style="background:{color};'
+        'color:#fff;border-radius:6px;padding:14px 18px;margin:8px 0 16px;">'
+    ]
+    if title:
+        parts.append(f'<div class="pockit-title" style="font-size:15px;">{esc(title)}</div>')
+    parts.append(
+        '<div class="verdict" style="font-size:28px;font-weight:700;letter-spacing:.5px;">'
+        f"{esc(word)}</div>"
+    )
+    parts.extend(f'<div style="margin:2px 0;">{line}</div>' for line in lines)
+    if items:
+        parts.append(
+            '<ul style="margin:4px 0 0 18px;padding:0;">'
+            + "".join(f"<li>{i}</li>" for i in items)
+            + "</ul>"
+        )
+    if sha:
+        parts.append(
+            f'<div class="sha" style="font-size:12px;opacity:.85;">spec sha256 {esc(sha[:16])}…</div>'
+        )
+    parts.append("</div>")
+    return "".join(parts)
+
+
+# -- the comparison against the baseline ---------------------------------------------------------
+
+
+def shift_text(c: Mapping[str, Any]) -> str:
+    """``+12.3 ms (+20.5 %)`` for a comparison's Hodges-Lehmann shift."""
+    unit = unit_of(str(c.get("metric", "")))
+    shift, rel = c.get("shift"), c.get("relative_shift")
+    text = number(shift, unit)
+    if isinstance(shift, int | float) and shift > 0:
+        text = "+" + text
+    if isinstance(rel, int | float) and math.isfinite(rel):
+        text += f" ({rel:+.1%})"
+    return text
+
+
+def comparison_rows(comparisons: Iterable[Any]) -> list[list[Any]]:
+    """Rows of the baseline comparison table (HTML cells), one per candidate × metric."""
+    rows: list[list[Any]] = []
+    for comp in comparisons:
+        c = as_dict(comp)
+        unit = unit_of(str(c.get("metric", "")))
+        result = str(c.get("result") or "inconclusive")
+        color = {
+            "improved": OUTCOME_COLORS["PASS"],
+            "regressed": OUTCOME_COLORS["FAIL"],
+        }.get(result, INK if result == "no significant change" else OUTCOME_COLORS["WARN"])
+        margin = c.get("margin")
+        rows.append(
+            [
+                esc(c.get("candidate")),
+                esc(c.get("baseline")),
+                esc(c.get("metric")),
+                ("num", esc(shift_text(c))),
+                ("num", esc(interval(c.get("shift_ci_low"), c.get("shift_ci_high"), unit))),
+                ("num", esc(f"±{margin:.0%}" if isinstance(margin, int | float) else "—")),
+                f'<strong style="color:{color};">{esc(result)}</strong>',
+                ("num", esc(p_value(c.get("p_adjusted")))),
+                ("num", esc(f"{number(c.get('n'))} / {number(c.get('n_baseline'))}")),
+            ]
+        )
+    return rows
+
+
+COMPARISON_HEAD = (
+    "candidate",
+    "baseline",
+    "metric",
+    "shift (Hodges–Lehmann)",
+    "95% interval",
+    "margin",
+    "verdict",
+    "Holm p",
+    "n / n baseline",
+)
+
+
+def comparison_table(comparisons: Iterable[Any]) -> str:
+    """Each candidate against the baseline: shift, its interval, the margin, the words, Holm p."""
+    rows = comparison_rows(comparisons)
+    if not rows:
+        return note("No baseline comparison (the spec names no baseline, or it has no runs).")
+    return table(COMPARISON_HEAD, rows, cls="pockit-comparison") + note(
+        "The shift is candidate − baseline (median of all pairwise differences), in the metric's "
+        "unit and relative to the baseline median. The interval decides against the practical "
+        "margin: regressed or improved when it lies wholly beyond it, no significant change when "
+        "wholly inside, inconclusive (underpowered) otherwise. p is Mann–Whitney, Holm-corrected "
+        "across metrics."
+    )
+
+
+# -- result objects ------------------------------------------------------------------------------
+
+
+def criteria_rows(criteria: Iterable[Any]) -> list[list[Any]]:
+    """Rows of a compact criteria table (HTML cells): candidate, criterion, outcome, estimate, bounds, n, reason."""
+    rows: list[list[Any]] = []
+    for crit in criteria:
+        c = as_dict(crit)
+        unit = unit_of(str(c.get("metric", "")))
+        rows.append(
+            [
+                esc(c.get("candidate")),
+                esc(c.get("label") or c.get("metric")),
+                badge(c.get("outcome")),
+                ("num", esc(number(c.get("estimate"), unit))),
+                ("num", esc(interval(c.get("ci_low"), c.get("ci_high"), unit))),
+                ("num", esc(number(c.get("n")))),
+                ("reason", esc(c.get("reason"))),
+            ]
+        )
+    return rows
+
+
+def decision_html(decision: Any) -> str:
+    """A Decision for JupyterLab: coloured verdict, criteria with badges, baseline comparison."""
+    d = as_dict(decision)
+    lines = [esc(d.get("reason"))] if d.get("reason") else []
+    if d.get("recommended"):
+        lines.append(f"Recommended candidate: <strong>{esc(d['recommended'])}</strong>")
+    items = [
+        f"<strong>{esc(name)}</strong> — {esc(c.get('verdict'))}: {esc(c.get('reason'))}"
+        for name, c in (d.get("candidates") or {}).items()
+        if isinstance(c, Mapping)
+    ]
+    parts = [
+        verdict_block(
+            d.get("verdict"),
+            title=d.get("spec_name"),
+            lines=lines,
+            items=items,
+            sha=str(d.get("spec_sha256") or "") or None,
+        ),
+        table(
+            (
+                "candidate",
+                "criterion",
+                "outcome",
+                "estimate",
+                "bounds (one-sided 95%)",
+                "n",
+                "reason",
+            ),
+            criteria_rows(d.get("criteria") or []),
+            cls="pockit-criteria",
+        ),
+    ]
+    if d.get("comparisons"):
+        parts.append(comparison_table(d["comparisons"]))
+    parts.extend(note(f"warning: {w}") for w in d.get("warnings") or [])
+    return f'<div class="pockit-result" style="color:{INK};">{"".join(parts)}</div>'
+
+
+def throughput_label(method: str | None) -> str:
+    """The throughput row's name, saying what it divides by (from the stats' own method text)."""
+    text = (method or "").lower()
+    if "load window" in text:
+        return "throughput (requests ÷ load window)"
+    if "run duration" in text:
+        return "throughput (requests ÷ run start..end)"
+    return "throughput"
+
+
+def _ci_pair(ci: Any) -> tuple[Any, Any]:
+    if isinstance(ci, Mapping):
+        return ci.get("ci_low"), ci.get("ci_high")
+    if isinstance(ci, list | tuple) and len(ci) >= 2:
+        return ci[0], ci[1]
+    return None, None
+
+
+def stats_rows(
+    stats: Mapping[str, Any],
+    *,
+    cost_per_1k: Mapping[str, Any] | None = None,
+    method: str | None = None,
+) -> tuple[list[str], list[tuple[str, list[str]]], set[str]]:
+    """Candidates side by side as (names, rows of escaped cells, footnoted missing bound sides)."""
+    names = list(stats)
+    per = {name: as_dict(stats[name]) for name in names}
+    missing: set[str] = set()
+
+    def ci(lo: Any, hi: Any, unit: str) -> str:
+        side = missing_bound(lo, hi)
+        if side:
+            missing.add(side)
+        return esc(interval(lo, hi, unit, mark_missing=True))
+
+    rows: list[tuple[str, list[str]]] = [
+        ("requests (n)", [esc(number(per[n].get("n"))) for n in names]),
+        ("success rate", [esc(number(per[n].get("success_rate"), "%")) for n in names]),
+        (
+            "success rate 95% interval",
+            [ci(*_ci_pair(per[n].get("success_rate_ci")), "%") for n in names],
+        ),
+        (
+            throughput_label(method),
+            [esc(number(per[n].get("throughput_rps"), "req/s")) for n in names],
+        ),
+    ]
+    keys: list[str] = []
+    for n in names:
+        lat = per[n].get("latency_ms") or {}
+        keys.extend(k for k in (lat if isinstance(lat, Mapping) else []) if k not in keys)
+    for key in keys:
+        pct = {n: (per[n].get("latency_ms") or {}).get(key) or {} for n in names}
+        rows.append((f"latency {key}", [esc(number(pct[n].get("value"), "ms")) for n in names]))
+        rows.append(
+            (
+                f"latency {key} 95% interval",
+                [ci(pct[n].get("ci_low"), pct[n].get("ci_high"), "ms") for n in names],
+            )
+        )
+    if cost_per_1k:
+        rows.append(
+            ("cost per 1k requests", [esc(number(cost_per_1k.get(n), "USD")) for n in names])
+        )
+    return names, rows, missing
+
+
+def stats_html(
+    stats: Mapping[str, Any],
+    *,
+    cost_per_1k: Mapping[str, Any] | None = None,
+    method: str | None = None,
+    cls: str = "pockit-candidates",
+) -> str:
+    """Candidates side by side (inline-styled), with a footnote for interval ends the data cannot set."""
+    if not stats:
+        return note("No run statistics.")
+    names, rows, missing = stats_rows(stats, cost_per_1k=cost_per_1k, method=method)
+    th = "".join(f'<th style="{_TH}">{esc(n)}</th>' for n in names)
+    body = "".join(
+        f'<tr><th style="{_TH}">{esc(label)}</th>'
+        + "".join(f'<td class="num" style="{_NUM}">{v}</td>' for v in values)
+        + "</tr>"
+        for label, values in rows
+    )
+    return (
+        f'<table class="{cls}" style="border-collapse:collapse;margin:8px 0;font-size:13px;color:{INK};">'
+        f'<thead><tr><th style="{_TH}"></th>{th}</tr></thead><tbody>{body}</tbody></table>'
+        + bound_notes(missing)
+    )
+
+
+def cost_html(cost: Any, *, candidate: str | None = None) -> str:
+    """A cost result (attributed or a price-book projection) in a line: total, column, coverage."""
+    d = as_dict(cost)
+    who = (
+        f"<strong>{esc(candidate or d.get('candidate') or '')}</strong> "
+        if (candidate or d.get("candidate"))
+        else ""
+    )
+    if not d or d.get("problem"):
+        why = esc(d.get("problem") or "no billing data attached")
+        return f'<p style="color:{INK};">{who}{badge("INCONCLUSIVE")} cost unknown — {why}</p>'
+    currency = str(d.get("currency") or "")
+    total = esc(number(d.get("total"), currency))
+    if d.get("column") == "model":
+        return f'<p style="color:{INK};">{who}projected total {total} from a price book (not billed cost)</p>'
+    covers = d.get("covers_window")
+    cover = (
+        "billing covers the whole test window"
+        if covers
+        else f'<strong style="color:{OUTCOME_COLORS["WARN"]};">billing does not cover the whole '
+        "test window yet</strong>"
+    )
+    services = sorted((d.get("by_service") or {}).items(), key=lambda kv: -float(kv[1] or 0.0))
+    top = ", ".join(f"{esc(k)} {esc(number(v, currency))}" for k, v in services[:5])
+    return (
+        f'<p style="color:{INK};">{who}total {total} from the <code>{esc(d.get("column", "?"))}</code>'
+        f" cost column, {esc(number(d.get('rows')))} billing row(s); {cover}."
+        + (f"<br>by service: {top}" if top else "")
+        + "</p>"
+    )
