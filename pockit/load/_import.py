@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from pockit._contract import RunField, RunStatus, StopCode
 from pockit._errors import InputError, UsageError
 
 ImportFormat = Literal["locust-csv", "jmeter", "k6"]
@@ -261,17 +262,18 @@ def import_runs(
     run = RunDir.create(
         runs_dir,
         {
-            "id": new_run_id(candidate, when=start),
-            "candidate": candidate,
-            "start": iso(start),
-            "end": iso(end),
-            "status": "running",
-            "imported_from": str(src.resolve()),
-            "import_format": fmt,
-            "stop_reason": f"imported from {fmt}",
-            "versions": {"pockit": __version__},
+            RunField.ID: new_run_id(candidate, when=start),
+            RunField.CANDIDATE: candidate,
+            RunField.START: iso(start),
+            RunField.END: iso(end),
+            RunField.STATUS: RunStatus.RUNNING,
+            RunField.IMPORTED_FROM: str(src.resolve()),
+            RunField.IMPORT_FORMAT: fmt,
+            RunField.STOP_REASON: f"imported from {fmt}",
+            RunField.STOP_CODE: StopCode.IMPORTED,
+            RunField.VERSIONS: {"pockit": __version__},
         },
     )
     pq.write_table(table, run.samples_dir / "import-00000.parquet")
-    run.update_meta(status="completed", requests=n)
+    run.update_meta(status=RunStatus.COMPLETED, requests=n)
     return [run.path]
