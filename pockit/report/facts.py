@@ -16,6 +16,7 @@ from pockit._contract import (
     GUARDRAIL_STOPS,
     PLANNED_STOPS,
     EventKind,
+    RunField,
     RunStatus,
     events_of,
     unknown_kinds,
@@ -259,7 +260,7 @@ def metrics(runs: Sequence[Any]) -> Any:
             except Exception:
                 continue
             if "candidate" not in frame.columns:  # the run's metrics describe the run's candidate
-                cand = str(_meta(run).get("candidate", "?"))
+                cand = str(_meta(run).get(RunField.CANDIDATE, "?"))
                 frame = frame.with_columns(pl.lit(cand).alias("candidate"))
             frames.append(frame)
     if not frames:
@@ -284,7 +285,7 @@ def latencies(runs: Sequence[Any]) -> dict[str, Any]:
             )
         except Exception:
             continue
-        out.setdefault(str(_meta(run).get("candidate", "?")), []).append(lat)
+        out.setdefault(str(_meta(run).get(RunField.CANDIDATE, "?")), []).append(lat)
     return {k: np.concatenate(v) if v else np.array([]) for k, v in out.items()}
 
 

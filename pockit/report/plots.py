@@ -13,7 +13,7 @@ import io
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from pockit._contract import EventKind
+from pockit._contract import EventKind, RunField
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -123,7 +123,9 @@ def collect_events(runs: Iterable[Any]) -> list[dict[str, Any]]:
         for ev in events:
             if "ts" not in ev:
                 continue
-            out.append({**ev, "run_id": meta.get("id"), "candidate": meta.get("candidate")})
+            out.append(
+                {**ev, "run_id": meta.get(RunField.ID), "candidate": meta.get(RunField.CANDIDATE)}
+            )
     return out
 
 
