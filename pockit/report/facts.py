@@ -93,7 +93,8 @@ def _run_risks(run: Any) -> list[tuple[str, str]]:
         )
     lost = events_of(events, EventKind.WORKER_LOST)
     if rec.workers_lost or lost:
-        n_lost = max(len(rec.workers_lost), len(lost))
+        # run.json's list is the reconciled one (parent and master may both report one loss)
+        n_lost = len(rec.workers_lost) if RunField.WORKERS_LOST in rec.raw else len(lost)
         first = min([str(e[EVENT_TS]) for e in lost] or [str(rec.workers_lost[0].get("at"))])
         items.append(
             (
