@@ -3,13 +3,14 @@
 ::
 
     runs/<run-id>/
-      run.json            id, candidate, start, end (ISO-8601 UTC), status, ...
+      run.json            id, candidate, start, end (ISO-8601 UTC), status, ... (RunField, RunMeta)
       samples/*.parquet   one row per request, SAMPLE_SCHEMA
-      events.jsonl        phase markers and faults, each {"ts": ISO, "kind": ..., ...}
+      events.jsonl        phase markers and faults, each {"ts": ISO, "kind": EventKind, ...}
       locust/             Locust's own CSV output
       sources/            billing.parquet, metrics.parquet once fetched
 
 A directory another tool wrote with just the required fields and the sample schema reads the same.
+The names of events and run.json fields live in :mod:`pockit._contract`.
 """
 
 from __future__ import annotations
@@ -26,18 +27,50 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from pockit._contract import (
+    EVENT_KIND,
+    EVENT_TS,
+    EVENTS_FILE,
+    LOCUST_DIR,
+    REQUIRED_FIELDS,
+    RUN_JSON,
+    RUN_KEYS,
+    SAMPLES_DIR,
+    SCHEMA_VERSION,
+    SOURCES_DIR,
+    EventKind,
+    RunField,
+    RunMeta,
+    RunStatus,
+    check_event,
+    iso,
+    parse_iso,
+)
 from pockit._errors import InputError
 
 if TYPE_CHECKING:
     import polars as pl
 
-RUN_JSON = "run.json"
-SAMPLES_DIR = "samples"
-EVENTS_FILE = "events.jsonl"
-LOCUST_DIR = "locust"
-SOURCES_DIR = "sources"
-REQUIRED_FIELDS = ("id", "candidate", "start", "end", "status")
-STATUSES = ("running", "completed", "aborted", "failed")
+__all__ = [
+    "EVENTS_FILE",
+    "LOCUST_DIR",
+    "REQUIRED_FIELDS",
+    "RUN_JSON",
+    "SAMPLES_DIR",
+    "SAMPLE_COLUMNS",
+    "SAMPLE_SCHEMA",
+    "SOURCES_DIR",
+    "STATUSES",
+    "RunDir",
+    "iso",
+    "new_run_id",
+    "open_runs",
+    "parse_iso",
+    "utcnow",
+    "write_json_atomic",
+]
+
+STATUSES = tuple(s.value for s in RunStatus)
 
 #: One row per request. ``latency_ms`` is never rounded; ``t_intended`` is null in closed-model runs.
 SAMPLE_SCHEMA = pa.schema(
@@ -59,17 +92,6 @@ SAMPLE_COLUMNS = tuple(SAMPLE_SCHEMA.names)
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def iso(ts: datetime) -> str:
-    """ISO-8601 in UTC with a trailing Z, microseconds kept."""
-    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def parse_iso(text: str) -> datetime:
-    """Parse ISO-8601; a naive timestamp is taken as UTC."""
-    ts = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
 
 
 def new_run_id(candidate: str, when: datetime | None = None, repeat: int | None = None) -> str:
@@ -95,17 +117,34 @@ class RunDir:
 
     @classmethod
     def create(cls, runs_dir: str | Path, meta: dict[str, Any]) -> RunDir:
-        """Make ``runs_dir/<id>/`` with its sub-folders and a run.json with status ``running``."""
+        """Make ``runs_dir/<id>/`` with its sub-folders and a run.json with status ``running``.
+
+        ``meta``'s keys are RunField names; ``schema`` is this contract's version.
+        """
+        unknown = sorted(str(k) for k in meta if k not in RUN_KEYS)
+        if unknown:
+            raise ValueError(f"run.json keys {unknown} are not in pockit._contract.RunField")
         run_id = str(
-            meta.get("id")
-            or new_run_id(str(meta.get("candidate", "run")), repeat=meta.get("repeat"))
+            meta.get(RunField.ID)
+            or new_run_id(
+                str(meta.get(RunField.CANDIDATE, "run")), repeat=meta.get(RunField.REPEAT)
+            )
         )
         path = Path(runs_dir) / run_id
         for sub in (SAMPLES_DIR, LOCUST_DIR, SOURCES_DIR):
             (path / sub).mkdir(parents=True, exist_ok=True)
         run = cls(path)
-        start = meta.get("start") or iso(utcnow())
-        run.write_meta({"status": "running", "end": None, **meta, "id": run_id, "start": start})
+        start = meta.get(RunField.START) or iso(utcnow())
+        run.write_meta(
+            {
+                RunField.SCHEMA: SCHEMA_VERSION,
+                RunField.STATUS: RunStatus.RUNNING,
+                RunField.END: None,
+                **meta,
+                RunField.ID: run_id,
+                RunField.START: start,
+            }
+        )
         return run
 
     @classmethod
@@ -119,10 +158,7 @@ class RunDir:
                 f"{p}: not a run directory (no {RUN_JSON}); expected the layout of DESIGN contract 1"
             )
         run = cls(p)
-        meta = run.meta
-        missing = [f for f in REQUIRED_FIELDS if f not in meta]
-        if missing:
-            raise InputError(f"{p / RUN_JSON}: missing required field(s): {', '.join(missing)}")
+        run.record  # noqa: B018 - checks every field readers rely on (InputError names the field)
         return run
 
     # -- metadata -------------------------------------------------------------------------
@@ -136,34 +172,42 @@ class RunDir:
             raise InputError(f"{self.path / RUN_JSON}: expected a JSON object")
         return data
 
+    @property
+    def record(self) -> RunMeta:
+        """run.json checked and typed (InputError names the file and the malformed field)."""
+        return RunMeta.from_dict(self.meta, self.path / RUN_JSON)
+
     def write_meta(self, meta: dict[str, Any]) -> None:
-        write_json_atomic(self.path / RUN_JSON, meta)
+        write_json_atomic(self.path / RUN_JSON, {str(k): v for k, v in meta.items()})
 
     def update_meta(self, **changes: Any) -> dict[str, Any]:
+        """Change run.json's fields (keyword names are RunField values); returns the new run.json."""
+        unknown = sorted(k for k in changes if k not in RUN_KEYS)
+        if unknown:
+            raise ValueError(f"run.json keys {unknown} are not in pockit._contract.RunField")
         meta = {**self.meta, **changes}
         self.write_meta(meta)
         return meta
 
     @property
     def id(self) -> str:
-        return str(self.meta["id"])
+        return self.record.id
 
     @property
     def candidate(self) -> str:
-        return str(self.meta["candidate"])
+        return self.record.candidate
 
     @property
     def status(self) -> str:
-        return str(self.meta["status"])
+        return self.record.status.value
 
     @property
     def start(self) -> datetime:
-        return parse_iso(str(self.meta["start"]))
+        return self.record.start
 
     @property
     def end(self) -> datetime | None:
-        end = self.meta.get("end")
-        return parse_iso(str(end)) if end else None
+        return self.record.end
 
     # -- samples --------------------------------------------------------------------------
     @property
@@ -209,9 +253,13 @@ class RunDir:
     def events_path(self) -> Path:
         return self.path / EVENTS_FILE
 
-    def add_event(self, kind: str, ts: datetime | None = None, **fields: Any) -> None:
-        """Append one event (phase marker, fault start/end, worker lost) to events.jsonl."""
-        record = {"ts": iso(ts or utcnow()), "kind": kind, **fields}
+    def add_event(self, kind: EventKind, ts: datetime | None = None, **fields: Any) -> None:
+        """Append one event (phase marker, fault start/end, worker lost) to events.jsonl.
+
+        ``kind`` and ``fields`` must be as pockit._contract declares them (ValueError otherwise).
+        """
+        member = check_event(kind, fields)
+        record = {EVENT_TS: iso(ts or utcnow()), EVENT_KIND: member.value, **fields}
         with self.events_path.open("a") as fh:
             fh.write(json.dumps(record, default=str) + "\n")
 

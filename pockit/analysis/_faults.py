@@ -1,7 +1,8 @@
 """What happens around events: recovery after injected faults, and cold starts after idle gaps.
 
-Both read ``events.jsonl`` (``fault_start``/``fault_end``, ``idle_start``/``idle_end``) and the
-samples of the same run.
+Both read ``events.jsonl`` (``fault_start``/``fault_end``, ``idle_gap_end``: the kinds in
+:class:`pockit._contract.EventKind`, written by the load's faults and shape) and the samples of the
+same run.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import numpy as np
 import polars as pl
 
 from pockit._constants import CONFIDENCE
-from pockit._rundir import parse_iso
+from pockit._contract import DEFAULT_COLD_PROBE, EventKind, events_of, parse_iso
 from pockit.analysis._intervals import Sides
 from pockit.analysis._quantiles import METHOD_QUANTILE, Estimate, quantiles_of
 from pockit.analysis._samples import RunInfo
@@ -26,8 +27,6 @@ RECOVERY_SETTLE_BUCKETS = 3
 DEFAULT_HEALTHY_ERROR_RATE = 0.01
 #: Without a latency criterion, a healthy bucket's P95 is within this factor of the pre-fault P95.
 DEFAULT_HEALTHY_P95_FACTOR = 1.5
-#: Requests after an idle gap that count as cold starts when the event does not say.
-DEFAULT_COLD_PROBE = 20
 
 METHOD_RECOVERY = (
     "time from fault_end until {settle} consecutive {bucket:g} s buckets are healthy "
@@ -45,8 +44,8 @@ class Recovery:
     recovery_s: float
 
 
-def _events(info: RunInfo, kind: str) -> list[dict[str, object]]:
-    return [e for e in info.events if e.get("kind") == kind and "ts" in e]
+def _events(info: RunInfo, kind: EventKind) -> list[dict[str, object]]:
+    return events_of(info.events, kind)
 
 
 def recoveries(
@@ -63,7 +62,7 @@ def recoveries(
     out: list[Recovery] = []
     every = f"{round(bucket_s * 1e9)}ns"
     for info in infos:
-        ends = _events(info, "fault_end")
+        ends = _events(info, EventKind.FAULT_END)
         if not ends:
             continue
         run = frame.filter(pl.col("run_id") == info.id)
@@ -71,7 +70,7 @@ def recoveries(
             continue
         thr = p95_threshold_ms
         if thr is None:
-            starts = _events(info, "fault_start")
+            starts = _events(info, EventKind.FAULT_START)
             first = parse_iso(str(starts[0]["ts"])) if starts else None
             known = pl.col("ok") & pl.col("latency_ms").is_not_null()
             pre = run.filter(known & (pl.col("t_start") < first)) if first else run.head(0)
@@ -128,14 +127,14 @@ def recovery_estimate(
 def cold_start_latencies(
     frame: pl.DataFrame, infos: Sequence[RunInfo], *, failures_as_inf: bool = False
 ) -> np.ndarray:
-    """Latencies of the first ``probe`` successful requests after each ``idle_end`` event.
+    """Latencies of the first ``probe`` successful requests after each ``idle_gap_end`` event.
 
     With ``failures_as_inf`` (what a criterion judges), the first ``probe`` requests whatever
     their outcome, a failed one as +inf: a cold start that times out is the worst cold start.
     """
     chunks: list[np.ndarray] = []
     for info in infos:
-        ends = _events(info, "idle_end")
+        ends = _events(info, EventKind.IDLE_GAP_END)
         if not ends:
             continue
         run = frame.filter(pl.col("run_id") == info.id)

@@ -19,7 +19,7 @@ from typing import Any
 import polars as pl
 
 from pockit._errors import InputError
-from pockit._rundir import RunDir, open_runs, parse_iso
+from pockit._rundir import RunDir, open_runs
 from pockit.analysis._arrays import SampleArrays
 
 RunLike = RunDir | str | Path
@@ -121,16 +121,15 @@ def as_runs(runs: RunLike | Iterable[RunLike]) -> list[RunDir]:
 
 
 def run_info(run: RunDir) -> RunInfo:
-    meta = run.meta
-    end = meta.get("end")
-    rep = meta.get("repeat")
+    """The run's checked run.json (InputError names a malformed field) and its events."""
+    rec = run.record
     return RunInfo(
-        id=str(meta["id"]),
-        candidate=str(meta["candidate"]),
-        start=parse_iso(str(meta["start"])),
-        end=parse_iso(str(end)) if end else None,
-        status=str(meta.get("status", "")),
-        repeat=int(rep) if isinstance(rep, int | float) and not isinstance(rep, bool) else None,
+        id=rec.id,
+        candidate=rec.candidate,
+        start=rec.start,
+        end=rec.end,
+        status=rec.status.value,
+        repeat=rec.repeat,
         path=run.path,
         events=tuple(run.events()),
     )

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pockit._contract import RunField
 from pockit._errors import MixedCurrencyError, PockitError, SourceError
 from pockit._rundir import RunDir
 from pockit._util import plain_dict
@@ -260,7 +261,7 @@ def _run_cost(
     except KeyError:
         tags, resource_ids = {}, ()
     if not tags and not resource_ids:  # not in the spec: the tags recorded when the run was made
-        recorded = RunDir.open(info.path).meta.get("tags")
+        recorded = RunDir.open(info.path).meta.get(RunField.TAGS)
         tags = {str(k): str(v) for k, v in recorded.items()} if isinstance(recorded, dict) else {}
     if not tags and not resource_ids:
         raise _Unreadable(

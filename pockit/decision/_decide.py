@@ -24,6 +24,7 @@ import numpy as np
 import polars as pl
 
 from pockit._constants import CONFIDENCE
+from pockit._contract import RunStatus
 from pockit._errors import PockitError
 from pockit._rundir import RunDir
 from pockit.analysis._compare import compare_samples
@@ -315,13 +316,13 @@ def _incomplete_runs(infos: Iterable[Any]) -> list[str]:
     """A run that did not complete still counts (its samples are real), but never silently."""
     out = []
     for info in infos:
-        if info.status == "completed":
+        if info.status == RunStatus.COMPLETED:
             continue
         try:
-            why = RunDir.open(info.path).meta.get("stop_reason") or "no reason recorded"
+            why = RunDir.open(info.path).record.stop_reason or "no reason recorded"
         except PockitError:
             why = "run.json unreadable"
-        note = " (still running, or its process died)" if info.status == "running" else ""
+        note = " (still running, or its process died)" if info.status == RunStatus.RUNNING else ""
         out.append(
             f"run {info.id} of {info.candidate!r} is {info.status}{note}: {why}; its samples are counted"
         )

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from pockit._constants import DEMO_DURATION_S
+from pockit._contract import RunField
 from pockit._errors import LoadError, ReportError
 
 DEMO_VARIANTS = ("baseline", "async")
@@ -152,11 +153,11 @@ def write_demo_billing(path: Path, runs: list[Path]) -> Path:
     usages: list[dict[str, Any]] = []
     for run_path in runs:
         run = RunDir.open(run_path)
-        meta = run.meta
         start, end = run.start, run.end or run.start
         seconds = max((end - start).total_seconds(), 1e-3)
         requests = run.scan_samples().select("latency_ms").collect().height
-        variant = str(meta["candidate"])
+        meta = run.meta
+        variant = run.candidate
         per_second = (
             requests * COST_PER_REQUEST_USD[variant] / seconds + DEMO_HOURLY_USD[variant] / 3600
         )
@@ -167,7 +168,7 @@ def write_demo_billing(path: Path, runs: list[Path]) -> Path:
                     "start": hour,
                     "end": hour + timedelta(hours=1),
                     "cost": per_second * 3600,
-                    "tags": dict(meta.get("tags") or {}),
+                    "tags": dict(meta.get(RunField.TAGS) or {}),
                     "service": "AWS Lambda"
                     if variant == "async"
                     else "Amazon Elastic Container Service",

@@ -38,6 +38,17 @@ from locust import events
 from locust.exception import RescheduleTask
 
 from pockit._constants import CAPTURE_BATCH_ROWS, CAPTURE_BATCH_SECONDS
+from pockit._contract import (
+    LOCUST_DIR,
+    RUN_JSON,
+    SAMPLES_DIR,
+    WORKER_LOST_BY_MASTER,
+    EventKind,
+    GuardrailRule,
+    RunField,
+    RunStatus,
+    StopCode,
+)
 
 log = logging.getLogger("pockit.capture")
 _NAN = float("nan")
@@ -87,8 +98,8 @@ class Capture:
     """Buffer request rows and write them as Parquet batches, bounded by count and by time."""
 
     def __init__(self, run_dir: Path, *, batch_rows: int, batch_seconds: float) -> None:
-        self.samples_dir = run_dir / "samples"
-        self.status_dir = run_dir / "locust"
+        self.samples_dir = run_dir / SAMPLES_DIR
+        self.status_dir = run_dir / LOCUST_DIR
         self.samples_dir.mkdir(parents=True, exist_ok=True)
         self.status_dir.mkdir(parents=True, exist_ok=True)
         self.batch_rows = batch_rows
@@ -383,13 +394,14 @@ def _close_orphaned_run(parent_pid: int) -> None:
 
     try:
         run = RunDir(Path(run_dir))
-        if run.meta.get("status") == "running":
+        if run.meta.get(RunField.STATUS) == RunStatus.RUNNING:
             run.update_meta(
-                status="aborted",
+                status=RunStatus.ABORTED,
                 end=iso(utcnow()),
                 stop_reason=f"the pockit process that ran it (PID {parent_pid}) died; samples up to then kept",
+                stop_code=StopCode.PARENT_DIED,
             )
-            run.add_event("aborted", reason="parent process died", parent_pid=parent_pid)
+            run.add_event(EventKind.ABORTED, reason="parent process died", parent_pid=parent_pid)
     except (OSError, ValueError) as exc:
         log.error("pockit capture: cannot close run.json of an orphaned run: %s", exc)
 
@@ -422,7 +434,7 @@ def _master_announce(runner: Any, run_dir: str) -> None:
     batches and the worker's host guard enforces the spec's ``guardrails.allowed_hosts``.
     """
     try:
-        run_id = json.loads((Path(run_dir) / "run.json").read_text()).get("id")
+        run_id = json.loads((Path(run_dir) / RUN_JSON).read_text()).get(RunField.ID)
     except (OSError, json.JSONDecodeError):
         run_id = Path(run_dir).name
     allowed = json.loads(os.environ.get("POCKIT_ALLOWED_HOSTS") or "null")
@@ -453,13 +465,13 @@ def _watch_workers(runner: Any) -> None:
                 seen.setdefault(cid, runner.get_worker_index(cid))
                 if str(getattr(node, "state", "")) == "missing" and cid not in reported:
                     reported.add(cid)
-                    _event("worker_lost", source="master", client_id=cid, index=seen[cid],
-                           reason="stopped sending heartbeats")  # fmt: skip
+                    _event(EventKind.WORKER_LOST, source=WORKER_LOST_BY_MASTER, client_id=cid,
+                           index=seen[cid], reason="stopped sending heartbeats")  # fmt: skip
             for cid in set(seen) - set(clients) - reported:
                 reported.add(cid)
                 if running:
-                    _event("worker_lost", source="master", client_id=cid, index=seen[cid],
-                           reason="left while the load ran")  # fmt: skip
+                    _event(EventKind.WORKER_LOST, source=WORKER_LOST_BY_MASTER, client_id=cid,
+                           index=seen[cid], reason="left while the load ran")  # fmt: skip
 
 
 def _worker_listen(runner: Any, run_dir: str) -> None:
@@ -469,7 +481,7 @@ def _worker_listen(runner: Any, run_dir: str) -> None:
         data = msg.data or {}
         if data.get("allowed_hosts") and not os.environ.get("POCKIT_ALLOWED_HOSTS"):
             _set_allowed(data["allowed_hosts"])
-        path = Path(run_dir) / "locust" / "master-run.json"
+        path = Path(run_dir) / LOCUST_DIR / "master-run.json"
         with contextlib.suppress(OSError):
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps({"run_id": data.get("run_id")}))
@@ -525,7 +537,7 @@ def _install_host_guard(allowed: tuple[str, ...] | None) -> None:
             if host not in _refused_hosts:
                 _refused_hosts.add(host)
                 log.error("pockit capture: %s (url %s)", exc, full)
-                _event("guardrail", rule="allowed_hosts", host=host, url=full)
+                _event(EventKind.GUARDRAIL, rule=GuardrailRule.ALLOWED_HOSTS, host=host, url=full)
             raise exc
 
         request._pockit_guarded = True  # type: ignore[attr-defined]
@@ -591,7 +603,7 @@ def _on_init(environment: Any, **_: Any) -> None:
     _capture = cap
 
 
-def _event(kind: str, **fields: Any) -> None:
+def _event(kind: EventKind, **fields: Any) -> None:
     run_dir = os.environ.get("POCKIT_RUN_DIR")
     if run_dir and os.environ.get("POCKIT_EVENTS", "1") == "1":
         from pockit._rundir import RunDir
@@ -620,7 +632,9 @@ def _on_cpu_warning(environment: Any, cpu_usage: float, **_: Any) -> None:
         worker = _capture.worker_index() if _capture is not None else 0
         try:
             RunDir(Path(run_dir)).add_event(
-                "load_generator_saturated", cpu_percent=round(float(cpu_usage), 1), worker=worker
+                EventKind.LOAD_GENERATOR_SATURATED,
+                cpu_percent=round(float(cpu_usage), 1),
+                worker=worker,
             )
         except OSError as exc:
             log.error("pockit capture: cannot record the CPU warning: %s", exc)
@@ -628,12 +642,12 @@ def _on_cpu_warning(environment: Any, cpu_usage: float, **_: Any) -> None:
 
 def _on_test_start(environment: Any, **_: Any) -> None:
     if type(environment.runner).__name__ != "WorkerRunner":
-        _event("load_start")
+        _event(EventKind.LOAD_START)
 
 
 def _on_test_stop(environment: Any, **_: Any) -> None:
     if type(environment.runner).__name__ != "WorkerRunner":
-        _event("load_stop")
+        _event(EventKind.LOAD_STOP)
 
 
 events.init.add_listener(_on_init)  # type: ignore[no-untyped-call]

@@ -17,6 +17,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 
+from pockit._contract import EventKind
 from pockit._rundir import RunDir
 from pockit.load._guardrails import accepts_connections
 from pockit.spec import Fault
@@ -77,7 +78,7 @@ class FaultPlan:
         for act in list(self.active):
             self._check(act, offset_s)
 
-    def _event(self, kind: str, act: _Active, **fields: Any) -> None:
+    def _event(self, kind: EventKind, act: _Active, **fields: Any) -> None:
         f = act.fault
         self.run.add_event(
             kind, fault=act.index, fault_kind=f.kind, value=f.value, target=self.host, **fields
@@ -100,10 +101,15 @@ class FaultPlan:
                     stderr=subprocess.PIPE,
                 )
         except (OSError, urllib.error.URLError, ValueError) as exc:
-            self._event("fault_error", act, error=f"{fault.kind} fault could not start: {exc}")
+            self._event(
+                EventKind.FAULT_ERROR, act, error=f"{fault.kind} fault could not start: {exc}"
+            )
             return
         self._event(
-            "fault_start", act, duration_s=fault.duration_s, command=list(fault.command) or None
+            EventKind.FAULT_START,
+            act,
+            duration_s=fault.duration_s,
+            command=list(fault.command) or None,
         )
         self.active.append(act)
 
@@ -121,16 +127,19 @@ class FaultPlan:
             if act.proc.stderr is not None:
                 err = act.proc.stderr.read()[-500:]
             self._event(
-                "fault_end", act, returncode=code, stderr=err.decode(errors="replace") or None
+                EventKind.FAULT_END,
+                act,
+                returncode=code,
+                stderr=err.decode(errors="replace") or None,
             )
         elif offset_s < act.end_at:
             return
         elif f.kind == "kill":
             if accepts_connections(self.host, timeout=0.5) is None:
-                self._event("fault_end", act, recovered=True)
+                self._event(EventKind.FAULT_END, act, recovered=True)
             elif offset_s > act.end_at + RECOVERY_WAIT_S:
                 self._event(
-                    "fault_end",
+                    EventKind.FAULT_END,
                     act,
                     recovered=False,
                     error="target did not accept connections again",
@@ -140,9 +149,11 @@ class FaultPlan:
         else:
             try:
                 _post(f"{self.host}/admin/fault", act.previous)
-                self._event("fault_end", act, restored=act.previous)
+                self._event(EventKind.FAULT_END, act, restored=act.previous)
             except (OSError, urllib.error.URLError, ValueError) as exc:
-                self._event("fault_end", act, error=f"could not restore {act.previous}: {exc}")
+                self._event(
+                    EventKind.FAULT_END, act, error=f"could not restore {act.previous}: {exc}"
+                )
         self.active.remove(act)
 
     def finish(self) -> None:
@@ -151,6 +162,9 @@ class FaultPlan:
             self._check(act, float("inf") if act.fault.kind != "kill" else act.end_at)
             if act in self.active:  # a kill whose target is still down: end it as not recovered
                 self._event(
-                    "fault_end", act, recovered=False, error="run ended before the target came back"
+                    EventKind.FAULT_END,
+                    act,
+                    recovered=False,
+                    error="run ended before the target came back",
                 )
                 self.active.remove(act)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from pockit._contract import RunField
 from pockit._errors import InputError
 from pockit._rundir import RunDir, iso, utcnow
 
@@ -150,7 +151,7 @@ def _copy(dirs: list[Path], run: RunDir) -> GatherResult:
                 result.skipped += 1
                 result.skipped_reasons.append(
                     f"{path.name}: requests {iso(span[0])}..{iso(span[1])} are outside this run's "
-                    f"{iso(run.start)}..{run.meta.get('end') or 'now'} (another run's samples)"
+                    f"{iso(run.start)}..{run.meta.get(RunField.END) or 'now'} (another run's samples)"
                 )
                 continue
             used = True
@@ -186,7 +187,7 @@ def _update_counts(run: RunDir, result: GatherResult) -> None:
     from pockit.load._run import _capture_status, _count_samples
 
     meta = run.meta
-    counts = {**meta.get("counts", {}), "samples": _count_samples(run)}
+    counts = {**meta.get(RunField.COUNTS, {}), "samples": _count_samples(run)}
     changes: dict[str, Any] = {}
     if result.copied:
         changes.update(counts=counts, capture=_capture_status(run))
@@ -201,10 +202,12 @@ def _update_counts(run: RunDir, result: GatherResult) -> None:
             )
         )
         result.warnings.append(warning)
-        previous = [w for w in meta.get("warnings", []) if not w.startswith("after gather,")]
-        changes["warnings"] = [*previous, warning]
-    elif "warnings" in meta:
-        changes["warnings"] = [w for w in meta["warnings"] if not w.startswith("after gather,")]
+        previous = [w for w in meta.get(RunField.WARNINGS, []) if not w.startswith("after gather,")]
+        changes[RunField.WARNINGS] = [*previous, warning]
+    elif RunField.WARNINGS in meta:
+        changes[RunField.WARNINGS] = [
+            w for w in meta[RunField.WARNINGS] if not w.startswith("after gather,")
+        ]
     if changes:
         run.update_meta(**changes)
 

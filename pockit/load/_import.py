@@ -53,25 +53,20 @@ from pathlib import Path
 from typing import IO, Any, Literal, cast
 from xml.parsers import expat
 
+from pockit._contract import RunField, RunStatus, StopCode
 from pockit._errors import InputError, UsageError
 
 ImportFormat = Literal["locust-csv", "jmeter", "jmeter-xml", "k6"]
 FORMATS: tuple[ImportFormat, ...] = ("locust-csv", "jmeter", "jmeter-xml", "k6")
 
-# run.json fields an import writes (additive to the run-directory contract in pockit._rundir).
-IMPORTED_FROM = "imported_from"  #: absolute path of the imported file
-IMPORT_FORMAT = "import_format"  #: one of FORMATS
-IMPORT_COMPRESSION = "import_compression"  #: "gzip" when the file was compressed
-#: {"count": rows skipped, "reasons": {"<column>: <problem>": rows}, "examples": [{line, column,
-#: value, reason}]}; present whenever --skip-bad-rows was given (count 0 included)
-IMPORT_SKIPPED_ROWS = "import_skipped_rows"
-#: {"decided_on": "requests"|"transactions", "requests": n, "transactions": n}; JMeter only
-IMPORT_TRANSACTIONS = "import_transactions"
-#: the zone local-time JTL stamps were read in (present only when the file had such stamps)
-IMPORT_TIMEZONE = "import_timezone"
-RUN_WARNINGS = (
-    "warnings"  #: run.json's list of plain-text warnings, which the report lists as risks
-)
+# run.json fields an import writes: defined in the run-directory contract (pockit._contract).
+IMPORTED_FROM = RunField.IMPORTED_FROM
+IMPORT_FORMAT = RunField.IMPORT_FORMAT
+IMPORT_COMPRESSION = RunField.IMPORT_COMPRESSION
+IMPORT_SKIPPED_ROWS = RunField.IMPORT_SKIPPED_ROWS
+IMPORT_TRANSACTIONS = RunField.IMPORT_TRANSACTIONS
+IMPORT_TIMEZONE = RunField.IMPORT_TIMEZONE
+RUN_WARNINGS = RunField.WARNINGS
 
 LOCUST_COLUMNS = ("timestamp", "request_type", "name", "response_time_ms", "status_code")
 JMETER_COLUMNS = ("timeStamp", "elapsed", "label", "success")
@@ -1058,15 +1053,16 @@ def import_runs(
     start = datetime.fromtimestamp(t_min / 1e9, UTC)
     end = datetime.fromtimestamp(t_max / 1e9, UTC)
     meta: dict[str, Any] = {
-        "id": new_run_id(candidate, when=start),
-        "candidate": candidate,
-        "start": iso(start),
-        "end": iso(end),
-        "status": "running",
+        RunField.ID: new_run_id(candidate, when=start),
+        RunField.CANDIDATE: candidate,
+        RunField.START: iso(start),
+        RunField.END: iso(end),
+        RunField.STATUS: RunStatus.RUNNING,
         IMPORTED_FROM: str(src.resolve()),
         IMPORT_FORMAT: fmt,
-        "stop_reason": f"imported from {fmt}",
-        "versions": {"pockit": __version__},
+        RunField.STOP_REASON: f"imported from {fmt}",
+        RunField.STOP_CODE: StopCode.IMPORTED,
+        RunField.VERSIONS: {"pockit": __version__},
     }
     warnings = list(parsed.warnings)
     if gz:
@@ -1091,5 +1087,5 @@ def import_runs(
         meta[RUN_WARNINGS] = warnings
     run = RunDir.create(runs_dir, meta)
     pq.write_table(_table(kept), run.samples_dir / "import-00000.parquet")
-    run.update_meta(status="completed", requests=n)
+    run.update_meta(status=RunStatus.COMPLETED, requests=n)
     return [run.path]

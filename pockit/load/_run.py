@@ -28,6 +28,17 @@ from pathlib import Path
 from types import FrameType
 from typing import IO, Any
 
+from pockit._contract import (
+    GUARDRAIL_STOPS,
+    WORKER_LOST_BY_MASTER,
+    EventKind,
+    GuardrailRule,
+    RunField,
+    RunStatus,
+    StopCode,
+    events_of,
+    parse_iso,
+)
 from pockit._errors import GuardrailError, LoadError, UsageError
 from pockit._rundir import RunDir, iso, utcnow
 from pockit.load._faults import FaultPlan
@@ -103,8 +114,9 @@ class Plan:
 
 @dataclass
 class _Outcome:
-    status: str = "completed"
+    status: RunStatus = RunStatus.COMPLETED
     reason: str = "duration reached"
+    code: StopCode = StopCode.DURATION_REACHED
     exit_code: int | None = None
     workers_lost: list[dict[str, Any]] = field(default_factory=list)
     interrupt: BaseException | None = None
@@ -328,20 +340,21 @@ def _one_run(
         run = RunDir.create(
             runs_dir,
             {
-                "candidate": cand.name,
-                "spec": {"name": spec.name, "sha256": spec.sha256, "path": spec.path},
-                "host": cand.host,
-                "load": plan.profile(),
-                "locustfile": spec.load.locustfile,
-                "tags": dict(cand.tags),
-                "repeat": repeat,
-                "repeats": plan.repeats,
-                "workers": total_workers if distributed else 1,
-                "remote_workers": plan.remote_workers,
-                "distributed": distributed,
-                "versions": _versions(),
-                "stop_reason": None,
-                "owner_pid": os.getpid(),  # while status is running, this process is writing it
+                RunField.CANDIDATE: cand.name,
+                RunField.SPEC: {"name": spec.name, "sha256": spec.sha256, "path": spec.path},
+                RunField.HOST: cand.host,
+                RunField.LOAD: plan.profile(),
+                RunField.LOCUSTFILE: spec.load.locustfile,
+                RunField.TAGS: dict(cand.tags),
+                RunField.REPEAT: repeat,
+                RunField.REPEATS: plan.repeats,
+                RunField.WORKERS: total_workers if distributed else 1,
+                RunField.REMOTE_WORKERS: plan.remote_workers,
+                RunField.DISTRIBUTED: distributed,
+                RunField.VERSIONS: _versions(),
+                RunField.STOP_REASON: None,
+                # while status is running, this process is writing it
+                RunField.OWNER_PID: os.getpid(),
             },
         )
     except OSError as exc:
@@ -419,14 +432,15 @@ def _one_run(
                 budget=budget,
             )
     except (KeyboardInterrupt, _Terminated) as exc:
-        outcome.status = "aborted"
-        outcome.reason = (
-            "interrupted (SIGINT)" if isinstance(exc, KeyboardInterrupt) else "terminated (SIGTERM)"
-        )
+        outcome.status = RunStatus.ABORTED
+        sigint = isinstance(exc, KeyboardInterrupt)
+        outcome.reason = "interrupted (SIGINT)" if sigint else "terminated (SIGTERM)"
+        outcome.code = StopCode.INTERRUPTED if sigint else StopCode.TERMINATED
         outcome.interrupt = exc
     except Exception as exc:  # pockit's own failure mid-run: still stop Locust and close run.json
-        outcome.status = "failed"
+        outcome.status = RunStatus.FAILED
         outcome.reason = f"pockit error while the run went: {type(exc).__name__}: {exc}"
+        outcome.code = StopCode.POCKIT_ERROR
     finally:
         with _sigint_deferred():
             _stop(procs)
@@ -436,9 +450,14 @@ def _one_run(
                 fh.close()
             (run.path / ".progress.json").unlink(missing_ok=True)
     master_rc = procs[0][1].returncode if procs else None
-    if outcome.interrupt is None and outcome.status == "completed" and master_rc not in (0, None):
-        outcome.status = "failed"
+    if (
+        outcome.interrupt is None
+        and outcome.status == RunStatus.COMPLETED
+        and master_rc not in (0, None)
+    ):
+        outcome.status = RunStatus.FAILED
         outcome.reason = f"locust exited with code {master_rc}"
+        outcome.code = StopCode.LOCUST_FAILED
     outcome.exit_code = master_rc
     meta = _finish(run, outcome)
     if progress:
@@ -447,15 +466,15 @@ def _one_run(
         if isinstance(outcome.interrupt, _Terminated):
             raise SystemExit(128 + signal.SIGTERM)
         raise outcome.interrupt
-    if outcome.status == "aborted" and outcome.reason.startswith("guardrails"):
+    if outcome.status == RunStatus.ABORTED and outcome.code in GUARDRAIL_STOPS:
         raise GuardrailError(
             f"load stopped: {outcome.reason}; run.json in {run.path} says status aborted"
         )
-    if outcome.status == "aborted":
+    if outcome.status == RunStatus.ABORTED:
         raise LoadError(
             f"load run aborted ({outcome.reason}); run.json in {run.path} says status aborted"
         )
-    if outcome.status == "failed":
+    if outcome.status == RunStatus.FAILED:
         tail = _stderr_tail(run.locust_dir / "locust.log")
         raise LoadError(
             f"load run failed ({outcome.reason}); run.json in {run.path} says status failed.\n"
@@ -495,7 +514,7 @@ def _monitor(
         if (
             load_started is None
             and snap is not None
-            and any(e["kind"] == "load_start" for e in run.events())
+            and events_of(run.events(), EventKind.LOAD_START)
         ):
             load_started = now
         if load_started is not None:
@@ -504,7 +523,7 @@ def _monitor(
             if name in alive_workers and proc.poll() is not None:
                 alive_workers.discard(name)
                 # a worker told to quit by its master exits 0 after load_stop: not a loss
-                if proc.returncode == 0 and any(e["kind"] == "load_stop" for e in run.events()):
+                if proc.returncode == 0 and events_of(run.events(), EventKind.LOAD_STOP):
                     continue
                 lost = {
                     "worker": name,
@@ -513,30 +532,38 @@ def _monitor(
                     "at": iso(utcnow()),
                 }
                 outcome.workers_lost.append(lost)
-                run.add_event("worker_lost", worker=name, pid=proc.pid, returncode=proc.returncode)
+                run.add_event(
+                    EventKind.WORKER_LOST, worker=name, pid=proc.pid, returncode=proc.returncode
+                )
         if plan.workers and len(outcome.workers_lost) == plan.workers and not plan.remote_workers:
-            outcome.status, outcome.reason = "aborted", "all workers lost"
+            outcome.status, outcome.reason = RunStatus.ABORTED, "all workers lost"
+            outcome.code = StopCode.ALL_WORKERS_LOST
             return
         if budget is not None and budget.accrue(now, bar.rps):
-            outcome.status = "aborted"
+            outcome.status, outcome.code = RunStatus.ABORTED, StopCode.MAX_BUDGET_USD
             outcome.reason = (
                 f"guardrails.max_budget_usd reached: ${budget.spent_usd:.4f} projected by the price "
                 f"book > ${budget.limit_usd:g}"
             )
             run.add_event(
-                "guardrail",
-                rule="max_budget_usd",
+                EventKind.GUARDRAIL,
+                rule=GuardrailRule.MAX_BUDGET_USD,
                 spent_usd=round(budget.spent_usd, 6),
                 limit=budget.limit_usd,
             )
             return
         if bar.rps > max_rps * RATE_CAP_SLACK:  # a closed-model run cannot be capped up front
-            outcome.status = "aborted"
+            outcome.status, outcome.code = RunStatus.ABORTED, StopCode.MAX_RPS
             outcome.reason = f"guardrails.max_rps exceeded: {bar.rps:.0f} req/s > {max_rps:g}"
-            run.add_event("guardrail", rule="max_rps", rps=round(bar.rps, 1), limit=max_rps)
+            run.add_event(
+                EventKind.GUARDRAIL,
+                rule=GuardrailRule.MAX_RPS,
+                rps=round(bar.rps, 1),
+                limit=max_rps,
+            )
             return
         if now > deadline:
-            outcome.status = "failed"
+            outcome.status, outcome.code = RunStatus.FAILED, StopCode.DEADLINE
             outcome.reason = (
                 f"locust did not stop by itself within {plan.duration_s + DEADLINE_SLACK_S:g}s"
             )
@@ -608,7 +635,7 @@ class _CpuWatch:
             if self.hot[name] >= SATURATED_SECONDS:
                 self.done.add(name)
                 self.run.add_event(
-                    "load_generator_saturated",
+                    EventKind.LOAD_GENERATOR_SATURATED,
                     process=name,
                     cpu_demand_percent=round(min(demand, 100.0), 1),
                     cpu_percent=round(usage, 1),
@@ -639,7 +666,7 @@ def _finish(run: RunDir, outcome: _Outcome) -> dict[str, Any]:
     capture = _capture_status(run)
     n = _count_samples(run)
     locust_counts = _locust_counts(run)
-    status, reason = outcome.status, outcome.reason
+    status, reason, code = outcome.status, outcome.reason, outcome.code
     if capture["dropped"]:
         reason += f"; {capture['dropped']} samples dropped ({'; '.join(capture['errors'])})"
     unreachable = _target_unreachable(run)
@@ -648,11 +675,13 @@ def _finish(run: RunDir, outcome: _Outcome) -> dict[str, Any]:
             f"; the target stopped answering at {unreachable['from']} "
             f"({unreachable['requests']} requests without a response until the end)"
         )
-        run.add_event("target_unreachable", **unreachable)
+        run.add_event(EventKind.TARGET_UNREACHABLE, **unreachable)
     events = run.events()
     # the master reports every lost worker, remote ones too; the parent saw only its local ones
     by_master = [
-        e for e in events if e.get("kind") == "worker_lost" and e.get("source") == "master"
+        e
+        for e in events_of(events, EventKind.WORKER_LOST)
+        if e.get("source") == WORKER_LOST_BY_MASTER
     ]
     for e in by_master[len(outcome.workers_lost) :]:
         outcome.workers_lost.append(
@@ -660,13 +689,14 @@ def _finish(run: RunDir, outcome: _Outcome) -> dict[str, Any]:
              "reason": e.get("reason"), "at": e.get("ts")}
         )  # fmt: skip
     window = _load_window(events)
-    planned = (run.meta.get("load") or {}).get("duration_s")
+    planned = (run.meta.get(RunField.LOAD) or {}).get("duration_s")
     if (
-        status == "completed"
+        status == RunStatus.COMPLETED
         and window is not None
         and planned
         and window["seconds"] < float(planned) - EARLY_STOP_SLACK_S
     ):
+        code = StopCode.STOPPED_EARLY
         reason = (
             f"stopped early (load ran {window['seconds']:.1f}s of {float(planned):g}s"
             + (f"; {len(outcome.workers_lost)} worker(s) lost" if outcome.workers_lost else "")
@@ -677,7 +707,7 @@ def _finish(run: RunDir, outcome: _Outcome) -> dict[str, Any]:
         reason += "; requests refused by guardrails.allowed_hosts: " + ", ".join(
             f"{n} to {host}" for host, n in refused.items()
         )
-    saturated = [e for e in run.events() if e.get("kind") == "load_generator_saturated"]
+    saturated = events_of(run.events(), EventKind.LOAD_GENERATOR_SATURATED)
     if saturated:
         reason += "; the load generator ran above 90% CPU (latencies include client-side queueing)"
     return run.update_meta(
@@ -688,6 +718,7 @@ def _finish(run: RunDir, outcome: _Outcome) -> dict[str, Any]:
         load_generator_saturated=bool(saturated),
         status=status,
         stop_reason=reason,
+        stop_code=code,
         locust_exit_code=outcome.exit_code,
         workers_lost=outcome.workers_lost,
         counts={"samples": n, **locust_counts},
@@ -703,7 +734,7 @@ def _child_env(run: RunDir, plan: Plan, allowed_hosts: Sequence[str]) -> dict[st
     env.update(
         POCKIT_ALLOWED_HOSTS=json.dumps(list(allowed_hosts)),
         # a locustfile may adapt to the candidate it loads (its name, its run directory)
-        POCKIT_CANDIDATE=str(run.meta.get("candidate", "")),
+        POCKIT_CANDIDATE=run.candidate,
         POCKIT_RUN_DIR=str(run.path.resolve()),
         POCKIT_PARENT_PID=str(os.getpid()),
         POCKIT_PROGRESS=str((run.path / ".progress.json").resolve()),
@@ -837,10 +868,8 @@ EARLY_STOP_SLACK_S = 3.0
 
 def _load_window(events: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The measured load window from the plugin's load_start .. load_stop events (UTC, seconds)."""
-    from pockit._rundir import parse_iso
-
-    start = next((e["ts"] for e in events if e.get("kind") == "load_start" and e.get("ts")), None)
-    stop = next((e["ts"] for e in events if e.get("kind") == "load_stop" and e.get("ts")), None)
+    start = next((e["ts"] for e in events_of(events, EventKind.LOAD_START) if e["ts"]), None)
+    stop = next((e["ts"] for e in events_of(events, EventKind.LOAD_STOP) if e["ts"]), None)
     if start is None or stop is None:
         return None
     seconds = (parse_iso(str(stop)) - parse_iso(str(start))).total_seconds()
@@ -857,8 +886,8 @@ def _refused_hosts(run: RunDir) -> dict[str, int]:
     hosts = sorted(
         {
             str(e.get("host"))
-            for e in run.events()
-            if e.get("kind") == "guardrail" and e.get("rule") == "allowed_hosts"
+            for e in events_of(run.events(), EventKind.GUARDRAIL)
+            if e.get("rule") == GuardrailRule.ALLOWED_HOSTS
         }
     )
     if not hosts:
@@ -935,7 +964,7 @@ class _Progress:
         self.window = 4.0 if plan.workers + plan.remote_workers else 1.0
         if enabled:
             self.bar = _make_bar(
-                total=plan.duration_s, desc=f"{run.candidate} r{run.meta.get('repeat', 0)}"
+                total=plan.duration_s, desc=f"{run.candidate} r{run.record.repeat or 0}"
             )
 
     def update(self) -> dict[str, Any] | None:
@@ -1019,17 +1048,19 @@ def summarize(run_dir: str | Path) -> dict[str, Any]:
 
 
 def _print_summary(run: RunDir, meta: dict[str, Any]) -> None:
+    rec = run.record
     try:
         s = summarize(run.path)
     except Exception as exc:  # a summary must never hide the run's own outcome
-        print(f"{run.path}: {meta['status']} ({meta.get('stop_reason')}); no summary: {exc}")
+        print(f"{run.path}: {rec.status} ({rec.stop_reason}); no summary: {exc}")
         return
-    counts = meta.get("counts", {})
-    lost = meta.get("workers_lost") or []
+    counts = meta.get(RunField.COUNTS, {})
+    lost = rec.workers_lost
     lines = [
-        f"run {meta['id']}: {meta['status']} ({meta.get('stop_reason')})",
-        f"  candidate {meta['candidate']} at {meta.get('host')}, repeat {meta.get('repeat', 0)}, "
-        f"{meta.get('workers', 1)} load process(es)" + (f", {len(lost)} lost" if lost else ""),
+        f"run {rec.id}: {rec.status} ({rec.stop_reason})",
+        f"  candidate {rec.candidate} at {meta.get(RunField.HOST)}, repeat {rec.repeat or 0}, "
+        f"{meta.get(RunField.WORKERS, 1)} load process(es)"
+        + (f", {len(lost)} lost" if lost else ""),
         f"  requests {s['requests']} (Locust counted {counts.get('locust_requests')}), "
         f"{s['rps']:.1f} req/s, errors {(s['error_rate'] or 0):.2%}",
     ]

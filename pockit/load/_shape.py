@@ -23,6 +23,7 @@ from typing import Any
 
 from locust import LoadTestShape
 
+from pockit._contract import DEFAULT_COLD_PROBE, EventKind
 from pockit.load._shape_plan import plan_tick
 
 
@@ -56,19 +57,22 @@ class PockitShape(LoadTestShape):  # type: ignore[misc]
         if old is not None and old.startswith("gap"):
             gap = self.conf["gaps"][int(old[3:])]
             run.add_event(
-                "idle_gap_end", gap=int(old[3:]), pause_s=gap["pause_s"], probe=gap.get("probe", 20)
+                EventKind.IDLE_GAP_END,
+                gap=int(old[3:]),
+                pause_s=gap["pause_s"],
+                probe=gap.get("probe", DEFAULT_COLD_PROBE),
             )
         if new.startswith("gap"):
             gap = self.conf["gaps"][int(new[3:])]
             run.add_event(
-                "idle_gap_start",
+                EventKind.IDLE_GAP_START,
                 gap=int(new[3:]),
                 pause_s=gap["pause_s"],
-                probe=gap.get("probe", 20),
+                probe=gap.get("probe", DEFAULT_COLD_PROBE),
             )
         else:
             run.add_event(
-                "phase",
+                EventKind.PHASE,
                 phase=new,
                 users=users,
                 offset_s=round(time.perf_counter() - self.start_time, 3),

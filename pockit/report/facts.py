@@ -11,6 +11,18 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from pockit._contract import (
+    EVENT_KIND,
+    EVENT_TS,
+    GUARDRAIL_STOPS,
+    PLANNED_STOPS,
+    EventKind,
+    RunField,
+    RunStatus,
+    events_of,
+    unknown_kinds,
+)
+from pockit._errors import PockitError
 from pockit.report.render import as_dict
 
 __all__ = ["locate", "reproducibility", "risks"]
@@ -52,6 +64,84 @@ def _texts(value: Any) -> list[str]:
     return [str(value)]
 
 
+def _run_risks(run: Any) -> list[tuple[str, str]]:
+    """What one run's run.json and events.jsonl say went wrong, read by the names writers use
+    (pockit._contract); an event kind the contract does not know is named, not skipped."""
+    try:
+        rec = run.record
+    except (PockitError, AttributeError, OSError) as exc:
+        return [("run", f"{getattr(run, 'path', run)}: run.json unreadable — {exc}")]
+    rid = rec.id
+    items: list[tuple[str, str]] = []
+    why = rec.stop_reason or "no reason recorded"
+    if rec.status != RunStatus.COMPLETED:
+        items.append(("run", f"{rid}: status {rec.status.value} ({why})"))
+    elif rec.stop_code is not None and rec.stop_code not in PLANNED_STOPS:
+        items.append(("run", f"{rid}: {rec.stop_code.value.replace('_', ' ')} ({why})"))
+    items.extend(("run", f"{rid}: {w}") for w in rec.warnings)
+    try:
+        events = run.events()
+    except Exception:
+        events = []
+    if rec.stop_code in GUARDRAIL_STOPS:
+        items.append(("guardrail", f"{rid}: stopped by guardrails.{rec.stop_code} — {why}"))
+    for ev in events_of(events, EventKind.GUARDRAIL):
+        detail = ", ".join(
+            f"{k} {v}" for k, v in ev.items() if k not in (EVENT_TS, EVENT_KIND, "rule")
+        )
+        items.append(
+            ("guardrail", f"{rid}: guardrails.{ev.get('rule')} acted at {ev[EVENT_TS]} ({detail})")
+        )
+    lost = events_of(events, EventKind.WORKER_LOST)
+    if rec.workers_lost or lost:
+        # run.json's list is the reconciled one (parent and master may both report one loss)
+        n_lost = len(rec.workers_lost) if RunField.WORKERS_LOST in rec.raw else len(lost)
+        first = min([str(e[EVENT_TS]) for e in lost] or [str(rec.workers_lost[0].get("at"))])
+        items.append(
+            (
+                "workers",
+                f"{rid}: {n_lost} load worker(s) lost, the first at {first} — throughput after it is lower",
+            )
+        )
+    hot = events_of(events, EventKind.LOAD_GENERATOR_SATURATED)
+    if rec.load_generator_saturated or hot:
+        when = f" from {hot[0][EVENT_TS]}" if hot else ""
+        items.append(
+            (
+                "load generator",
+                f"{rid}: the load generator was saturated (CPU){when} — latencies include "
+                "client-side queueing",
+            )
+        )
+    down = rec.target_unreachable
+    if down and down.get("from"):
+        items.append(
+            (
+                "target",
+                f"{rid}: the target stopped answering at {down['from']} and never came back "
+                f"({down.get('requests', '?')} requests without a response) — find out why before trusting the run",
+            )
+        )
+    for ev in events_of(events, EventKind.FAULT_ERROR):
+        items.append(("fault", f"{rid}: fault {ev.get('fault')} not injected — {ev.get('error')}"))
+    for kind in unknown_kinds(events):
+        items.append(
+            (
+                "events",
+                f"{rid}: event kind {kind!r} is not in run-directory schema {rec.schema}; ignored",
+            )
+        )
+    n = _count(run)
+    if n is not None and n < FEW_SAMPLES:
+        items.append(
+            (
+                "samples",
+                f"{rid}: only {n} requests — tail percentiles (p99) rest on very few samples",
+            )
+        )
+    return items
+
+
 def risks(
     spec: Any,
     runs: Sequence[Any],
@@ -64,75 +154,7 @@ def risks(
         ("spec note", note) for note in getattr(spec, "notes", ()) or ()
     ]
     for run in runs:
-        meta = _meta(run)
-        rid = str(meta.get("id", "?"))
-        status = meta.get("status")
-        if status and status != "completed":
-            why = (
-                meta.get("stop_reason")
-                or meta.get("why_stopped")
-                or meta.get("reason")
-                or "no reason recorded"
-            )
-            items.append(("run", f"{rid}: status {status} ({why})"))
-        for key in ("warnings", "warning"):
-            items.extend(("run", f"{rid}: {w}") for w in _texts(meta.get(key)))
-        sat = (
-            meta.get("load_generator_saturated")
-            or meta.get("saturated")
-            or meta.get("cpu_saturated")
-        )
-        if sat:
-            items.append(
-                (
-                    "load generator",
-                    f"{rid}: the load generator was saturated (CPU) — latencies include client-side queueing",
-                )
-            )
-        down = meta.get("target_unreachable")
-        if isinstance(down, dict) and down.get("from"):
-            items.append(
-                (
-                    "target",
-                    f"{rid}: the target stopped answering at {down['from']} and never came back "
-                    f"({down.get('requests', '?')} requests without a response) — find out why before trusting the run",
-                )
-            )
-        n = _count(run)
-        if n is not None and n < FEW_SAMPLES:
-            items.append(
-                (
-                    "samples",
-                    f"{rid}: only {n} requests — tail percentiles (p99) rest on very few samples",
-                )
-            )
-        try:
-            events = run.events()
-        except Exception:
-            events = []
-        for ev in events:
-            kind = str(ev.get("kind", ""))
-            if "worker" in kind and ("lost" in kind or "missing" in kind or "died" in kind):
-                items.append(
-                    (
-                        "workers",
-                        f"{rid}: a load worker was lost at {ev.get('ts')} — throughput after it is lower",
-                    )
-                )
-            elif "saturat" in kind or "cpu" in kind:
-                items.append(
-                    (
-                        "load generator",
-                        f"{rid}: {kind} at {ev.get('ts')} — the load generator ran hot",
-                    )
-                )
-            elif kind in ("guardrail", "guardrail_stop", "budget_stop"):
-                items.append(
-                    (
-                        "guardrail",
-                        f"{rid}: {kind} at {ev.get('ts')}: {ev.get('detail') or ev.get('reason') or ''}",
-                    )
-                )
+        items.extend(_run_risks(run))
     d = as_dict(decision)
     items.extend(("decision", w) for w in _texts(d.get("warnings")))
     for c in d.get("criteria") or []:
@@ -300,7 +322,7 @@ def metrics(runs: Sequence[Any]) -> Any:
             except Exception:
                 continue
             if "candidate" not in frame.columns:  # the run's metrics describe the run's candidate
-                cand = str(_meta(run).get("candidate", "?"))
+                cand = str(_meta(run).get(RunField.CANDIDATE, "?"))
                 frame = frame.with_columns(pl.lit(cand).alias("candidate"))
             frames.append(frame)
     if not frames:
@@ -325,7 +347,7 @@ def latencies(runs: Sequence[Any]) -> dict[str, Any]:
             )
         except Exception:
             continue
-        out.setdefault(str(_meta(run).get("candidate", "?")), []).append(lat)
+        out.setdefault(str(_meta(run).get(RunField.CANDIDATE, "?")), []).append(lat)
     return {k: np.concatenate(v) if v else np.array([]) for k, v in out.items()}
 
 

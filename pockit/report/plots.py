@@ -13,6 +13,8 @@ import io
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from pockit._contract import EventKind, RunField
+
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.axes import Axes
@@ -123,7 +125,9 @@ def collect_events(runs: Iterable[Any]) -> list[dict[str, Any]]:
         for ev in events:
             if "ts" not in ev:
                 continue
-            out.append({**ev, "run_id": meta.get("id"), "candidate": meta.get("candidate")})
+            out.append(
+                {**ev, "run_id": meta.get(RunField.ID), "candidate": meta.get(RunField.CANDIDATE)}
+            )
     return out
 
 
@@ -154,8 +158,14 @@ def _run_origins(tl: pd.DataFrame) -> dict[Any, Any]:
 
 
 _GAP_COLOR = "#9aa5b1"
+_SPAN_KINDS = (
+    EventKind.FAULT_START,
+    EventKind.FAULT_END,
+    EventKind.IDLE_GAP_START,
+    EventKind.IDLE_GAP_END,
+)
 _ALERT_COLOR = "#b54708"
-_LINE_KINDS = ("phase", "load_start", "load_stop")
+_LINE_KINDS = (EventKind.PHASE, EventKind.LOAD_START, EventKind.LOAD_STOP)
 
 
 def _event_x(ev: Mapping[str, Any], origins: Mapping[Any, Any]) -> float | None:
@@ -243,20 +253,20 @@ def _mark_events(
             continue
         drawn_lines.add(round(x * 10))
         ax.axvline(x, color=_PHASE_COLOR, ls=(0, (3, 3)), lw=0.7, alpha=0.6)
-    for x0, x1, ev in _spans(events, origins, "fault_start", "fault_end"):
+    for x0, x1, ev in _spans(events, origins, EventKind.FAULT_START, EventKind.FAULT_END):
         right = x1 if x1 != float("inf") else hi
         ax.axvspan(x0, right, color=_FAULT_COLOR, alpha=0.12, lw=0)
         ax.axvline(x0, color=_FAULT_COLOR, lw=1.0, alpha=0.8)
         value = ev.get("value")
         extra = f" {value:g}" if isinstance(value, int | float) else ""
         label(x0, f"fault: {ev.get('fault_kind', '?')}{extra}", _FAULT_COLOR)
-    for x0, x1, _ev in _spans(events, origins, "idle_gap_start", "idle_gap_end"):
+    for x0, x1, _ev in _spans(events, origins, EventKind.IDLE_GAP_START, EventKind.IDLE_GAP_END):
         right = x1 if x1 != float("inf") else hi
         ax.axvspan(x0, right, color=_GAP_COLOR, alpha=0.18, lw=0)
         label(x0, "idle gap", _PHASE_COLOR)
     for ev in events:
         kind = str(ev.get("kind", ""))
-        if kind in _LINE_KINDS or kind.startswith(("fault_start", "fault_end", "idle_gap")):
+        if kind in _LINE_KINDS or kind in _SPAN_KINDS:
             continue
         x = _event_x(ev, origins)
         if x is None:

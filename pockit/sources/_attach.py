@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pockit._contract import RunField
 from pockit._errors import InputError, PockitError, SourceError, UsageError
 from pockit._rundir import RunDir, iso, utcnow
 from pockit.sources._attribution import (
@@ -80,7 +81,7 @@ def attach_billing(
     run = _run(run_dir)
     start, end = run_window(run)
     use_tags = dict(tags) if tags is not None else run_tags(run)
-    ids = tuple(resource_ids) or tuple(str(r) for r in run.meta.get("resource_ids") or ())
+    ids = tuple(resource_ids) or tuple(str(r) for r in run.meta.get(RunField.RESOURCE_IDS) or ())
     billing = read_billing(
         source, format=format, column=column, start=start, end=end, tags=use_tags
     )
@@ -142,7 +143,7 @@ def attached_cost(run_dir: str | Path | RunDir) -> CostResult:
     """Recompute the run's attributed cost from its attached billing (offline)."""
     run = _run(run_dir)
     start, end = run_window(run)
-    entry = run.meta.get("billing") or {}
+    entry = run.meta.get(RunField.BILLING) or {}
     tags = entry.get("tags") if isinstance(entry.get("tags"), dict) else run_tags(run)
     result = attribute_cost(
         load_attached_billing(run),
@@ -286,7 +287,7 @@ def attach_spec_metrics(
     from pockit.sources._metrics import read_metrics
 
     run = _run(run_dir)
-    cand = candidate or str(run.meta.get("candidate", ""))
+    cand = candidate or run.candidate
     start, end = run_window(run)
     lo, hi = start - timedelta(seconds=pad_s), end + timedelta(seconds=pad_s)
     outcome: dict[str, str] = {}

@@ -203,7 +203,10 @@ def test_cold_start_p95_uses_the_first_requests_after_idle(tmp_path: Path) -> No
 
     lat = np.full(6000, 10.0)
     lat[3000:3020] = 500.0  # the 20 requests after the idle gap at 30 s are slow
-    events = [{"kind": "idle_end", "ts": T0 + timedelta(seconds=30), "probe": 20}]
+    from pockit._contract import EventKind
+
+    # the kind the load shape writes (pockit/load/_shape.py), named from the shared contract
+    events = [{"kind": EventKind.IDLE_GAP_END, "ts": T0 + timedelta(seconds=30), "probe": 20}]
     run = make_run(tmp_path, "a", lat, events=events)
     s = load_samples([run.path])
     est = cold_start_estimate(s.frame, s.runs)

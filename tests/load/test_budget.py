@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from pockit._contract import StopCode
 from pockit._errors import GuardrailError
 from pockit._rundir import RunDir
 from pockit.demo._service import DemoService
 from pockit.load import run_candidate
+from tests.contract.checks import follows_contract, risk_items
 
 from .conftest import served
 
@@ -66,3 +68,9 @@ def test_closed_model_is_stopped_when_projected_spend_passes_budget(
     # stopped long before the 20 s it was planned for, samples kept
     assert (run.end - run.start).total_seconds() < 15
     assert run.read_samples().height > 0
+    # the report's risks name the stop, read from what the run wrote (stop_code, guardrail event)
+    assert follows_contract(run).stop_code is StopCode.MAX_BUDGET_USD
+    risks = risk_items(run)
+    assert any("status aborted" in t and "max_budget_usd reached" in t for t in risks["run"])
+    assert any("stopped by guardrails.max_budget_usd" in t for t in risks["guardrail"])
+    assert any("guardrails.max_budget_usd acted" in t for t in risks["guardrail"])

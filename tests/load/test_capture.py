@@ -12,9 +12,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from pockit import SAMPLE_SCHEMA, GuardrailError, LoadError, RunDir
+from pockit._contract import StopCode
 from pockit.demo._service import DemoService
 from pockit.load import run_candidate, run_spec
 from pockit.spec import Guardrails, load_spec
+from tests.contract.checks import follows_contract, risk_items
 
 from .conftest import served
 
@@ -164,6 +166,8 @@ def test_rate_guardrail_stops_a_closed_model_run(
     assert (run.end - run.start).total_seconds() < 10  # type: ignore[operator]
     assert [e for e in run.events() if e["kind"] == "guardrail"]
     assert run.meta["counts"]["samples"] == run.read_samples().height > 0
+    assert follows_contract(run).stop_code is StopCode.MAX_RPS
+    assert any("guardrails.max_rps acted" in t for t in risk_items(run)["guardrail"])
 
 
 _WRITE_FAILURE = """

@@ -12,6 +12,7 @@ from pockit import RunDir
 from pockit._rundir import parse_iso
 from pockit.demo._service import DemoService
 from pockit.load import run_candidate
+from tests.contract.checks import follows_contract, risk_items
 
 pytestmark = pytest.mark.slow
 
@@ -46,6 +47,7 @@ def test_faults_are_injected_and_recorded(make_spec, tmp_path: Path) -> None:
     assert run.meta["status"] == "completed"
     events = run.events()
     df = run.read_samples()
+    follows_contract(run)  # every fault kind's start and end carry their declared fields
 
     lat_start, lat_end, lat_ev = _window(events, 0)
     assert lat_ev["restored"] == {"latency_ms": 0.0}
@@ -86,3 +88,6 @@ def test_fault_on_a_target_without_the_knob_is_recorded_not_fatal(
     run = RunDir.open(path)
     [err] = [e for e in run.events() if e["kind"] == "fault_error"]
     assert "could not start" in err["error"] and run.meta["status"] == "completed"
+    follows_contract(run)
+    [not_injected] = risk_items(run)["fault"]
+    assert "fault 0 not injected" in not_injected

@@ -13,6 +13,7 @@ import pytest
 from pockit._rundir import RunDir
 from pockit.demo._service import DemoService
 from pockit.load import run_candidate
+from tests.contract.checks import follows_contract, risk_items
 
 from .conftest import served
 
@@ -69,3 +70,5 @@ def test_absolute_url_to_a_disallowed_host_is_refused(
     assert "refused by guardrails.allowed_hosts" in meta["stop_reason"]
     guard = [e for e in run.events() if e["kind"] == "guardrail"]
     assert guard and all(e["rule"] == "allowed_hosts" and e["host"] == "127.0.0.1" for e in guard)
+    follows_contract(run)
+    assert any("guardrails.allowed_hosts acted" in t for t in risk_items(run)["guardrail"])

@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from pockit._contract import StopCode
 from pockit._rundir import RunDir
 from pockit.demo._service import DemoService
+from tests.contract.checks import follows_contract, risk_items
 
 pytestmark = pytest.mark.slow
 
@@ -50,3 +52,5 @@ def test_sigkilled_run_is_closed_as_aborted(make_spec: Callable[..., Path], tmp_
     assert meta["status"] == "aborted" and meta["end"]
     assert "died" in meta["stop_reason"]
     assert run.read_samples().height > 0
+    assert follows_contract(run).stop_code is StopCode.PARENT_DIED
+    assert any("status aborted" in t for t in risk_items(run)["run"])

@@ -15,6 +15,7 @@ import pytest
 from pockit._rundir import RunDir
 from pockit.demo._service import DemoService
 from pockit.load import run_candidate
+from tests.contract.checks import follows_contract, risk_items
 
 pytestmark = pytest.mark.slow
 
@@ -49,3 +50,6 @@ def test_saturated_load_generator_is_recorded(
     assert "above 90% CPU" in meta["stop_reason"]
     events = [e for e in run.events() if e["kind"] == "load_generator_saturated"]
     assert events and all(e["cpu_demand_percent"] >= 90 for e in events if "process" in e)
+    follows_contract(run)
+    [saturated] = risk_items(run)["load generator"]
+    assert "saturated (CPU)" in saturated

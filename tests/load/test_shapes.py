@@ -14,6 +14,7 @@ from pockit.demo._service import DemoService
 from pockit.load import make_plan, run_candidate
 from pockit.load._shape_plan import plan_tick
 from pockit.spec import load_spec
+from tests.contract.checks import follows_contract
 
 from .conftest import set_fault
 
@@ -81,6 +82,7 @@ def test_stages_and_idle_gap(service: DemoService, make_spec, tmp_path: Path) ->
     [path] = run_candidate(spec, "async", runs_dir=tmp_path, progress=False)
     run = RunDir.open(path)
     assert run.meta["status"] == "completed" and run.meta["load"]["shape"] == "stages"
+    follows_contract(run)
     events = run.events()
     phases = [e["phase"] for e in events if e["kind"] == "phase"]
     assert phases[:2] == ["stage0", "stage1"]

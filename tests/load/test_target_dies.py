@@ -12,6 +12,7 @@ import pytest
 from pockit._rundir import RunDir
 from pockit.demo._service import DemoService
 from pockit.load import run_candidate
+from tests.contract.checks import follows_contract, risk_items
 
 pytestmark = pytest.mark.slow
 
@@ -34,6 +35,9 @@ def test_target_dying_mid_run_is_recorded(make_spec: Callable[..., Path], tmp_pa
     answered = samples.filter(pl.col("status") != 0)
     assert answered.height > 0, "requests before the death are kept"
     assert any(e["kind"] == "target_unreachable" for e in run.events())
+    follows_contract(run)
+    [down] = risk_items(run)["target"]
+    assert f"stopped answering at {meta['target_unreachable']['from']}" in down
 
 
 def test_healthy_run_has_no_death(make_spec: Callable[..., Path], tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ import pytest
 from pockit import LoadError, RunDir
 from pockit.demo._service import DemoService
 from pockit.load import run_candidate
+from tests.contract.checks import follows_contract, risk_items
 
 pytestmark = pytest.mark.slow
 
@@ -73,6 +74,9 @@ def test_worker_killed_mid_run(service: DemoService, make_spec, tmp_path: Path) 
         and lost["returncode"] == -signal.SIGKILL
     )
     assert any(e["kind"] == "worker_lost" for e in run.events())
+    follows_contract(run)
+    [lost_risk] = risk_items(run)["workers"]
+    assert "1 load worker(s) lost" in lost_risk
     df = run.read_samples()
     # batch files are named w<index>-<pid>-<seq>: which index did the killed process have?
     [dead] = {int(f.name[1:4]) for f in run.sample_files() if f"-{killed[0]}-" in f.name}

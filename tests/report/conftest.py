@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from pockit._contract import EventKind
 from pockit._rundir import SAMPLE_SCHEMA, RunDir, iso
 
 EVIL = "<script>alert(1)</script>"
@@ -93,12 +94,12 @@ def make_run(
         schema=SAMPLE_SCHEMA,
     )
     pq.write_table(table, run.samples_dir / "part-00000.parquet")
-    run.add_event("phase", ts=t0, name="steady")
+    run.add_event(EventKind.PHASE, ts=t0, phase="steady", users=1, offset_s=0.0)
     if fault_at_s is not None:
-        run.add_event(
-            "fault_start", ts=t0 + timedelta(seconds=fault_at_s), fault="latency", value=200
-        )
-        run.add_event("fault_end", ts=t0 + timedelta(seconds=fault_at_s + 2), fault="latency")
+        fault = {"fault": 0, "fault_kind": "latency", "value": 200, "target": "http://127.0.0.1"}
+        at = t0 + timedelta(seconds=fault_at_s)
+        run.add_event(EventKind.FAULT_START, ts=at, duration_s=2.0, command=None, **fault)
+        run.add_event(EventKind.FAULT_END, ts=at + timedelta(seconds=2), restored={}, **fault)
     run.update_meta(status=status, end=iso(t0 + timedelta(seconds=seconds)))
     return run
 

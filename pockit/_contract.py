@@ -1,0 +1,575 @@
+"""What the run directory holds, defined once: every writer and every reader imports these names.
+
+- :class:`EventKind`: the kinds of event in ``events.jsonl``; each kind's fields are the TypedDict
+  in :data:`EVENT_FIELDS` (every event also has ``ts`` and ``kind``).
+- :class:`RunField`: the keys of ``run.json``, each described in :data:`RUN_FIELDS`;
+  :class:`RunMeta` is the checked, typed view of the fields readers rely on.
+- :class:`RunStatus` (``status``), :class:`StopCode` (``stop_code``: why the run stopped, beside the
+  human ``stop_reason``), :class:`GuardrailRule` (the ``rule`` of a ``guardrail`` event).
+- :data:`SCHEMA_VERSION`, written into run.json as ``schema``. A run.json without it was written
+  before the field existed, by the same layout: it reads as schema 1.
+
+``python -m pockit._contract`` prints the tables the README's "The run directory" section holds (a
+test keeps the two equal). This module imports nothing heavy: the capture and shape plugins load it
+inside Locust.
+"""
+
+from __future__ import annotations
+
+import math
+import typing
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, TypedDict
+
+from pockit._errors import InputError
+
+#: Version of this contract, written into run.json as ``schema``; bump it when a field changes meaning.
+SCHEMA_VERSION = 1
+
+RUN_JSON = "run.json"
+SAMPLES_DIR = "samples"
+EVENTS_FILE = "events.jsonl"
+LOCUST_DIR = "locust"
+SOURCES_DIR = "sources"
+
+#: The envelope of every event line: ``{"ts": ISO-8601 UTC, "kind": EventKind, ...its fields}``.
+EVENT_TS = "ts"
+EVENT_KIND = "kind"
+
+
+# ----------------------------------------------------------------------------------------------
+# events.jsonl
+# ----------------------------------------------------------------------------------------------
+class EventKind(StrEnum):
+    """Kinds of event in events.jsonl, with the part of pockit that writes each."""
+
+    LOAD_START = "load_start"
+    LOAD_STOP = "load_stop"
+    PHASE = "phase"
+    IDLE_GAP_START = "idle_gap_start"
+    IDLE_GAP_END = "idle_gap_end"
+    FAULT_START = "fault_start"
+    FAULT_END = "fault_end"
+    FAULT_ERROR = "fault_error"
+    WORKER_LOST = "worker_lost"
+    GUARDRAIL = "guardrail"
+    LOAD_GENERATOR_SATURATED = "load_generator_saturated"
+    TARGET_UNREACHABLE = "target_unreachable"
+    ABORTED = "aborted"
+
+
+class NoFields(TypedDict):
+    """Locust's test_start / test_stop, from the capture plugin on the master (or only) process."""
+
+
+class PhaseFields(TypedDict):
+    """The load shape entered a stage, the spike, or steady load (load/_shape.py)."""
+
+    phase: str
+    users: int
+    offset_s: float
+
+
+#: Requests after an idle gap that count as cold starts when an idle-gap event has no ``probe``.
+DEFAULT_COLD_PROBE = 20
+
+
+class IdleGapFields(TypedDict):
+    """An idle gap began / ended (load/_shape.py); the first ``probe`` requests after its end are cold starts."""
+
+    gap: int
+    pause_s: float
+    probe: int
+
+
+class FaultFields(TypedDict):
+    """Fields every fault event carries (load/_faults.py): ``fault`` is its index in the spec's ``faults``."""
+
+    fault: int
+    fault_kind: str
+    value: float | None
+    target: str
+
+
+class FaultStartFields(FaultFields):
+    """A fault was injected (load/_faults.py)."""
+
+    duration_s: float
+    command: list[str] | None
+
+
+class FaultEndFields(FaultFields, total=False):
+    """A fault ended (load/_faults.py); recovery is timed from here. What happened: ``recovered``
+    (kill), ``restored`` (latency / error_rate knob), ``returncode`` and ``stderr`` (command), ``error``."""
+
+    recovered: bool
+    restored: dict[str, Any]
+    returncode: int
+    stderr: str | None
+    error: str
+
+
+class FaultErrorFields(FaultFields):
+    """A fault could not be injected (load/_faults.py); the run goes on without it."""
+
+    error: str
+
+
+class WorkerLostFields(TypedDict, total=False):
+    """A load worker went away: from the parent (a local worker process exited: ``worker``, ``pid``,
+    ``returncode``) or from the master (``source: master``, any worker: ``client_id``, ``index``, ``reason``)."""
+
+    worker: str
+    pid: int
+    returncode: int | None
+    source: str
+    client_id: str
+    index: int | None
+    reason: str
+
+
+class _Rule(TypedDict):
+    rule: str
+
+
+class GuardrailFields(_Rule, total=False):
+    """A guardrail acted (``rule``: a GuardrailRule): a refused host (``host``, ``url``) or a run
+    stopped at its cap (``limit`` with ``spent_usd`` or ``rps``)."""
+
+    host: str
+    url: str
+    limit: float
+    spent_usd: float
+    rps: float
+
+
+class _Cpu(TypedDict):
+    cpu_percent: float
+
+
+class SaturatedFields(_Cpu, total=False):
+    """A load process was CPU-bound: from the parent's watch (``process``, ``cpu_demand_percent``,
+    ``cpu_percent``) or from Locust's own cpu_warning in the process (``worker``, ``cpu_percent``)."""
+
+    process: str
+    cpu_demand_percent: float
+    worker: int
+
+
+# ``from`` is a Python keyword, hence the functional form.
+TargetUnreachableFields = TypedDict("TargetUnreachableFields", {"from": str, "requests": int})
+TargetUnreachableFields.__doc__ = (
+    "The run ended in requests without any response: the target stopped answering at ``from`` "
+    "(load/_run.py)."
+)
+
+
+class AbortedFields(TypedDict):
+    """The capture plugin closed a run whose pockit process died (load/_capture.py)."""
+
+    reason: str
+    parent_pid: int
+
+
+#: Each event kind's fields (beyond ``ts`` and ``kind``).
+EVENT_FIELDS: dict[EventKind, type] = {
+    EventKind.LOAD_START: NoFields,
+    EventKind.LOAD_STOP: NoFields,
+    EventKind.PHASE: PhaseFields,
+    EventKind.IDLE_GAP_START: IdleGapFields,
+    EventKind.IDLE_GAP_END: IdleGapFields,
+    EventKind.FAULT_START: FaultStartFields,
+    EventKind.FAULT_END: FaultEndFields,
+    EventKind.FAULT_ERROR: FaultErrorFields,
+    EventKind.WORKER_LOST: WorkerLostFields,
+    EventKind.GUARDRAIL: GuardrailFields,
+    EventKind.LOAD_GENERATOR_SATURATED: SaturatedFields,
+    EventKind.TARGET_UNREACHABLE: TargetUnreachableFields,
+    EventKind.ABORTED: AbortedFields,
+}
+
+#: ``source`` of a worker_lost event the Locust master wrote (it sees remote workers too).
+WORKER_LOST_BY_MASTER = "master"
+
+
+class GuardrailRule(StrEnum):
+    """The ``rule`` of a guardrail event: the spec's ``guardrails`` field that acted."""
+
+    ALLOWED_HOSTS = "allowed_hosts"
+    MAX_BUDGET_USD = "max_budget_usd"
+    MAX_RPS = "max_rps"
+
+
+def event_fields(kind: EventKind) -> dict[str, bool]:
+    """Field name -> required, for one event kind."""
+    td = EVENT_FIELDS[kind]
+    required: frozenset[str] = td.__required_keys__  # type: ignore[attr-defined]
+    return {name: name in required for name in td.__annotations__}
+
+
+def check_event(kind: str, fields: Mapping[str, Any], *, complete: bool = False) -> EventKind:
+    """The kind as an EventKind; ValueError when the kind or a field name is not in the contract
+    (a writer bug). ``complete`` also requires every required field (the contract tests check the
+    real writers' events this way; a hand-made event in a test may leave some out)."""
+    try:
+        member = EventKind(kind)
+    except ValueError:
+        raise ValueError(f"event kind {kind!r} is not in pockit._contract.EventKind") from None
+    declared = event_fields(member)
+    unknown = sorted(set(fields) - set(declared))
+    missing = (
+        sorted(k for k, req in declared.items() if req and k not in fields) if complete else []
+    )
+    if unknown or missing:
+        raise ValueError(
+            f"event {member.value}: fields {unknown} are not declared, {missing} are missing; "
+            f"declared: {sorted(declared)}"
+        )
+    return member
+
+
+def events_of(events: Iterable[Mapping[str, Any]], *kinds: EventKind) -> list[dict[str, Any]]:
+    """The events of these kinds that carry a timestamp, in order."""
+    wanted = {k.value for k in kinds}
+    return [dict(e) for e in events if e.get(EVENT_KIND) in wanted and EVENT_TS in e]
+
+
+def unknown_kinds(events: Iterable[Mapping[str, Any]]) -> list[str]:
+    """Kinds in events.jsonl that this contract does not define (another tool, a newer pockit)."""
+    known = {k.value for k in EventKind}
+    return sorted({str(e.get(EVENT_KIND)) for e in events} - known)
+
+
+# ----------------------------------------------------------------------------------------------
+# run.json
+# ----------------------------------------------------------------------------------------------
+class RunStatus(StrEnum):
+    """``status``: ``running`` while a process writes the run, then one of the other three."""
+
+    RUNNING = "running"
+    COMPLETED = "completed"
+    ABORTED = "aborted"
+    FAILED = "failed"
+
+
+class StopCode(StrEnum):
+    """``stop_code``: why the run stopped, as a code a reader can test (``stop_reason`` says it in words)."""
+
+    DURATION_REACHED = "duration_reached"
+    STOPPED_EARLY = "stopped_early"
+    INTERRUPTED = "interrupted"
+    TERMINATED = "terminated"
+    ALL_WORKERS_LOST = "all_workers_lost"
+    MAX_BUDGET_USD = "max_budget_usd"
+    MAX_RPS = "max_rps"
+    DEADLINE = "deadline"
+    LOCUST_FAILED = "locust_failed"
+    POCKIT_ERROR = "pockit_error"
+    PARENT_DIED = "parent_died"
+    IMPORTED = "imported"
+
+
+#: Stop codes that mean a guardrail stopped the run.
+GUARDRAIL_STOPS = frozenset({StopCode.MAX_BUDGET_USD, StopCode.MAX_RPS})
+#: Stop codes of a run that ran as planned.
+PLANNED_STOPS = frozenset({StopCode.DURATION_REACHED, StopCode.IMPORTED})
+
+
+class RunField(StrEnum):
+    """The keys of run.json (see RUN_FIELDS for what each holds)."""
+
+    SCHEMA = "schema"
+    ID = "id"
+    CANDIDATE = "candidate"
+    START = "start"
+    END = "end"
+    STATUS = "status"
+    STOP_REASON = "stop_reason"
+    STOP_CODE = "stop_code"
+    SPEC = "spec"
+    HOST = "host"
+    LOAD = "load"
+    LOCUSTFILE = "locustfile"
+    TAGS = "tags"
+    RESOURCE_IDS = "resource_ids"
+    REPEAT = "repeat"
+    REPEATS = "repeats"
+    WORKERS = "workers"
+    REMOTE_WORKERS = "remote_workers"
+    DISTRIBUTED = "distributed"
+    VERSIONS = "versions"
+    OWNER_PID = "owner_pid"
+    LOAD_WINDOW = "load_window"
+    TARGET_UNREACHABLE = "target_unreachable"
+    GUARDRAIL_REFUSED = "guardrail_refused"
+    LOAD_GENERATOR_SATURATED = "load_generator_saturated"
+    LOCUST_EXIT_CODE = "locust_exit_code"
+    WORKERS_LOST = "workers_lost"
+    COUNTS = "counts"
+    CAPTURE = "capture"
+    WARNINGS = "warnings"
+    IMPORTED_FROM = "imported_from"
+    IMPORT_FORMAT = "import_format"
+    IMPORT_COMPRESSION = "import_compression"
+    IMPORT_SKIPPED_ROWS = "import_skipped_rows"
+    IMPORT_TRANSACTIONS = "import_transactions"
+    IMPORT_TIMEZONE = "import_timezone"
+    REQUESTS = "requests"
+    BILLING = "billing"
+    METRICS = "metrics"
+    METRICS_ERRORS = "metrics_errors"
+
+
+#: Every run.json key, as plain strings.
+RUN_KEYS = frozenset(f.value for f in RunField)
+
+#: The fields a run directory must have, whoever wrote it.
+REQUIRED_FIELDS = (RunField.ID, RunField.CANDIDATE, RunField.START, RunField.END, RunField.STATUS)
+
+#: (JSON type, meaning) of each run.json field.
+RUN_FIELDS: dict[RunField, tuple[str, str]] = {
+    RunField.SCHEMA: ("int", f"contract version ({SCHEMA_VERSION}); absent = 1"),
+    RunField.ID: ("string", "run id, also the folder name (**required**)"),
+    RunField.CANDIDATE: ("string", "candidate name from the spec (**required**)"),
+    RunField.START: ("ISO-8601 UTC", "when the run began (**required**)"),
+    RunField.END: ("ISO-8601 UTC or null", "when it ended; null while running (**required**)"),
+    RunField.STATUS: (
+        "string",
+        "`" + "` \\| `".join(RunStatus) + "` (**required**)",
+    ),
+    RunField.STOP_REASON: ("string", "why it stopped, in words, with what was noticed"),
+    RunField.STOP_CODE: ("string", "why it stopped, as a code: `" + "`, `".join(StopCode) + "`"),
+    RunField.SPEC: ("object", "`name`, `sha256`, `path` of the spec"),
+    RunField.HOST: ("string", "the target host"),
+    RunField.LOAD: ("object", "the load profile (users, spawn rate, duration, shape, ...)"),
+    RunField.LOCUSTFILE: ("string", "the user's locustfile"),
+    RunField.TAGS: ("object", "the candidate's cost-allocation tags"),
+    RunField.RESOURCE_IDS: ("list", "the candidate's billing resource ids"),
+    RunField.REPEAT: ("int", "repeat index (0-based)"),
+    RunField.REPEATS: ("int", "repeats planned"),
+    RunField.WORKERS: ("int", "load processes"),
+    RunField.REMOTE_WORKERS: ("int", "of which on other machines"),
+    RunField.DISTRIBUTED: ("bool", "master and workers"),
+    RunField.VERSIONS: ("object", "pockit, locust, python"),
+    RunField.OWNER_PID: ("int", "the pockit process writing the run while it is running"),
+    RunField.LOAD_WINDOW: ("object or null", "`start`, `end`, `seconds` of load_start..load_stop"),
+    RunField.TARGET_UNREACHABLE: (
+        "object or null",
+        "`from`, `requests`: the target stopped answering",
+    ),
+    RunField.GUARDRAIL_REFUSED: ("object", "host -> requests refused by allowed_hosts"),
+    RunField.LOAD_GENERATOR_SATURATED: ("bool", "a load process was CPU-bound"),
+    RunField.LOCUST_EXIT_CODE: ("int or null", "Locust's exit code"),
+    RunField.WORKERS_LOST: ("list", "one object per lost worker (`worker`, `at`, ...)"),
+    RunField.COUNTS: ("object", "`samples`, `locust_requests`, `locust_failures`"),
+    RunField.CAPTURE: ("object", "capture plugin: `processes`, `written`, `dropped`, `errors`"),
+    RunField.WARNINGS: (
+        "list of strings",
+        "problems found after the run (e.g. by gather or import); the report lists them as risks",
+    ),
+    RunField.IMPORTED_FROM: ("string", "`pockit import`: the source file"),
+    RunField.IMPORT_FORMAT: ("string", "`pockit import`: its format"),
+    RunField.IMPORT_COMPRESSION: ("string", "`pockit import`: `gzip` when the file was compressed"),
+    RunField.IMPORT_SKIPPED_ROWS: (
+        "object",
+        "`pockit import --skip-bad-rows`: `count`, `reasons` (problem -> rows), first `examples`",
+    ),
+    RunField.IMPORT_TRANSACTIONS: (
+        "object",
+        "JMeter import: `decided_on` (requests or transactions), `requests`, `transactions`",
+    ),
+    RunField.IMPORT_TIMEZONE: (
+        "string",
+        "`pockit import`: the zone local-time stamps were read in (only when the file had them)",
+    ),
+    RunField.REQUESTS: ("int", "`pockit import`: requests imported"),
+    RunField.BILLING: ("object", "attached billing: file, column, covers_window, ..."),
+    RunField.METRICS: ("object", "attached server-side metrics"),
+    RunField.METRICS_ERRORS: ("list", "metric sources that could not be fetched"),
+}
+
+
+def iso(ts: datetime) -> str:
+    """ISO-8601 in UTC with a trailing Z, microseconds kept: how every timestamp is written."""
+    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_iso(text: str) -> datetime:
+    """Parse ISO-8601; a naive timestamp is taken as UTC."""
+    ts = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunMeta:
+    """run.json, checked: the typed fields readers rely on, and every field as written (``raw``).
+
+    >>> RunMeta.from_dict({"id": "r1", "candidate": "a", "start": "2026-01-05T10:00:00Z",
+    ...                    "end": None, "status": "running"}).status
+    <RunStatus.RUNNING: 'running'>
+    """
+
+    id: str
+    candidate: str
+    start: datetime
+    end: datetime | None
+    status: RunStatus
+    schema: int = SCHEMA_VERSION
+    repeat: int | None = None
+    stop_reason: str | None = None
+    stop_code: StopCode | None = None
+    target_unreachable: dict[str, Any] | None = None
+    load_generator_saturated: bool = False
+    workers_lost: tuple[dict[str, Any], ...] = ()
+    warnings: tuple[str, ...] = ()
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], where: str | Path = RUN_JSON) -> RunMeta:
+        """Check ``data``; InputError names the file and the field that is missing or malformed."""
+
+        def bad(key: RunField, expected: str) -> InputError:
+            return InputError(f"{where}: field {key.value!r} must be {expected}, got {data[key]!r}")
+
+        missing = [f.value for f in REQUIRED_FIELDS if f not in data]
+        if missing:
+            raise InputError(f"{where}: missing required field(s): {', '.join(missing)}")
+
+        def text(key: RunField) -> str:
+            value = data[key]
+            if not isinstance(value, str) or not value:
+                raise bad(key, "a non-empty string")
+            return value
+
+        def stamp(key: RunField) -> datetime:
+            value = data[key]
+            if not isinstance(value, str):
+                raise bad(key, "an ISO-8601 timestamp string such as 2026-01-05T10:00:00Z")
+            try:
+                return parse_iso(value)
+            except ValueError:
+                raise bad(key, "an ISO-8601 timestamp such as 2026-01-05T10:00:00Z") from None
+
+        def whole(key: RunField, *, minimum: int = 0) -> int | None:
+            value = data.get(key)
+            if value is None:
+                return None
+            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+                raise bad(key, f"an integer >= {minimum}")
+            return value
+
+        def choice(key: RunField, enum: type[StrEnum]) -> Any:
+            value = data.get(key)
+            if value is None:
+                return None
+            try:
+                return enum(value)
+            except ValueError:
+                raise bad(key, "one of " + ", ".join(repr(m.value) for m in enum)) from None
+
+        def typed(key: RunField, kind: type | tuple[type, ...], expected: str) -> Any:
+            value = data.get(key)
+            if value is not None and not isinstance(value, kind):
+                raise bad(key, expected)
+            return value
+
+        schema = whole(RunField.SCHEMA, minimum=1) or 1
+        if schema > SCHEMA_VERSION:
+            raise InputError(
+                f"{where}: schema {schema} is newer than this pockit reads ({SCHEMA_VERSION}); "
+                "upgrade pockit"
+            )
+        status = choice(RunField.STATUS, RunStatus)
+        if status is None:
+            raise bad(RunField.STATUS, "one of " + ", ".join(repr(m.value) for m in RunStatus))
+        end = None if data[RunField.END] is None else stamp(RunField.END)
+        for key in (RunField.SPEC, RunField.LOAD, RunField.TAGS, RunField.COUNTS):
+            typed(key, dict, "an object")
+        for key in (RunField.REPEATS, RunField.WORKERS):
+            whole(key)
+        sat = typed(RunField.LOAD_GENERATOR_SATURATED, bool, "true or false")
+        lost = typed(RunField.WORKERS_LOST, list, "a list")
+        warnings = typed(RunField.WARNINGS, list, "a list of strings")
+        if warnings and not all(isinstance(w, str) for w in warnings):
+            raise bad(RunField.WARNINGS, "a list of strings")
+        return cls(
+            id=text(RunField.ID),
+            candidate=text(RunField.CANDIDATE),
+            start=stamp(RunField.START),
+            end=end,
+            status=status,
+            schema=schema,
+            repeat=whole(RunField.REPEAT),
+            stop_reason=typed(RunField.STOP_REASON, str, "a string"),
+            stop_code=choice(RunField.STOP_CODE, StopCode),
+            target_unreachable=typed(RunField.TARGET_UNREACHABLE, dict, "an object or null"),
+            load_generator_saturated=bool(sat),
+            workers_lost=tuple(
+                x if isinstance(x, dict) else {"worker": str(x)} for x in lost or ()
+            ),
+            warnings=tuple(warnings or ()),
+            raw=dict(data),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """run.json as written: ``raw`` with the typed fields put back in their JSON form."""
+        out = dict(self.raw)
+        out.update(
+            {
+                RunField.SCHEMA: self.schema,
+                RunField.ID: self.id,
+                RunField.CANDIDATE: self.candidate,
+                RunField.START: iso(self.start),
+                RunField.END: None if self.end is None else iso(self.end),
+                RunField.STATUS: self.status.value,
+            }
+        )
+        return {str(k): v for k, v in out.items()}
+
+    @property
+    def duration_s(self) -> float:
+        """End minus start in seconds; NaN while running."""
+        if self.end is None:
+            return math.nan
+        return (self.end - self.start).total_seconds()
+
+
+# ----------------------------------------------------------------------------------------------
+# documentation
+# ----------------------------------------------------------------------------------------------
+def _type_text(annotation: Any) -> str:
+    if isinstance(annotation, typing.ForwardRef):
+        annotation = annotation.__forward_arg__
+    text = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", "?")
+    return text.replace(" | ", " or ")
+
+
+def contract_markdown() -> str:
+    """The README tables: event kinds with their fields, run.json's fields, the schema version."""
+    lines = [
+        f"Contract version: `schema: {SCHEMA_VERSION}` in run.json (absent: 1). "
+        "Defined in `pockit/_contract.py`; `python -m pockit._contract` prints these tables.",
+        "",
+        "| event `kind` | fields besides `ts`, `kind` (`?` optional) | what |",
+        "|---|---|---|",
+    ]
+    for kind in EventKind:
+        td = EVENT_FIELDS[kind]
+        parts = [
+            f"`{name}{'' if req else '?'}` {_type_text(td.__annotations__[name])}"
+            for name, req in event_fields(kind).items()
+        ]
+        doc = " ".join((td.__doc__ or "").split()).replace("``", "`")
+        lines.append(f"| `{kind.value}` | {', '.join(parts) or '—'} | {doc} |")
+    lines += ["", "| run.json field | type | meaning |", "|---|---|---|"]
+    for key, (jtype, meaning) in RUN_FIELDS.items():
+        lines.append(f"| `{key.value}` | {jtype} | {meaning} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(contract_markdown(), end="")
