@@ -123,6 +123,19 @@ class RunDir:
         missing = [f for f in REQUIRED_FIELDS if f not in meta]
         if missing:
             raise InputError(f"{p / RUN_JSON}: missing required field(s): {', '.join(missing)}")
+        for name in ("start", "end"):
+            value = meta.get(name)
+            if name == "end" and value is None:
+                continue
+            try:
+                if not isinstance(value, str):
+                    raise ValueError
+                parse_iso(value)
+            except ValueError:
+                raise InputError(
+                    f"{p / RUN_JSON}: {name} is {value!r}; expected an ISO-8601 UTC time such as "
+                    "2026-05-04T10:00:00Z"
+                ) from None
         return run
 
     # -- metadata -------------------------------------------------------------------------
@@ -130,7 +143,7 @@ class RunDir:
     def meta(self) -> dict[str, Any]:
         try:
             data = json.loads((self.path / RUN_JSON).read_text())
-        except json.JSONDecodeError as exc:
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise InputError(f"{self.path / RUN_JSON}: not valid JSON ({exc})") from None
         if not isinstance(data, dict):
             raise InputError(f"{self.path / RUN_JSON}: expected a JSON object")
