@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.load.test_import import JMETER, LOCUST, k6_lines
@@ -88,6 +88,8 @@ def _aliases(depth: int, width: int) -> str:
 
 
 @settings(max_examples=examples(20))
+@example(text=_nested(5000))  # reported: RecursionError in the YAML parser
+@example(text=_aliases(7, 9))  # reported: 400 bytes that keep validate busy for minutes
 @given(
     text=st.one_of(
         st.builds(_nested, st.integers(1, 6000)),
