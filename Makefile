@@ -9,7 +9,7 @@ PY     := $(BIN)/python
 SYSTEM_PACKAGES := chromium prometheus nginx-light jmeter poppler-utils
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev system-deps demo test lint typecheck pytest bench lab clean
+.PHONY: help install install-dev system-deps demo test lint typecheck pytest fuzz bench lab clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -55,6 +55,9 @@ pytest: install-dev system-deps
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest  ## install, then ruff, mypy and pytest
+
+fuzz: install-dev  ## generated hostile input through the CLI, the long profile (make test runs a short one)
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -q tests/fuzz
 
 bench: install-dev system-deps  ## run the benchmarks in benchmarks/ (speed as ratios to a baseline)
 	@failed=""; for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || failed="$$failed $$b"; echo; done; \

@@ -7,10 +7,19 @@
     │   └── SourceError (66)         billing / metrics: unknown format, missing column, bad credentials
     │       └── MixedCurrencyError   costs in more than one currency in the attributed rows
     ├── GuardrailError (67)          load refused before a request was sent (host, caps)
-    ├── LoadError (70)               the load run itself failed (Locust would not start, target refused)
+    ├── LoadError (69)               the load run itself failed (Locust would not start, target refused)
     └── ReportError (71)             a notebook cell failed or the HTML could not be exported
 
-Exit codes follow BSD ``sysexits``: 64 usage, 65 data, 66 no input, 70 software.
+Codes that are not a PockitError of their own:
+
+    EXIT_INTERNAL (70)               an unexpected exception: a bug in pockit, never a decision;
+                                     one line on stderr names the traceback file (``--debug`` prints it)
+    EXIT_BATCH_PARTIAL (75)          ``pockit batch``: some grid points failed, the others ran
+    EXIT_INTERRUPTED (130)           Ctrl-C
+
+Exit codes follow BSD ``sysexits``: 64 usage, 65 data, 66 no input, 69 unavailable (the target or
+Locust), 70 internal software error, 75 temporary failure. 0, 1 and 2 are decisions only
+(GO, NO-GO, INCONCLUSIVE).
 """
 
 from __future__ import annotations
@@ -18,6 +27,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
+    "EXIT_BATCH_PARTIAL",
+    "EXIT_INTERNAL",
+    "EXIT_INTERRUPTED",
+    "EXIT_USAGE",
     "FieldError",
     "GuardrailError",
     "InputError",
@@ -31,10 +44,20 @@ __all__ = [
 ]
 
 
+#: Bad command line (argparse's own 2 would read as INCONCLUSIVE).
+EXIT_USAGE = 64
+#: An exception pockit did not raise on purpose: a bug, reported as such (sysexits EX_SOFTWARE).
+EXIT_INTERNAL = 70
+#: ``pockit batch``: some grid points failed and the others ran (sysexits EX_TEMPFAIL: retry them).
+EXIT_BATCH_PARTIAL = 75
+#: Ctrl-C (128 + SIGINT, as a shell reports it).
+EXIT_INTERRUPTED = 130
+
+
 class PockitError(Exception):
     """Base of every pockit error; its message is meant for the user."""
 
-    exit_code = 70
+    exit_code = 65
 
 
 class UsageError(PockitError):
@@ -97,7 +120,7 @@ class GuardrailError(PockitError):
 class LoadError(PockitError):
     """The load run could not start or broke in a way that leaves no usable result."""
 
-    exit_code = 70
+    exit_code = 69
 
 
 class ReportError(PockitError):

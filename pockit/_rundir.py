@@ -166,7 +166,7 @@ class RunDir:
     def meta(self) -> dict[str, Any]:
         try:
             data = json.loads((self.path / RUN_JSON).read_text())
-        except json.JSONDecodeError as exc:
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise InputError(f"{self.path / RUN_JSON}: not valid JSON ({exc})") from None
         if not isinstance(data, dict):
             raise InputError(f"{self.path / RUN_JSON}: expected a JSON object")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from pockit._errors import EXIT_BATCH_PARTIAL, LoadError
 from pockit.commands._output import add_json_flag, emit
 from pockit.commands.report import add_kernel_option
 
@@ -16,7 +17,8 @@ def register(sub: Any) -> None:
         description="Execute notebooks/poc_run.ipynb through papermill once per grid point (e.g. "
         "--grid users=5,10 --grid candidate=baseline,async), each notebook named by its parameters, "
         "then build one comparison report (compare.ipynb). A failed point is reported, not fatal. "
-        "Exit code: 0 when every point ran, 1 when some failed, 2 when none ran.",
+        "Exit code: 0 when every point ran, 75 when some failed (the others are compared), 69 when "
+        "none ran. (1 and 2 are kept for decisions: NO-GO and INCONCLUSIVE.)",
     )
     parser.add_argument("spec", help="the spec (poc.yaml)")
     parser.add_argument(
@@ -54,4 +56,6 @@ def run(args: argparse.Namespace) -> int:
         lines.append(f"report: {result.report}")
     emit(args, result.to_dict(), "\n".join(lines))
     ok = len(result.points) - len(result.failed)
-    return 0 if not result.failed else (1 if ok else 2)
+    if not result.failed:
+        return 0
+    return EXIT_BATCH_PARTIAL if ok else LoadError.exit_code

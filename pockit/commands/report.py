@@ -14,14 +14,17 @@ def register(sub: Any) -> None:
         help="build the HTML decision report from run directories",
         description="Execute notebooks/poc_report.ipynb over the run directories (papermill) and export "
         "one self-contained HTML file (no code, no scripts, charts inline). Exit code by verdict: "
-        "0 GO, 1 NO-GO, 2 INCONCLUSIVE; 71 when a notebook cell fails (the cell is printed).",
+        "0 GO, 1 NO-GO, 2 INCONCLUSIVE; 71 when a notebook cell fails (the cell is printed); 64 when "
+        "--out does not end in .html. The executed notebook is kept beside it as NAME.executed.ipynb.",
     )
     parser.add_argument("spec", help="the spec the runs were made from (poc.yaml)")
     parser.add_argument(
         "run_dirs", nargs="+", metavar="RUN_DIR", help="run directories, or folders of them"
     )
     parser.add_argument(
-        "--out", required=True, help="where to write the report, e.g. reports/poc.html"
+        "--out",
+        required=True,
+        help="where to write the report, ending in .html, e.g. reports/poc.html",
     )
     parser.add_argument(
         "--email-out", default=None, metavar="DIR", help="also write the report as a .eml into DIR"
@@ -54,8 +57,10 @@ def run(args: argparse.Namespace) -> int:
     from pockit._constants import VERDICT_EXIT
     from pockit._rundir import open_runs
     from pockit.report import SmtpSettings, build_email, build_report, send_email
+    from pockit.report._build import REPORT_NOTEBOOK, report_paths
     from pockit.spec import load_spec
 
+    report_paths(args.out, REPORT_NOTEBOOK)  # --out checked first: a bad one costs no work
     settings = SmtpSettings.from_env() if args.smtp else None  # fail before the work, not after
     spec = load_spec(args.spec)
     runs = open_runs(args.run_dirs)

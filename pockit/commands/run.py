@@ -16,7 +16,7 @@ def register(sub: Any) -> None:
         help="run the load test against the spec's candidates",
         description="Run Locust headless as a child process against each candidate (or only "
         "--candidate), recording every request into a run directory per repeat. Exits 0 when "
-        "every run completed; 67 when a guardrail refused the load; 70 when a run failed.",
+        "every run completed; 67 when a guardrail refused the load; 69 when a run failed.",
     )
     parser.add_argument("spec", help="path to the spec, e.g. poc.yaml")
     parser.add_argument(

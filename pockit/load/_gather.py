@@ -16,7 +16,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -52,18 +52,19 @@ class GatherResult:
 def upload_worker_output(local: Path, url: str) -> list[str]:
     """Upload a worker's ``samples/``, ``locust/capture-*.json`` and ``locust/master-run.json``
     under ``s3://bucket/prefix``."""
-    import boto3
+    from pockit.sources._aws import aws_errors, client
 
     bucket, prefix = _split_s3(url)
-    s3 = boto3.client("s3")
     keys: list[str] = []
-    for part in _PARTS:
-        for path in sorted((local / part).glob("*")):
-            if not _wanted(path):
-                continue
-            key = f"{prefix}{part}/{path.name}"
-            s3.upload_file(str(path), bucket, key)
-            keys.append(f"s3://{bucket}/{key}")
+    with aws_errors(f"upload to {url}"):
+        s3 = client("s3")
+        for part in _PARTS:
+            for path in sorted((local / part).glob("*")):
+                if not _wanted(path):
+                    continue
+                key = f"{prefix}{part}/{path.name}"
+                s3.upload_file(str(path), bucket, key)
+                keys.append(f"s3://{bucket}/{key}")
     return keys
 
 
@@ -82,14 +83,18 @@ def gather(run_dir: str | Path, source: str | Path) -> GatherResult:
     of it. Batches whose requests lie outside the run's [start, end] (± GATHER_SLACK_S) are another
     run's and are skipped. When the samples then disagree with Locust's own request count, a
     warning goes into run.json ``warnings`` and into the result.
+
+    A worker's output is untrusted data: an S3 key that would land outside the gather folder
+    (absolute below the prefix, or with ``..``) and a local file that is a symbolic link or lies
+    outside ``source`` are refused (InputError naming it) before anything is copied.
     """
     run = RunDir.open(run_dir)
     text = str(source)
     if text.startswith("s3://"):
         with tempfile.TemporaryDirectory(prefix="pockit-gather-") as tmp:
             _download(text, Path(tmp))
-            return _copy(_worker_dirs(Path(tmp), text), run)
-    return _copy(_worker_dirs(Path(source), text), run)
+            return _copy(_checked(_worker_dirs(Path(tmp), text), Path(tmp), text), run)
+    return _copy(_checked(_worker_dirs(Path(source), text), Path(source), text), run)
 
 
 def _worker_dirs(src: Path, label: str) -> list[Path]:
@@ -101,6 +106,37 @@ def _worker_dirs(src: Path, label: str) -> list[Path]:
         raise InputError(
             f"{label}: no samples/ folder in it or its sub-folders; expected the --out of a pockit worker"
         )
+    return dirs
+
+
+def _candidates(src: Path) -> list[Path]:
+    """The files of one worker folder that :func:`_copy` may read or copy."""
+    files = [p for p in sorted((src / "samples").glob("*.parquet")) if _wanted(p)]
+    files += [p for p in sorted((src / "locust").glob("capture-*")) if _wanted(p)]
+    mark = src / "locust" / "master-run.json"
+    return [*files, mark] if mark.exists() or mark.is_symlink() else files
+
+
+def _checked(dirs: list[Path], root: Path, label: str) -> list[Path]:
+    """``dirs`` when every file to be read is a regular file inside ``root``; else InputError.
+
+    ``shutil.copy2`` follows symbolic links: ``samples/zz.parquet -> /etc/passwd`` in a worker's
+    folder would copy that file into the run directory.
+    """
+    real_root = root.resolve()
+    for src in dirs:
+        for path in _candidates(src):
+            if path.is_symlink():
+                raise InputError(
+                    f"{label}: {path} is a symbolic link (to {path.readlink()}); a worker's output "
+                    "holds only regular files, so pockit gather refuses it"
+                )
+            real = path.resolve()
+            if not real.is_relative_to(real_root) or not real.is_file():
+                raise InputError(
+                    f"{label}: {path} is not a regular file inside {root} (it is {real}); "
+                    "pockit gather refuses it"
+                )
     return dirs
 
 
@@ -213,24 +249,48 @@ def _update_counts(run: RunDir, result: GatherResult) -> None:
 
 
 def _download(url: str, dest: Path) -> None:
-    import boto3
+    """Download the worker files under ``url`` into ``dest``; every key is checked before any is fetched."""
+    from pockit.sources._aws import aws_errors, client
 
     bucket, prefix = _split_s3(url)
-    s3 = boto3.client("s3")
-    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
-    found = False
-    for page in pages:
-        for obj in page.get("Contents", []):
-            rel = obj["Key"][len(prefix) :]
-            parts = rel.split("/")
-            if len(parts) < 2 or parts[-2] not in _PARTS or ".." in parts:
-                continue
-            target = dest / rel
+    with aws_errors(f"gather {url}"):
+        s3 = client("s3")
+        pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        wanted: list[tuple[str, Path]] = []
+        for page in pages:
+            for obj in page.get("Contents", []):
+                key = str(obj["Key"])
+                if key.endswith("/"):  # a console "folder" marker, no data
+                    continue
+                parts = key[len(prefix) :].split("/")
+                if len(parts) < 2 or parts[-2] not in _PARTS:
+                    continue
+                wanted.append((key, _key_target(url, key, prefix, dest)))
+        if not wanted:
+            raise InputError(f"{url}: no worker samples under this prefix")
+        for key, target in wanted:
             target.parent.mkdir(parents=True, exist_ok=True)
-            s3.download_file(bucket, obj["Key"], str(target))
-            found = True
-    if not found:
-        raise InputError(f"{url}: no worker samples under this prefix")
+            s3.download_file(bucket, key, str(target))
+
+
+def _key_target(url: str, key: str, prefix: str, dest: Path) -> Path:
+    """Where ``key`` goes below ``dest``; InputError when it would land anywhere else.
+
+    ``prefix//abs/path/samples/x.parquet`` leaves ``/abs/path/...`` below the prefix, and
+    ``dest / "/abs/..."`` is that absolute path: such keys (and ``..``, ``.``, empty parts) are refused.
+    """
+    rel = PurePosixPath(key[len(prefix) :])
+    bad = rel.is_absolute() or any(
+        part in ("", ".", "..") for part in key[len(prefix) :].split("/")
+    )
+    target = dest.joinpath(*rel.parts) if not bad else dest
+    if bad or not target.resolve().is_relative_to(dest.resolve()):
+        raise InputError(
+            f"{url}: refusing key {key!r}: below the prefix it is {str(rel)!r}, which would be "
+            f"written outside the gather folder (absolute, '..' or empty path parts); "
+            "remove it from the bucket or gather a narrower prefix"
+        )
+    return target
 
 
 def _split_s3(url: str) -> tuple[str, str]:

@@ -103,12 +103,14 @@ def run_batch(
     progress: bool = False,
 ) -> BatchResult:
     """Run ``poc_run.ipynb`` for every point of ``grid``, then build the comparison report at ``out``."""
-    from pockit.report._build import execute_notebook, notebook_path
+    from pockit.report._build import execute_notebook, notebook_path, report_paths
     from pockit.report._export import export_html
 
     spec = Path(spec_path).resolve()
     if not spec.is_file():
         raise UsageError(f"{spec}: spec file not found")
+    if out is not None:  # checked before the grid runs, not after
+        report_paths(out, "compare.ipynb")
     base = Path(runs_dir).resolve()
     base.mkdir(parents=True, exist_ok=True)
     keys = list(grid)
@@ -155,8 +157,7 @@ def run_batch(
     report: Path | None = None
     if out is not None:
         name = _spec_name(spec)
-        out_html = Path(out).resolve()
-        executed = out_html.with_suffix(".ipynb")
+        out_html, executed = report_paths(out, "compare.ipynb")
         execute_notebook(
             notebook_path("compare.ipynb"),
             executed,

@@ -15,11 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pockit._errors import InputError, ReportError
+from pockit._errors import InputError, ReportError, UsageError
 
 __all__ = ["ReportResult", "build_report", "notebook_path", "notebooks_dir", "pick_kernel"]
 
 REPORT_NOTEBOOK = "poc_report.ipynb"
+#: The executed notebook kept beside a report: ``reports/poc.html`` → ``reports/poc.executed.ipynb``.
+EXECUTED_SUFFIX = ".executed.ipynb"
 #: Per-cell execution limit: a cell that runs longer is stuck, not slow.
 CELL_TIMEOUT_S = 300
 
@@ -137,6 +139,40 @@ def _recorded(nb_path: Path) -> dict[str, Any]:
     return dict(meta) if isinstance(meta, dict) else {}
 
 
+def report_paths(out: str | Path, notebook: str) -> tuple[Path, Path]:
+    """The HTML path for ``--out`` and the executed notebook beside it, checked before any work.
+
+    ``out`` must end in ``.html`` (``--out r.ipynb`` would have written the HTML over the executed
+    notebook). The executed notebook is ``<name>.executed.ipynb``; a file of that name that is not
+    an executed ``notebook`` from pockit (papermill's record says which) is never overwritten.
+    """
+    out_html = Path(out).resolve()
+    if out_html.suffix.lower() != ".html" or out_html.name.lower() == ".html":
+        raise UsageError(f"--out {out}: the report is one HTML file; give a name ending in .html")
+    if out_html.is_dir():
+        raise UsageError(f"--out {out}: is a directory; give a file name ending in .html")
+    executed = out_html.with_name(out_html.name[: -len(".html")] + EXECUTED_SUFFIX)
+    if (executed.exists() or executed.is_symlink()) and not _executed_by_pockit(executed, notebook):
+        raise UsageError(
+            f"{executed}: exists and is not a notebook pockit executed from {notebook}; pockit "
+            f"keeps the executed notebook there and will not overwrite it. Move it, or choose "
+            f"another --out"
+        )
+    return out_html, executed
+
+
+def _executed_by_pockit(path: Path, notebook: str) -> bool:
+    """Whether ``path`` is a regular file papermill wrote by executing pockit's ``notebook``."""
+    if path.is_symlink() or not path.is_file():
+        return False
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8")).get("metadata", {})
+        source = meta.get("papermill", {}).get("input_path") or ""
+    except (OSError, ValueError, AttributeError):
+        return False
+    return isinstance(source, str) and Path(source).name == notebook
+
+
 def page_title(name: str | None, verdict: str) -> str:
     """The HTML ``<title>``: the PoC's name first (what a browser tab or a mail client shows)."""
     return f"{name} — {verdict} — pockit report" if name else f"pockit report — {verdict}"
@@ -198,18 +234,18 @@ def build_report(
 ) -> ReportResult:
     """Execute ``poc_report.ipynb`` over ``runs`` and export it to ``out`` (one self-contained HTML file).
 
-    ``spec`` is a loaded Spec or a path; ``runs`` are run directories (paths or RunDir). The executed
-    notebook is kept beside the HTML as ``<out>.ipynb`` for anyone who wants the evidence in
-    JupyterLab. ``billing_label`` marks the cost sections (e.g. "generated sample"). With
+    ``spec`` is a loaded Spec or a path; ``runs`` are run directories (paths or RunDir). ``out`` must
+    end in ``.html`` (UsageError otherwise). The executed notebook is kept beside the HTML as
+    ``<name>.executed.ipynb`` for anyone who wants the evidence in JupyterLab; an existing file of
+    that name that pockit did not execute is never overwritten (UsageError). ``billing_label`` marks the cost sections (e.g. "generated sample"). With
     ``email_out`` a ``.eml`` for the report is written into that folder too.
     """
     from pockit.report._export import export_html
 
+    out_html, executed = report_paths(out, REPORT_NOTEBOOK)
     spec_file = _spec_path(spec)
     run_paths = _run_paths(runs)
-    out_html = Path(out).resolve()
     out_html.parent.mkdir(parents=True, exist_ok=True)
-    executed = out_html.with_suffix(".ipynb")
     params: dict[str, Any] = {
         "spec_path": str(spec_file),
         "run_dirs": run_paths,

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import base64
 import html
+import ipaddress
 import json
 import os
 import re
 import smtplib
+import socket
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -52,13 +54,22 @@ class SmtpSettings:
     def check(self) -> None:
         """Refuse a login that would send the password in clear (no STARTTLS).
 
-        ``POCKIT_SMTP_ALLOW_PLAIN=1`` lifts this, for a loopback test server only.
+        ``POCKIT_SMTP_ALLOW_PLAIN=1`` lifts this, for a loopback server only (127.0.0.0/8, ::1,
+        or ``localhost`` when it resolves to loopback): a password never crosses a network in clear.
         """
-        if self.user and not self.starttls and not self.allow_plain:
+        if not self.user or self.starttls:
+            return
+        if not self.allow_plain:
             raise UsageError(
                 f"POCKIT_SMTP_USER is set but POCKIT_SMTP_STARTTLS is not: logging in to "
                 f"{self.host}:{self.port} would send the password in clear. Set POCKIT_SMTP_STARTTLS=1 "
                 "(port 587 usually), or POCKIT_SMTP_ALLOW_PLAIN=1 for a loopback test server"
+            )
+        if not is_loopback(self.host):
+            raise UsageError(
+                f"POCKIT_SMTP_ALLOW_PLAIN allows a clear-text login to a loopback server only "
+                f"(127.0.0.0/8, ::1, localhost); {self.host!r} is not one, so the password would "
+                "cross the network in clear. Set POCKIT_SMTP_STARTTLS=1 instead"
             )
 
     def __repr__(self) -> str:  # never print the password
@@ -70,12 +81,13 @@ class SmtpSettings:
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> SmtpSettings:
         e = dict(os.environ if env is None else env)
-        host = e.get("POCKIT_SMTP_HOST", "").strip()
+        host = _address_list("POCKIT_SMTP_HOST", e.get("POCKIT_SMTP_HOST", "").strip())
         if not host:
             raise UsageError(
                 "--smtp needs POCKIT_SMTP_HOST (and POCKIT_SMTP_TO) in the environment"
             )
-        to = tuple(a.strip() for a in e.get("POCKIT_SMTP_TO", "").split(",") if a.strip())
+        to_text = _address_list("POCKIT_SMTP_TO", e.get("POCKIT_SMTP_TO", ""))
+        to = tuple(a.strip() for a in to_text.split(",") if a.strip())
         if not to:
             raise UsageError(
                 "--smtp needs POCKIT_SMTP_TO (comma-separated recipients) in the environment"
@@ -91,12 +103,49 @@ class SmtpSettings:
             starttls=_flag(e.get("POCKIT_SMTP_STARTTLS")),
             user=e.get("POCKIT_SMTP_USER") or None,
             password=e.get("POCKIT_SMTP_PASSWORD") or None,
-            sender=e.get("POCKIT_SMTP_FROM") or "pockit@localhost",
+            sender=_address_list(
+                "POCKIT_SMTP_FROM", e.get("POCKIT_SMTP_FROM") or "pockit@localhost"
+            ),
             to=to,
             allow_plain=_flag(e.get("POCKIT_SMTP_ALLOW_PLAIN")),
         )
         settings.check()
         return settings
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is a loopback address, or ``localhost`` resolving only to loopback ones."""
+    name = host.strip().strip("[]").rstrip(".").lower()
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        pass
+    if name != "localhost":  # another name could resolve anywhere, now or later
+        return False
+    try:
+        infos = socket.getaddrinfo(name, None)
+    except OSError:
+        return False
+    return bool(infos) and all(
+        ipaddress.ip_address(str(info[4][0]).split("%")[0]).is_loopback for info in infos
+    )
+
+
+#: Characters that end or fold a header line (CR, LF, other controls, Unicode line separators).
+_HEADER_BREAKS = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
+
+
+def header_text(value: Any, *, limit: int = 200) -> str:
+    """``value`` safe for an email header: control characters and line breaks become spaces, so
+    text from a spec or from data (a PoC name, a verdict) can never start a header of its own."""
+    text = " ".join(_HEADER_BREAKS.sub(" ", "" if value is None else str(value)).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _address_list(name: str, value: str) -> str:
+    if _HEADER_BREAKS.search(value):
+        raise UsageError(f"{name} holds a control character or line break; give plain addresses")
+    return value
 
 
 def _flag(value: str | None) -> bool:
@@ -228,13 +277,13 @@ def build_email(
     """An EmailMessage for a built report: HTML body (inline styles, CID charts) + the report attached."""
     report = Path(result.path)
     summary, pngs = _notebook_facts(Path(executed_notebook) if executed_notebook else None)
-    verdict = str(summary.get("verdict") or result.verdict)
+    verdict = header_text(summary.get("verdict") or result.verdict, limit=40)
     msg = EmailMessage()
-    title = summary.get("title") or report.stem
+    title = header_text(summary.get("title") or report.stem)
     msg["Subject"] = f"[pockit] {verdict}: {title}"
-    msg["From"] = sender
+    msg["From"] = header_text(sender)
     if to:
-        msg["To"] = ", ".join(to)
+        msg["To"] = header_text(", ".join(to), limit=2000)
     msg["Date"] = formatdate(localtime=False)
     msg["Message-ID"] = make_msgid(domain="pockit.local")
     charts = pngs[:MAX_EMAIL_CHARTS]
@@ -270,7 +319,7 @@ def build_email(
         subtype="html",
         charset="utf-8",
         cte="base64",
-        filename=report.name,
+        filename=header_text(report.name),
     )
     return msg
 
@@ -297,10 +346,10 @@ def send_email(
     s.check()
     if "To" in msg:
         del msg["To"]
-    msg["To"] = ", ".join(s.to)
+    msg["To"] = header_text(", ".join(s.to), limit=2000)
     if "From" in msg:
         del msg["From"]
-    msg["From"] = s.sender
+    msg["From"] = header_text(s.sender)
     try:
         with smtplib.SMTP(s.host, s.port, timeout=timeout_s) as smtp:
             smtp.ehlo()

@@ -7,6 +7,7 @@ The template hides code, drops stderr and every script; :func:`check_html` then 
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +20,8 @@ TEMPLATE_NAME = "pockit"
 _SCRIPT = re.compile(r"<\s*script\b", re.IGNORECASE)
 _LINK = re.compile(r"<\s*link\b", re.IGNORECASE)
 _IFRAME = re.compile(r"<\s*(iframe|object|embed)\b", re.IGNORECASE)
-# src= / href= / srcset= / poster= / action= attribute values, and CSS url(...) and @import
-_ATTR_URL = re.compile(
-    r"""\b(src|href|srcset|poster|action|data)\s*=\s*(["']?)([^"'\s>]*)""", re.IGNORECASE
-)
-_TAG = re.compile(r"<[A-Za-z][^>]*>")
+#: Attributes whose value the browser fetches or navigates to (``xlink:href`` included).
+_URL_ATTRS = {"src", "href", "xlink:href", "srcset", "poster", "action", "data", "formaction"}
 _CSS_URL = re.compile(r"""url\(\s*(["']?)([^)"']*)""", re.IGNORECASE)
 _CSS_IMPORT = re.compile(r"@import", re.IGNORECASE)
 
@@ -32,6 +30,51 @@ def _is_inline(url: str) -> bool:
     """A reference that loads nothing: a data: URI or an in-page #anchor."""
     u = url.strip().lower()
     return u == "" or u.startswith("data:") or u.startswith("#")
+
+
+def _css_problems(css: str, where: str) -> list[str]:
+    problems = [f"{where}: CSS @import"] if _CSS_IMPORT.search(css) else []
+    for m in _CSS_URL.finditer(css):
+        if not _is_inline(m.group(2)):
+            problems.append(f"{where}: CSS url() points outside the file: {m.group(2)[:80]!r}")
+    return problems
+
+
+class _FetchScanner(HTMLParser):
+    """Walks the markup that can make a browser fetch: tags' URL attributes, ``style=`` attributes
+    and ``<style>`` blocks. Text nodes are data, not markup: ``see url(http://x)`` in a request
+    name or ``@import`` in a note (escaped by the template) loads nothing and is not looked at."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.problems: list[str] = []
+        self._in_style = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._in_style = tag == "style"
+        for name, value in attrs:
+            if value is None:
+                continue
+            if name in _URL_ATTRS and not _is_inline(value):
+                self.problems.append(f"{name}= points outside the file: {value[:80]!r}")
+            elif name == "style":
+                self.problems += _css_problems(value, f"<{tag} style>")
+        if tag == "meta" and any(
+            n == "http-equiv" and (v or "").lower() == "refresh" for n, v in attrs
+        ):
+            self.problems.append("contains a <meta http-equiv=refresh> (navigates away)")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        self._in_style = False
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "style":
+            self._in_style = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_style:
+            self.problems += _css_problems(data, "<style>")
 
 
 def check_html(html: str) -> list[str]:
@@ -43,16 +86,10 @@ def check_html(html: str) -> list[str]:
         problems.append("contains a <link> element")
     if _IFRAME.search(html):
         problems.append("contains an <iframe>/<object>/<embed> element")
-    if _CSS_IMPORT.search(html):
-        problems.append("contains a CSS @import")
-    for tag in _TAG.finditer(html):
-        for m in _ATTR_URL.finditer(tag.group(0)):
-            if not _is_inline(m.group(3)):
-                problems.append(f"{m.group(1)}= points outside the file: {m.group(3)[:80]!r}")
-    for m in _CSS_URL.finditer(html):
-        if not _is_inline(m.group(2)):
-            problems.append(f"CSS url() points outside the file: {m.group(2)[:80]!r}")
-    return problems
+    scanner = _FetchScanner()
+    scanner.feed(html)
+    scanner.close()
+    return problems + scanner.problems
 
 
 #: Outputs pockit leaves in a notebook for itself (the verdict for build_report), never rendered.

@@ -108,7 +108,7 @@ def grid_plot(points: Sequence[dict[str, Any]]) -> Figure:
     ys = range(len(ok))
     ax1.barh(list(ys), vals, xerr=[lo, hi], color="#3e7cb1", capsize=3)
     ax1.set_yticks(list(ys))
-    ax1.set_yticklabels([x[:40] for x in labels], fontsize=8)
+    ax1.set_yticklabels([plots.lit(x[:40]) for x in labels], fontsize=8)
     ax1.set_xlabel("P95 latency (ms)")
     ax1.set_title("P95 per grid point (95% interval)", loc="left", fontsize=11)
     ax1.grid(alpha=0.3, axis="x")

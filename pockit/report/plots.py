@@ -30,6 +30,7 @@ __all__ = [
     "latency_distribution",
     "latency_intervals",
     "latency_over_time",
+    "lit",
     "message",
     "pareto",
     "recovery",
@@ -58,6 +59,16 @@ def _figure(
     return fig, axes
 
 
+def lit(text: Any) -> str:
+    """``text`` for a matplotlib label, shown as written: every ``$`` escaped.
+
+    matplotlib reads text between two ``$`` as mathtext: a candidate named ``async ($^$ tier)``
+    fails to render, ``cost $5 vs $6`` comes out in italics. Every string that comes from data
+    (candidate, request, service, metric and event names, units, currencies) goes through here.
+    """
+    return str(text).replace("$", r"\$")
+
+
 def _palette(names: Sequence[str]) -> dict[str, Any]:
     import seaborn as sns
 
@@ -75,8 +86,8 @@ def message(title: str, text: str) -> Figure:
     """
     fig, ax = _figure((9.0, 1.3))
     ax.set_axis_off()
-    ax.set_title(title, loc="left", fontsize=11)
-    ax.text(0.0, 0.4, text, transform=ax.transAxes, fontsize=10, color="#616e7c", va="center")
+    ax.set_title(lit(title), loc="left", fontsize=11)
+    ax.text(0.0, 0.4, lit(text), transform=ax.transAxes, fontsize=10, color="#616e7c", va="center")
     fig.pockit_message = (title, text)  # type: ignore[attr-defined]
     return fig
 
@@ -232,7 +243,7 @@ def _mark_events(
             return  # crowded: the band itself still shows; the table below names every event
         placed.append((x, row))
         ax.annotate(
-            text,
+            lit(text),
             xy=(max(x, lo), 1.0),
             xycoords=("data", "axes fraction"),
             xytext=(2, -3 - 9 * row),
@@ -280,10 +291,11 @@ def _mark_events(
 def _plot_run(ax: Axes, x: Any, y: Any, **kw: Any) -> None:
     """One run's line; its first and last one-second buckets are partial, so they are dotted."""
     n = len(x)
-    if n <= 2:
-        ax.plot(x, y, ls=":", marker="o", ms=2, **kw)
-        return
     label = kw.pop("label", None)
+    label = None if label is None else lit(label)
+    if n <= 2:
+        ax.plot(x, y, ls=":", marker="o", ms=2, label=label, **kw)
+        return
     ax.plot(x[1:-1], y[1:-1], label=label, **kw)
     ax.plot(x[:2], y[:2], ls=":", **kw)
     ax.plot(x[-2:], y[-2:], ls=":", **kw)
@@ -358,7 +370,9 @@ def latency_distribution(latencies: Mapping[str, Sequence[float] | Any]) -> Figu
         q = (np.arange(1, n + 1) - 0.5) / n  # plotting position, keeps the last point finite
         stride = max(1, n // 2000)  # the curve needs ~2000 points; the tail is kept whole below
         idx = np.unique(np.concatenate([np.arange(0, n, stride), np.arange(max(0, n - 200), n)]))
-        ax.plot(1.0 / (1.0 - q[idx]), x[idx], color=colors[name], lw=1.4, label=f"{name} (n={n:,})")
+        ax.plot(
+            1.0 / (1.0 - q[idx]), x[idx], color=colors[name], lw=1.4, label=lit(f"{name} (n={n:,})")
+        )
         right = max(right, 1.0 / (1.0 - q[-1]) * 1.3)
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -456,12 +470,12 @@ def candidates(stats: Mapping[str, Any]) -> Figure:
             vals,
             width,
             color=colors[name],
-            label=name,
+            label=lit(name),
             yerr=err,
             capsize=3,
         )
     ax1.set_xticks(xs)
-    ax1.set_xticklabels(keys)
+    ax1.set_xticklabels([lit(k) for k in keys])
     ax1.set_ylabel("latency (ms)")
     ax1.set_title(f"{title}: latency percentiles (bars: 95% interval)", loc="left", fontsize=11)
     ax1.grid(alpha=0.3, axis="y")
@@ -476,7 +490,7 @@ def candidates(stats: Mapping[str, Any]) -> Figure:
             yerr = [[max(0.0, (sr - lo_) * 100)], [max(0.0, (hi_ - sr) * 100)]]
         ax2.bar([i], [sr * 100], color=colors[name], yerr=yerr, capsize=3)
     ax2.set_xticks(range(len(names)))
-    ax2.set_xticklabels(names, rotation=20, fontsize=8)
+    ax2.set_xticklabels([lit(n) for n in names], rotation=20, fontsize=8)
     ax2.set_ylabel("success rate (%)")
     srs = [float(v) for n in names if isinstance(v := per[n].get("success_rate"), int | float)]
     low = min(srs) * 100 if srs else 0.0
@@ -530,7 +544,7 @@ def pareto(points: Sequence[Mapping[str, Any]], *, frontier: Iterable[str] = ())
             color=colors[name],
             capsize=3,
         )
-        ax.annotate(name, (x, y), xytext=(6, 6), textcoords="offset points", fontsize=9)
+        ax.annotate(lit(name), (x, y), xytext=(6, 6), textcoords="offset points", fontsize=9)
     fr = sorted(
         (
             (float(p["p95"]), float(p["cost_per_1k"]))
@@ -577,7 +591,7 @@ def cost_breakdown(cost: Any, *, label: str | None = None, candidate: str | None
         import textwrap
 
         ax1.barh(
-            [textwrap.shorten(str(k), 44, placeholder="…") for k, _ in items],
+            [lit(textwrap.shorten(str(k), 44, placeholder="…")) for k, _ in items],
             [float(v or 0.0) for _, v in items],
             color="#3e7cb1",
             height=min(0.8, 0.25 * len(items) + 0.2),
@@ -587,7 +601,7 @@ def cost_breakdown(cost: Any, *, label: str | None = None, candidate: str | None
         ax1.set_ylim(-0.6 - pad, len(items) - 0.4 + pad)
     else:
         ax1.text(0.5, 0.5, "no per-service cost", ha="center", transform=ax1.transAxes)
-    ax1.set_xlabel(f"cost ({currency})")
+    ax1.set_xlabel(lit(f"cost ({currency})"))
     ax1.set_title("by service", loc="left", fontsize=10)
     ax1.grid(alpha=0.3, axis="x")
     hours: list[tuple[Any, float]] = []
@@ -611,11 +625,11 @@ def cost_breakdown(cost: Any, *, label: str | None = None, candidate: str | None
         ax2.set_xlim(-0.6, max(len(hours), 3) - 0.4)
     else:
         ax2.text(0.5, 0.5, "no hourly cost", ha="center", transform=ax2.transAxes)
-    ax2.set_ylabel(f"cost ({currency})")
+    ax2.set_ylabel(lit(f"cost ({currency})"))
     ax2.set_xlabel("hour (UTC)")
     ax2.set_title("by hour", loc="left", fontsize=10)
     ax2.grid(alpha=0.3, axis="y")
-    fig.suptitle(f"{title} — {d.get('column', '?')} cost{tag}", x=0.01, ha="left", fontsize=11)
+    fig.suptitle(lit(f"{title} — {d.get('column', '?')} cost{tag}"), x=0.01, ha="left", fontsize=11)
     return fig
 
 
@@ -650,19 +664,19 @@ def server_metrics(
                 gg["value"],
                 lw=1.1,
                 color=colors.get(cand),
-                label=" ".join(str(k) for k in keys) or None,
+                label=lit(" ".join(str(k) for k in keys)) or None,
             )
         if len(g) and group_cols:
             ax.legend(fontsize=7, loc="upper right")
         unit = str(g["unit"].iloc[0]) if "unit" in g.columns and len(g) else ""
-        ax.set_ylabel(f"{name[:24]}\n({unit})" if unit else name[:24], fontsize=8)
+        ax.set_ylabel(lit(f"{name[:24]}\n({unit})" if unit else name[:24]), fontsize=8)
         ax.grid(alpha=0.3)
     last = axes[-1]
     if tl is not None and len(tl) and percentile in tl.columns:
         t = tl.copy()
         t["ts"] = pd.to_datetime(t["ts"], utc=True)
         for who, g in t.groupby("candidate") if "candidate" in t.columns else [("all", t)]:
-            last.plot(g["ts"], g[percentile], lw=1.1, label=str(who), color=colors.get(str(who)))
+            last.plot(g["ts"], g[percentile], lw=1.1, label=lit(who), color=colors.get(str(who)))
         last.legend(fontsize=7, loc="upper right")
     last.set_ylabel(f"client {percentile}\n(ms)", fontsize=8)
     last.set_xlabel("time (UTC)")
@@ -701,7 +715,7 @@ def recovery(
         x = (win["ts"] - t0).dt.total_seconds()
         label = f"{ev.get('candidate', '')} {_event_label(ev)}".strip()
         if percentile in win.columns:
-            ax1.plot(x, win[percentile], lw=1.2, label=label)
+            ax1.plot(x, win[percentile], lw=1.2, label=lit(label))
         if "error_rate" in win.columns:
             ax2.plot(x, win["error_rate"] * 100.0, lw=1.2)
     for ax in (ax1, ax2):
@@ -727,7 +741,7 @@ def cost_curve(model: Mapping[str, Any] | None) -> Figure:
     for name, points in curves.items():
         xs = [p[0] for p in points]
         ys = [p[1] for p in points]
-        ax.plot(xs, ys, color=colors[name], label=name, lw=1.8)
+        ax.plot(xs, ys, color=colors[name], label=lit(name), lw=1.8)
         rps = model.get("measured_rps", {}).get(name)
         at = model.get("at_measured", {}).get(name)
         if rps and at:
@@ -749,7 +763,7 @@ def cost_curve(model: Mapping[str, Any] | None) -> Figure:
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("request rate (req/s, log scale)")
-    ax.set_ylabel(f"cost per 1k requests ({model.get('currency', 'USD')}, log)")
+    ax.set_ylabel(lit(f"cost per 1k requests ({model.get('currency', 'USD')}, log)"))
     ax.set_title(title, loc="left", fontsize=11)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)

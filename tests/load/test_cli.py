@@ -90,7 +90,7 @@ def test_run_exit_codes_for_refusals(make_spec, tmp_path: Path) -> None:
         text=True,
         timeout=60,
     )
-    assert refused.returncode == 70 and "host refuses connections" in refused.stderr
+    assert refused.returncode == 69 and "host refuses connections" in refused.stderr
     capped = subprocess.run(
         [*POCKIT, "run", str(spec), "--runs-dir", str(tmp_path / "r"), "--users", "100000"],
         capture_output=True,

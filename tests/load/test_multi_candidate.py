@@ -34,7 +34,7 @@ def test_unreachable_later_candidate_refuses_before_any_load(
             [sys.executable, "-m", "pockit", "run", str(spec), "--runs-dir", str(tmp_path / "runs"), "--json"],
             capture_output=True, text=True, timeout=120,
         )  # fmt: skip
-        assert out.returncode == 70, out.stderr
+        assert out.returncode == 69, out.stderr
         assert "refuses connections" in out.stderr
         assert served(url) == 0, "the reachable candidate must not be loaded first"
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
@@ -62,7 +62,7 @@ def test_runs_written_before_a_failure_are_listed(
             [sys.executable, "-m", "pockit", "run", str(spec), "--runs-dir", str(tmp_path / "runs"), "--json"],
             capture_output=True, text=True, timeout=120,
         )  # fmt: skip
-    assert out.returncode == 70, out.stderr
+    assert out.returncode == 69, out.stderr
     data = json.loads(out.stdout)
     assert len(data["runs"]) == 1 and "baseline" in data["runs"][0]
     assert "refuses the async candidate" in data["error"]

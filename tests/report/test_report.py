@@ -220,7 +220,7 @@ def test_smtp_sends_to_a_real_socket(
         path=built["out"],
         verdict=built["data"]["verdict"],
         size_bytes=0,
-        executed_notebook=built["out"].with_suffix(".ipynb"),
+        executed_notebook=Path(built["data"]["executed_notebook"]),
     )
     send_email(build_email(result, result.executed_notebook), settings)
     assert len(received) == 1
