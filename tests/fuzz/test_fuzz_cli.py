@@ -22,7 +22,7 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from tests.load.test_import import JMETER, LOCUST, k6_lines
+from tests.load.test_import import DATA, JMETER, LOCUST
 from tests.report.conftest import SPEC_TEXT, make_run
 
 from .conftest import case_dir, check, examples, run_cli, snapshot
@@ -228,7 +228,7 @@ def test_billing_cli_arguments(value: Any, start: str) -> None:
 
 
 def _k6_mutated(draw: st.DrawFn) -> str:
-    lines = k6_lines().splitlines()
+    lines = (DATA / "k6-points.json").read_text().splitlines()
     out = []
     for line in lines:
         rec = json.loads(line)
