@@ -15,6 +15,7 @@ COMMANDS = (
     "stats",
     "cost",
     "decide",
+    "plan",
     "report",
     "batch",
     "import_",

@@ -1,0 +1,165 @@
+"""``load.stop_when: decided``: a watcher that answers "stop now, and why?" while a run goes.
+
+Every few seconds the supervisor calls :meth:`StopWhenDecided.poll`. It reads only the Parquet
+batches the capture plugin finished since the last poll (dot-named partial files are skipped, as
+every reader does), adds their counts to the running totals, and judges each watched criterion by
+its anytime-valid bound (:mod:`pockit.analysis._sequential`). Once the minimum duration has passed
+and every watched criterion is PASS or FAIL, it says stop. Because the bounds hold at every look,
+stopping there keeps each criterion's error at the stated 5%; the fixed-length bound would not.
+
+Watched are the criteria that are shares of requests (latency percentiles, success and error
+rates, the error-budget burn when the spec has an SLO target). Others (cost, throughput, server
+metrics, recovery, cold start) cannot be decided from the samples while the run goes: they are
+listed as ``unwatched`` and judged after the run as always.
+
+>>> watcher = StopWhenDecided(run_dir, spec.criteria, min_duration_s=30)   # doctest: +SKIP
+>>> check = watcher.poll()                                                  # doctest: +SKIP
+>>> check.stop, check.reason                                                # doctest: +SKIP
+(True, 'decided after 41 s: latency_p95_ms < 300 PASS, success_rate >= 0.99 PASS')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pockit._constants import CONFIDENCE
+from pockit._rundir import RunDir, iso, utcnow
+from pockit.analysis._sequential import (
+    METHOD_SEQUENTIAL,
+    PRIOR_N,
+    SequentialResult,
+    evaluate_sequential,
+    share_counts,
+    share_test,
+)
+
+Require = Literal["all", "key"]
+
+#: Poll interval the supervisor should use (seconds): the capture plugin flushes every 2 s.
+POLL_S = 5.0
+#: Shortest run ``stop_when: decided`` stops, unless the spec says otherwise: a warm-up
+#: transient or a slow drift needs time to show before an early answer is trusted.
+MIN_DURATION_S = 30.0
+
+
+@dataclass(frozen=True)
+class StopCheck:
+    """The answer of one poll: whether to stop, why, and each watched criterion's state."""
+
+    stop: bool
+    reason: str
+    elapsed_s: float
+    at: datetime
+    results: tuple[SequentialResult, ...]
+    unwatched: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``stop_when`` record for run.json: why and when the run stopped (or would not)."""
+        return {
+            "rule": "decided",
+            "stop": self.stop,
+            "reason": self.reason,
+            "at": iso(self.at),
+            "elapsed_s": self.elapsed_s,
+            "criteria": [r.to_dict() for r in self.results],
+            "unwatched": list(self.unwatched),
+            "method": METHOD_SEQUENTIAL,
+        }
+
+
+@dataclass
+class StopWhenDecided:
+    """Watch a run directory's samples; stop when every watched criterion is decided.
+
+    ``require="key"`` watches only the key criteria (all share criteria when none is key).
+    ``clock`` is injectable for tests; it defaults to the wall clock in UTC.
+    """
+
+    run: RunDir
+    criteria: Sequence[Any]
+    min_duration_s: float = MIN_DURATION_S
+    require: Require = "all"
+    slo_target: float | None = None
+    confidence: float = CONFIDENCE
+    prior_n: float = PRIOR_N
+    clock: Callable[[], datetime] = utcnow
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        shares = [c for c in self.criteria if share_test(c, slo_target=self.slo_target)]
+        keys = [c for c in shares if c.key]
+        self.watched = keys if self.require == "key" and keys else shares
+        self.unwatched = tuple(c.label for c in self.criteria if c not in self.watched)
+        self._seen: set[Path] = set()
+        self._counts = [(0, 0, 0) for _ in self.watched]
+        self._start = self.run.start
+
+    def _read_new(self) -> None:
+        import polars as pl
+
+        new = [f for f in self.run.sample_files() if f not in self._seen]
+        if not new or not self.watched:
+            return
+        lf = pl.scan_parquet([str(f) for f in new], missing_columns="insert")
+        got = share_counts(lf, list(self.watched), slo_target=self.slo_target)
+        self._counts = [
+            (n0 + c[0], k0 + c[1], u0 + c[2]) if c is not None else (n0, k0, u0)
+            for (n0, k0, u0), c in zip(self._counts, got, strict=True)
+        ]
+        self._seen.update(new)
+
+    def poll(self) -> StopCheck:
+        """Read what the capture finished since the last poll and answer "stop now, and why?"."""
+        self._read_new()
+        now = self.clock()
+        elapsed = (now - self._start).total_seconds()
+        results = []
+        for crit, (n, k, unknown) in zip(self.watched, self._counts, strict=True):
+            res = evaluate_sequential(
+                crit,
+                n,
+                k,
+                unknown=unknown,
+                slo_target=self.slo_target,
+                confidence=self.confidence,
+                prior_n=self.prior_n,
+            )
+            assert res is not None  # watched criteria are share tests
+            results.append(res)
+        self.history.append(
+            {
+                "elapsed_s": elapsed,
+                "criteria": [
+                    {
+                        "metric": r.metric,
+                        "n": r.n,
+                        "lo": r.ci_low,
+                        "hi": r.ci_high,
+                        "outcome": r.outcome,
+                    }
+                    for r in results
+                ],
+            }
+        )
+        decided = [r for r in results if r.outcome in ("PASS", "FAIL")]
+        summary = ", ".join(
+            f"{c.label} {r.outcome}" for c, r in zip(self.watched, results, strict=True)
+        )
+        if not results:
+            stop, reason = False, "no criterion is a share of requests: nothing to decide early"
+        elif len(decided) < len(results):
+            stop = False
+            reason = f"not decided after {elapsed:.0f} s: {summary}"
+        elif elapsed < self.min_duration_s:
+            stop = False
+            reason = f"decided, but the minimum duration {self.min_duration_s:g} s has not passed ({elapsed:.0f} s): {summary}"
+        else:
+            stop = True
+            reason = f"decided after {elapsed:.0f} s: {summary}"
+        if self.unwatched and results:
+            reason += f"; judged after the run: {', '.join(self.unwatched)}"
+        return StopCheck(stop, reason, elapsed, now, tuple(results), self.unwatched)
