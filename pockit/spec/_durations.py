@@ -7,6 +7,8 @@ import re
 import reprlib
 
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+#: Longer text is no duration; the unit scan below is quadratic in a run of digits without a unit.
+_MAX_TEXT = 64
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
 
 
@@ -25,7 +27,7 @@ def parse_duration(value: object) -> float:
         if seconds < 0:
             raise ValueError("a duration cannot be negative")
         return _finite(seconds, value)
-    if isinstance(value, str):
+    if isinstance(value, str) and len(value) <= _MAX_TEXT:
         text = value.strip().lower().replace(" ", "")
         if re.fullmatch(r"\d+(\.\d+)?", text):
             return _finite(float(text), value)
@@ -37,7 +39,9 @@ def parse_duration(value: object) -> float:
             pos = match.end()
         if pos == len(text) and pos > 0:
             return _finite(total, value)
-    raise ValueError(f"expected a duration such as 30, '30s', '2m' or '1h30m', got {value!r}")
+    raise ValueError(
+        f"expected a duration such as 30, '30s', '2m' or '1h30m', got {reprlib.repr(value)}"
+    )
 
 
 def _finite(seconds: float, value: object) -> float:

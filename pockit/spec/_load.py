@@ -199,8 +199,8 @@ def _no_controls(text: str, allowed: str = "") -> str:
                 "prose (only newline and tab)" if allowed else "a name, tag or single-line field"
             )
             raise ValueError(
-                f"control character {ch!r} (U+{ord(ch):04X}) at position {i} of {reprlib.repr(text)} "
-                f"is not allowed in {where}"
+                f"control character {ch!r} (U+{ord(ch):04X}) at position {i} of "
+                f"{reprlib.repr(text)} is not allowed in {where}"
             )
     return text
 
@@ -414,6 +414,10 @@ def _build(r: _Reader, raw: dict[str, Any], base: Path) -> Spec | None:
         host = r.get(c, field, "host", _text, "", required=True, what="e.g. http://127.0.0.1:8080")
         if host and "://" not in host:
             r.error(f"{field}.host", f"expected a URL with a scheme such as http://{host}")
+        elif host:
+            problem = _url_problem(host)
+            if problem:
+                r.error(f"{field}.host", problem)
         candidates.append(
             Candidate(
                 name=r.get(c, field, "name", _text, f"candidate{len(candidates)}", required=True),
@@ -488,8 +492,13 @@ def _build_load(r: _Reader, top: dict[str, Any], base: Path) -> Load | None:
     locustfile = r.get(d, f, "locustfile", _text, "", required=True, what="path to your locustfile")
     if locustfile:
         resolved = Path(_resolve(base, locustfile))
-        if not resolved.is_file():
-            r.error(f"{f}.locustfile", f"file not found: {resolved}")
+        try:
+            found = resolved.is_file()
+        except OSError as exc:  # a name too long for the file system, say
+            r.error(f"{f}.locustfile", f"cannot read: {exc.strerror or exc}")
+        else:
+            if not found:
+                r.error(f"{f}.locustfile", f"file not found: {resolved}")
         locustfile = str(resolved)
     shape_raw = r.mapping(d.get("shape"), f"{f}.shape", SHAPE_KEYS)
     sf = f"{f}.shape"
@@ -773,7 +782,8 @@ def _check_caps(
             "(billed spend cannot be seen while load runs)",
         )
     for i, cand in enumerate(candidates):
-        if cand.host and not host_allowed(cand.host, guard.allowed_hosts):
+        valid = cand.host and _url_problem(cand.host) is None  # else refused above already
+        if valid and not host_allowed(cand.host, guard.allowed_hosts):
             r.error(
                 f"candidates[{i}].host",
                 f"host {urlsplit(cand.host).hostname!r} is not in guardrails.allowed_hosts "
@@ -797,7 +807,25 @@ def _check_offsets(r: _Reader, load: Load, faults: list[Fault]) -> None:
             )
 
 
+def _url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be a candidate host (urllib raises on a bad port or bracketed host)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - evaluated for its ValueError on a port out of range
+    except ValueError as exc:
+        return f"not a valid URL: {exc}"
+    if not parts.hostname:
+        return f"no host name in {url!r}; expected e.g. http://127.0.0.1:8080"
+    return None
+
+
 def host_allowed(url: str, allowed: tuple[str, ...]) -> bool:
-    """Whether the host of ``url`` is one of ``allowed`` (names or IP addresses, compared exactly)."""
-    host = urlsplit(url).hostname
+    """Whether the host of ``url`` is one of ``allowed`` (names or IP addresses, compared exactly).
+
+    A URL that cannot be parsed is not allowed (never a ValueError from here).
+    """
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return False
     return host is not None and host.lower() in {h.lower().strip("[]") for h in allowed}

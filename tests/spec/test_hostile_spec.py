@@ -9,6 +9,7 @@ control characters (a CR/LF in the spec name crashed the email writer).
 
 from __future__ import annotations
 
+import random
 import subprocess
 import sys
 import time
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from pockit import SpecError, load_spec
+from pockit import SpecError, load_spec, parse_spec
 from pockit.spec import latency_quantile, parse_duration
 from pockit.spec._yaml import MAX_YAML_ALIASES, MAX_YAML_DEPTH
 from tests.spec.test_spec import GOOD, errors_of, write
@@ -81,7 +82,7 @@ REPEATS = "  repeats: 3\n"
         ("duration: 1m30s", "duration: .nan", "load.duration"),
         ("duration: 1m30s", "duration: .inf", "load.duration"),
         ("duration: 1m30s", "duration: 0", "load.duration"),
-        ("duration: 1m30s", f"duration: '{'9' * 400}s'", "load.duration"),
+        ("duration: 1m30s", "duration: 1.0e+400", "load.duration"),
         ("spawn_rate: 10", "spawn_rate: .inf", "load.spawn_rate"),
         (REPEATS, REPEATS + "  cooldown: .nan\n", "load.cooldown"),
         ("threshold: 300", "threshold: .nan", "criteria[0].threshold"),
@@ -381,3 +382,67 @@ def test_spec_name_with_crlf_is_refused_by_validate(tmp_path: Path) -> None:
     out = validate(write(tmp_path, text))
     assert out.returncode == 65
     assert "name: control character" in out.stderr and "(line 1)" in out.stderr
+
+
+# --- other inputs that raised from the standard library instead of a SpecError -----------------
+
+
+@pytest.mark.parametrize(
+    "host", ["http://127.0.[0.1:8082", "http://127.0.0.1:8082]", "http://[*a]:1", "http://x:99999"]
+)
+def test_unparseable_host_is_a_field_error(tmp_path: Path, host: str) -> None:
+    errs = errors_of(tmp_path, GOOD.replace("http://127.0.0.1:8082", host))
+    assert "not a valid URL" in errs["candidates[1].host"]
+
+
+def test_locustfile_name_too_long_is_a_field_error(tmp_path: Path) -> None:
+    errs = errors_of(
+        tmp_path, GOOD.replace("locustfile: locustfile.py", f"locustfile: {'l' * 5000}")
+    )
+    assert "cannot read" in errs["load.locustfile"]
+
+
+def test_long_duration_text_is_refused_quickly(tmp_path: Path) -> None:
+    start = time.perf_counter()
+    errs = errors_of(tmp_path, GOOD.replace("duration: 1m30s", f"duration: 1m{'9' * 20_000}"))
+    assert time.perf_counter() - start < 1.0  # the unit scan was quadratic: 10 s and more
+    assert "expected a duration" in errs["load.duration"]
+
+
+@pytest.mark.parametrize(
+    "value", ["1" + "0" * 5000, "2026-13-45"], ids=["int-past-digit-limit", "impossible-date"]
+)
+def test_scalar_yaml_cannot_build_names_its_line(tmp_path: Path, value: str) -> None:
+    (e,) = refused(tmp_path, GOOD.replace("users: 50", f"users: {value}")).errors
+    assert "a value YAML cannot read" in e.message and e.line == line_of(GOOD, "users: 50")
+
+
+PIECES = [
+    ".nan", ".inf", "&a ", "*a", "[", "]", "{", "}", "\n", ": ", "- ", '"\\r\\n"', '"\\0"', "~",
+    "true", "007", "1e400", "2026-13-45", "<<: ", "!!binary ", "? ", "|", ">", "\t", "#", "'",
+    '"', ",", "9" * 5000, "&b [*a,*a,*a]", "[" * 200, "http://[", ":99999",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_mutated_specs_fail_only_with_a_spec_error(tmp_path: Path, seed: int) -> None:
+    """Random edits of a good spec: valid or a SpecError, each within a second, never another error."""
+    rng = random.Random(seed)
+    (tmp_path / "locustfile.py").write_text("")
+    for _ in range(60):
+        text = GOOD
+        for _ in range(rng.randint(1, 4)):
+            pos, roll = rng.randint(0, len(text)), rng.random()
+            if roll < 0.5:
+                text = text[:pos] + rng.choice(PIECES) + text[pos:]
+            elif roll < 0.8:
+                text = text[:pos] + text[pos + rng.randint(1, 10) :]
+            else:
+                at = rng.randint(0, len(text))
+                text = text[:pos] + text[at : at + rng.randint(1, 60)] + text[pos:]
+        start = time.perf_counter()
+        try:
+            parse_spec(text, path=tmp_path / "poc.yaml")
+        except SpecError as exc:
+            assert exc.errors and all(e.field and e.message for e in exc.errors)
+        assert time.perf_counter() - start < 1.0, text[:500]
