@@ -34,7 +34,7 @@ _NULL_TAG = "tag:yaml.org,2002:null"
 class _Refused(yaml.YAMLError):
     """A spec refused for its shape, not its syntax; ``line`` is 1-based."""
 
-    def __init__(self, message: str, mark: Any) -> None:
+    def __init__(self, message: str, mark: Any) -> None:  # a yaml Mark (pure or libyaml) or None
         super().__init__(message)
         self.message = message
         self.line = mark.line + 1 if mark is not None else None
