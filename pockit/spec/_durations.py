@@ -2,24 +2,35 @@
 
 from __future__ import annotations
 
+import math
 import re
+import reprlib
 
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+#: Longer text is no duration; the unit scan below is quadratic in a run of digits without a unit.
+_MAX_TEXT = 64
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
 
 
 def parse_duration(value: object) -> float:
-    """Seconds in ``value``; a bare number is seconds. Raises ValueError with the accepted forms."""
+    """Seconds in ``value``; a bare number is seconds. Raises ValueError with the accepted forms.
+
+    Never NaN or infinite: a duration of ``.nan`` would slip past every ``>`` cap.
+    """
     if isinstance(value, bool):
         raise ValueError("expected a duration such as 30, '30s', '2m' or '1h30m'")
     if isinstance(value, int | float):
-        if value < 0:
+        try:
+            seconds = float(value)
+        except OverflowError:
+            seconds = math.inf
+        if seconds < 0:
             raise ValueError("a duration cannot be negative")
-        return float(value)
-    if isinstance(value, str):
+        return _finite(seconds, value)
+    if isinstance(value, str) and len(value) <= _MAX_TEXT:
         text = value.strip().lower().replace(" ", "")
         if re.fullmatch(r"\d+(\.\d+)?", text):
-            return float(text)
+            return _finite(float(text), value)
         pos, total = 0, 0.0
         for match in _PART.finditer(text):
             if match.start() != pos:
@@ -27,8 +38,16 @@ def parse_duration(value: object) -> float:
             total += float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
             pos = match.end()
         if pos == len(text) and pos > 0:
-            return total
-    raise ValueError(f"expected a duration such as 30, '30s', '2m' or '1h30m', got {value!r}")
+            return _finite(total, value)
+    raise ValueError(
+        f"expected a duration such as 30, '30s', '2m' or '1h30m', got {reprlib.repr(value)}"
+    )
+
+
+def _finite(seconds: float, value: object) -> float:
+    if not math.isfinite(seconds):
+        raise ValueError(f"expected a finite duration, got {reprlib.repr(value)}")
+    return seconds
 
 
 def format_duration(seconds: float) -> str:

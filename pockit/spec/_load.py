@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import keyword
+import math
+import reprlib
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -19,6 +23,7 @@ import yaml
 from pockit._errors import FieldError, SpecError
 from pockit.spec._durations import parse_duration
 from pockit.spec._model import (
+    LATENCY_SHAPE,
     OPS,
     Baseline,
     Candidate,
@@ -34,6 +39,7 @@ from pockit.spec._model import (
     Stage,
     metric_is_known,
 )
+from pockit.spec._yaml import Document, as_written, read_yaml, refusal
 
 T = TypeVar("T")
 
@@ -103,9 +109,10 @@ DECISION_KEYS = {"warn_is_go"}
 class _Reader:
     """Walks the raw mapping; every accessor records a FieldError instead of raising."""
 
-    def __init__(self, lines: dict[str, int]) -> None:
-        self.errors: list[FieldError] = []
-        self.lines = lines
+    def __init__(self, doc: Document) -> None:
+        self.errors: list[FieldError] = list(doc.errors)
+        self.lines = doc.lines
+        self.nodes = doc.nodes
 
     def error(self, field: str, message: str) -> None:
         self.errors.append(FieldError(field, message, self._line(field)))
@@ -153,10 +160,15 @@ class _Reader:
                 self.error(path, f"required field is missing{f' ({what})' if what else ''}")
             return default
         try:
-            return convert(data[key])
+            return convert(self.written(path, data[key]) if convert in _AS_WRITTEN else data[key])
         except (TypeError, ValueError) as exc:
             self.error(path, str(exc))
             return default
+
+    def written(self, path: str, value: Any) -> Any:
+        """``value`` with its scalars as the text written (``true``, ``007``), when its node is known."""
+        node = self.nodes.get(path)
+        return as_written(node) if node is not None else value
 
     def items(self, value: Any, field: str) -> list[tuple[str, Any]]:
         if value is None:
@@ -171,7 +183,29 @@ def _join(field: str, key: str) -> str:
     return f"{field}.{key}" if field else key
 
 
-def _text(value: Any) -> str:
+#: The only control characters prose (hypothesis, notes, a PromQL query) may hold.
+_PROSE_CONTROLS = "\n\t"
+
+
+def _no_controls(text: str, allowed: str = "") -> str:
+    """``text``, or ValueError naming its first control character (C0, DEL, C1, U+2028/2029).
+
+    Names and tags end up in email headers, file names, argv, HTML and billing filters, where a
+    CR/LF or NUL breaks or rewrites what follows.
+    """
+    for i, ch in enumerate(text):
+        if ch not in allowed and unicodedata.category(ch) in ("Cc", "Zl", "Zp"):
+            where = (
+                "prose (only newline and tab)" if allowed else "a name, tag or single-line field"
+            )
+            raise ValueError(
+                f"control character {ch!r} (U+{ord(ch):04X}) at position {i} of "
+                f"{reprlib.repr(text)} is not allowed in {where}"
+            )
+    return text
+
+
+def _nonempty(value: Any) -> str:
     if (
         not isinstance(value, str | int | float)
         or isinstance(value, bool)
@@ -181,17 +215,41 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def _text(value: Any) -> str:
+    """A single-line string: names, hosts, paths, tags."""
+    return _no_controls(_nonempty(value))
+
+
+def _prose(value: Any) -> str:
+    """Free text that may span lines: hypothesis, description, query."""
+    return _no_controls(_nonempty(value), _PROSE_CONTROLS)
+
+
 def _number(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"expected a number, got {value!r}")
-    return float(value)
-
-
-def _positive(value: Any) -> float:
-    number = _number(value)
-    if number <= 0:
-        raise ValueError(f"expected a number > 0, got {value!r}")
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        # nan compares false with everything: a cap of .nan would let anything through.
+        raise ValueError(f"expected a finite number, got {reprlib.repr(value)}")
     return number
+
+
+def _above_zero(convert: Callable[[Any], float], what: str) -> Callable[[Any], float]:
+    def converted(value: Any) -> float:
+        number = convert(value)
+        if number <= 0:
+            raise ValueError(f"expected {what} > 0, got {value!r}")
+        return number
+
+    return converted
+
+
+_positive = _above_zero(_number, "a number")
+_positive_duration = _above_zero(parse_duration, "a duration")
 
 
 def _count(value: Any) -> int:
@@ -229,33 +287,45 @@ def _choice(*options: str) -> Callable[[Any], str]:
     return convert
 
 
+def _scalar(value: Any) -> str:
+    """One written scalar (``true`` stays ``true``), refused when it is a list or mapping."""
+    if isinstance(value, list | dict | yaml.Node):
+        raise ValueError(
+            f"expected a string, got a {'list' if isinstance(value, list) else 'mapping'}"
+        )
+    return str(value)
+
+
 def _str_map(value: Any) -> dict[str, str]:
+    """Tags and dimensions: flat, single-line, keys non-empty; values kept as written."""
     if not isinstance(value, dict):
         raise ValueError(f"expected a mapping of strings, got {type(value).__name__}")
-    return {str(k): str(v) for k, v in value.items()}
-
-
-def _str_list(value: Any) -> tuple[str, ...]:
-    if isinstance(value, str) or not isinstance(value, list):
-        raise ValueError(f"expected a list of strings, got {value!r}")
-    return tuple(str(v) for v in value)
-
-
-def _line_map(node: yaml.Node, path: str = "", out: dict[str, int] | None = None) -> dict[str, int]:
-    """Field path → 1-based line, from the YAML node tree (so errors can say where)."""
-    out = {} if out is None else out
-    if path:
-        out.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            child = _join(path, key)
-            out[child] = key_node.start_mark.line + 1
-            _line_map(value_node, child, out)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _line_map(item, f"{path}[{i}]", out)
+    out: dict[str, str] = {}
+    for k, v in value.items():
+        try:
+            key = _text(_scalar(k))
+            out[key] = _no_controls(_scalar(v))
+        except ValueError as exc:
+            raise ValueError(f"expected a mapping of strings; at {k!r}: {exc}") from None
     return out
+
+
+def _list_of(convert: Callable[[Any], str]) -> Callable[[Any], tuple[str, ...]]:
+    def converted(value: Any) -> tuple[str, ...]:
+        if isinstance(value, str) or not isinstance(value, list):
+            raise ValueError(f"expected a list of strings, got {value!r}")
+        return tuple(convert(_scalar(v)) for v in value)
+
+    return converted
+
+
+_str_list = _list_of(_text)
+_prose_list = _list_of(_prose)
+
+#: Converters that read the value as written, not as YAML typed it (``007`` is not 7).
+_AS_WRITTEN: frozenset[Callable[[Any], Any]] = frozenset(
+    {_text, _prose, _str_map, _str_list, _prose_list}
+)
 
 
 def load_spec(path: str | Path) -> Spec:
@@ -281,20 +351,14 @@ def parse_spec(data: bytes | str, *, path: str | Path | None = None) -> Spec:
     raw_bytes = data.encode() if isinstance(data, str) else data
     where = str(path) if path is not None else None
     try:
-        text = raw_bytes.decode("utf-8")
-        node = yaml.compose(text)
-        raw = yaml.safe_load(text)
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
-        line = getattr(getattr(exc, "problem_mark", None), "line", None)
-        raise SpecError(
-            [
-                FieldError(
-                    "(file)", f"not valid YAML: {exc}", line + 1 if line is not None else None
-                )
-            ],
-            where,
-        ) from None
-    reader = _Reader(_line_map(node) if node is not None else {})
+        doc = read_yaml(raw_bytes.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise SpecError([FieldError("(file)", f"not UTF-8 text: {exc}")], where) from None
+    except yaml.YAMLError as exc:
+        message, line = refusal(exc)
+        raise SpecError([FieldError("(file)", message, line)], where) from None
+    raw = doc.data
+    reader = _Reader(doc)
     if not isinstance(raw, dict):
         raise SpecError(
             [
@@ -334,7 +398,7 @@ def _build(r: _Reader, raw: dict[str, Any], base: Path) -> Spec | None:
         top,
         "",
         "hypothesis",
-        _text,
+        _prose,
         "",
         required=True,
         what="one sentence: what you expect to hold",
@@ -350,13 +414,17 @@ def _build(r: _Reader, raw: dict[str, Any], base: Path) -> Spec | None:
         host = r.get(c, field, "host", _text, "", required=True, what="e.g. http://127.0.0.1:8080")
         if host and "://" not in host:
             r.error(f"{field}.host", f"expected a URL with a scheme such as http://{host}")
+        elif host:
+            problem = _url_problem(host)
+            if problem:
+                r.error(f"{field}.host", problem)
         candidates.append(
             Candidate(
                 name=r.get(c, field, "name", _text, f"candidate{len(candidates)}", required=True),
                 host=host.rstrip("/"),
                 tags=r.get(c, field, "tags", _str_map, {}),
                 resource_ids=r.get(c, field, "resource_ids", _str_list, tuple[str, ...]()),
-                description=r.get(c, field, "description", _text, ""),
+                description=r.get(c, field, "description", _prose, ""),
             )
         )
     seen: set[str] = set()
@@ -392,7 +460,7 @@ def _build(r: _Reader, raw: dict[str, Any], base: Path) -> Spec | None:
     slo_target = r.get(slo, "slo", "target", _fraction, None) if slo else None
     decision = r.mapping(top.get("decision"), "decision", DECISION_KEYS)
     warn_is_go = r.get(decision, "decision", "warn_is_go", _flag, True)
-    notes = r.get(top, "", "notes", _str_list, tuple[str, ...]())
+    notes = r.get(top, "", "notes", _prose_list, tuple[str, ...]())
 
     if load is None:
         return None
@@ -424,8 +492,13 @@ def _build_load(r: _Reader, top: dict[str, Any], base: Path) -> Load | None:
     locustfile = r.get(d, f, "locustfile", _text, "", required=True, what="path to your locustfile")
     if locustfile:
         resolved = Path(_resolve(base, locustfile))
-        if not resolved.is_file():
-            r.error(f"{f}.locustfile", f"file not found: {resolved}")
+        try:
+            found = resolved.is_file()
+        except OSError as exc:  # a name too long for the file system, say
+            r.error(f"{f}.locustfile", f"cannot read: {exc.strerror or exc}")
+        else:
+            if not found:
+                r.error(f"{f}.locustfile", f"file not found: {resolved}")
         locustfile = str(resolved)
     shape_raw = r.mapping(d.get("shape"), f"{f}.shape", SHAPE_KEYS)
     sf = f"{f}.shape"
@@ -434,7 +507,7 @@ def _build_load(r: _Reader, top: dict[str, Any], base: Path) -> Load | None:
         s = r.mapping(item, field, STAGE_KEYS)
         stages.append(
             Stage(
-                duration_s=r.get(s, field, "duration", parse_duration, 0.0, required=True),
+                duration_s=r.get(s, field, "duration", _positive_duration, 0.0, required=True),
                 users=r.get(s, field, "users", _count, None),
                 spawn_rate=r.get(s, field, "spawn_rate", _positive, None),
                 rate=r.get(s, field, "rate", _positive, None),
@@ -448,7 +521,7 @@ def _build_load(r: _Reader, top: dict[str, Any], base: Path) -> Load | None:
         stages=tuple(stages),
         spike_users=r.get(shape_raw, sf, "spike_users", _count, None),
         spike_at_s=r.get(shape_raw, sf, "spike_at", parse_duration, None),
-        spike_s=r.get(shape_raw, sf, "spike_duration", parse_duration, None),
+        spike_s=r.get(shape_raw, sf, "spike_duration", _positive_duration, None),
         rate=r.get(shape_raw, sf, "rate", _positive, None),
     )
     if kind == "stages" and not stages:
@@ -457,7 +530,8 @@ def _build_load(r: _Reader, top: dict[str, Any], base: Path) -> Load | None:
         shape.spike_users is None or shape.spike_at_s is None or shape.spike_s is None
     ):
         r.error(sf, "kind 'spike' needs spike_users, spike_at and spike_duration")
-    if kind == "arrival_rate" and shape.rate is None and not any(s.rate for s in stages):
+    no_rate = shape_raw.get("rate") is None  # a rate given but refused has its own error
+    if kind == "arrival_rate" and no_rate and not any(s.rate for s in stages):
         r.error(
             f"{sf}.rate", "kind 'arrival_rate' needs rate (requests per second) or stages with rate"
         )
@@ -467,11 +541,11 @@ def _build_load(r: _Reader, top: dict[str, Any], base: Path) -> Load | None:
         gaps.append(
             IdleGap(
                 at_s=r.get(g, field, "at", parse_duration, 0.0, required=True),
-                pause_s=r.get(g, field, "pause", parse_duration, 0.0, required=True),
+                pause_s=r.get(g, field, "pause", _positive_duration, 0.0, required=True),
                 probe=r.get(g, field, "probe", _count, 20),
             )
         )
-    duration = r.get(d, f, "duration", parse_duration, 60.0)
+    duration = r.get(d, f, "duration", _positive_duration, 60.0)
     if stages and "duration" not in d:
         duration = sum(s.duration_s for s in stages)
     users = r.get(d, f, "users", _count, 10)
@@ -485,10 +559,30 @@ def _build_load(r: _Reader, top: dict[str, Any], base: Path) -> Load | None:
         repeats=r.get(d, f, "repeats", _positive_count, 1),
         cooldown_s=r.get(d, f, "cooldown", parse_duration, 5.0),
         workers=r.get(d, f, "workers", _count, 0),
-        user_classes=r.get(d, f, "user_classes", _str_list, tuple[str, ...]()),
+        user_classes=_user_classes(r, d.get("user_classes"), f"{f}.user_classes"),
         shape=shape,
         idle_gaps=tuple(gaps),
     )
+
+
+def _user_classes(r: _Reader, value: Any, field: str) -> tuple[str, ...]:
+    """Class names only: they are appended to Locust's argv, where ``-u 500`` would be an option."""
+    out: list[str] = []
+    for path, item in r.items(value, field):
+        try:
+            name = _text(_scalar(r.written(path, item)))
+        except ValueError as exc:
+            r.error(path, str(exc))
+            continue
+        if not name.isidentifier() or keyword.iskeyword(name):
+            r.error(
+                path,
+                f"expected the name of a User class in the locustfile (a Python identifier), "
+                f"got {name!r}",
+            )
+            continue
+        out.append(name)
+    return tuple(out)
 
 
 def _build_criteria(r: _Reader, top: dict[str, Any]) -> list[Criterion]:
@@ -498,7 +592,13 @@ def _build_criteria(r: _Reader, top: dict[str, Any]) -> list[Criterion]:
     for field, item in r.items(top.get("criteria"), "criteria"):
         c = r.mapping(item, field, CRITERION_KEYS)
         metric = r.get(c, field, "metric", _text, "", required=True)
-        if metric and not metric_is_known(metric):
+        if metric and not metric_is_known(metric) and LATENCY_SHAPE.fullmatch(metric):
+            r.error(
+                f"{field}.metric",
+                f"{metric!r}: a latency percentile must be between 0 and 100, both excluded "
+                "(latency_p0_ms would always pass); e.g. latency_p95_ms, latency_p99.9_ms",
+            )
+        elif metric and not metric_is_known(metric):
             r.error(
                 f"{field}.metric",
                 f"unknown metric {metric!r}; expected latency_pNN_ms (e.g. latency_p95_ms), "
@@ -576,13 +676,13 @@ def _build_metrics(r: _Reader, top: dict[str, Any], base: Path) -> list[MetricSo
                 kind=cast(Any, kind),
                 name=r.get(m, field, "name", _text, f"metric{len(out)}", required=True),
                 url=r.get(m, field, "url", _text, None),
-                query=r.get(m, field, "query", _text, None),
+                query=r.get(m, field, "query", _prose, None),
                 path=_resolve(base, path) if path else None,
                 namespace=r.get(m, field, "namespace", _text, None),
                 metric_name=r.get(m, field, "metric_name", _text, None),
                 dimensions=r.get(m, field, "dimensions", _str_map, {}),
                 stat=r.get(m, field, "stat", _text, "Average"),
-                step_s=r.get(m, field, "step", parse_duration, 1.0),
+                step_s=r.get(m, field, "step", _positive_duration, 1.0),
                 unit=r.get(m, field, "unit", _text, None),
             )
         )
@@ -601,7 +701,7 @@ def _build_faults(r: _Reader, top: dict[str, Any], candidates: set[str]) -> list
             "latency",
             required=True,
         )
-        command = r.get(f, field, "command", _str_list, tuple[str, ...]())
+        command = r.get(f, field, "command", _prose_list, tuple[str, ...]())
         if kind == "command" and not command:
             r.error(
                 f"{field}.command",
@@ -612,6 +712,11 @@ def _build_faults(r: _Reader, top: dict[str, Any], candidates: set[str]) -> list
                 f"{field}.value",
                 f"kind {kind!r} needs value ({'milliseconds added' if kind == 'latency' else 'fraction of requests failing'})",
             )
+        value = r.get(f, field, "value", _number, None)
+        if value is not None and kind == "latency" and value < 0:
+            r.error(f"{field}.value", f"added latency is milliseconds >= 0, got {value:g}")
+        if value is not None and kind == "error_rate" and not 0 <= value <= 1:
+            r.error(f"{field}.value", f"an error rate is a fraction from 0 to 1, got {value:g}")
         cand = r.get(f, field, "candidate", _text, None)
         if cand and candidates and cand not in candidates:
             r.error(
@@ -623,7 +728,7 @@ def _build_faults(r: _Reader, top: dict[str, Any], candidates: set[str]) -> list
                 kind=cast(Any, kind),
                 at_s=r.get(f, field, "at", parse_duration, 0.0, required=True),
                 duration_s=r.get(f, field, "duration", parse_duration, 0.0),
-                value=r.get(f, field, "value", _number, None),
+                value=value,
                 command=command,
                 candidate=cand,
             )
@@ -639,7 +744,7 @@ def _build_guardrails(r: _Reader, top: dict[str, Any]) -> Guardrails:
         max_users=r.get(g, "guardrails", "max_users", _count, default.max_users),
         max_rps=r.get(g, "guardrails", "max_rps", _positive, default.max_rps),
         max_duration_s=r.get(
-            g, "guardrails", "max_duration", parse_duration, default.max_duration_s
+            g, "guardrails", "max_duration", _positive_duration, default.max_duration_s
         ),
         max_budget_usd=r.get(g, "guardrails", "max_budget_usd", _positive, None),
     )
@@ -677,7 +782,8 @@ def _check_caps(
             "(billed spend cannot be seen while load runs)",
         )
     for i, cand in enumerate(candidates):
-        if cand.host and not host_allowed(cand.host, guard.allowed_hosts):
+        valid = cand.host and _url_problem(cand.host) is None  # else refused above already
+        if valid and not host_allowed(cand.host, guard.allowed_hosts):
             r.error(
                 f"candidates[{i}].host",
                 f"host {urlsplit(cand.host).hostname!r} is not in guardrails.allowed_hosts "
@@ -701,7 +807,25 @@ def _check_offsets(r: _Reader, load: Load, faults: list[Fault]) -> None:
             )
 
 
+def _url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be a candidate host (urllib raises on a bad port or bracketed host)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - evaluated for its ValueError on a port out of range
+    except ValueError as exc:
+        return f"not a valid URL: {exc}"
+    if not parts.hostname:
+        return f"no host name in {url!r}; expected e.g. http://127.0.0.1:8080"
+    return None
+
+
 def host_allowed(url: str, allowed: tuple[str, ...]) -> bool:
-    """Whether the host of ``url`` is one of ``allowed`` (names or IP addresses, compared exactly)."""
-    host = urlsplit(url).hostname
+    """Whether the host of ``url`` is one of ``allowed`` (names or IP addresses, compared exactly).
+
+    A URL that cannot be parsed is not allowed (never a ValueError from here).
+    """
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return False
     return host is not None and host.lower() in {h.lower().strip("[]") for h in allowed}

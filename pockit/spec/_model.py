@@ -19,7 +19,8 @@ OnMissing = Literal["inconclusive", "fail"]
 ShapeKind = Literal["constant", "stages", "spike", "arrival_rate"]
 FaultKind = Literal["latency", "error_rate", "kill", "command"]
 
-#: Metrics a criterion may name. ``latency_pNN_ms`` takes any percentile (``p99.9`` too);
+#: Metrics a criterion may name. ``latency_pNN_ms`` takes any percentile strictly between 0 and 100
+#: (``p99.9`` too; ``p0`` would always pass);
 #: ``_intended`` measures from the open-model schedule (free of coordinated omission);
 #: ``server:NAME`` is a server-side metric fetched by the spec's ``metrics`` sources.
 FIXED_METRICS = (
@@ -32,6 +33,8 @@ FIXED_METRICS = (
     "error_budget_burn",
 )
 LATENCY_METRIC = re.compile(r"latency_p(\d{1,2}(?:\.\d+)?)(_intended)?_ms")
+#: Any name shaped like a latency percentile, so ``latency_p100_ms`` is refused as out of range.
+LATENCY_SHAPE = re.compile(r"latency_p(\d+(?:\.\d+)?)(_intended)?_ms")
 SERVER_METRIC = re.compile(r"server:[A-Za-z_:][A-Za-z0-9_:.]*")
 
 
@@ -39,15 +42,16 @@ def metric_is_known(name: str) -> bool:
     """Whether a criterion may name ``name``."""
     return (
         name in FIXED_METRICS
-        or LATENCY_METRIC.fullmatch(name) is not None
+        or latency_quantile(name) is not None
         or SERVER_METRIC.fullmatch(name) is not None
     )
 
 
 def latency_quantile(name: str) -> float | None:
-    """0.95 for ``latency_p95_ms``; None when ``name`` is not a latency-percentile metric."""
+    """0.95 for ``latency_p95_ms``; None when ``name`` is not a latency percentile in (0, 100)."""
     match = LATENCY_METRIC.fullmatch(name)
-    return float(match.group(1)) / 100.0 if match else None
+    quantile = float(match.group(1)) / 100.0 if match else 0.0
+    return quantile if 0 < quantile < 1 else None
 
 
 @dataclass(frozen=True, kw_only=True)
