@@ -261,8 +261,13 @@ def make_plan(
     duration = load.duration_s if duration_s is None else duration_s
     if n_users < 1 and shape.kind == "constant":
         raise UsageError(f"users must be at least 1, got {n_users}")
-    if duration <= 0:
-        raise UsageError(f"duration must be > 0 seconds, got {duration:g}")
+    if not math.isfinite(duration) or duration <= 0:  # NaN passes `<= 0` and every cap's `>`
+        raise UsageError(f"duration must be a finite number of seconds > 0, got {duration:g}")
+    bad_classes = [c for c in load.user_classes if not c.isidentifier()]
+    if (
+        bad_classes
+    ):  # they go on Locust's argv: a spec built without validation must not add options
+        raise UsageError(f"load.user_classes must be Python identifiers, got {bad_classes!r}")
     n_workers = load.workers if workers is None else workers
     if n_workers < 0:
         n_workers = os.cpu_count() or 1

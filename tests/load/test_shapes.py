@@ -63,6 +63,24 @@ def test_plan_from_spec_and_caps(make_spec) -> None:
     assert make_plan(spec, workers=-1).workers >= 1
 
 
+def test_plan_refuses_what_validation_would_have(make_spec) -> None:
+    """A Spec can be built without the loader (dataclasses.replace, the API): the plan still
+    refuses a NaN duration (it passed every cap's `>`) and user classes that would become options."""
+    import dataclasses
+    import math
+
+    from pockit._errors import UsageError
+
+    spec = load_spec(make_spec({"a": "http://127.0.0.1:9"}, load={"duration": "5s"}))
+    with pytest.raises(UsageError, match="finite"):
+        make_plan(spec, duration_s=math.nan)
+    smuggled = dataclasses.replace(
+        spec, load=dataclasses.replace(spec.load, user_classes=("Web", "-u", "20"))
+    )
+    with pytest.raises(UsageError, match="identifiers"):
+        make_plan(smuggled)
+
+
 @pytest.mark.slow
 def test_stages_and_idle_gap(service: DemoService, make_spec, tmp_path: Path) -> None:
     spec = make_spec(
