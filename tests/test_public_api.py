@@ -50,3 +50,16 @@ def test_gevent_is_never_patched_by_pockit_modules_a_notebook_uses() -> None:
 
 def test_all_matches_the_export_table() -> None:
     assert set(pockit.__all__) == set(pockit._EXPORTS) | {"__version__"}
+
+
+def test_the_version_lives_in_one_place() -> None:
+    """pyproject takes the version from pockit/__init__.py; the CHANGELOG's newest entry names it."""
+    import re
+    from importlib import metadata
+
+    repo = Path(__file__).resolve().parent.parent
+    assert 'dynamic = ["version"]' in (repo / "pyproject.toml").read_text()
+    assert metadata.version("pockit") == pockit.__version__
+    changelog = (repo / "CHANGELOG.md").read_text()
+    newest = re.search(r"^## \[?([0-9][^\]\s]*)", changelog, re.M)
+    assert newest is not None and newest.group(1) == pockit.__version__
