@@ -19,7 +19,7 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-$(VENV)/.stamp-runtime: pyproject.toml | $(PY)
+$(VENV)/.stamp-runtime: pyproject.toml pockit/__init__.py | $(PY)  # __init__ holds the version
 	$(PY) -m pip install --quiet -e .
 	$(PY) -m ipykernel install --sys-prefix --name pockit --display-name "Python (pockit)" >/dev/null
 	@touch $@

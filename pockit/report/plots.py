@@ -814,7 +814,7 @@ def latency_intervals(stats: Mapping[str, Any]) -> Figure:
                 fmt="o",
                 color=colors[name],
                 capsize=3,
-                label=name if j == 0 else None,
+                label=lit(name) if j == 0 else None,
             )
             if not math.isfinite(hi):  # no upper bound: say so on the chart
                 ax.annotate(
@@ -865,17 +865,19 @@ def cost_figures(
         items = sorted(services.items(), key=lambda kv: float(kv[1] or 0.0))[-12:]
         fig, ax = _figure((9.0, 0.9 + 0.3 * len(items)))
         ax.barh(
-            [textwrap.shorten(str(k), 60, placeholder="…") for k, _ in items],
+            [lit(textwrap.shorten(str(k), 60, placeholder="…")) for k, _ in items],
             [float(v or 0.0) for _, v in items],
             color="#3e7cb1",
             height=0.6,
         )
         ax.tick_params(axis="y", labelsize=8)
-        ax.set_xlabel(f"cost ({d.get('currency') or ''})")
+        ax.set_xlabel(f"cost ({lit(d.get('currency') or '')})")
         ax.grid(alpha=0.3, axis="x")
-        tag = f"  [{label}]" if label else ""
+        tag = f"  [{lit(label)}]" if label else ""
         ax.set_title(
-            f"{who}cost by service — {d.get('column', '?')} cost{tag}", loc="left", fontsize=11
+            f"{lit(who)}cost by service — {lit(d.get('column', '?'))} cost{tag}",
+            loc="left",
+            fontsize=11,
         )
         figs.append(fig)
     figs.append(message(f"{who}cost by hour", why))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import polars as pl
@@ -62,7 +63,8 @@ def test_faults_are_injected_and_recorded(make_spec, tmp_path: Path) -> None:
     err_start, err_end, _ = _window(events, 1)
     errs = df.filter(pl.col("t_start").is_between(err_start, err_end))
     assert 0.15 < (errs["status"] == 500).mean() < 0.85
-    assert df.filter(pl.col("t_start") < err_start)["ok"].all()
+    # a request sent just before the knob turned may be answered after it: leave it a second
+    assert df.filter(pl.col("t_start") < err_start - timedelta(seconds=1))["ok"].all()
 
     kill_start, kill_end, kill_ev = _window(events, 2)
     assert kill_ev["recovered"] is True and 0.9 < (kill_end - kill_start).total_seconds() < 4
