@@ -14,7 +14,10 @@ timeouts could never fail a P95 criterion. ``pockit stats`` percentiles, a descr
 than a test, stay over successful requests. A successful request whose latency is unknown (the
 samples hold null, NaN or a negative value) may have been as fast as 0 or as slow as +inf: the
 criterion is judged at both extremes and PASSes or FAILs only when both agree (INCONCLUSIVE when
-the unknown share could flip it). Rates count every request, whatever its latency. With several
+the unknown share could flip it). Rates count every request, whatever its latency. Rows that
+``pockit import --skip-bad-rows`` skipped (:attr:`CandidateData.rows_unknown`) are requests of
+unknown outcome: rates, burn, latency and throughput are judged with them all OK (and 0 ms) and all
+failed (and +inf), and PASS or FAIL only when both agree. With several
 runs of a candidate, declared repeats or not, the run is the unit (:func:`_widen`). Clopper-Pearson, not Wilson, because it never
 undercovers and it is the exact dual of the order-statistic bound on P95 reported in ms beside it,
 so the two never disagree.
