@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pockit._constants import CONFIDENCE
+from pockit._display import p_value
 from pockit.analysis._intervals import FloatArray
 
 #: Above this many values per side, a seeded random subsample keeps the shift computable; said in
@@ -80,7 +81,7 @@ class Comparison:
         return comparison_table([self])
 
     def __repr__(self) -> str:
-        from pockit._display import p_value, shift_text
+        from pockit._display import shift_text
 
         return (
             f"Comparison({self.candidate!r} vs {self.baseline!r}, {self.metric}: {self.result}, "
@@ -227,7 +228,7 @@ def compare_samples(
             why = (
                 f"shift {shift:+.4g} ({rel:+.1%} of baseline median {base_med:.4g}), "
                 f"{confidence:.0%} interval {_pct(rel_lo)}..{_pct(rel_hi)} vs margin ±{margin:.0%}; "
-                f"p={p_adj:.3g} (Holm)" + ("" if sig else f" not < {alpha:g}")
+                f"{p_value(p_adj)} (Holm)" + ("" if sig else f" not < {alpha:g}")
             )
             reason = f"{result}: {why}"
         out.append(

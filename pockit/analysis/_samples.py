@@ -18,6 +18,7 @@ from typing import Any
 
 import polars as pl
 
+from pockit._contract import RunMeta
 from pockit._errors import InputError
 from pockit._rundir import RunDir, open_runs
 from pockit.analysis._arrays import SampleArrays
@@ -40,6 +41,8 @@ class RunInfo:
     repeat: int | None
     path: Path
     events: tuple[dict[str, Any], ...] = ()
+    #: the checked run.json (load window, warnings, import notes); None for a hand-made RunInfo
+    record: RunMeta | None = None
 
     @property
     def duration_s(self) -> float | None:
@@ -132,6 +135,7 @@ def run_info(run: RunDir) -> RunInfo:
         repeat=rec.repeat,
         path=run.path,
         events=tuple(run.events()),
+        record=rec,
     )
 
 

@@ -6,7 +6,8 @@ the success rate), and a successful request whose latency is unknown (null, NaN,
 be placed among the others, so it is skipped and counted (``latency_skipped``). The pooled figures
 hold all requests of a candidate together; whenever a candidate has several runs, declared repeats
 or not, the run is the unit of replication: each run gets its own figures and their spread across
-runs is reported, with a warning when there are too few runs to trust it.
+runs is reported, with a warning when there are too few runs to trust it. Throughput divides by
+the measured load window (:func:`load_seconds`), start..end only for runs without one.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import numpy as np
 import polars as pl
 
 from pockit._constants import CONFIDENCE, DEFAULT_PERCENTILES
+from pockit._contract import RunField
 from pockit.analysis._intervals import Sides, poisson_rate, t_interval, wilson
 from pockit.analysis._quantiles import (
     METHOD_QUANTILE,
@@ -36,16 +38,69 @@ from pockit.analysis._select import select_ranks
 MIN_RUNS = 3
 
 METHOD_RATE = "Wilson score interval"
-METHOD_THROUGHPUT = "requests / run duration; exact Poisson (Garwood) interval on the count"
-METHOD_STATS = (
-    f"latency percentiles: {METHOD_QUANTILE}, over successful requests with a known latency (a "
-    "description; a decision's latency criterion counts failed requests as over its threshold); "
-    "successful requests whose latency is null, NaN, infinite or negative are skipped by the "
-    "percentiles and counted in latency_skipped; "
-    f"success/error rate over all requests: {METHOD_RATE}; throughput: {METHOD_THROUGHPUT}; "
-    "intervals are two-sided at the stated confidence; with several runs of a candidate the run "
-    "is the unit (per-run figures and their spread)"
+_POISSON = "exact Poisson (Garwood) interval on the count"
+#: Throughput over runs that recorded their load window (every ``pockit run``).
+METHOD_THROUGHPUT = (
+    "requests / measured load window (run.json load_window: load_start..load_stop, summed over "
+    f"runs); {_POISSON}"
 )
+#: Throughput over runs that did not (imported runs): their run.json start..end.
+METHOD_THROUGHPUT_RUN = (
+    "requests / run duration (run.json start..end: these runs recorded no load_start..load_stop, "
+    f"e.g. imported ones); {_POISSON}"
+)
+#: Some runs with a load window, some without.
+METHOD_THROUGHPUT_MIXED = (
+    "requests / measured load window where a run recorded one (run.json load_window), else its "
+    f"run duration (start..end); {_POISSON}"
+)
+
+
+def throughput_method(windowed: Iterable[bool]) -> str:
+    """The throughput method text for runs that did (True) or did not (False) record a load window."""
+    seen = set(windowed)
+    if seen == {True}:
+        return METHOD_THROUGHPUT
+    if seen == {False}:
+        return METHOD_THROUGHPUT_RUN
+    return METHOD_THROUGHPUT_MIXED if seen else METHOD_THROUGHPUT
+
+
+def load_seconds(info: RunInfo, frame: pl.DataFrame | None = None) -> tuple[float, bool]:
+    """What one run's throughput divides by, and whether it is the measured load window.
+
+    The load window (run.json ``load_window``, written by ``pockit run`` from the capture plugin's
+    load_start .. load_stop) is the time load was applied; start..end also holds Locust's start-up
+    and shutdown. A run without one (``pockit import``) falls back to start..end
+    (:func:`run_duration_s`). Every throughput pockit prints comes through here.
+    """
+    raw = info.record.raw if info.record is not None else {}
+    window = raw.get(RunField.LOAD_WINDOW)
+    seconds = window.get("seconds") if isinstance(window, dict) else None
+    if (
+        isinstance(seconds, int | float)
+        and not isinstance(seconds, bool)
+        and math.isfinite(seconds)
+        and seconds > 0
+    ):
+        return float(seconds), True
+    return run_duration_s(info, frame), False
+
+
+def stats_method(throughput: str = METHOD_THROUGHPUT) -> str:
+    """The ``pockit stats`` method text, with the throughput definition its runs used."""
+    return (
+        f"latency percentiles: {METHOD_QUANTILE}, over successful requests with a known latency (a "
+        "description; a decision's latency criterion counts failed requests as over its threshold); "
+        "successful requests whose latency is null, NaN, infinite or negative are skipped by the "
+        "percentiles and counted in latency_skipped; "
+        f"success/error rate over all requests: {METHOD_RATE}; throughput: {throughput}; "
+        "intervals are two-sided at the stated confidence; with several runs of a candidate the run "
+        "is the unit (per-run figures and their spread)"
+    )
+
+
+METHOD_STATS = stats_method()
 
 
 @dataclass(frozen=True)
@@ -204,13 +259,19 @@ def rate_estimate(
 
 
 def throughput_estimate(
-    n: int, duration_s: float, *, confidence: float = CONFIDENCE, sides: Sides = "two"
+    n: int,
+    duration_s: float,
+    *,
+    confidence: float = CONFIDENCE,
+    sides: Sides = "two",
+    method: str = METHOD_THROUGHPUT,
 ) -> Estimate:
-    """Requests per second over the run(s), with the Poisson interval of the count."""
+    """Requests per second over ``duration_s`` (see :func:`load_seconds`), with the Poisson
+    interval of the count."""
     if not (duration_s > 0):
-        return Estimate.missing(METHOD_THROUGHPUT)
+        return Estimate.missing(method)
     lo, hi = poisson_rate(n, duration_s, confidence=confidence, sides=sides)
-    return Estimate(n / duration_s, lo, hi, n, METHOD_THROUGHPUT)
+    return Estimate(n / duration_s, lo, hi, n, method)
 
 
 def intended_latency_expr() -> pl.Expr:
@@ -474,7 +535,8 @@ def run_stats(
             raise UsageError(f"percentile {q * 100:g} is outside (0, 100)")
     frame = samples.frame
     infos = samples.runs
-    durations = {i.id: run_duration_s(i, frame) for i in infos}
+    windows = {i.id: load_seconds(i, frame) for i in infos}
+    durations = {rid: seconds for rid, (seconds, _) in windows.items()}
     total_s = float(np.nansum(list(durations.values()))) if durations else math.nan
     overall, endpoints = overall_and_endpoints(
         samples, total_s, qs, by_endpoint=by_endpoint, confidence=confidence
@@ -521,6 +583,7 @@ def run_stats(
         latency_skipped=samples.latency_skipped(),
         failed_without_latency=sum(samples.failed_without_latency.values()),
         warnings=warnings,
+        method=stats_method(throughput_method(w for _, w in windows.values())),
     )
 
 

@@ -50,14 +50,9 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pockit._contract import RunField
     from pockit._rundir import RunDir
-    from pockit.load._import import (
-        IMPORT_FORMAT,
-        IMPORT_SKIPPED_ROWS,
-        IMPORT_TIMEZONE,
-        IMPORT_TRANSACTIONS,
-        import_runs,
-    )
+    from pockit.load._import import import_runs
 
     paths = import_runs(
         args.file,
@@ -69,35 +64,39 @@ def run(args: argparse.Namespace) -> int:
         skip_bad_rows=args.skip_bad_rows,
     )
     metas = [RunDir.open(p).meta for p in paths]
-    first = metas[0] if metas else {}
+    first_meta = metas[0] if metas else {}
     data = {
         "runs": [str(p) for p in paths],
-        "format": first.get(IMPORT_FORMAT),
-        "requests": sum(int(m.get("requests", 0)) for m in metas),
+        "format": first_meta.get(RunField.IMPORT_FORMAT),
+        "requests": sum(int(meta.get(RunField.REQUESTS, 0)) for meta in metas),
         "candidate": args.candidate,
-        "transactions": first.get(IMPORT_TRANSACTIONS),
-        "skipped_rows": first.get(IMPORT_SKIPPED_ROWS),
-        "timezone": first.get(IMPORT_TIMEZONE),
-        "warnings": [w for m in metas for w in m.get("warnings", [])],
+        "transactions": first_meta.get(RunField.IMPORT_TRANSACTIONS),
+        "skipped_rows": first_meta.get(RunField.IMPORT_SKIPPED_ROWS),
+        "timezone": first_meta.get(RunField.IMPORT_TIMEZONE),
+        "warnings": [w for meta in metas for w in meta.get(RunField.WARNINGS, [])],
     }
     lines = []
-    for p, m in zip(paths, metas, strict=True):
+    for p, meta in zip(paths, metas, strict=True):
         what = "transactions" if args.transactions else "requests"
-        lines.append(f"imported {m.get('requests', 0)} {what} ({m.get(IMPORT_FORMAT)}) into {p}")
-        txn = m.get(IMPORT_TRANSACTIONS)
+        lines.append(
+            f"imported {meta.get(RunField.REQUESTS, 0)} {what} ({meta.get(RunField.IMPORT_FORMAT)}) into {p}"
+        )
+        txn = meta.get(RunField.IMPORT_TRANSACTIONS)
         if txn and not args.transactions and txn.get("transactions"):
             lines.append(
                 f"  {txn['transactions']} Transaction Controller sample(s) kept apart "
                 "(--transactions decides on them instead)"
             )
-        if m.get(IMPORT_TIMEZONE):
-            lines.append(f"  timeStamps read as local time in {m[IMPORT_TIMEZONE]} (--timezone)")
-        skipped = m.get(IMPORT_SKIPPED_ROWS)
+        if meta.get(RunField.IMPORT_TIMEZONE):
+            lines.append(
+                f"  timeStamps read as local time in {meta[RunField.IMPORT_TIMEZONE]} (--timezone)"
+            )
+        skipped = meta.get(RunField.IMPORT_SKIPPED_ROWS)
         if skipped and skipped.get("count"):
             lines.append(f"  skipped {skipped['count']} unreadable row(s) (--skip-bad-rows):")
             lines.extend(f"    {reason}: {n}" for reason, n in skipped["reasons"].items())
         elif skipped is not None:
             lines.append("  no unreadable rows")
-        lines.extend(f"  warning: {w}" for w in m.get("warnings", []))
+        lines.extend(f"  warning: {w}" for w in meta.get(RunField.WARNINGS, []))
     emit(args, data, "\n".join(lines))
     return 0

@@ -14,7 +14,10 @@ timeouts could never fail a P95 criterion. ``pockit stats`` percentiles, a descr
 than a test, stay over successful requests. A successful request whose latency is unknown (the
 samples hold null, NaN or a negative value) may have been as fast as 0 or as slow as +inf: the
 criterion is judged at both extremes and PASSes or FAILs only when both agree (INCONCLUSIVE when
-the unknown share could flip it). Rates count every request, whatever its latency. With several
+the unknown share could flip it). Rates count every request, whatever its latency. Rows that
+``pockit import --skip-bad-rows`` skipped (:attr:`CandidateData.rows_unknown`) are requests of
+unknown outcome: rates, burn, latency and throughput are judged with them all OK (and 0 ms) and all
+failed (and +inf), and PASS or FAIL only when both agree. With several
 runs of a candidate, declared repeats or not, the run is the unit (:func:`_widen`). Clopper-Pearson, not Wilson, because it never
 undercovers and it is the exact dual of the order-statistic bound on P95 reported in ms beside it,
 so the two never disagree.
@@ -25,12 +28,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import polars as pl
 
 from pockit._constants import CONFIDENCE
+from pockit._contract import EventKind
 from pockit.analysis._faults import (
     METHOD_RECOVERY,
     cold_start_latencies,
@@ -92,6 +97,24 @@ class CandidateData:
     endpoints: list[str] = field(default_factory=list)
     #: successful requests of these runs whose latency is unknown, by reason (null, nan, ...)
     latency_skipped: dict[str, int] = field(default_factory=dict)
+    #: what throughput divides by (analysis._stats.throughput_method: load window or start..end)
+    throughput_method: str = METHOD_THROUGHPUT
+    #: run id -> (rows ``pockit import --skip-bad-rows`` skipped, the file): requests whose
+    #: outcome and latency nobody knows, judged both as all OK and fast and as all failed
+    rows_unknown: dict[str, tuple[int, str]] = field(default_factory=dict)
+
+    @property
+    def n_unknown(self) -> int:
+        """Rows of unknown outcome (skipped by the importer) across these runs."""
+        return sum(count for count, _ in self.rows_unknown.values())
+
+    def unknown_text(self) -> str:
+        """``"12 row(s) of locust.csv skipped by pockit import --skip-bad-rows (run r1)"``."""
+        parts = [
+            f"{count} row(s) of {Path(src).name} (run {rid})"
+            for rid, (count, src) in self.rows_unknown.items()
+        ]
+        return "; ".join(parts) + " skipped by pockit import --skip-bad-rows, outcome unknown"
 
     @property
     def duration_s(self) -> float:
@@ -307,15 +330,33 @@ def _both_ways(slow: Outcome, fast: Outcome) -> Outcome:
     return INCONCLUSIVE
 
 
+def _with_unread(
+    data: CandidateData, values_by_run: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """``values_by_run`` plus a NaN (unknown: judged as +inf and as 0 ms) per row of unknown
+    outcome: a row the importer skipped may have been a failure or a fast success."""
+    out = dict(values_by_run)
+    for rid, (count, _) in data.rows_unknown.items():
+        out[rid] = np.concatenate([out.get(rid, np.empty(0)), np.full(count, math.nan)])
+    return out
+
+
 def _latency(
-    crit: Criterion, data: CandidateData, q: float, values_by_run: dict[str, np.ndarray], what: str
+    crit: Criterion,
+    data: CandidateData,
+    q: float,
+    values_by_run: dict[str, np.ndarray],
+    what: str,
+    *,
+    unread: int = 0,
 ) -> CriterionResult:
     """ "Pq op T" as "the share of requests under T is at least q" (see module docstring).
 
     ``values_by_run`` holds every request's latency, +inf for a failed one (a failure never got a
     good answer, so it is never under T and it counts in the denominator) and NaN for a successful
     one whose latency is unknown: that one is judged both as +inf and as 0 ms, and only an outcome
-    both agree on stands (else INCONCLUSIVE).
+    both agree on stands (else INCONCLUSIVE). ``unread`` of the NaNs are rows the importer skipped
+    (:func:`_with_unread`): their outcome is unknown too, and they are judged the same way.
     """
     allv = [v for v in values_by_run.values() if v.size]
     values = np.concatenate(allv) if allv else np.array([], dtype=np.float64)
@@ -376,7 +417,14 @@ def _latency(
     elif n < min_samples_for_bound(q):
         reason = f"{head}: {n} {what} are too few for a finite 95% bound on {pct} (needs {min_samples_for_bound(q)}); {share_txt}"
     elif n_unknown and slow.outcome != fast.outcome:
-        reason = f"{head}: the outcome depends on the latencies nobody knows; {share_txt}"
+        unknowns = (
+            "latencies nobody knows"
+            if not unread
+            else "rows nobody could read"
+            if unread == n_unknown
+            else "latencies nobody knows and the rows nobody could read"
+        )
+        reason = f"{head}: the outcome depends on the {unknowns}; {share_txt}"
     else:
         reason = f"{head}: interval straddles {thr:g} ms; {share_txt}"
     details: dict[str, Any] = {
@@ -386,15 +434,18 @@ def _latency(
         "share_ci_high": s_hi,
         "failed": n_failed,
         "latency_unknown": n_unknown,
+        "import_skipped_rows": unread,
         "unit": data.unit,
     }
     if n_unknown:
         why = count_text(data.latency_skipped)
-        reason += (
-            f"; {n_unknown} successful request(s) have no usable latency"
-            + (f" ({why} in the runs of {data.name})" if why else "")
-            + f": as +inf the criterion is {slow.outcome}, as 0 ms {fast.outcome}"
-        )
+        if n_unknown > unread:
+            reason += f"; {n_unknown - unread} successful request(s) have no usable latency" + (
+                f" ({why} in the runs of {data.name})" if why else ""
+            )
+        if unread:
+            reason += f"; {data.unknown_text()}, judged as failed (+inf) and as OK at 0 ms"
+        reason += f": as +inf the criterion is {slow.outcome}, as 0 ms {fast.outcome}"
         details["outcome_if_unknown_slow"] = slow.outcome
         details["outcome_if_unknown_fast"] = fast.outcome
     if widened:
@@ -421,6 +472,67 @@ def _per_run_values(frame: pl.DataFrame, column_expr: pl.Expr) -> dict[str, np.n
     return out
 
 
+@dataclass(frozen=True)
+class _Judged:
+    """A criterion judged on known rows, or at both extremes of the rows of unknown outcome."""
+
+    outcome: Outcome
+    value: float
+    lo: float
+    hi: float
+    #: outcome with the unknown rows at their good / bad extreme (None: there are none)
+    if_good: Outcome | None = None
+    if_bad: Outcome | None = None
+
+    def explain(
+        self,
+        crit: Criterion,
+        data: CandidateData,
+        unit: str,
+        good: str,
+        bad: str,
+        counted: str = "",
+    ) -> str:
+        """The reason (``counted`` after the figures); with unknown rows, what each extreme gives
+        and that only their agreement decides."""
+        text = _explain(crit, self.outcome, self.value, self.lo, self.hi, unit) + counted
+        if self.if_good is None:
+            return text
+        if self.if_good != self.if_bad and self.outcome == INCONCLUSIVE:
+            head = f"{crit.metric} = {_fmt(self.value, unit)} over the rows read, 95% bounds "
+            text = f"{head}[{_fmt(self.lo, unit)}, {_fmt(self.hi, unit)}] at both extremes{counted}: the outcome depends on rows nobody could read"
+        return f"{text}; {data.unknown_text()}: {good} the criterion is {self.if_good}, {bad} {self.if_bad}"
+
+    def details(self) -> dict[str, Any]:
+        if self.if_good is None:
+            return {}
+        return {"outcome_if_unknown_good": self.if_good, "outcome_if_unknown_bad": self.if_bad}
+
+
+def _judged_share(
+    crit: Criterion, data: CandidateData, frame: pl.DataFrame, *, errors: bool, scale: float = 1.0
+) -> tuple[int, _Judged]:
+    """Judge the failed (``errors``) or successful share of ``frame``'s requests (divided by
+    ``scale``): once, or at both extremes of the rows of unknown outcome (all OK, all failed)."""
+    k, value, lo, hi = _request_share(data, frame, errors=errors)
+    if not data.n_unknown:
+        est = (value / scale, lo / scale, hi / scale)
+        return k, _Judged(judge(crit, *est), *est)
+    ends = []
+    for unknown_ok in (True, False):
+        _, v, lo, hi = _request_share(data, frame, errors=errors, unknown_ok=unknown_ok)
+        ends.append((judge(crit, v / scale, lo / scale, hi / scale), lo / scale, hi / scale))
+    (good, lo_a, hi_a), (bad, lo_b, hi_b) = ends
+    return k, _Judged(
+        _both_ways(good, bad),
+        value / scale,
+        min(lo_a, lo_b),
+        max(hi_a, hi_b),
+        if_good=good,
+        if_bad=bad,
+    )
+
+
 def _rate(
     crit: Criterion, data: CandidateData, frame: pl.DataFrame, *, errors: bool
 ) -> CriterionResult:
@@ -430,13 +542,19 @@ def _rate(
     too_few = _below_min_samples(crit, data.name, n, "requests", METHOD_RATE)
     if too_few is not None:
         return too_few
-    k, value, lo, hi = _request_share(data, frame, errors=errors)
-    outcome = judge(crit, value, lo, hi)
-    reason = _explain(crit, outcome, value, lo, hi, "%") + f" ({k} of {n} requests)"
+    k, j = _judged_share(crit, data, frame, errors=errors)
+    counted = f" ({k} of {n} requests" + (" read)" if data.n_unknown else ")")
+    reason = j.explain(crit, data, "%", "as all OK", "as all failed", counted)
     if data.unit == "run":
         reason += f"; run is the unit ({frame['run_id'].n_unique()} runs)"
     return _result(
-        crit, data.name, outcome, (value, lo, hi, n), reason, METHOD_RATE, {"unit": data.unit}
+        crit,
+        data.name,
+        j.outcome,
+        (j.value, j.lo, j.hi, n),
+        reason,
+        METHOD_RATE,
+        {"unit": data.unit, "import_skipped_rows": data.n_unknown, **j.details()},
     )
 
 
@@ -447,19 +565,28 @@ def _share(k: int, n: int) -> tuple[float, float, float]:
 
 
 def _request_share(
-    data: CandidateData, frame: pl.DataFrame, *, errors: bool
+    data: CandidateData, frame: pl.DataFrame, *, errors: bool, unknown_ok: bool | None = None
 ) -> tuple[int, float, float, float]:
     """Count, share and bounds of failed (``errors``) or successful requests among *all* of
-    ``frame``'s requests, whatever their latency; with several runs the run is the unit."""
-    n = frame.height
-    k_ok = int(frame["ok"].sum())
-    k = n - k_ok if errors else k_ok
+    ``frame``'s requests, whatever their latency; with several runs the run is the unit.
+
+    ``unknown_ok`` True / False adds the rows of unknown outcome (``data.rows_unknown``) as all
+    successful / all failed; None leaves them out (the share of the rows read)."""
+    counted = pl.col("ok").not_() if errors else pl.col("ok")
+    per = frame.group_by(pl.col("run_id").cast(pl.String)).agg(
+        pl.len().alias("n"), counted.sum().alias("k")
+    )
+    n_run = {str(r): int(n) for r, n, _ in per.iter_rows()}
+    k_run = {str(r): int(k) for r, _, k in per.iter_rows()}
+    if unknown_ok is not None:
+        counted_unknown = unknown_ok != errors  # unknown rows all OK count as successes
+        for rid, (count, _) in data.rows_unknown.items():
+            n_run[rid] = n_run.get(rid, 0) + count
+            k_run[rid] = k_run.get(rid, 0) + (count if counted_unknown else 0)
+    n, k = sum(n_run.values()), sum(k_run.values())
     value, lo, hi = _share(k, n)
     if data.unit == "run":
-        per = frame.group_by("run_id").agg(
-            (~pl.col("ok") if errors else pl.col("ok")).mean().alias("r")
-        )
-        lo, hi, _ = _widen((lo, hi), per["r"].to_list())
+        lo, hi, _ = _widen((lo, hi), [k_run[r] / n_run[r] for r in n_run if n_run[r]])
         lo, hi = max(0.0, lo), min(1.0, hi)
     return k, value, lo, hi
 
@@ -467,25 +594,39 @@ def _request_share(
 def _throughput(crit: Criterion, data: CandidateData, frame: pl.DataFrame) -> CriterionResult:
     n = frame.height
     dur = data.duration_s
+    method = data.throughput_method
     if n == 0 or not dur > 0:
-        return missing(
-            crit, data.name, f"no requests or no run duration for {data.name}", METHOD_THROUGHPUT
+        return missing(crit, data.name, f"no requests or no run duration for {data.name}", method)
+    counts = {str(r): int(c) for r, c in frame.group_by("run_id").len().iter_rows()}
+
+    def judged(extra: dict[str, int]) -> tuple[Outcome, float, float, float]:
+        total = n + sum(extra.values())
+        est = throughput_estimate(total, dur, confidence=CONFIDENCE, sides=SIDES, method=method)
+        lo, hi = est.ci_low, est.ci_high
+        if data.unit == "run":
+            per = [
+                (counts.get(rid, 0) + extra.get(rid, 0)) / d
+                for rid, d in data.durations.items()
+                if d > 0
+            ]
+            lo, hi, _ = _widen((lo, hi), per)
+        return judge(crit, est.value, lo, hi), est.value, lo, hi
+
+    outcome, value, lo, hi = judged({})
+    j = _Judged(outcome, value, lo, hi)
+    if data.n_unknown:  # unread rows were requests (all counted) or not (none)
+        good, _, lo_u, hi_u = judged({r: c for r, (c, _) in data.rows_unknown.items()})
+        j = _Judged(
+            _both_ways(good, outcome), value, lo, max(hi, hi_u), if_good=good, if_bad=outcome
         )
-    est = throughput_estimate(n, dur, confidence=CONFIDENCE, sides=SIDES)
-    lo, hi = est.ci_low, est.ci_high
-    if data.unit == "run":
-        counts = dict(frame.group_by("run_id").len().iter_rows())
-        per = [counts.get(rid, 0) / d for rid, d in data.durations.items() if d > 0]
-        lo, hi, _ = _widen((lo, hi), per)
-    outcome = judge(crit, est.value, lo, hi)
     return _result(
         crit,
         data.name,
-        outcome,
-        (est.value, lo, hi, n),
-        _explain(crit, outcome, est.value, lo, hi, " rps"),
-        METHOD_THROUGHPUT,
-        {"duration_s": dur},
+        j.outcome,
+        (j.value, j.lo, j.hi, n),
+        j.explain(crit, data, " rps", "counting them as requests", "leaving them out"),
+        method,
+        {"duration_s": dur, **j.details()},
     )
 
 
@@ -628,7 +769,7 @@ def evaluate(crit: Criterion, data: CandidateData, spec: Spec) -> CriterionResul
             return missing(
                 crit,
                 data.name,
-                f"no idle_end event (cold start) in the runs of {data.name}",
+                f"no {EventKind.IDLE_GAP_END} event (cold start) in the runs of {data.name}",
                 METHOD_LATENCY,
             )
         return _latency(crit, data, 0.95, by_run, "cold-start requests")
@@ -654,7 +795,8 @@ def evaluate(crit: Criterion, data: CandidateData, spec: Spec) -> CriterionResul
                 frame.filter(pl.col("t_intended").is_not_null()), intended_latency_expr()
             )
             return _latency(crit, data, q, by_run, "requests (from intended start)")
-        return _latency(crit, data, q, _per_run_values(frame, pl.col("latency_ms")), "requests")
+        by_run = _with_unread(data, _per_run_values(frame, pl.col("latency_ms")))
+        return _latency(crit, data, q, by_run, "requests", unread=data.n_unknown)
     if metric == "success_rate":
         return _rate(crit, data, frame, errors=False)
     if metric == "error_rate":
@@ -669,17 +811,14 @@ def evaluate(crit: Criterion, data: CandidateData, spec: Spec) -> CriterionResul
                 "error_budget_burn needs slo_target in the spec (e.g. 0.999)",
                 METHOD_BURN,
             )
-        budget = 1.0 - spec.slo_target
-        _, rate, r_lo, r_hi = _request_share(data, frame, errors=True)
-        est = Estimate(rate / budget, r_lo / budget, r_hi / budget, frame.height, METHOD_BURN)
-        outcome = judge(crit, est.value, est.ci_low, est.ci_high)
+        _, j = _judged_share(crit, data, frame, errors=True, scale=1.0 - spec.slo_target)
         return _result(
             crit,
             data.name,
-            outcome,
-            est,
-            _explain(crit, outcome, est.value, est.ci_low, est.ci_high, "x"),
+            j.outcome,
+            (j.value, j.lo, j.hi, frame.height),
+            j.explain(crit, data, "x", "as all OK", "as all failed"),
             METHOD_BURN,
-            {"slo_target": spec.slo_target},
+            {"slo_target": spec.slo_target, **j.details()},
         )
     return missing(crit, data.name, f"metric {metric!r} is not evaluated by this version of pockit")

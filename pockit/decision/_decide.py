@@ -24,12 +24,18 @@ import numpy as np
 import polars as pl
 
 from pockit._constants import CONFIDENCE
-from pockit._contract import RunStatus
+from pockit._contract import RunField, RunStatus
 from pockit._errors import PockitError
 from pockit._rundir import RunDir
 from pockit.analysis._compare import compare_samples
-from pockit.analysis._samples import RunLike, Samples, load_samples, run_duration_s
-from pockit.analysis._stats import intended_latency, repeat_warnings, use_run_unit
+from pockit.analysis._samples import RunInfo, RunLike, Samples, load_samples
+from pockit.analysis._stats import (
+    intended_latency,
+    load_seconds,
+    repeat_warnings,
+    throughput_method,
+    use_run_unit,
+)
 from pockit.decision._costs import CostLike, attribute_costs, coerce_cost
 from pockit.decision._criteria import CandidateData, evaluate
 from pockit.decision._model import (
@@ -329,6 +335,19 @@ def _incomplete_runs(infos: Iterable[Any]) -> list[str]:
     return out
 
 
+def _skipped_import_rows(infos: Iterable[RunInfo]) -> dict[str, tuple[int, str]]:
+    """Run id -> (rows ``pockit import --skip-bad-rows`` skipped, the file they were in), for
+    the runs that skipped any: requests whose outcome nobody knows (see decision/_criteria.py)."""
+    out: dict[str, tuple[int, str]] = {}
+    for info in infos:
+        raw = info.record.raw if info.record is not None else {}
+        skipped = raw.get(RunField.IMPORT_SKIPPED_ROWS)
+        count = skipped.get("count") if isinstance(skipped, dict) else None
+        if isinstance(count, int) and not isinstance(count, bool) and count > 0:
+            out[info.id] = (count, str(raw.get(RunField.IMPORTED_FROM) or "the imported file"))
+    return out
+
+
 def decide(
     spec: Spec,
     runs: RunLike | Iterable[RunLike] | Samples,
@@ -347,6 +366,7 @@ def decide(
     samples = runs if isinstance(runs, Samples) else load_samples(runs)
     warnings = list(samples.warnings)
     warnings += _incomplete_runs(samples.runs)
+    warnings += [f"run {i.id}: {w}" for i in samples.runs if i.record for w in i.record.warnings]
     by_cand: dict[str, list[Any]] = {}
     for info in samples.runs:
         by_cand.setdefault(info.candidate, []).append(info)
@@ -370,7 +390,8 @@ def decide(
         frame = (
             samples.frame.filter(pl.col("candidate") == name) if len(by_cand) > 1 else samples.frame
         )
-        durations = {i.id: run_duration_s(i, frame) for i in infos}
+        windows = {i.id: load_seconds(i, frame) for i in infos}
+        durations = {rid: seconds for rid, (seconds, _) in windows.items()}
         unit = "run" if use_run_unit(infos, spec.load.repeats) else "pooled"
         cw = repeat_warnings(name, infos, spec.load.repeats)
         if frame.height == 0:
@@ -396,6 +417,8 @@ def decide(
             else None,
             endpoints=endpoints,
             latency_skipped=samples.latency_skipped(i.id for i in infos),
+            throughput_method=throughput_method(w for _, w in windows.values()),
+            rows_unknown=_skipped_import_rows(infos),
         )
         datas[name] = data
         results = [evaluate(c, data, spec) for c in spec.criteria]

@@ -1020,39 +1020,33 @@ def _make_bar(*, total: float, desc: str) -> Any:
 def summarize(run_dir: str | Path) -> dict[str, Any]:
     """Requests, rate, error rate and p50/p95/p99 of one run, from its captured samples.
 
-    Percentiles are of successful requests and exact (the sample quantile X_(ceil(nq))), the same
-    definition ``pockit stats`` uses, so the end-of-run summary and the report never disagree.
+    Every figure is ``pockit stats``'s (:func:`pockit.analysis.run_stats`): throughput over the
+    measured load window, percentiles of successful requests, exact (X_(ceil(nq))), so the
+    end-of-run summary and the report never disagree. ``rps_method`` says what rps divides by.
     """
-    import math
+    from pockit.analysis import run_stats
 
-    import numpy as np
-    import polars as pl
+    stats = run_stats([run_dir], percentiles=(50.0, 95.0, 99.0), by_endpoint=False)
+    g = stats.overall
 
-    run = RunDir.open(run_dir)
-    df = run.read_samples()
-    empty: dict[str, Any] = {"p50_ms": None, "p95_ms": None, "p99_ms": None}
-    if df.height == 0:
-        return {"requests": 0, "rps": 0.0, "error_rate": None, **empty}
-    row = df.select(
-        n=pl.len(),
-        errors=(~pl.col("ok")).sum(),
-        span=(pl.col("t_start").max() - pl.col("t_start").min()).dt.total_microseconds(),
-    ).row(0, named=True)
-    ok = np.sort(df.filter(pl.col("ok"))["latency_ms"].drop_nulls().drop_nans().to_numpy())
-    quantiles = dict(empty)
-    if ok.size:
-        for key, q in (("p50_ms", 0.50), ("p95_ms", 0.95), ("p99_ms", 0.99)):
-            quantiles[key] = float(ok[max(0, math.ceil(q * ok.size) - 1)])
-    span_s = max((row["span"] or 0) / 1e6, 1e-9)
+    def ms(key: str) -> float | None:
+        est = g.latency_ms.get(key)
+        return est.value if est is not None and est.n else None
+
     return {
-        "requests": row["n"],
-        "rps": row["n"] / span_s if row["n"] > 1 else 0.0,
-        "error_rate": row["errors"] / row["n"],
-        **quantiles,
+        "requests": g.n,
+        "rps": g.throughput_rps.value if g.n else 0.0,
+        "rps_method": stats.method,
+        "error_rate": g.error_rate.value if g.n else None,
+        "p50_ms": ms("p50"),
+        "p95_ms": ms("p95"),
+        "p99_ms": ms("p99"),
     }
 
 
 def _print_summary(run: RunDir, meta: dict[str, Any]) -> None:
+    from pockit._display import throughput_label
+
     rec = run.record
     try:
         s = summarize(run.path)
@@ -1061,13 +1055,15 @@ def _print_summary(run: RunDir, meta: dict[str, Any]) -> None:
         return
     counts = meta.get(RunField.COUNTS, {})
     lost = rec.workers_lost
+    over = throughput_label(s["rps_method"]).removeprefix("throughput")  # " (requests ÷ ...)"
     lines = [
         f"run {rec.id}: {rec.status} ({rec.stop_reason})",
         f"  candidate {rec.candidate} at {meta.get(RunField.HOST)}, repeat {rec.repeat or 0}, "
         f"{meta.get(RunField.WORKERS, 1)} load process(es)"
         + (f", {len(lost)} lost" if lost else ""),
         f"  requests {s['requests']} (Locust counted {counts.get('locust_requests')}), "
-        f"{s['rps']:.1f} req/s, errors {(s['error_rate'] or 0):.2%}",
+        f"{s['rps']:.1f} req/s{over}, "
+        f"errors {(s['error_rate'] or 0):.2%}",
     ]
     if s["p50_ms"] is not None:
         lines.append(

@@ -43,3 +43,12 @@ def test_clear_regression_and_improvement() -> None:
     better = _one(rng.lognormal(np.log(60), 0.2, 3000), b)
     assert worse.result == "regressed" and better.result == "improved"  # type: ignore[attr-defined]
     assert worse.shift_ci_low > 0.1 * worse.baseline_median  # type: ignore[attr-defined]
+
+
+def test_reason_never_prints_p_equals_zero() -> None:
+    """A p-value that underflows to 0.0 reads ``p < 1e-16`` (pockit._display.p_value), not ``p=0``."""
+    rng = np.random.default_rng(5)
+    c = _one(rng.lognormal(np.log(300), 0.1, 3000), rng.lognormal(np.log(100), 0.1, 3000))
+    assert c.p_adjusted == 0.0  # type: ignore[attr-defined]
+    assert "p < 1e-16 (Holm)" in c.reason, c.reason  # type: ignore[attr-defined]
+    assert "p=0" not in c.reason  # type: ignore[attr-defined]

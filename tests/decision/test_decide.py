@@ -391,3 +391,18 @@ def test_runs_that_did_not_complete_are_named_in_warnings(tmp_path: Path) -> Non
     warnings = decide(spec, [good.path, cut.path]).to_dict()["warnings"]
     assert any(cut.id in w and "aborted" in w and "interrupted (SIGINT)" in w for w in warnings)
     assert not any(good.id in w for w in warnings)
+
+
+def test_cold_start_without_idle_gaps_names_the_event_the_shape_writes(tmp_path: Path) -> None:
+    """The reason names ``idle_gap_end`` (EventKind.IDLE_GAP_END), the event load/_shape.py writes."""
+    from pockit._contract import EventKind
+
+    spec = make_spec(
+        tmp_path,
+        HEAD + "criteria:\n  - {metric: cold_start_p95_ms, op: '<', threshold: 500}\n",
+    )
+    run = make_run(tmp_path / "runs", "fast", np.full(100, 20.0))
+    (res,) = decide(spec, [run]).candidates["fast"].criteria
+    assert res.outcome == "INCONCLUSIVE"
+    assert f"no {EventKind.IDLE_GAP_END.value} event" in res.reason, res.reason
+    assert "idle_end" not in res.reason
