@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from pockit._errors import FieldError, SpecError
+from pockit.sources._frame import BILLING_FORMATS, COST_CHOICES, FORMAT_ALIASES
 from pockit.spec._durations import parse_duration
 from pockit.spec._model import (
     LATENCY_SHAPE,
@@ -645,10 +646,8 @@ def _build_cost(r: _Reader, top: dict[str, Any], base: Path) -> CostSource | Non
         r.error("cost.price_book", "source 'model' needs price_book: a YAML price book")
     return CostSource(
         source=_resolve(base, source) if source else source,
-        format=r.get(c, "cost", "format", _text, None),
-        column=cast(
-            Any, r.get(c, "cost", "column", _choice("billed", "effective", "list"), "effective")
-        ),
+        format=r.get(c, "cost", "format", _choice(*BILLING_FORMATS, *FORMAT_ALIASES), None),
+        column=cast(Any, r.get(c, "cost", "column", _choice(*COST_CHOICES), "effective")),
         price_book=_resolve(base, price_book) if price_book else None,
         lag_ok=r.get(c, "cost", "lag_ok", _flag, False),
     )

@@ -157,7 +157,7 @@ class CostSource:
 
     source: str
     format: str | None = None
-    column: Literal["billed", "effective", "list"] = "effective"
+    column: Literal["billed", "effective", "list", "unblended", "net"] = "effective"
     price_book: str | None = None
     lag_ok: bool = False
 
