@@ -100,7 +100,7 @@ METRIC_KEYS = {
     "step",
     "unit",
 }
-FAULT_KEYS = {"kind", "at", "duration", "value", "command", "candidate"}
+FAULT_KEYS = {"kind", "at", "duration", "value", "command", "restart", "candidate"}
 GUARD_KEYS = {"allowed_hosts", "max_users", "max_rps", "max_duration", "max_budget_usd"}
 BASELINE_KEYS = {"candidate", "margin", "metrics"}
 SLO_KEYS = {"target"}
@@ -706,6 +706,17 @@ def _build_faults(r: _Reader, top: dict[str, Any], candidates: set[str]) -> list
                 f"{field}.command",
                 "kind 'command' needs command: an argument list such as [systemctl, restart, app]",
             )
+        restart = r.get(f, field, "restart", _prose_list, tuple[str, ...]())
+        if restart and kind != "kill":
+            r.error(
+                f"{field}.restart",
+                f"restart is for kind 'kill' (the command that brings the service back), not {kind!r}",
+            )
+        if command and kind not in ("kill", "command"):
+            r.error(
+                f"{field}.command",
+                f"command is for kind 'command' or 'kill' (how to kill), not {kind!r}",
+            )
         if kind in ("latency", "error_rate") and "value" not in f:
             r.error(
                 f"{field}.value",
@@ -729,6 +740,7 @@ def _build_faults(r: _Reader, top: dict[str, Any], candidates: set[str]) -> list
                 duration_s=r.get(f, field, "duration", parse_duration, 0.0),
                 value=value,
                 command=command,
+                restart=restart,
                 candidate=cand,
             )
         )
