@@ -48,3 +48,20 @@ def test_guardrail_exit_codes_are_the_readme_s(tmp_path: Path) -> None:
     readme = (REPO / "README.md").read_text()
     row = next(line for line in readme.splitlines() if line.startswith("| `pockit run SPEC"))
     assert "invalid spec (65" in row and "67 when a command-line override" in row
+
+
+def test_a_server_metric_without_its_source_is_refused(tmp_path: Path) -> None:
+    import pytest
+
+    from pockit._errors import SpecError
+    from pockit.spec import parse_spec
+
+    (tmp_path / "l.py").write_text("")
+    text = (
+        HEAD
+        + "candidates: [{name: a, host: 'http://127.0.0.1:9'}]\n"
+        + "metrics: [{kind: file, name: server_p95_ms, path: m.json}]\n"
+        + "criteria: [{metric: 'server:server_p59_ms', op: '<', threshold: 9}]\n"
+    )
+    with pytest.raises(SpecError, match=r"no metrics source named 'server_p59_ms'.*server_p95_ms"):
+        parse_spec(text, path=tmp_path / "poc.yaml")

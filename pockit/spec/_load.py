@@ -467,6 +467,7 @@ def _build(r: _Reader, raw: dict[str, Any], base: Path) -> Spec | None:
         return None
     _check_caps(r, load, guardrails, candidates, cost)
     _check_offsets(r, load, faults)
+    _check_references(r, criteria, metrics)
     return Spec(
         name=name,
         hypothesis=hypothesis,
@@ -799,6 +800,24 @@ def _check_caps(
                 f"candidates[{i}].host",
                 f"host {urlsplit(cand.host).hostname!r} is not in guardrails.allowed_hosts "
                 f"({', '.join(guard.allowed_hosts)}); add it there if load may really go to it",
+            )
+
+
+def _check_references(r: _Reader, criteria: list[Criterion], metrics: list[MetricSource]) -> None:
+    """A ``server:NAME`` criterion when the spec's metrics sources have no NAME: a misspelt name
+    would only ever be INCONCLUSIVE ("metric absent"), far from the cause. (A spec without
+    ``metrics`` may still be judged on metrics passed to ``decide(..., metrics=...)``.)"""
+    names = [m.name for m in metrics]
+    if not names:
+        return
+    for i, c in enumerate(criteria):
+        wanted = c.metric.removeprefix("server:")
+        if c.metric.startswith("server:") and metric_is_known(c.metric) and wanted not in names:
+            hint = difflib.get_close_matches(wanted, names, n=1)
+            r.error(
+                f"criteria[{i}].metric",
+                f"no metrics source named {wanted!r} (metrics[].name: {', '.join(names)})"
+                + (f"; did you mean 'server:{hint[0]}'?" if hint else ""),
             )
 
 
