@@ -286,18 +286,82 @@ class RunDir:
         return self.path / LOCUST_DIR
 
 
+#: How many folder levels below a given folder ``open_runs`` searches for run directories
+#: (``runs/`` → ``demo-<stamp>/`` → ``runs/`` → ``<run-id>/`` is 3).
+RUN_SEARCH_DEPTH = 4
+
+
+def find_runs(folder: Path, *, depth: int = RUN_SEARCH_DEPTH) -> tuple[list[Path], list[str]]:
+    """Run directories at any depth (up to ``depth`` levels) below ``folder``, and what was skipped.
+
+    A run directory is not searched further; symbolic links are not followed (a link could lead
+    out of the folder, or round in a loop); hidden folders (``.ipynb_checkpoints``) are not
+    searched. Each skipped folder that might have held runs is named with the reason.
+    """
+    found: list[Path] = []
+    skipped: list[str] = []
+
+    def walk(here: Path, level: int) -> None:
+        try:
+            children = sorted(here.iterdir())
+        except OSError as exc:
+            skipped.append(f"{here}: cannot be listed ({exc.strerror or exc})")
+            return
+        for child in children:
+            if child.is_symlink():
+                if child.is_dir():
+                    skipped.append(f"{child}: a symbolic link, not followed")
+                continue
+            if not child.is_dir():
+                continue
+            if (child / RUN_JSON).is_file():
+                found.append(child)
+            elif child.name.startswith("."):
+                continue
+            elif level >= depth:
+                if any(c.is_dir() for c in child.iterdir()):
+                    skipped.append(
+                        f"{child}: more than {depth} levels below {folder}, not searched "
+                        "(give it as its own argument)"
+                    )
+            else:
+                walk(child, level + 1)
+
+    walk(folder, 1)
+    return found, skipped
+
+
 def open_runs(
     paths: Iterator[str | Path] | list[str | Path] | tuple[str | Path, ...],
+    *,
+    skipped: list[str] | None = None,
 ) -> list[RunDir]:
-    """Open run directories; a folder that holds run directories (not one itself) is expanded."""
+    """Open run directories; a folder that holds run directories (not one itself) is searched.
+
+    Run directories are found at any depth up to :data:`RUN_SEARCH_DEPTH` below the folder (see
+    :func:`find_runs`). Folders that were not searched are appended to ``skipped`` with the
+    reason, or, without that list, reported as a :class:`UserWarning` (shown in a notebook).
+    """
     runs: list[RunDir] = []
+    notes: list[str] = []
     for raw in paths:
         p = Path(raw)
         if p.is_dir() and not (p / RUN_JSON).exists():
-            children = sorted(c for c in p.iterdir() if (c / RUN_JSON).is_file())
+            children, passed_over = find_runs(p)
+            notes.extend(passed_over)
             if not children:
-                raise InputError(f"{p}: neither a run directory nor a folder of run directories")
+                why = f"; skipped: {'; '.join(passed_over)}" if passed_over else ""
+                raise InputError(
+                    f"{p}: neither a run directory nor a folder of run directories "
+                    f"(searched {RUN_SEARCH_DEPTH} levels down){why}"
+                )
             runs.extend(RunDir.open(c) for c in children)
         else:
             runs.append(RunDir.open(p))
+    if skipped is not None:
+        skipped.extend(notes)
+    elif notes:
+        import warnings
+
+        warnings.warn("folders not searched for run directories: " + "; ".join(notes), stacklevel=2)
     return runs

@@ -51,3 +51,15 @@ def emit(args: argparse.Namespace, data: dict[str, Any], human: str) -> None:
 
 def add_json_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+
+
+def open_run_args(paths: list[str] | tuple[str, ...]) -> list[Any]:
+    """Open the command line's RUN_DIR arguments (folders searched at any depth); say on stderr
+    which nested folders were not searched and why, so nothing is passed over without a word."""
+    from pockit._rundir import open_runs
+
+    skipped: list[str] = []
+    runs = open_runs(list(paths), skipped=skipped)
+    for note in skipped:
+        sys.stderr.write(f"pockit: skipped {note}\n")
+    return runs

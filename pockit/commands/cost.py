@@ -12,8 +12,7 @@ from typing import Any
 
 from pockit._errors import UsageError
 from pockit.commands._output import add_json_flag, emit
-
-COST_CHOICES = ("billed", "effective", "list", "unblended", "net")
+from pockit.sources._frame import COST_CHOICES, format_names
 
 
 def _kv(text: str) -> tuple[str, str]:
@@ -37,8 +36,7 @@ def register(sub: Any) -> None:
     )
     parser.add_argument(
         "--format",
-        help="billing format (default: detected from the columns): "
-        "focus, cur2, cur-csv, cur-athena, cost-explorer, athena",
+        help=f"billing format (default: detected from the columns): {format_names()}",
     )
     parser.add_argument("--start", help="window start, ISO-8601 (UTC assumed when no offset)")
     parser.add_argument("--end", help="window end (exclusive), ISO-8601")
@@ -62,7 +60,8 @@ def register(sub: Any) -> None:
         choices=COST_CHOICES,
         default="effective",
         help="which cost: billed (BilledCost / CUR unblended), effective (EffectiveCost / "
-        "CUR amortized), list (ListCost / CUR public on-demand); default effective",
+        "CUR amortized), list (ListCost / CUR public on-demand); CUR also unblended and net "
+        "(net unblended); default effective",
     )
     parser.add_argument(
         "--attach",

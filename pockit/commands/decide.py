@@ -6,7 +6,7 @@ import argparse
 import math
 from typing import Any
 
-from pockit.commands._output import add_json_flag, emit
+from pockit.commands._output import add_json_flag, emit, open_run_args
 
 
 def register(sub: Any) -> None:
@@ -72,6 +72,6 @@ def run(args: argparse.Namespace) -> int:
     from pockit.spec import load_spec
 
     spec = load_spec(args.spec)
-    decision = decide(spec, args.runs)
+    decision = decide(spec, open_run_args(args.runs))
     emit(args, decision.to_dict(), human(decision))
     return decision.exit_code

@@ -39,6 +39,104 @@ def register(sub: Any) -> None:
     add_json_flag(parser)
     parser.set_defaults(func=run)
 
+    parts = parser.add_subparsers(dest="demo_part", metavar="{serve,billing}")
+    serve = parts.add_parser(
+        "serve",
+        help="start the demo service's variants on 127.0.0.1 and print their URLs",
+        description="Start the demo service's variants (baseline, async) on 127.0.0.1, print each "
+        "URL, and serve until Ctrl-C or SIGTERM: the targets of examples/checkout/poc.yaml. "
+        "Each variant has the /admin/fault and /admin/kill knobs the spec's faults use, and is "
+        "restarted after a kill by this command (its supervisor).",
+    )
+    serve.add_argument(
+        "--port",
+        action="append",
+        type=_variant_port,
+        default=[],
+        metavar="VARIANT=PORT",
+        help="where a variant listens (repeatable; default baseline=8081 async=8082)",
+    )
+    serve.add_argument(
+        "--seconds", type=float, default=None, help="stop after this long (default: until Ctrl-C)"
+    )
+    add_json_flag(serve)
+    serve.set_defaults(func=run_serve)
+
+    billing = parts.add_parser(
+        "billing",
+        help="write a FOCUS billing export that covers demo runs' window",
+        description="Write a generated FOCUS 1.2 CSV for run directories of the demo service's "
+        "variants (candidates named baseline and async): each variant's per-request price times "
+        "the requests it served, as hourly rows that cover the runs' window, tagged with each "
+        "run's tags. A generated sample, not a real bill.",
+    )
+    billing.add_argument("runs", nargs="+", metavar="RUN_DIR", help="run directories (or folders)")
+    billing.add_argument("--out", required=True, help="the CSV to write")
+    add_json_flag(billing)
+    billing.set_defaults(func=run_billing)
+
+
+def _variant_port(text: str) -> tuple[str, int]:
+    from pockit.demo._service import VARIANTS
+
+    name, sep, port = text.partition("=")
+    if not sep or name not in VARIANTS or not port.isdigit() or not 0 < int(port) < 65536:
+        raise argparse.ArgumentTypeError(
+            f"expected VARIANT=PORT with VARIANT one of {', '.join(VARIANTS)}, got {text!r}"
+        )
+    return name, int(port)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    import time
+
+    from pockit._errors import LoadError
+    from pockit.demo._run import DEMO_SERVE_PORTS
+    from pockit.demo._service import DemoService
+
+    ports = dict(args.port) or dict(DEMO_SERVE_PORTS)
+    try:
+        service = DemoService(variants=tuple(ports), ports=ports).start()
+    except (OSError, LoadError) as exc:
+        raise LoadError(
+            f"demo service could not start on ports {ports} ({exc}); "
+            "choose others with --port VARIANT=PORT"
+        ) from None
+    try:
+        urls = service.urls
+        human = "\n".join(f"{name}  {url}" for name, url in urls.items())
+        emit(args, {"urls": urls}, human + "\nserving until Ctrl-C")
+        sys.stdout.flush()
+        deadline = None if args.seconds is None else time.monotonic() + args.seconds
+        while deadline is None or time.monotonic() < deadline:
+            time.sleep(0.2)
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        service.stop()
+    return 0
+
+
+def run_billing(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from pockit._errors import UsageError
+    from pockit.commands._output import open_run_args
+    from pockit.demo._run import write_demo_billing
+    from pockit.demo._service import VARIANTS
+
+    runs = open_run_args(args.runs)
+    others = sorted({r.candidate for r in runs} - set(VARIANTS))
+    if others:
+        raise UsageError(
+            f"demo billing prices the demo's variants ({', '.join(VARIANTS)}) only; "
+            f"these runs' candidates are not: {', '.join(others)}"
+        )
+    path = write_demo_billing(Path(args.out), [r.path for r in runs])
+    data = {"billing": str(path), "runs": [str(r.path) for r in runs]}
+    emit(args, data, f"billing: {path} (generated sample for {len(runs)} run(s))")
+    return 0
+
 
 def run(args: argparse.Namespace) -> int:
     from pockit._errors import UsageError

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from pockit.commands._output import add_json_flag, emit
+from pockit.commands._output import add_json_flag, emit, open_run_args
 
 
 def register(sub: Any) -> None:
@@ -55,7 +55,6 @@ def add_kernel_option(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from pockit._constants import VERDICT_EXIT
-    from pockit._rundir import open_runs
     from pockit.report import SmtpSettings, build_email, build_report, send_email
     from pockit.report._build import REPORT_NOTEBOOK, report_paths
     from pockit.spec import load_spec
@@ -63,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     report_paths(args.out, REPORT_NOTEBOOK)  # --out checked first: a bad one costs no work
     settings = SmtpSettings.from_env() if args.smtp else None  # fail before the work, not after
     spec = load_spec(args.spec)
-    runs = open_runs(args.run_dirs)
+    runs = open_run_args(args.run_dirs)
     result = build_report(
         spec,
         runs,

@@ -7,7 +7,7 @@ import math
 from typing import Any
 
 from pockit._errors import UsageError
-from pockit.commands._output import add_json_flag, emit
+from pockit.commands._output import add_json_flag, emit, open_run_args
 
 
 def _percentiles(text: str) -> tuple[float, ...]:
@@ -77,9 +77,14 @@ def human(stats: Any, by_endpoint: bool) -> str:
     rows = [head, _row("all", stats.overall, keys)]
     if len(stats.candidates) > 1:
         rows += [_row(name, c.pooled, keys) for name, c in stats.candidates.items()]
-    if by_endpoint:
-        rows += [_row(f"  {name}", g, keys) for name, g in stats.endpoints.items()]
     out = [f"{len(stats.runs)} run(s)", _table(rows)]
+    if by_endpoint and stats.endpoints:
+        # endpoints are pooled over every run given: a table of their own, so no row reads as
+        # belonging to the candidate printed above it
+        scope = "all candidates pooled" if len(stats.candidates) > 1 else "all runs"
+        ep_rows = [["endpoint", *head[1:]]]
+        ep_rows += [_row(name, g, keys) for name, g in stats.endpoints.items()]
+        out += ["", f"by endpoint ({scope}):", _table(ep_rows)]
     out += [f"warning: {w}" for w in stats.warnings]
     out.append("'-' = not bounded by the data (too few samples for a finite interval)")
     return "\n".join(out)
@@ -90,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
 
     if not args.runs:
         raise UsageError("give at least one run directory")
-    stats = run_stats(args.runs, percentiles=args.percentiles, by_endpoint=True)
+    stats = run_stats(open_run_args(args.runs), percentiles=args.percentiles, by_endpoint=True)
     # JSON always carries the endpoints; --by-endpoint adds them to the human table
     emit(args, stats.to_dict(), human(stats, args.by_endpoint))
     return 0

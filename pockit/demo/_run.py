@@ -26,6 +26,8 @@ from pockit._contract import RunField
 from pockit._errors import LoadError, ReportError
 
 DEMO_VARIANTS = ("baseline", "async")
+#: Where ``pockit demo serve`` puts each variant by default (examples/checkout/poc.yaml's hosts).
+DEMO_SERVE_PORTS = {"baseline": 8081, "async": 8082}
 #: Generated billing label shown in the report wherever the demo's cost appears.
 GENERATED_LABEL = "generated sample (pockit demo): not a real cloud bill"
 #: Fixed hourly cost of each variant's always-on part (container / provisioned capacity), USD.
@@ -140,46 +142,55 @@ def write_demo_spec(
 
 
 def write_demo_billing(path: Path, runs: list[Path]) -> Path:
-    """A FOCUS 1.2 export for the demo window: per-request price × measured rate, as hourly rows.
+    """A FOCUS 1.2 export for demo runs: per-request price × measured rate, as hourly rows.
 
-    Each variant's cost accrues at a steady rate while its load runs (its per-request price times the
-    requests it served, plus its hourly always-on part), so the hourly rows say what a full hour at
-    that rate would cost; attribution then prorates them back to each run's window.
+    Each variant's cost accrues at a steady rate while its load runs (its per-request price times
+    the requests it served over all its runs' seconds, plus its hourly always-on part), so each
+    hourly row says what a full hour at that rate would cost; attribution then prorates it back to
+    each run's window. One row per variant and hour, however many runs (repeats) fall in that hour:
+    a row per run would overlap every run of the hour and bill the same requests again.
     """
     from pockit._rundir import RunDir
     from pockit.demo._service import COST_PER_REQUEST_USD
     from pockit.sources import write_focus_export
 
-    usages: list[dict[str, Any]] = []
+    totals: dict[str, dict[str, Any]] = {}
     for run_path in runs:
         run = RunDir.open(run_path)
         start, end = run.start, run.end or run.start
-        seconds = max((end - start).total_seconds(), 1e-3)
-        requests = run.scan_samples().select("latency_ms").collect().height
-        meta = run.meta
-        variant = run.candidate
-        per_second = (
-            requests * COST_PER_REQUEST_USD[variant] / seconds + DEMO_HOURLY_USD[variant] / 3600
+        t = totals.setdefault(
+            run.candidate,
+            {"seconds": 0.0, "requests": 0, "hours": set(), "tags": run.meta.get(RunField.TAGS)},
         )
+        t["seconds"] += max((end - start).total_seconds(), 1e-3)
+        t["requests"] += run.scan_samples().select("latency_ms").collect().height
         hour = start.replace(minute=0, second=0, microsecond=0)
         while hour < end:
+            t["hours"].add(hour)
+            hour += timedelta(hours=1)
+    usages: list[dict[str, Any]] = []
+    for variant, t in totals.items():
+        per_second = (
+            t["requests"] * COST_PER_REQUEST_USD[variant] / t["seconds"]
+            + DEMO_HOURLY_USD[variant] / 3600
+        )
+        for hour in sorted(t["hours"]):
             usages.append(
                 {
                     "start": hour,
                     "end": hour + timedelta(hours=1),
                     "cost": per_second * 3600,
-                    "tags": dict(meta.get(RunField.TAGS) or {}),
+                    "tags": dict(t["tags"] or {}),
                     "service": "AWS Lambda"
                     if variant == "async"
                     else "Amazon Elastic Container Service",
                     "resource_id": f"arn:aws:demo:us-east-1:000000000000:{variant}",
-                    "quantity": requests * 3600 / seconds,
+                    "quantity": t["requests"] * 3600 / t["seconds"],
                     "unit": "Requests",
                     "currency": "USD",
                     "provider": "AWS",
                 }
             )
-            hour += timedelta(hours=1)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_focus_export(path, usages)
     return path

@@ -2,9 +2,13 @@
 
 - ``latency`` / ``error_rate``: ``POST {host}/admin/fault`` (the demo service's knob, or any target
   that implements it), restored to the previous value after ``duration``.
-- ``kill``: ``POST {host}/admin/kill {"restart_after_s": duration}``: the demo process dies by
-  SIGKILL and its supervisor restarts it; the end event is written once the host accepts
-  connections again.
+- ``kill``: the fault's ``command`` when it has one (``[systemctl, kill, --signal=KILL, app]``),
+  else ``POST {host}/admin/kill`` (the demo service's knob: its process dies by SIGKILL). After
+  ``duration`` pockit runs the fault's ``restart`` argument list (``[systemctl, restart, app]``,
+  ``[docker, start, app]``) when it has one; without it pockit only kills, and the service comes
+  back only if something else restarts it (the demo's supervisor, which the knob asks to, systemd's
+  ``Restart=``, a container's restart policy). The end event is written once the host accepts
+  connections again, or after RECOVERY_WAIT_S with ``recovered: false`` and why.
 - ``command``: the user's argument list, run without a shell; the end event carries its exit code.
 """
 
@@ -12,6 +16,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import tempfile
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
@@ -25,6 +30,8 @@ from pockit.spec import Fault
 #: How long a killed target may take to come back before the fault's end says it did not.
 RECOVERY_WAIT_S = 15.0
 _HTTP_TIMEOUT_S = 3.0
+#: A kill command (``systemctl kill``, ``docker kill``) is waited for, at most this long.
+_KILL_TIMEOUT_S = 10.0
 
 
 def _post(url: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -53,6 +60,10 @@ class _Active:
     previous: dict[str, Any] = field(default_factory=dict)
     proc: subprocess.Popen[bytes] | None = None
     waiting_recovery: bool = False
+    restart: subprocess.Popen[bytes] | None = None
+    restart_err: Any = (
+        None  # a temporary file: a restart that keeps running must never block on a pipe
+    )
 
 
 class FaultPlan:
@@ -91,16 +102,24 @@ class FaultPlan:
                 knob = "latency_ms" if fault.kind == "latency" else "error_rate"
                 act.previous = {knob: _get(f"{self.host}/admin/fault").get(knob, 0.0)}
                 _post(f"{self.host}/admin/fault", {knob: fault.value})
-            elif fault.kind == "kill":
-                _post(f"{self.host}/admin/kill", {"restart_after_s": fault.duration_s})
-            elif fault.kind == "command":
-                act.proc = subprocess.Popen(
+            elif fault.kind == "kill" and fault.command:
+                done = subprocess.run(
                     list(fault.command),
                     stdin=subprocess.DEVNULL,
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.PIPE,
+                    timeout=_KILL_TIMEOUT_S,
                 )
-        except (OSError, urllib.error.URLError, ValueError) as exc:
+                if done.returncode != 0:
+                    tail = done.stderr[-300:].decode(errors="replace").strip()
+                    raise OSError(f"kill command exited {done.returncode}: {tail or 'no stderr'}")
+            elif fault.kind == "kill":
+                # with a restart command of its own, the demo's supervisor must not restart it too
+                delay = None if fault.restart else fault.duration_s
+                _post(f"{self.host}/admin/kill", {"restart_after_s": delay})
+            elif fault.kind == "command":
+                act.proc = _spawn(fault.command)
+        except (OSError, urllib.error.URLError, ValueError, subprocess.TimeoutExpired) as exc:
             self._event(
                 EventKind.FAULT_ERROR, act, error=f"{fault.kind} fault could not start: {exc}"
             )
@@ -135,14 +154,36 @@ class FaultPlan:
         elif offset_s < act.end_at:
             return
         elif f.kind == "kill":
+            if f.restart and act.restart is None:
+                act.restart_err = tempfile.TemporaryFile()  # noqa: SIM115 - closed in _restart_result
+                try:
+                    act.restart = _spawn(f.restart, stderr=act.restart_err)
+                except OSError as exc:
+                    self._event(
+                        EventKind.FAULT_END,
+                        act,
+                        recovered=False,
+                        error=f"restart command could not start: {exc}",
+                    )
+                    self.active.remove(act)
+                    return
             if accepts_connections(self.host, timeout=0.5) is None:
-                self._event(EventKind.FAULT_END, act, recovered=True)
+                self._event(EventKind.FAULT_END, act, recovered=True, **self._restart_result(act))
             elif offset_s > act.end_at + RECOVERY_WAIT_S:
+                why = f"target did not accept connections again within {RECOVERY_WAIT_S:g}s of " + (
+                    "the restart command" if f.restart else "the fault's end"
+                )
+                if not f.restart:
+                    why += (
+                        "; pockit only kills: give the fault a restart command "
+                        "(restart: [systemctl, restart, app]) or let a supervisor bring it back"
+                    )
                 self._event(
                     EventKind.FAULT_END,
                     act,
                     recovered=False,
-                    error="target did not accept connections again",
+                    error=why,
+                    **self._restart_result(act),
                 )
             else:
                 return
@@ -156,6 +197,22 @@ class FaultPlan:
                 )
         self.active.remove(act)
 
+    @staticmethod
+    def _restart_result(act: _Active) -> dict[str, Any]:
+        """The restart command's exit code and stderr tail, once it has ended (a command that
+        keeps running, a service started in the foreground, is left running: it is the service)."""
+        if act.restart is None:
+            return {}
+        code = act.restart.poll()
+        if code is None:
+            return {}
+        err = b""
+        if act.restart_err is not None:
+            act.restart_err.seek(0)
+            err = act.restart_err.read()[-500:]
+            act.restart_err.close()
+        return {"returncode": code, "stderr": err.decode(errors="replace") or None}
+
     def finish(self) -> None:
         """Undo what is still active (a run that ended or was stopped early)."""
         for act in list(self.active):
@@ -168,3 +225,10 @@ class FaultPlan:
                     error="run ended before the target came back",
                 )
                 self.active.remove(act)
+
+
+def _spawn(argv: tuple[str, ...], *, stderr: Any = subprocess.PIPE) -> subprocess.Popen[bytes]:
+    """Start the user's argument list without a shell, detached from our stdin and stdout."""
+    return subprocess.Popen(
+        list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr
+    )

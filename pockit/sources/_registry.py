@@ -14,7 +14,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pockit._errors import SourceError, UsageError
-from pockit.sources._frame import BILLING_COLUMNS, COST_CHOICES, billing_schema
+from pockit.sources._frame import (
+    BILLING_COLUMNS,
+    COST_CHOICES,
+    billing_schema,
+    canonical_format,
+    format_names,
+)
 
 if TYPE_CHECKING:
     import polars as pl
@@ -177,9 +183,12 @@ def read_billing(
     text = str(source)
     reader: BillingReader | None = None
     if format is not None:
-        reader = regs.get(format)
-        if reader is None:
-            raise UsageError(f"unknown billing format {format!r}; known: {', '.join(sorted(regs))}")
+        name = canonical_format(format)
+        if name is None:
+            raise UsageError(f"unknown billing format {format!r}; known: {format_names()}")
+        if name == "cost-explorer" and not _selects("cost-explorer", text):
+            name = "cost-explorer-json"  # the API's name given to a saved response: read the file
+        reader = regs[name]
     else:
         reader = next((r for r in regs.values() if r.scheme and _selects(r.scheme, text)), None)
         if reader is None and not text.startswith("s3://"):

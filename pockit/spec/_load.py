@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from pockit._errors import FieldError, SpecError
+from pockit.sources._frame import BILLING_FORMATS, COST_CHOICES, FORMAT_ALIASES
 from pockit.spec._durations import parse_duration
 from pockit.spec._model import (
     LATENCY_SHAPE,
@@ -99,7 +100,7 @@ METRIC_KEYS = {
     "step",
     "unit",
 }
-FAULT_KEYS = {"kind", "at", "duration", "value", "command", "candidate"}
+FAULT_KEYS = {"kind", "at", "duration", "value", "command", "restart", "candidate"}
 GUARD_KEYS = {"allowed_hosts", "max_users", "max_rps", "max_duration", "max_budget_usd"}
 BASELINE_KEYS = {"candidate", "margin", "metrics"}
 SLO_KEYS = {"target"}
@@ -466,6 +467,7 @@ def _build(r: _Reader, raw: dict[str, Any], base: Path) -> Spec | None:
         return None
     _check_caps(r, load, guardrails, candidates, cost)
     _check_offsets(r, load, faults)
+    _check_references(r, criteria, metrics)
     return Spec(
         name=name,
         hypothesis=hypothesis,
@@ -645,10 +647,8 @@ def _build_cost(r: _Reader, top: dict[str, Any], base: Path) -> CostSource | Non
         r.error("cost.price_book", "source 'model' needs price_book: a YAML price book")
     return CostSource(
         source=_resolve(base, source) if source else source,
-        format=r.get(c, "cost", "format", _text, None),
-        column=cast(
-            Any, r.get(c, "cost", "column", _choice("billed", "effective", "list"), "effective")
-        ),
+        format=r.get(c, "cost", "format", _choice(*BILLING_FORMATS, *FORMAT_ALIASES), None),
+        column=cast(Any, r.get(c, "cost", "column", _choice(*COST_CHOICES), "effective")),
         price_book=_resolve(base, price_book) if price_book else None,
         lag_ok=r.get(c, "cost", "lag_ok", _flag, False),
     )
@@ -707,6 +707,17 @@ def _build_faults(r: _Reader, top: dict[str, Any], candidates: set[str]) -> list
                 f"{field}.command",
                 "kind 'command' needs command: an argument list such as [systemctl, restart, app]",
             )
+        restart = r.get(f, field, "restart", _prose_list, tuple[str, ...]())
+        if restart and kind != "kill":
+            r.error(
+                f"{field}.restart",
+                f"restart is for kind 'kill' (the command that brings the service back), not {kind!r}",
+            )
+        if command and kind not in ("kill", "command"):
+            r.error(
+                f"{field}.command",
+                f"command is for kind 'command' or 'kill' (how to kill), not {kind!r}",
+            )
         if kind in ("latency", "error_rate") and "value" not in f:
             r.error(
                 f"{field}.value",
@@ -730,6 +741,7 @@ def _build_faults(r: _Reader, top: dict[str, Any], candidates: set[str]) -> list
                 duration_s=r.get(f, field, "duration", parse_duration, 0.0),
                 value=value,
                 command=command,
+                restart=restart,
                 candidate=cand,
             )
         )
@@ -788,6 +800,24 @@ def _check_caps(
                 f"candidates[{i}].host",
                 f"host {urlsplit(cand.host).hostname!r} is not in guardrails.allowed_hosts "
                 f"({', '.join(guard.allowed_hosts)}); add it there if load may really go to it",
+            )
+
+
+def _check_references(r: _Reader, criteria: list[Criterion], metrics: list[MetricSource]) -> None:
+    """A ``server:NAME`` criterion when the spec's metrics sources have no NAME: a misspelt name
+    would only ever be INCONCLUSIVE ("metric absent"), far from the cause. (A spec without
+    ``metrics`` may still be judged on metrics passed to ``decide(..., metrics=...)``.)"""
+    names = [m.name for m in metrics]
+    if not names:
+        return
+    for i, c in enumerate(criteria):
+        wanted = c.metric.removeprefix("server:")
+        if c.metric.startswith("server:") and metric_is_known(c.metric) and wanted not in names:
+            hint = difflib.get_close_matches(wanted, names, n=1)
+            r.error(
+                f"criteria[{i}].metric",
+                f"no metrics source named {wanted!r} (metrics[].name: {', '.join(names)})"
+                + (f"; did you mean 'server:{hint[0]}'?" if hint else ""),
             )
 
 

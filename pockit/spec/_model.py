@@ -157,7 +157,7 @@ class CostSource:
 
     source: str
     format: str | None = None
-    column: Literal["billed", "effective", "list"] = "effective"
+    column: Literal["billed", "effective", "list", "unblended", "net"] = "effective"
     price_book: str | None = None
     lag_ok: bool = False
 
@@ -181,13 +181,21 @@ class MetricSource:
 
 @dataclass(frozen=True, kw_only=True)
 class Fault:
-    """A fault injected ``at_s`` into the run for ``duration_s`` (``kill``: the restart delay)."""
+    """A fault injected ``at_s`` into the run for ``duration_s`` (``kill``: the restart delay).
+
+    ``kill`` kills through ``command`` when given (``[systemctl, kill, --signal=KILL, checkout]``),
+    else through the target's ``POST /admin/kill`` knob (the demo service's); after ``duration_s``
+    pockit runs ``restart`` (``[systemctl, restart, checkout]``, ``[docker, start, checkout]``).
+    Without ``restart`` pockit only kills: something else (the demo's supervisor, systemd's
+    ``Restart=``, a container's restart policy) must bring the service back.
+    """
 
     kind: FaultKind
     at_s: float
     duration_s: float = 0.0
     value: float | None = None
     command: tuple[str, ...] = ()
+    restart: tuple[str, ...] = ()
     candidate: str | None = None
 
 
