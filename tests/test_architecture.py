@@ -13,12 +13,13 @@ from pathlib import Path
 
 PKG = Path(__file__).resolve().parent.parent / "pockit"
 
-BASE = {"_errors", "_constants", "_util"}
+BASE = {"_errors", "_constants", "_util", "_vocabulary"}
 #: part -> the parts it may import (besides itself). Mirrors the table in docs/architecture.md.
 MAY_IMPORT: dict[str, set[str]] = {
     "_errors": set(),
     "_constants": set(),
     "_util": set(),
+    "_vocabulary": set(),
     "_contract": BASE,
     "_rundir": BASE | {"_contract"},
     "_display": BASE,

@@ -11,8 +11,8 @@ import argparse
 from typing import Any
 
 from pockit._errors import UsageError
+from pockit._vocabulary import COST_CHOICES, format_names
 from pockit.commands._output import add_json_flag, emit
-from pockit.sources._frame import COST_CHOICES, format_names
 
 
 def _kv(text: str) -> tuple[str, str]:

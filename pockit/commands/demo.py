@@ -77,7 +77,7 @@ def register(sub: Any) -> None:
 
 
 def _variant_port(text: str) -> tuple[str, int]:
-    from pockit.demo._service import VARIANTS
+    from pockit.demo import VARIANTS
 
     name, sep, port = text.partition("=")
     if not sep or name not in VARIANTS or not port.isdigit() or not 0 < int(port) < 65536:
@@ -91,8 +91,7 @@ def run_serve(args: argparse.Namespace) -> int:
     import time
 
     from pockit._errors import LoadError
-    from pockit.demo._run import DEMO_SERVE_PORTS
-    from pockit.demo._service import DemoService
+    from pockit.demo import DEMO_SERVE_PORTS, DemoService
 
     ports = dict(args.port) or dict(DEMO_SERVE_PORTS)
     try:
@@ -122,8 +121,7 @@ def run_billing(args: argparse.Namespace) -> int:
 
     from pockit._errors import UsageError
     from pockit.commands._output import open_run_args
-    from pockit.demo._run import write_demo_billing
-    from pockit.demo._service import VARIANTS
+    from pockit.demo import VARIANTS, write_demo_billing
 
     runs = open_run_args(args.runs)
     others = sorted({r.candidate for r in runs} - set(VARIANTS))

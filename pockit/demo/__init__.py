@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["DemoResult", "DemoService", "run_demo"]
+__all__ = [
+    "DEMO_SERVE_PORTS",
+    "VARIANTS",
+    "DemoResult",
+    "DemoService",
+    "run_demo",
+    "write_demo_billing",
+]
 
 _EXPORTS = {
     "DemoService": "pockit.demo._service",
     "DemoResult": "pockit.demo._run",
     "run_demo": "pockit.demo._run",
+    "write_demo_billing": "pockit.demo._run",
+    "DEMO_SERVE_PORTS": "pockit.demo._run",
+    "VARIANTS": "pockit.demo._service",
 }
 
 
@@ -23,5 +33,5 @@ def __getattr__(name: str) -> Any:
 
 
 if TYPE_CHECKING:  # pragma: no cover
-    from pockit.demo._run import DemoResult, run_demo
-    from pockit.demo._service import DemoService
+    from pockit.demo._run import DEMO_SERVE_PORTS, DemoResult, run_demo, write_demo_billing
+    from pockit.demo._service import VARIANTS, DemoService

@@ -14,13 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pockit._errors import SourceError, UsageError
-from pockit.sources._frame import (
-    BILLING_COLUMNS,
-    COST_CHOICES,
-    billing_schema,
-    canonical_format,
-    format_names,
-)
+from pockit._vocabulary import COST_CHOICES, canonical_format, format_names
+from pockit.sources._frame import BILLING_COLUMNS, billing_schema
 
 if TYPE_CHECKING:
     import polars as pl

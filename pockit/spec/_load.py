@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from pockit._errors import FieldError, SpecError
-from pockit.sources._frame import BILLING_FORMATS, COST_CHOICES, FORMAT_ALIASES
+from pockit._vocabulary import BILLING_FORMATS, COST_CHOICES, FORMAT_ALIASES
 from pockit.spec._durations import parse_duration
 from pockit.spec._model import (
     LATENCY_SHAPE,

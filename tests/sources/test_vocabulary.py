@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from pockit._errors import SpecError
-from pockit.sources._frame import BILLING_FORMATS, COST_CHOICES, FORMAT_ALIASES
+from pockit._vocabulary import BILLING_FORMATS, COST_CHOICES, FORMAT_ALIASES
 from pockit.sources._registry import readers
 from pockit.spec import parse_spec
 
