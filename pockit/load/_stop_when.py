@@ -31,7 +31,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pockit._constants import CONFIDENCE, STOP_WHEN_MIN_DURATION_S
 from pockit._contract import EventKind, RunField, events_of, parse_iso
@@ -192,14 +192,16 @@ class StopWhenDecided:
         return StopCheck(stop, reason, elapsed, now, tuple(results), self.unwatched)
 
     def record(self, check: StopCheck) -> dict[str, Any]:
-        """run.json's ``stop_when``: the latest look, the rule's settings, and every look so far."""
-        return {
+        """run.json's ``stop_when``: the latest look, the rule's settings, and every look so far
+        (a bound not known yet, before any request, is null: JSON has no NaN)."""
+        out = {
             **check.to_dict(),
             "require": self.require,
             "min_duration_s": self.min_duration_s,
             "labels": [c.label for c in self.watched],
             "history": list(self.history),
         }
+        return cast(dict[str, Any], _json_safe(out))
 
     def step(self, now: float) -> StopCheck | None:
         """For the supervisor's loop (``now`` on its monotonic clock): look every :data:`POLL_S`,
@@ -215,6 +217,16 @@ class StopWhenDecided:
         check = self.poll()
         self.run.update_meta(**{RunField.STOP_WHEN.value: self.record(check)})
         return check if check.stop else None
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
 
 
 @dataclass(frozen=True, kw_only=True)
