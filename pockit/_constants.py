@@ -13,6 +13,10 @@ CAPTURE_BATCH_ROWS = 20_000
 #: ... or after this many seconds, whichever comes first.
 CAPTURE_BATCH_SECONDS = 2.0
 
+#: ``load.stop_when: decided`` never stops a run before this many seconds of load unless the spec
+#: says otherwise: a warm-up transient or a slow drift needs time to show before an early answer.
+STOP_WHEN_MIN_DURATION_S = 30.0
+
 #: Demo: how long each candidate is loaded by ``pockit demo`` unless told otherwise.
 DEMO_DURATION_S = 15.0
 

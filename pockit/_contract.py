@@ -261,6 +261,7 @@ class StopCode(StrEnum):
 
     DURATION_REACHED = "duration_reached"
     STOPPED_EARLY = "stopped_early"
+    DECIDED = "decided"
     INTERRUPTED = "interrupted"
     TERMINATED = "terminated"
     ALL_WORKERS_LOST = "all_workers_lost"
@@ -275,8 +276,8 @@ class StopCode(StrEnum):
 
 #: Stop codes that mean a guardrail stopped the run.
 GUARDRAIL_STOPS = frozenset({StopCode.MAX_BUDGET_USD, StopCode.MAX_RPS})
-#: Stop codes of a run that ran as planned.
-PLANNED_STOPS = frozenset({StopCode.DURATION_REACHED, StopCode.IMPORTED})
+#: Stop codes of a run that ran as planned (``decided``: the spec's ``load.stop_when`` stopped it).
+PLANNED_STOPS = frozenset({StopCode.DURATION_REACHED, StopCode.IMPORTED, StopCode.DECIDED})
 
 
 class RunField(StrEnum):
@@ -290,6 +291,7 @@ class RunField(StrEnum):
     STATUS = "status"
     STOP_REASON = "stop_reason"
     STOP_CODE = "stop_code"
+    STOP_WHEN = "stop_when"
     SPEC = "spec"
     HOST = "host"
     LOAD = "load"
@@ -343,6 +345,12 @@ RUN_FIELDS: dict[RunField, tuple[str, str]] = {
     ),
     RunField.STOP_REASON: ("string", "why it stopped, in words, with what was noticed"),
     RunField.STOP_CODE: ("string", "why it stopped, as a code: `" + "`, `".join(StopCode) + "`"),
+    RunField.STOP_WHEN: (
+        "object",
+        "`load.stop_when: decided`: the last look (`stop`, `reason`, `at`, `elapsed_s`, `criteria` "
+        "with their anytime bounds, `unwatched`, `method`, `require`, `min_duration_s`) and "
+        "`history`, the bounds at every look; `stop_code` `decided` when it stopped the run",
+    ),
     RunField.SPEC: ("object", "`name`, `sha256`, `path` of the spec"),
     RunField.HOST: ("string", "the target host"),
     RunField.LOAD: ("object", "the load profile (users, spawn rate, duration, shape, ...)"),

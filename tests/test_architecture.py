@@ -54,6 +54,7 @@ PRIVATE_DEBT = {
     ("decision", "pockit.analysis._intervals"),
     ("decision", "pockit.analysis._quantiles"),
     ("decision", "pockit.analysis._samples"),
+    ("decision", "pockit.analysis._sequential"),
     ("decision", "pockit.analysis._stats"),
     ("demo", "pockit.report._build"),
     ("load", "pockit.analysis._sequential"),

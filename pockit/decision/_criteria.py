@@ -35,7 +35,9 @@ import numpy as np
 import polars as pl
 
 from pockit._constants import CONFIDENCE
-from pockit._contract import EventKind
+from pockit._contract import EventKind, StopCode
+from pockit._errors import PockitError
+from pockit._rundir import RunDir
 from pockit.analysis._faults import (
     METHOD_RECOVERY,
     cold_start_latencies,
@@ -52,6 +54,12 @@ from pockit.analysis._intervals import (
 )
 from pockit.analysis._quantiles import METHOD_QUANTILE, Estimate, ranked_values
 from pockit.analysis._samples import RunInfo, count_text
+from pockit.analysis._sequential import (
+    METHOD_SEQUENTIAL,
+    evaluate_sequential,
+    share_counts,
+    share_test,
+)
 from pockit.analysis._stats import (
     METHOD_THROUGHPUT,
     intended_latency_expr,
@@ -753,6 +761,11 @@ def _server(crit: Criterion, data: CandidateData, name: str) -> CriterionResult:
 
 def evaluate(crit: Criterion, data: CandidateData, spec: Spec) -> CriterionResult:
     """Judge ``crit`` on ``data``: the one place that maps a metric name to its evidence."""
+    return _after_early_stop(crit, data, spec, _evaluate_fixed(crit, data, spec))
+
+
+def _evaluate_fixed(crit: Criterion, data: CandidateData, spec: Spec) -> CriterionResult:
+    """``crit`` judged by its fixed-length bounds (one look, at the end of the runs)."""
     metric = crit.metric
     q = latency_quantile(metric)
     if metric.startswith("server:"):
@@ -822,3 +835,77 @@ def evaluate(crit: Criterion, data: CandidateData, spec: Spec) -> CriterionResul
             {"slo_target": spec.slo_target, **j.details()},
         )
     return missing(crit, data.name, f"metric {metric!r} is not evaluated by this version of pockit")
+
+
+# -- after load.stop_when stopped a run ----------------------------------------------------------
+
+
+def _stopped_when_decided(data: CandidateData) -> list[str]:
+    """Ids of the candidate's runs that ``load.stop_when`` stopped (run.json ``stop_code``)."""
+    out = []
+    for info in data.infos:
+        try:
+            code = RunDir.open(info.path).record.stop_code
+        except (PockitError, OSError):
+            continue  # the samples were read from it: a run.json gone since is no early stop
+        if code == StopCode.DECIDED:
+            out.append(info.id)
+    return out
+
+
+def _after_early_stop(
+    crit: Criterion, data: CandidateData, spec: Spec, fixed: CriterionResult
+) -> CriterionResult:
+    """A share criterion of a run that ``load.stop_when`` stopped is judged by the anytime-valid
+    bound (the fixed-length one is valid for a single planned look, not at a data-dependent stop).
+
+    PASS or FAIL stands only when the anytime bound and the fixed-length judgement (which carries
+    the run-as-unit widening and the ms bounds) agree; the reported bounds are the wider of the
+    two. So the outcome is never more optimistic than the rule that stopped the run.
+    """
+    if not fixed.n or share_test(crit, slo_target=spec.slo_target) is None:
+        return fixed
+    stopped = _stopped_when_decided(data)
+    if not stopped:
+        return fixed
+    [counts] = share_counts(data.frame, [crit], slo_target=spec.slo_target)
+    if counts is None:
+        return fixed
+    n, k, unknown = counts
+    seq = evaluate_sequential(crit, n, k, unknown=unknown, slo_target=spec.slo_target)
+    if seq is None:
+        return fixed
+    agree = (seq.outcome == PASS and fixed.outcome in (PASS, WARN)) or (
+        seq.outcome == FAIL and fixed.outcome == FAIL
+    )
+    outcome: Outcome = fixed.outcome if agree else INCONCLUSIVE
+    lo, hi = fixed.ci_low, fixed.ci_high
+    details = {**fixed.details, "anytime": seq.to_dict(), "fixed_outcome": fixed.outcome}
+    if latency_quantile(crit.metric) is not None:  # bounds in ms stay; the share's widen
+        details["share_ci_low"] = min(details.get("share_ci_low", seq.ci_low), seq.ci_low)
+        details["share_ci_high"] = max(details.get("share_ci_high", seq.ci_high), seq.ci_high)
+    else:
+        slo = spec.slo_target if crit.metric == "error_budget_burn" else None
+        scale = 1.0 - slo if slo is not None else 1.0  # burn = error rate / budget
+        lo, hi = min(lo, seq.ci_low / scale), max(hi, seq.ci_high / scale)
+    which = ", ".join(stopped)
+    reason = (
+        f"{seq.reason}; run(s) {which} stopped by load.stop_when, so the anytime-valid bound "
+        f"decides (fixed-length bounds would say {fixed.outcome}: {fixed.reason})"
+    )
+    if not agree and seq.outcome != INCONCLUSIVE:
+        reason += (
+            f"; {seq.outcome} by the anytime bound alone, but not by the fixed-length judgement"
+        )
+    return replace(
+        fixed,
+        outcome=outcome,
+        ci_low=lo,
+        ci_high=hi,
+        reason=reason,
+        method=(
+            f"{METHOD_SEQUENTIAL}; the run stopped when such a bound decided, so PASS or FAIL "
+            f"needs it, and the fixed-length judgement to agree ({fixed.method})"
+        ),
+        details=details,
+    )

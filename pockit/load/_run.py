@@ -43,6 +43,7 @@ from pockit._errors import GuardrailError, LoadError, UsageError
 from pockit._rundir import RunDir, iso, utcnow
 from pockit.load._faults import FaultPlan
 from pockit.load._guardrails import Budget, check_caps, check_host, check_reachable
+from pockit.load._stop_when import StopWhenRule
 from pockit.spec import Candidate, Spec, load_spec
 
 _HERE = Path(__file__).resolve().parent
@@ -96,6 +97,8 @@ class Plan:
     remote_workers: int = 0
     master_bind: str = "127.0.0.1"
     master_port: int | None = None
+    #: ``load.stop_when: decided``: each run gets a watcher that stops it once it is decided
+    stop_when: StopWhenRule | None = None
 
     def profile(self) -> dict[str, Any]:
         """The load profile as run.json records it."""
@@ -319,6 +322,7 @@ def make_plan(
         remote_workers=remote_workers,
         master_bind=master_bind,
         master_port=master_port,
+        stop_when=StopWhenRule.from_spec(spec),
     )
 
 
@@ -511,6 +515,7 @@ def _monitor(
     )
     alive_workers = {name for name, _ in procs[1:]}
     cpu = _CpuWatch(procs, run)
+    decided = plan.stop_when.watch(run) if plan.stop_when is not None else None
     while main.poll() is None:
         now = time.monotonic()
         snap = bar.update()
@@ -567,6 +572,9 @@ def _monitor(
                 limit=max_rps,
             )
             return
+        if decided is not None and (check := decided.step(now)) is not None:
+            outcome.code, outcome.reason = StopCode.DECIDED, f"load.stop_when: {check.reason}"
+            return
         if now > deadline:
             outcome.status, outcome.code = RunStatus.FAILED, StopCode.DEADLINE
             outcome.reason = (
@@ -574,6 +582,8 @@ def _monitor(
             )
             return
         time.sleep(_POLL_S)
+    if decided is not None:
+        decided.finish()  # the last batches, so the record ends where the run did
 
 
 class _CpuWatch:
@@ -697,6 +707,7 @@ def _finish(run: RunDir, outcome: _Outcome) -> dict[str, Any]:
     planned = (run.meta.get(RunField.LOAD) or {}).get("duration_s")
     if (
         status == RunStatus.COMPLETED
+        and code != StopCode.DECIDED
         and window is not None
         and planned
         and window["seconds"] < float(planned) - EARLY_STOP_SLACK_S

@@ -12,6 +12,12 @@ rates, the error-budget burn when the spec has an SLO target). Others (cost, thr
 metrics, recovery, cold start) cannot be decided from the samples while the run goes: they are
 listed as ``unwatched`` and judged after the run as always.
 
+The run supervisor (:mod:`pockit.load._run`) holds a :class:`StopWhenRule` in its plan when the
+spec says ``load.stop_when: decided``, makes one watcher per run directory (so each repeat is
+judged on its own samples; local workers write theirs into the same directory) and calls
+:meth:`StopWhenDecided.step` from its monitor loop. Every look is saved into run.json's
+``stop_when`` record with the bounds so far, so the report can draw them over time.
+
 >>> watcher = StopWhenDecided(run_dir, spec.criteria, min_duration_s=30)   # doctest: +SKIP
 >>> check = watcher.poll()                                                  # doctest: +SKIP
 >>> check.stop, check.reason                                                # doctest: +SKIP
@@ -20,13 +26,15 @@ listed as ``unwatched`` and judged after the run as always.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
-from pockit._constants import CONFIDENCE
+from pockit._constants import CONFIDENCE, STOP_WHEN_MIN_DURATION_S
+from pockit._contract import EventKind, RunField, events_of, parse_iso
 from pockit._rundir import RunDir, iso, utcnow
 from pockit.analysis._sequential import (
     METHOD_SEQUENTIAL,
@@ -43,7 +51,7 @@ Require = Literal["all", "key"]
 POLL_S = 5.0
 #: Shortest run ``stop_when: decided`` stops, unless the spec says otherwise: a warm-up
 #: transient or a slow drift needs time to show before an early answer is trusted.
-MIN_DURATION_S = 30.0
+MIN_DURATION_S = STOP_WHEN_MIN_DURATION_S
 
 
 @dataclass(frozen=True)
@@ -76,7 +84,9 @@ class StopWhenDecided:
     """Watch a run directory's samples; stop when every watched criterion is decided.
 
     ``require="key"`` watches only the key criteria (all share criteria when none is key).
-    ``clock`` is injectable for tests; it defaults to the wall clock in UTC.
+    ``clock`` is injectable for tests; it defaults to the wall clock in UTC. Time counts from the
+    capture plugin's ``load_start`` event once there is one (workers connected, load begun), from
+    the run directory's start before that.
     """
 
     run: RunDir
@@ -97,6 +107,16 @@ class StopWhenDecided:
         self._seen: set[Path] = set()
         self._counts = [(0, 0, 0) for _ in self.watched]
         self._start = self.run.start
+        self._load_started = False
+        self._next_look = -math.inf
+
+    def _find_load_start(self) -> None:
+        if self._load_started:
+            return
+        starts = events_of(self.run.events(), EventKind.LOAD_START)
+        if starts:
+            self._start = parse_iso(str(starts[0]["ts"]))
+            self._load_started = True
 
     def _read_new(self) -> None:
         import polars as pl
@@ -105,7 +125,11 @@ class StopWhenDecided:
         if not new or not self.watched:
             return
         lf = pl.scan_parquet([str(f) for f in new], missing_columns="insert")
-        got = share_counts(lf, list(self.watched), slo_target=self.slo_target)
+        try:
+            got = share_counts(lf, list(self.watched), slo_target=self.slo_target)
+        except (pl.exceptions.PolarsError, OSError):
+            return  # a batch renamed or still settling: read it at the next look
+
         self._counts = [
             (n0 + c[0], k0 + c[1], u0 + c[2]) if c is not None else (n0, k0, u0)
             for (n0, k0, u0), c in zip(self._counts, got, strict=True)
@@ -115,6 +139,7 @@ class StopWhenDecided:
     def poll(self) -> StopCheck:
         """Read what the capture finished since the last poll and answer "stop now, and why?"."""
         self._read_new()
+        self._find_load_start()
         now = self.clock()
         elapsed = (now - self._start).total_seconds()
         results = []
@@ -132,16 +157,18 @@ class StopWhenDecided:
             results.append(res)
         self.history.append(
             {
+                "at": iso(now),
                 "elapsed_s": elapsed,
                 "criteria": [
                     {
+                        "label": c.label,
                         "metric": r.metric,
                         "n": r.n,
                         "lo": r.ci_low,
                         "hi": r.ci_high,
                         "outcome": r.outcome,
                     }
-                    for r in results
+                    for c, r in zip(self.watched, results, strict=True)
                 ],
             }
         )
@@ -163,3 +190,72 @@ class StopWhenDecided:
         if self.unwatched and results:
             reason += f"; judged after the run: {', '.join(self.unwatched)}"
         return StopCheck(stop, reason, elapsed, now, tuple(results), self.unwatched)
+
+    def record(self, check: StopCheck) -> dict[str, Any]:
+        """run.json's ``stop_when``: the latest look, the rule's settings, and every look so far
+        (a bound not known yet, before any request, is null: JSON has no NaN)."""
+        out = {
+            **check.to_dict(),
+            "require": self.require,
+            "min_duration_s": self.min_duration_s,
+            "labels": [c.label for c in self.watched],
+            "history": list(self.history),
+        }
+        return cast(dict[str, Any], _json_safe(out))
+
+    def step(self, now: float) -> StopCheck | None:
+        """For the supervisor's loop (``now`` on its monotonic clock): look every :data:`POLL_S`,
+        save the look into run.json, and return it when it says stop (None otherwise)."""
+        if now < self._next_look:
+            return None
+        self._next_look = now + POLL_S
+        return self.finish()
+
+    def finish(self) -> StopCheck | None:
+        """One more look now (after the load, so the last batches count), saved into run.json;
+        returned when it says stop."""
+        check = self.poll()
+        self.run.update_meta(**{RunField.STOP_WHEN.value: self.record(check)})
+        return check if check.stop else None
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True, kw_only=True)
+class StopWhenRule:
+    """``load.stop_when: decided`` as a run plan holds it; :meth:`watch` makes one run's watcher."""
+
+    criteria: tuple[Any, ...]
+    min_duration_s: float = MIN_DURATION_S
+    require: Require = "all"
+    slo_target: float | None = None
+
+    @classmethod
+    def from_spec(cls, spec: Any) -> StopWhenRule | None:
+        """The rule of ``spec`` (a :class:`pockit.spec.Spec`), or None when ``stop_when`` is off."""
+        load = spec.load
+        if getattr(load, "stop_when", "off") != "decided":
+            return None
+        return cls(
+            criteria=tuple(spec.criteria),
+            min_duration_s=load.stop_when_min_duration_s,
+            require=load.stop_when_require,
+            slo_target=spec.slo_target,
+        )
+
+    def watch(self, run: RunDir) -> StopWhenDecided:
+        return StopWhenDecided(
+            run,
+            self.criteria,
+            min_duration_s=self.min_duration_s,
+            require=self.require,
+            slo_target=self.slo_target,
+        )

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from pockit._constants import STOP_WHEN_MIN_DURATION_S
 from pockit._errors import FieldError, SpecError
 from pockit._vocabulary import BILLING_FORMATS, COST_CHOICES, FORMAT_ALIASES
 from pockit.spec._durations import parse_duration
@@ -71,6 +72,9 @@ LOAD_KEYS = {
     "user_classes",
     "shape",
     "idle_gaps",
+    "stop_when",
+    "stop_when_min_duration",
+    "stop_when_require",
 }
 SHAPE_KEYS = {"kind", "stages", "spike_users", "spike_at", "spike_duration", "rate"}
 STAGE_KEYS = {"duration", "users", "spawn_rate", "rate"}
@@ -564,7 +568,45 @@ def _build_load(r: _Reader, top: dict[str, Any], base: Path) -> Load | None:
         user_classes=_user_classes(r, d.get("user_classes"), f"{f}.user_classes"),
         shape=shape,
         idle_gaps=tuple(gaps),
+        **_stop_when(r, d, f, duration),
     )
+
+
+#: ``load.stop_when`` rules; YAML 1.1 reads a bare ``off`` (or ``no``, ``false``) as false.
+STOP_RULES = ("off", "decided")
+
+
+def _stop_rule(value: Any) -> str:
+    if value is False:
+        return "off"
+    if value not in STOP_RULES:
+        close = difflib.get_close_matches(str(value), STOP_RULES, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ValueError(f"expected one of {' '.join(STOP_RULES)}, got {value!r}{hint}")
+    return str(value)
+
+
+def _stop_when(r: _Reader, d: dict[str, Any], f: str, duration_s: float) -> dict[str, Any]:
+    """``stop_when`` with its options; an option without the rule, or a minimum duration the run
+    never reaches, would silently do nothing, so both are errors."""
+    rule = r.get(d, f, "stop_when", _stop_rule, "off")
+    min_s = r.get(d, f, "stop_when_min_duration", parse_duration, STOP_WHEN_MIN_DURATION_S)
+    require = r.get(d, f, "stop_when_require", _choice("all", "key"), "all")
+    if rule == "off":
+        for key in ("stop_when_min_duration", "stop_when_require"):
+            if d.get(key) is not None:
+                r.error(f"{f}.{key}", "has no effect unless load.stop_when is decided")
+    elif min_s >= duration_s:
+        r.error(
+            f"{f}.stop_when_min_duration",
+            f"{min_s:g}s is not shorter than the run ({duration_s:g}s, load.duration): "
+            "stop_when could never stop it",
+        )
+    return {
+        "stop_when": rule,
+        "stop_when_min_duration_s": min_s,
+        "stop_when_require": require,
+    }
 
 
 def _user_classes(r: _Reader, value: Any, field: str) -> tuple[str, ...]:

@@ -11,6 +11,7 @@ from pockit._constants import (
     DEFAULT_MAX_DURATION_S,
     DEFAULT_MAX_RPS,
     DEFAULT_MAX_USERS,
+    STOP_WHEN_MIN_DURATION_S,
 )
 
 Op = Literal["<", "<=", ">", ">="]
@@ -18,6 +19,8 @@ OPS: tuple[Op, ...] = ("<", "<=", ">", ">=")
 OnMissing = Literal["inconclusive", "fail"]
 ShapeKind = Literal["constant", "stages", "spike", "arrival_rate"]
 FaultKind = Literal["latency", "error_rate", "kill", "command"]
+StopRule = Literal["off", "decided"]
+StopRequire = Literal["all", "key"]
 
 #: Metrics a criterion may name. ``latency_pNN_ms`` takes any percentile strictly between 0 and 100
 #: (``p99.9`` too; ``p0`` would always pass);
@@ -104,7 +107,12 @@ class Shape:
 
 @dataclass(frozen=True, kw_only=True)
 class Load:
-    """The load profile applied to every candidate."""
+    """The load profile applied to every candidate.
+
+    ``stop_when="decided"`` stops each run once its share criteria (every one, or the key ones
+    with ``stop_when_require="key"``) are PASS or FAIL by their anytime-valid bounds and
+    ``stop_when_min_duration_s`` of load have passed (pockit/load/_stop_when.py).
+    """
 
     locustfile: str
     users: int = 10
@@ -116,6 +124,9 @@ class Load:
     user_classes: tuple[str, ...] = ()
     shape: Shape = field(default_factory=Shape)
     idle_gaps: tuple[IdleGap, ...] = ()
+    stop_when: StopRule = "off"
+    stop_when_min_duration_s: float = STOP_WHEN_MIN_DURATION_S
+    stop_when_require: StopRequire = "all"
 
 
 @dataclass(frozen=True, kw_only=True)
