@@ -59,7 +59,12 @@ def register(sub: Any) -> None:
         help="where the master listens for workers (default 127.0.0.1 on a free port; "
         "0.0.0.0:5557 for remote workers)",
     )
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar or summary")
+    parser.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress bar (in a terminal) or progress lines (every 10 s in a log, "
+        "POCKIT_PROGRESS_EVERY_S to change); the end-of-run summary stays",
+    )
     add_json_flag(parser)
     parser.set_defaults(func=run)
 

@@ -43,6 +43,7 @@ from pockit._errors import GuardrailError, LoadError, UsageError
 from pockit._rundir import RunDir, iso, utcnow
 from pockit.load._faults import FaultPlan
 from pockit.load._guardrails import Budget, check_caps, check_host, check_reachable
+from pockit.load._progress import Progress
 from pockit.load._stop_when import StopWhenRule
 from pockit.spec import Candidate, Spec, load_spec
 
@@ -77,6 +78,22 @@ _STDERR_TAIL = 3000
 
 class _Terminated(Exception):
     """SIGTERM arrived in the parent; unwinds the monitor loop like KeyboardInterrupt does."""
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C or a notebook's Interrupt stopped the load; every child is gone, run.json is closed.
+
+    Still a KeyboardInterrupt, so ``pockit run`` exits 130 and ``except KeyboardInterrupt`` holds;
+    IPython and Jupyter show it as its one-line message instead of a traceback through pockit.
+    ``runs`` lists the run directories written before it (the aborted one last, when there is one).
+    """
+
+    def __init__(self, message: str, runs: Sequence[Path] = ()) -> None:
+        super().__init__(message)
+        self.runs = list(runs)
+
+    def _render_traceback_(self) -> list[str]:  # IPython's hook for a custom traceback
+        return [f"{type(self).__name__}: {self}"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -150,8 +167,13 @@ def run_candidate(
     (default: the spec's ``load.workers``). ``remote_workers`` more are awaited from other machines
     (``pockit worker --master HOST:PORT``) with the master bound to ``master_bind:master_port``.
     Raises GuardrailError before any request when the host or a cap is refused, LoadError when the
-    target refuses connections or Locust fails; Ctrl-C / SIGTERM stop the run (status ``aborted``)
-    and are re-raised once every child is gone.
+    target refuses connections or Locust fails. Ctrl-C (a notebook's Interrupt) stops the run
+    (status ``aborted``) and raises :class:`RunInterrupted` once every child is gone: a
+    KeyboardInterrupt that Jupyter shows as one line, with the run directories in ``.runs``. SIGTERM
+    stops it the same way and exits 143.
+
+    ``progress``: a live bar in a terminal or notebook, a line every 10 s in a log
+    (``POCKIT_PROGRESS_EVERY_S``); False shows neither. The end-of-run summary prints either way.
     """
     spec = spec if isinstance(spec, Spec) else load_spec(spec)
     try:
@@ -174,21 +196,27 @@ def run_candidate(
         budget.check_plan(rate=plan.peak_rate, duration_s=plan.duration_s)
     check_reachable(cand.host)
     paths: list[Path] = []
-    for repeat in range(plan.repeats):
-        if repeat:
-            _cooldown(plan.cooldown_s, progress)
-            check_reachable(cand.host)
-        path = _one_run(
-            spec,
-            cand,
-            plan,
-            repeat=repeat,
-            runs_dir=Path(runs_dir),
-            progress=progress,
-            budget=budget.for_run() if budget is not None else None,
-        )
-        _attach_metrics(spec, path)
-        paths.append(path)
+    try:
+        for repeat in range(plan.repeats):
+            if repeat:
+                _cooldown(plan.cooldown_s, progress)
+                check_reachable(cand.host)
+            path = _one_run(
+                spec,
+                cand,
+                plan,
+                repeat=repeat,
+                runs_dir=Path(runs_dir),
+                progress=progress,
+                budget=budget.for_run() if budget is not None else None,
+            )
+            _attach_metrics(spec, path)
+            paths.append(path)
+    except RunInterrupted as exc:
+        raise RunInterrupted(str(exc), [*paths, *exc.runs]) from None
+    except KeyboardInterrupt:  # between runs (cool-down, metrics): nothing is left running
+        done = f"; finished before it: {', '.join(map(str, paths))}" if paths else ""
+        raise RunInterrupted(f"interrupted between runs of {cand.name}{done}", paths) from None
     return paths
 
 
@@ -394,7 +422,13 @@ def _one_run(
     procs: list[tuple[str, subprocess.Popen[bytes]]] = []
     logs: list[IO[bytes]] = []
     faults = FaultPlan(spec.faults, cand.name, cand.host, run)
-    bar = _Progress(plan, run, enabled=progress)
+    bar = Progress(
+        run.path / ".progress.json",
+        total_s=plan.duration_s,
+        desc=f"{run.candidate} r{run.record.repeat or 0}",
+        window_s=4.0 if distributed else 1.0,
+        enabled=progress,
+    )
     started = time.monotonic()
     try:
         with _sigterm_raises():
@@ -454,7 +488,7 @@ def _one_run(
         with _sigint_deferred():
             _stop(procs)
             faults.finish()
-            bar.close()
+            bar.close(ok=_completed(outcome, procs))
             for fh in logs:
                 fh.close()
             (run.path / ".progress.json").unlink(missing_ok=True)
@@ -469,12 +503,15 @@ def _one_run(
         outcome.code = StopCode.LOCUST_FAILED
     outcome.exit_code = master_rc
     meta = _finish(run, outcome)
-    if progress:
-        _print_summary(run, meta)
+    _print_summary(run, meta)  # --no-progress drops the bar, never the run's outcome
     if outcome.interrupt is not None:
         if isinstance(outcome.interrupt, _Terminated):
             raise SystemExit(128 + signal.SIGTERM)
-        raise outcome.interrupt
+        raise RunInterrupted(
+            f"run {run.path.name} interrupted; Locust stopped, run.json in {run.path} says status "
+            f"aborted ({(meta.get(RunField.COUNTS) or {}).get('samples', 0)} samples kept)",
+            [run.path],
+        ) from None
     if outcome.status == RunStatus.ABORTED and outcome.code in GUARDRAIL_STOPS:
         raise GuardrailError(
             f"load stopped: {outcome.reason}; run.json in {run.path} says status aborted"
@@ -497,7 +534,7 @@ def _monitor(
     run: RunDir,
     plan: Plan,
     faults: FaultPlan,
-    bar: _Progress,
+    bar: Progress,
     outcome: _Outcome,
     started: float,
     *,
@@ -655,6 +692,16 @@ class _CpuWatch:
                     cpu_demand_percent=round(min(demand, 100.0), 1),
                     cpu_percent=round(usage, 1),
                 )
+
+
+def _completed(outcome: _Outcome, procs: list[tuple[str, subprocess.Popen[bytes]]]) -> bool:
+    """Whether the run went to its end: nothing stopped it and Locust exited 0."""
+    return (
+        outcome.status == RunStatus.COMPLETED
+        and outcome.interrupt is None
+        and bool(procs)
+        and procs[0][1].returncode == 0
+    )
 
 
 def _stop(procs: list[tuple[str, subprocess.Popen[bytes]]]) -> None:
@@ -967,65 +1014,6 @@ def _stderr_tail(path: Path) -> str:
 # ----------------------------------------------------------------------------------------------
 # progress and summary
 # ----------------------------------------------------------------------------------------------
-class _Progress:
-    """A tqdm bar (the notebook widget when ipywidgets is there, text otherwise) fed by the plugin."""
-
-    def __init__(self, plan: Plan, run: RunDir, *, enabled: bool) -> None:
-        self.path = run.path / ".progress.json"
-        self.bar: Any = None
-        self.t0: float | None = None
-        self.last: tuple[float, int] | None = None
-        self.rps = 0.0
-        # a master hears from its workers every 3 s: measure over longer than that
-        self.window = 4.0 if plan.workers + plan.remote_workers else 1.0
-        if enabled:
-            self.bar = _make_bar(
-                total=plan.duration_s, desc=f"{run.candidate} r{run.record.repeat or 0}"
-            )
-
-    def update(self) -> dict[str, Any] | None:
-        try:
-            snap: dict[str, Any] = json.loads(self.path.read_text())
-        except (OSError, json.JSONDecodeError):
-            return None
-        now = time.monotonic()
-        if self.t0 is None:
-            self.t0 = now
-        if self.last is None or now - self.last[0] >= self.window:
-            if self.last is not None and snap["requests"] >= self.last[1]:
-                self.rps = (snap["requests"] - self.last[1]) / (now - self.last[0])
-            self.last = (now, snap["requests"])
-        if self.bar is not None:
-            err = snap["failures"] / snap["requests"] if snap["requests"] else 0.0
-            self.bar.n = min(self.bar.total, round(now - self.t0, 1))
-            self.bar.set_postfix_str(
-                f"{self.rps:.1f} req/s, errors {err:.2%}, {snap['users']} users, {snap['requests']} requests",
-                refresh=False,
-            )
-            self.bar.refresh()
-        return snap
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
-def _make_bar(*, total: float, desc: str) -> Any:
-    import importlib.util
-
-    tqdm: Any
-    if importlib.util.find_spec("ipywidgets") is not None:
-        from tqdm.auto import tqdm
-    else:  # tqdm.auto would pick the notebook bar and fail without ipywidgets: plain text instead
-        from tqdm.std import tqdm
-    return tqdm(
-        total=total,
-        desc=desc,
-        unit="s",
-        file=sys.stderr,
-        mininterval=0.5,
-        bar_format="{desc}: {percentage:3.0f}%|{bar:20}| {n:.0f}/{total:.0f}s [{elapsed}] {postfix}",
-    )
 
 
 def summarize(run_dir: str | Path) -> dict[str, Any]:

@@ -84,3 +84,50 @@ def test_signal_stops_cleanly(
     assert json.loads((run_dir / "run.json").read_text())["id"] == meta["id"]
     time.sleep(0.5)
     assert leftovers(str(runs_dir)) == []
+
+
+def test_kernel_interrupt_ends_with_one_line(
+    service: DemoService, make_spec, tmp_path: Path
+) -> None:
+    """A notebook's Interrupt (SIGINT to a real ipykernel): one line, not pockit's stack.
+
+    The run is closed as aborted and Locust is gone before the line shows; the error is
+    RunInterrupted (a KeyboardInterrupt, so Run All stops there) with the run directory in .runs.
+    """
+    from jupyter_client.manager import start_new_kernel
+
+    spec = make_spec({"async": service.url("async")}, load={"duration": "60s"})
+    runs_dir = tmp_path / "runs"
+    km, kc = start_new_kernel(kernel_name="pockit", cwd=str(tmp_path))
+    try:
+        msg_id = kc.execute(
+            "import pockit\n"
+            f"pockit.run_candidate({str(spec)!r}, 'async', runs_dir={str(runs_dir)!r})\n"
+        )
+        _wait_for_samples(runs_dir)
+        km.interrupt_kernel()
+        errors, stdout = [], []
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            msg = kc.get_iopub_msg(timeout=30)
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            kind, content = msg["msg_type"], msg["content"]
+            if kind == "error":
+                errors.append(content)
+            elif kind == "stream" and content["name"] == "stdout":
+                stdout.append(content["text"])
+            elif kind == "status" and content["execution_state"] == "idle":
+                break
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    [error] = errors
+    assert error["ename"] == "RunInterrupted"
+    assert len(error["traceback"]) == 1 and "\n" not in error["traceback"][0]
+    assert "says status aborted" in error["traceback"][0]
+    assert "aborted (interrupted (SIGINT))" in "".join(stdout)  # the summary still printed
+    [run_dir] = list(runs_dir.iterdir())
+    assert RunDir.open(run_dir).meta["status"] == "aborted"
+    time.sleep(0.5)
+    assert leftovers(str(runs_dir)) == []

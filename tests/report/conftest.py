@@ -129,3 +129,16 @@ def two_runs(run_factory: Callable[..., RunDir]) -> list[RunDir]:
         run_factory("baseline", median_ms=60.0, seed=1),
         run_factory("async", median_ms=30.0, seed=2, start=datetime(2026, 1, 5, 10, 1, tzinfo=UTC)),
     ]
+
+
+#: Debian's Chromium, which every real-browser test launches (make test installs it).
+CHROMIUM = "/usr/bin/chromium"
+#: Its flags for a headless run in a container with nothing fetched from outside.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]

@@ -10,11 +10,10 @@ import pytest
 
 from pockit.report import build_report
 
-from .conftest import SPEC_TEXT, make_run
+from .conftest import CHROMIUM, CHROMIUM_ARGS, SPEC_TEXT, make_run
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
@@ -46,14 +45,7 @@ def test_report_opens_offline_in_chromium(tmp_path: Path) -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
+            args=CHROMIUM_ARGS,
         )
         try:
             page = browser.new_page(viewport={"width": 1100, "height": 900})
