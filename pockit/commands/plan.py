@@ -196,7 +196,7 @@ def run(args: argparse.Namespace) -> int:
         by_cand = {args.candidate: by_cand[args.candidate]}
     shares = [c for c in spec.criteria if share_test(c, slo_target=spec.slo_target)]
     others = [c.label for c in spec.criteria if c not in shares]
-    planned_s = spec.load.duration_s
+    planned_s = spec.runnable_load().duration_s  # plans runs to make: needs a load section
     out = []
     for name, rds in by_cand.items():
         total = [0, 0, 0]

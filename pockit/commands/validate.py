@@ -42,6 +42,8 @@ def run(args: argparse.Namespace) -> int:
         "sha256": spec.sha256,
         "candidates": [c.name for c in spec.candidates],
         "criteria": [c.label for c in spec.criteria],
+        # Not an error: decide/report/stats on imported runs need no load section (issue 12 item 7).
+        "notes": [f"cannot run load: {p}"] if (p := spec.load_problem()) else [],
     }
     human = (
         f"{args.spec}: valid\n"
@@ -49,6 +51,6 @@ def run(args: argparse.Namespace) -> int:
         f"  candidates  {', '.join(data['candidates'])}\n"
         f"  criteria    {'; '.join(data['criteria'])}\n"
         f"  sha256      {spec.sha256}"
-    )
+    ) + "".join(f"\n  note        {n}" for n in data["notes"])
     emit(args, data, human)
     return 0

@@ -392,8 +392,9 @@ def decide(
         )
         windows = {i.id: load_seconds(i, frame) for i in infos}
         durations = {rid: seconds for rid, (seconds, _) in windows.items()}
-        unit = "run" if use_run_unit(infos, spec.load.repeats) else "pooled"
-        cw = repeat_warnings(name, infos, spec.load.repeats)
+        planned = spec.load.repeats if spec.load is not None else None  # None: imported runs
+        unit = "run" if use_run_unit(infos, planned) else "pooled"
+        cw = repeat_warnings(name, infos, planned)
         if frame.height == 0:
             cw.append(f"{name}: the runs hold no samples")
         elif not bool(frame["ok"].any()):

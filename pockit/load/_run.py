@@ -286,7 +286,7 @@ def make_plan(
     master_port: int | None = None,
 ) -> Plan:
     """Apply overrides to the spec's load profile and check the guardrail caps (GuardrailError)."""
-    load = spec.load
+    load = spec.runnable_load()  # SpecError when the spec has no load section or locustfile
     shape = load.shape
     n_users = load.users if users is None else users
     duration = load.duration_s if duration_s is None else duration_s
@@ -369,10 +369,7 @@ def _one_run(
 ) -> Path:
     total_workers = plan.workers + plan.remote_workers
     distributed = total_workers > 0
-    if not Path(spec.load.locustfile).is_file():  # before anything that looks like a result
-        raise LoadError(
-            f"locustfile not found: {spec.load.locustfile} (load.locustfile in {spec.path or 'the spec'})"
-        )
+    load = spec.runnable_load()  # before anything that looks like a result
     try:
         run = RunDir.create(
             runs_dir,
@@ -381,7 +378,7 @@ def _one_run(
                 RunField.SPEC: {"name": spec.name, "sha256": spec.sha256, "path": spec.path},
                 RunField.HOST: cand.host,
                 RunField.LOAD: plan.profile(),
-                RunField.LOCUSTFILE: spec.load.locustfile,
+                RunField.LOCUSTFILE: load.locustfile,
                 RunField.TAGS: dict(cand.tags),
                 RunField.REPEAT: repeat,
                 RunField.REPEATS: plan.repeats,
@@ -398,9 +395,7 @@ def _one_run(
         raise LoadError(f"cannot create a run directory under {runs_dir}: {exc}") from None
 
     env = _child_env(run, plan, spec.guardrails.allowed_hosts)
-    files = [spec.load.locustfile, str(CAPTURE_PLUGIN)] + (
-        [str(SHAPE_PLUGIN)] if plan.shape else []
-    )
+    files = [load.locustfile, str(CAPTURE_PLUGIN)] + ([str(SHAPE_PLUGIN)] if plan.shape else [])
     common = ["-f", ",".join(files), "--skip-log-setup", "--exit-code-on-error", "0"]
     port = plan.master_port or (_free_port(plan.master_bind) if distributed else None)
     main_cmd = [
@@ -460,7 +455,7 @@ def _one_run(
             if plan.remote_workers:
                 print(
                     f"waiting for {plan.remote_workers} remote worker(s): pockit worker --master HOST:{port} "
-                    f"--locustfile {Path(spec.load.locustfile).name} --out DIR",
+                    f"--locustfile {Path(load.locustfile).name} --out DIR",
                     file=sys.stderr,
                 )
             _monitor(

@@ -467,10 +467,9 @@ def _build(r: _Reader, raw: dict[str, Any], base: Path) -> Spec | None:
     warn_is_go = r.get(decision, "decision", "warn_is_go", _flag, True)
     notes = r.get(top, "", "notes", _prose_list, tuple[str, ...]())
 
-    if load is None:
-        return None
     _check_caps(r, load, guardrails, candidates, cost)
-    _check_offsets(r, load, faults)
+    if load is not None:
+        _check_offsets(r, load, faults)
     _check_references(r, criteria, metrics)
     return Spec(
         name=name,
@@ -490,21 +489,19 @@ def _build(r: _Reader, raw: dict[str, Any], base: Path) -> Spec | None:
 
 
 def _build_load(r: _Reader, top: dict[str, Any], base: Path) -> Load | None:
-    if "load" not in top:
-        r.error("load", "required field is missing (locustfile, users, duration, ...)")
+    if (
+        "load" not in top
+    ):  # judging imported runs needs none; running load does (Spec.runnable_load)
         return None
     f = "load"
     d = r.mapping(top["load"], f, LOAD_KEYS)
     locustfile = r.get(d, f, "locustfile", _text, "", required=True, what="path to your locustfile")
     if locustfile:
         resolved = Path(_resolve(base, locustfile))
-        try:
-            found = resolved.is_file()
+        try:  # a missing file is only a note (Spec.load_problem): deciding does not need it
+            resolved.is_file()
         except OSError as exc:  # a name too long for the file system, say
             r.error(f"{f}.locustfile", f"cannot read: {exc.strerror or exc}")
-        else:
-            if not found:
-                r.error(f"{f}.locustfile", f"file not found: {resolved}")
         locustfile = str(resolved)
     shape_raw = r.mapping(d.get("shape"), f"{f}.shape", SHAPE_KEYS)
     sf = f"{f}.shape"
@@ -806,12 +803,18 @@ def _build_guardrails(r: _Reader, top: dict[str, Any]) -> Guardrails:
 
 def _check_caps(
     r: _Reader,
-    load: Load,
+    load: Load | None,
     guard: Guardrails,
     candidates: list[Candidate],
     cost: CostSource | None = None,
 ) -> None:
     """Caps are checked at validation too, so a spec that would be refused never gets to run."""
+    if load is not None:
+        _check_load_caps(r, load, guard)
+    _check_budget_and_hosts(r, guard, candidates, cost)
+
+
+def _check_load_caps(r: _Reader, load: Load, guard: Guardrails) -> None:
     peak_users = max(
         [load.users, load.shape.spike_users or 0, *[s.users or 0 for s in load.shape.stages]]
     )
@@ -829,6 +832,11 @@ def _check_caps(
             "load.duration",
             f"{load.duration_s:g}s exceeds guardrails.max_duration ({guard.max_duration_s:g}s)",
         )
+
+
+def _check_budget_and_hosts(
+    r: _Reader, guard: Guardrails, candidates: list[Candidate], cost: CostSource | None
+) -> None:
     if guard.max_budget_usd is not None and (cost is None or cost.source != "model"):
         r.error(
             "guardrails.max_budget_usd",

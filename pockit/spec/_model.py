@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 from pockit._constants import (
@@ -13,6 +14,7 @@ from pockit._constants import (
     DEFAULT_MAX_USERS,
     STOP_WHEN_MIN_DURATION_S,
 )
+from pockit._errors import FieldError, SpecError
 
 Op = Literal["<", "<=", ">", ">="]
 OPS: tuple[Op, ...] = ("<", "<=", ">", ">=")
@@ -228,8 +230,10 @@ class Spec:
     name: str
     hypothesis: str
     candidates: tuple[Candidate, ...]
-    load: Load
     criteria: tuple[Criterion, ...]
+    #: None when the spec has no ``load`` section: it can judge runs made elsewhere
+    #: (``pockit import``) but not run load (:meth:`runnable_load`).
+    load: Load | None = None
     cost: CostSource | None = None
     metrics: tuple[MetricSource, ...] = ()
     faults: tuple[Fault, ...] = ()
@@ -249,3 +253,28 @@ class Spec:
                 return cand
         known = ", ".join(c.name for c in self.candidates)
         raise KeyError(f"no candidate {name!r} in spec {self.name!r}; candidates: {known}")
+
+    def load_problem(self) -> str | None:
+        """Why this spec cannot run load (no ``load`` section, a locustfile that is not there), or None.
+
+        Deciding and reporting never need it: ``pockit validate`` shows it as a note.
+        """
+        gap = self._load_gap()
+        return None if gap is None else f"{gap[0]}: {gap[1]}"
+
+    def runnable_load(self) -> Load:
+        """The ``load`` section, for running load; SpecError naming what is missing otherwise."""
+        gap = self._load_gap()
+        if gap is not None or self.load is None:
+            raise SpecError([FieldError(*(gap or ("load", "")))], self.path)
+        return self.load
+
+    def _load_gap(self) -> tuple[str, str] | None:
+        if self.load is None:
+            return ("load", "this spec has no load section: add load.locustfile to run load")
+        if not Path(self.load.locustfile).is_file():
+            return (
+                "load.locustfile",
+                f"file not found: {self.load.locustfile}; the spec cannot run load until it exists",
+            )
+        return None

@@ -849,3 +849,21 @@ def _write_fixtures() -> None:
 if __name__ == "__main__":
     _write_fixtures()
     print(f"wrote {', '.join(p.name for p in sorted(DATA.glob('jmeter-*.jtl')))}", file=sys.stderr)
+
+
+def test_decide_and_report_on_imported_runs_with_a_spec_without_load(tmp_path: Path) -> None:
+    """Issue 12 item 7: judging imported runs needs no load section and no locustfile."""
+    src = tmp_path / "requests.csv"
+    src.write_text(LOCUST)
+    _import(src, tmp_path, candidate="legacy")
+    spec = tmp_path / "poc.yaml"
+    spec.write_text(
+        "name: imported\nhypothesis: legacy answers.\n"
+        "candidates: [{name: legacy, host: 'http://127.0.0.1:8080'}]\n"
+        "criteria: [{metric: success_rate, op: '>=', threshold: 0.5}]\n"
+    )
+    runs = str(_runs(tmp_path))
+    assert main(["decide", str(spec), runs]) in (0, 1, 2)  # a verdict, not a SpecError (65)
+    out = tmp_path / "report.html"
+    assert main(["report", str(spec), runs, "--out", str(out)]) in (0, 1, 2)
+    assert "legacy" in out.read_text()

@@ -89,15 +89,41 @@ def test_misspelt_field_suggests_the_right_one(tmp_path: Path) -> None:
 
 def test_missing_top_level_fields_are_all_reported(tmp_path: Path) -> None:
     errs = errors_of(tmp_path, "name: x\n")
-    assert set(errs) >= {"hypothesis", "candidates", "load", "criteria"}
+    assert set(errs) >= {"hypothesis", "candidates", "criteria"}
+    assert "load" not in errs  # only running load needs it (issue 12 item 7)
 
 
-def test_missing_locustfile_says_where_it_looked(tmp_path: Path) -> None:
+def test_missing_locustfile_says_where_it_looked_when_load_runs(tmp_path: Path) -> None:
+    spec = load_spec(write(tmp_path, GOOD, locustfile=False))  # deciding does not need it
+    problem = spec.load_problem()
+    assert problem is not None and str(tmp_path / "locustfile.py") in problem
     with pytest.raises(SpecError) as info:
-        load_spec(write(tmp_path, GOOD, locustfile=False))
+        spec.runnable_load()
     (err,) = info.value.errors
     assert err.field == "load.locustfile"
     assert str(tmp_path / "locustfile.py") in err.message
+
+
+NO_LOAD = GOOD[: GOOD.index("load:")] + GOOD[GOOD.index("criteria:") :]
+
+
+def test_spec_without_load_validates_and_refuses_only_to_run_load(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pockit.cli import main
+    from pockit.load import make_plan
+
+    path = write(tmp_path, NO_LOAD, locustfile=False)
+    spec = load_spec(path)
+    assert spec.load is None
+    assert main(["validate", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "valid" in out and "note" in out and "add load.locustfile to run load" in out
+    with pytest.raises(SpecError, match="this spec has no load section: add load.locustfile"):
+        make_plan(spec)
+    assert main(["run", str(path), "--runs-dir", str(tmp_path / "runs")]) == 65
+    assert "no load section" in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()
 
 
 def test_unknown_metric_lists_the_known_ones(tmp_path: Path) -> None:
