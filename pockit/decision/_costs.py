@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -304,6 +305,9 @@ def _unmatched(parts: Sequence[tuple[dict[str, Any], str]]) -> str | None:
     )
     what = what or "the candidate"
     if sum(int(d.get("rows") or 0) for d, _ in parts) == 0:
+        apart = _windows_apart(parts)
+        if apart is not None:
+            return apart
         return (
             f"no billing rows matched {what} in the window — check the candidate's tags "
             "against the export's (cost unknown, not $0)"
@@ -315,6 +319,39 @@ def _unmatched(parts: Sequence[tuple[dict[str, Any], str]]) -> str | None:
             f"{', '.join(sorted(cats))} — check the candidate's tags (cost unknown, not $0)"
         )
     return None
+
+
+def _when(value: Any) -> datetime | None:
+    """An ISO time from a cost result's dict (``...Z``), or None."""
+    try:
+        when = datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
+    except ValueError:
+        return None
+    return when.replace(tzinfo=UTC) if when and when.tzinfo is None else when
+
+
+def _windows_apart(parts: Sequence[tuple[dict[str, Any], str]]) -> str | None:
+    """The reason when the export's usage span and the runs' window do not overlap, else None.
+
+    Then no tag can match, so blaming the tags would send the reader after the wrong cause.
+    """
+    starts = [t for d, _ in parts if (t := _when(d.get("start")))]
+    ends = [t for d, _ in parts if (t := _when(d.get("end")))]
+    lo = [t for d, _ in parts if (t := _when(d.get("export_start")))]
+    hi = [t for d, _ in parts for v in (d.get("landed") or {}).values() if (t := _when(v))]
+    hi += [t for d, _ in parts if (t := _when(d.get("export_end")))]
+    if not (starts and ends and lo and hi):
+        return None
+    run_lo, run_hi, bill_lo, bill_hi = min(starts), max(ends), min(lo), max(hi)
+    if bill_hi > run_lo and bill_lo < run_hi:
+        return None
+    fmt = "%Y-%m-%d %H:%M:%SZ"
+    return (
+        f"the billing export's usage covers {bill_lo.astimezone(UTC).strftime(fmt)} → "
+        f"{bill_hi.astimezone(UTC).strftime(fmt)}, which does not overlap the runs' window "
+        f"{run_lo.astimezone(UTC).strftime(fmt)} → {run_hi.astimezone(UTC).strftime(fmt)}: "
+        "export the billing period the runs were made in (cost unknown, not $0)"
+    )
 
 
 def _merge(candidate: str, parts: Sequence[tuple[dict[str, Any], str]]) -> CandidateCost:

@@ -162,3 +162,28 @@ def test_a_non_finite_total_gives_no_figure_and_a_reason() -> None:
     fig = coerce_cost({"total": math.nan, "currency": "USD"}, 100)
     assert isinstance(fig, CostFigure) and fig.value is None
     assert fig.problem is not None and "not a finite number" in fig.problem
+
+
+def test_billing_that_misses_the_runs_window_says_so_not_the_tags(tmp_path: Path) -> None:
+    """Issue 13: tags that match, in an export of another period: the reason names both windows."""
+    spec, runs = _setup(tmp_path)
+    early = T0 - timedelta(days=3)
+    write_focus_export(
+        tmp_path / "spec" / "billing.csv",
+        [
+            {
+                "start": early,
+                "end": early + timedelta(hours=24),
+                "service": "AWS Lambda",
+                "cost": 0.03,
+                "tags": {"poc": "good"},
+            }
+        ],
+    )
+    good = candidate_costs(spec, runs)["good"]
+    reason = str(good.problem)
+    assert not good.ok and "does not overlap the runs' window" in reason, reason
+    assert "check the candidate's tags" not in reason
+    assert early.strftime("%Y-%m-%d %H:%M") in reason and T0.strftime("%Y-%m-%d") in reason
+    by = {c.candidate: c for c in decide(spec, runs).criteria}
+    assert by["good"].outcome == "INCONCLUSIVE" and "does not overlap" in by["good"].reason
