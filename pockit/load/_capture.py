@@ -444,8 +444,8 @@ def _master_announce(runner: Any, run_dir: str) -> None:
             "pockit_run", {"run_id": run_id, "allowed_hosts": allowed}, client_id=client_id
         )
 
-    # on connect, and again when the worker asks (its handler may not be registered at connect)
-    runner.environment.events.worker_connect.add_listener(lambda client_id, **_: tell(client_id))
+    # Only when the worker asks: Locust connects a worker before its init event, so a message
+    # sent on connect arrives before the worker's handler exists ("Unknown message type").
     runner.register_message("pockit_hello", lambda msg, **_: tell(msg.node_id))
     gevent.spawn(_watch_workers, runner)
 
@@ -487,7 +487,7 @@ def _worker_listen(runner: Any, run_dir: str) -> None:
             path.write_text(json.dumps({"run_id": data.get("run_id")}))
 
     runner.register_message("pockit_run", on_run)
-    with contextlib.suppress(Exception):  # ask, in case the master spoke before we listened
+    with contextlib.suppress(Exception):  # the master answers this hello with pockit_run
         runner.send_message("pockit_hello", {})
 
 

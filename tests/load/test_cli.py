@@ -116,6 +116,7 @@ def test_remote_worker_joins_a_run(service: DemoService, make_spec, tmp_path: Pa
     )
     assert code == 0, err
     assert worker.returncode == 0, worker.stderr
+    assert "Unknown message type" not in worker.stderr + worker.stdout  # issue 13
     [path] = json.loads(out)["runs"]
     meta = RunDir.open(path).meta
     files = json.loads(worker.stdout)["samples"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import threading
 import time
@@ -102,3 +103,17 @@ def test_worker_that_never_connects(
         and meta["remote_workers"] == 1
         and meta["counts"]["samples"] == 0
     )
+
+
+def test_workers_log_no_unknown_message(service: DemoService, make_spec, tmp_path: Path) -> None:
+    """Issue 13: the master's ``pockit_run`` reached workers before their handler existed
+    (Locust connects a worker before its init event), so each logged "Unknown message type"."""
+    spec = make_spec({"async": service.url("async")}, load={"users": 2, "duration": "2s"})
+    [path] = run_candidate(spec, "async", runs_dir=tmp_path, workers=2, progress=False)
+    run = RunDir.open(path)
+    logs = {p.name: p.read_text() for p in run.locust_dir.glob("*.log")}
+    assert {"worker0.log", "worker1.log"} <= set(logs)
+    for name, text in logs.items():
+        assert "Unknown message type" not in text, (name, text)
+    # the message still arrives: each worker recorded the master's run id
+    assert json.loads((run.locust_dir / "master-run.json").read_text())["run_id"] == run.meta["id"]
