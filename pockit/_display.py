@@ -461,3 +461,72 @@ def cost_html(cost: Any, *, candidate: str | None = None) -> str:
         + (f"<br>by service: {top}" if top else "")
         + "</p>"
     )
+
+
+# -- the spec ------------------------------------------------------------------------------------
+
+
+def _seconds(value: Any) -> str:
+    return "—" if value is None else number(value, "s")
+
+
+def spec_html(spec: Any) -> str:
+    """A :class:`pockit.spec.Spec` for JupyterLab: hypothesis, candidates, load, criteria, guardrails.
+
+    Read by attribute (the spec imports this module, not the other way round); every value escaped.
+    """
+    parts = [
+        f'<div class="pockit-spec" style="color:{INK};">'
+        f'<div style="font-size:16px;font-weight:700;">{esc(spec.name)}</div>'
+        f'<p style="margin:2px 0 8px;">{esc(spec.hypothesis)}</p>'
+    ]
+    cands = [
+        [
+            f"<strong>{esc(c.name)}</strong>"
+            + (" (baseline)" if spec.baseline and spec.baseline.candidate == c.name else ""),
+            f"<code>{esc(c.host)}</code>",
+            esc(", ".join(f"{k}={v}" for k, v in c.tags.items()) or "—"),
+            esc(c.description or ""),
+        ]
+        for c in spec.candidates
+    ]
+    parts.append(table(("candidate", "host", "tags", "description"), cands, cls="candidates"))
+    load = spec.load
+    if load is None:
+        parts.append(note("no load section: this spec judges runs made elsewhere (pockit import)"))
+    else:
+        users = load.users if load.shape.kind == "constant" else f"{load.shape.kind} shape"
+        parts.append(
+            f'<p style="margin:4px 0;"><strong>load</strong> {esc(users)} user(s), '
+            f"{esc(_seconds(load.duration_s))} × {esc(load.repeats)} repeat(s), spawn "
+            f"{esc(number(load.spawn_rate, 'users/s'))}, cooldown {esc(_seconds(load.cooldown_s))}"
+            + (f", {esc(load.workers)} worker(s)" if load.workers else "")
+            + (f", stop_when {esc(load.stop_when)}" if load.stop_when != "off" else "")
+            + f"; locustfile <code>{esc(load.locustfile)}</code></p>"
+        )
+    rows: list[list[Any]] = []
+    for c in spec.criteria:
+        unit = unit_of(c.metric)
+        rows.append(
+            [
+                f"<code>{esc(c.metric)}</code>" + (f" [{esc(c.endpoint)}]" if c.endpoint else ""),
+                ("num", esc(f"{c.op} {number(c.threshold, unit)}")),
+                ("num", esc("—" if c.warn is None else number(c.warn, unit))),
+                "key" if c.key else "",
+                esc(c.on_missing),
+            ]
+        )
+    parts.append(table(("criterion", "threshold", "warn band", "veto", "if missing"), rows))
+    g = spec.guardrails
+    budget = "" if g.max_budget_usd is None else f", budget {number(g.max_budget_usd, 'USD')}"
+    parts.append(
+        f'<p style="margin:4px 0;"><strong>guardrails</strong> hosts '
+        f"{esc(', '.join(g.allowed_hosts))}; at most {esc(number(g.max_users, 'users'))}, "
+        f"{esc(number(g.max_rps, 'req/s'))}, {esc(_seconds(g.max_duration_s))} per run"
+        f"{esc(budget)}</p>"
+    )
+    sha = str(spec.sha256 or "")
+    if sha:
+        parts.append(note(f"spec sha256 {sha[:16]}…"))
+    parts.append("</div>")
+    return "".join(parts)

@@ -23,7 +23,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "_contract": BASE,
     "_rundir": BASE | {"_contract"},
     "_display": BASE,
-    "spec": BASE,
+    "spec": BASE | {"_display"},
     "analysis": BASE | {"_contract", "_rundir", "_display", "spec"},
     "sources": BASE | {"_contract", "_rundir", "_display", "spec", "analysis"},
     "load": BASE | {"_contract", "_rundir", "_display", "spec", "analysis", "sources"},

@@ -254,6 +254,12 @@ class Spec:
         known = ", ".join(c.name for c in self.candidates)
         raise KeyError(f"no candidate {name!r} in spec {self.name!r}; candidates: {known}")
 
+    def _repr_html_(self) -> str:
+        """JupyterLab: candidates, load, criteria with units, guardrails (inline styles, escaped)."""
+        from pockit._display import spec_html
+
+        return spec_html(self)
+
     def load_problem(self) -> str | None:
         """Why this spec cannot run load (no ``load`` section, a locustfile that is not there), or None.
 
