@@ -302,6 +302,13 @@ def make_plan(
     n_workers = load.workers if workers is None else workers
     if n_workers < 0:
         n_workers = os.cpu_count() or 1
+    cap = spec.guardrails.worker_cap()
+    if n_workers > cap:  # each is a process on this machine: 100000 would start 100000
+        why = "" if spec.guardrails.max_workers is not None else ": 4 × this machine's CPUs"
+        raise GuardrailError(
+            f"{n_workers} local workers exceeds guardrails.max_workers ({cap}{why}); "
+            "lower load.workers / --workers or raise the cap in the spec"
+        )
     stages = [
         {"duration_s": s.duration_s, "users": s.users, "spawn_rate": s.spawn_rate, "rate": s.rate}
         for s in shape.stages

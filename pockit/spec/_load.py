@@ -105,7 +105,14 @@ METRIC_KEYS = {
     "unit",
 }
 FAULT_KEYS = {"kind", "at", "duration", "value", "command", "restart", "candidate"}
-GUARD_KEYS = {"allowed_hosts", "max_users", "max_rps", "max_duration", "max_budget_usd"}
+GUARD_KEYS = {
+    "allowed_hosts",
+    "max_users",
+    "max_rps",
+    "max_duration",
+    "max_budget_usd",
+    "max_workers",
+}
 BASELINE_KEYS = {"candidate", "margin", "metrics"}
 SLO_KEYS = {"target"}
 DECISION_KEYS = {"warn_is_go"}
@@ -798,6 +805,7 @@ def _build_guardrails(r: _Reader, top: dict[str, Any]) -> Guardrails:
             g, "guardrails", "max_duration", _positive_duration, default.max_duration_s
         ),
         max_budget_usd=r.get(g, "guardrails", "max_budget_usd", _positive, None),
+        max_workers=r.get(g, "guardrails", "max_workers", _positive_count, None),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -221,6 +222,12 @@ class Guardrails:
     max_rps: float = DEFAULT_MAX_RPS
     max_duration_s: float = DEFAULT_MAX_DURATION_S
     max_budget_usd: float | None = None
+    #: Local Locust worker processes at most; None: 4 × this machine's CPU count (:meth:`worker_cap`).
+    max_workers: int | None = None
+
+    def worker_cap(self) -> int:
+        """``max_workers``, or 4 × the CPU count where the load runs when the spec sets none."""
+        return self.max_workers if self.max_workers is not None else 4 * (os.cpu_count() or 1)
 
 
 @dataclass(frozen=True, kw_only=True)
