@@ -235,7 +235,12 @@ def check_event(kind: str, fields: Mapping[str, Any], *, complete: bool = False)
 def events_of(events: Iterable[Mapping[str, Any]], *kinds: EventKind) -> list[dict[str, Any]]:
     """The events of these kinds that carry a timestamp, in order."""
     wanted = {k.value for k in kinds}
-    return [dict(e) for e in events if e.get(EVENT_KIND) in wanted and EVENT_TS in e]
+    return [  # a hand-edited line may hold a list as its kind: not one of ours, not a crash
+        dict(e)
+        for e in events
+        if isinstance(e, Mapping) and isinstance(e.get(EVENT_KIND), str)
+        and e[EVENT_KIND] in wanted and EVENT_TS in e
+    ]  # fmt: skip
 
 
 def unknown_kinds(events: Iterable[Mapping[str, Any]]) -> list[str]:

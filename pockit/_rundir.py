@@ -264,18 +264,32 @@ class RunDir:
             fh.write(json.dumps(record, default=str) + "\n")
 
     def events(self) -> list[dict[str, Any]]:
-        """The events in order; a truncated last line (crash mid-write) is skipped, not fatal."""
+        """The events in order; a line that is no JSON object (a truncated last line after a crash
+        mid-write, a hand edit) is skipped, not fatal, and counted in :meth:`unreadable_events`."""
+        return self._read_events()[0]
+
+    def unreadable_events(self) -> int:
+        """How many lines of events.jsonl :meth:`events` skipped (not a JSON object)."""
+        return self._read_events()[1]
+
+    def _read_events(self) -> tuple[list[dict[str, Any]], int]:
         if not self.events_path.is_file():
-            return []
+            return [], 0
         out: list[dict[str, Any]] = []
-        for line in self.events_path.read_text().splitlines():
+        bad = 0
+        text = self.events_path.read_text(encoding="utf-8", errors="replace")
+        for line in text.splitlines():
             if not line.strip():
                 continue
             try:
-                out.append(json.loads(line))
-            except json.JSONDecodeError:
-                continue
-        return out
+                event = json.loads(line)
+            except (json.JSONDecodeError, RecursionError):
+                event = None
+            if isinstance(event, dict):
+                out.append(event)
+            else:
+                bad += 1
+        return out, bad
 
     @property
     def sources_dir(self) -> Path:

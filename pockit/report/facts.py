@@ -80,9 +80,14 @@ def _run_risks(run: Any) -> list[tuple[str, str]]:
         items.append(("run", f"{rid}: {rec.stop_code.value.replace('_', ' ')} ({why})"))
     items.extend(("run", f"{rid}: {w}") for w in rec.warnings)
     try:
-        events = run.events()
+        events, unreadable = run.events(), run.unreadable_events()
     except Exception:
-        events = []
+        events, unreadable = [], 0
+    if unreadable:  # counted and named, never dropped in silence
+        items.append(
+            ("run", f"{rid}: {unreadable} line(s) of events.jsonl are not JSON objects and were "
+                    "skipped; phases, faults or guardrail stops they held are not shown")
+        )  # fmt: skip
     if rec.stop_code in GUARDRAIL_STOPS:
         items.append(("guardrail", f"{rid}: stopped by guardrails.{rec.stop_code} — {why}"))
     for ev in events_of(events, EventKind.GUARDRAIL):

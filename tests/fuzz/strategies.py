@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from hypothesis import strategies as st
@@ -161,3 +162,36 @@ def csv_mutated(draw: st.DrawFn, text: str) -> str:
         elif op == "ragged":
             rows[r] = rows[r][: draw(st.integers(0, len(rows[r])))]
     return "\n".join(",".join(row) for row in rows) + "\n"
+
+
+#: What a hostile ``ts`` looks like: wrong types, impossible dates, no zone, far out of range.
+hostile_ts = st.one_of(
+    values,
+    st.sampled_from(
+        ["2026-13-45T99:00:00Z", "not a time", "", "2026-01-05T10:00:00", "9999-12-31T23:59:59Z",
+         "0001-01-01T00:00:00+14:00", "2026-01-05T10:00:00.123456789Z", "NaN", "1e309"]
+    ),
+)  # fmt: skip
+
+
+@st.composite
+def events_mutated(draw: st.DrawFn, events: list[dict[str, Any]]) -> str:
+    """``events.jsonl`` text from ``events`` with a few made hostile: a bad ``ts``, an unknown
+    ``kind``, fields of the wrong type, a line that is JSON but no object, or not JSON at all."""
+    lines: list[str] = []
+    for event in events or [{"ts": "2026-01-05T10:00:00Z", "kind": "phase"}]:
+        op = draw(st.sampled_from(["keep", "ts", "kind", "fields", "not_object", "garbage"]))
+        doc: Any = dict(event)
+        if op == "ts":
+            doc["ts"] = draw(hostile_ts)
+        elif op == "kind":
+            doc["kind"] = draw(st.one_of(nasty_text, values))
+        elif op == "fields":
+            doc = draw(mutated(doc))
+        elif op == "not_object":
+            doc = draw(st.one_of(scalars, st.lists(scalars, max_size=3)))
+        line = draw(nasty_text) if op == "garbage" else json.dumps(doc, default=str)
+        lines.append(line)
+        if draw(st.integers(0, 4)) == 0:  # a duplicated line: a writer that retried
+            lines.append(line)
+    return "\n".join(lines) + "\n"

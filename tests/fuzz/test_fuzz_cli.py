@@ -9,6 +9,7 @@ readers), ``test_import_*`` (importers), ``test_report``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -22,11 +23,21 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from pockit import PockitError, RunDir
+from tests.contract.checks import risk_items
 from tests.load.test_import import DATA, JMETER, LOCUST
 from tests.report.conftest import SPEC_TEXT, make_run
 
 from .conftest import case_dir, check, examples, run_cli, snapshot
-from .strategies import csv_mutated, mutated, nasty_text, scalars, text_mutated, values
+from .strategies import (
+    csv_mutated,
+    events_mutated,
+    mutated,
+    nasty_text,
+    scalars,
+    text_mutated,
+    values,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 BILLING = ROOT / "datasets" / "billing"
@@ -124,6 +135,27 @@ def test_run_json(data: st.DataObject) -> None:
         spec.write_text(_spec_text(root))
         _run_and_check(root, ["stats", str(run), "--json"])
         _run_and_check(root, ["decide", str(spec), str(run), "--json"])
+
+
+@settings(max_examples=examples(40), suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_events(data: st.DataObject) -> None:
+    """events.jsonl with a malformed ``ts``, unknown kinds, wrong field types, lines that are no
+    JSON object: stats and decide keep their promises, and the report's risks are built."""
+    with case_dir() as root:
+        run = _good_run(root)
+        path = run / "events.jsonl"
+        events = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        path.write_text(
+            data.draw(events_mutated(events)), encoding="utf-8", errors="surrogateescape"
+        )
+        spec = root / "poc.yaml"
+        spec.write_text(_spec_text(root))
+        _run_and_check(root, ["stats", str(run), "--json"])
+        _run_and_check(root, ["decide", str(spec), str(run), "--json"])
+        # the report's risks read every event; a refusal naming the file is a kept promise
+        with contextlib.suppress(PockitError):
+            risk_items(RunDir.open(run))
 
 
 def _column(draw: st.DrawFn, n: int) -> pa.Array:
@@ -328,3 +360,18 @@ def test_hostile_files_in_a_real_process(tmp_path: Path, command: str, content: 
         outputs=("out",),
     )
     assert proc.returncode >= 64
+
+
+def test_unreadable_event_lines_are_counted_in_the_risks() -> None:
+    """Lines of events.jsonl that are no JSON object are skipped and named, not dropped silently."""
+    with case_dir() as root:
+        run = _good_run(root)
+        with (run / "events.jsonl").open("a") as fh:
+            fh.write(
+                'null\n[1, 2]\n{"ts": "2026-01-05T10:00:0\n{"kind": ["fault_start"], "ts": 1}\n'
+            )
+        rd = RunDir.open(run)
+        assert rd.unreadable_events() == 3
+        assert all(isinstance(e, dict) for e in rd.events())
+        [risk] = [t for t in risk_items(rd).get("run", []) if "events.jsonl" in t]
+        assert "3 line(s) of events.jsonl are not JSON objects" in risk
