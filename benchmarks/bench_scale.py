@@ -127,6 +127,7 @@ import duckdb, json, sys
 files = [f"{d}/samples/**/*.parquet" for d in sys.argv[1:]]
 con = duckdb.connect()
 con.execute("SET threads TO 2")
+con.execute("SET enable_progress_bar = false")
 q = "quantile_disc(latency_ms, [0.5, 0.95, 0.99])"
 src = f"read_parquet({files!r})"
 rows = con.execute(f"SELECT name, {q} FROM {src} WHERE ok GROUP BY ALL").fetchall()
