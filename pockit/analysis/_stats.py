@@ -22,6 +22,7 @@ import polars as pl
 
 from pockit._constants import CONFIDENCE, DEFAULT_PERCENTILES
 from pockit._contract import RunField
+from pockit._rundir import RunDir
 from pockit.analysis._intervals import Sides, poisson_rate, t_interval, wilson
 from pockit.analysis._quantiles import (
     METHOD_QUANTILE,
@@ -31,7 +32,14 @@ from pockit.analysis._quantiles import (
     quantiles_of,
     rank_matrix,
 )
-from pockit.analysis._samples import RunInfo, RunLike, Samples, load_samples, run_duration_s
+from pockit.analysis._samples import (
+    RunInfo,
+    RunLike,
+    Samples,
+    as_runs,
+    load_samples,
+    run_duration_s,
+)
 from pockit.analysis._select import select_ranks
 
 #: Fewer runs of a candidate than this and the run-to-run spread is too weak to lean on (a warning).
@@ -513,6 +521,23 @@ def repeat_warnings(name: str, infos: Sequence[RunInfo], repeats: int | None = N
 
 # -- the public entry point --------------------------------------------------------------------
 
+#: From this many samples (all runs together) ``run_stats`` streams instead of loading a frame.
+STREAM_ROWS = 5_000_000
+
+
+def sample_rows(rundirs: Sequence[RunDir]) -> int:
+    """Samples in ``rundirs`` from the Parquet footers (no data read); unreadable files count 0."""
+    import pyarrow.parquet as pq
+
+    total = 0
+    for run in rundirs:
+        for path in run.sample_files():
+            try:
+                total += pq.ParquetFile(path).metadata.num_rows
+            except (OSError, ValueError):
+                continue  # the reading path names it
+    return total
+
 
 def run_stats(
     runs: RunLike | Iterable[RunLike] | Samples,
@@ -520,19 +545,35 @@ def run_stats(
     percentiles: Sequence[float] = DEFAULT_PERCENTILES,
     by_endpoint: bool = True,
     confidence: float = CONFIDENCE,
+    stream: bool | None = None,
 ) -> RunStats:
     """Statistics of run directories: percentiles with intervals, rates, throughput, per endpoint.
+
+    Runs of :data:`STREAM_ROWS` samples or more (or any, with ``stream=True``) are read batch by
+    batch in bounded memory (:mod:`pockit.analysis._stream`): the same figures, exactly.
 
     >>> stats = run_stats(["runs/20261126T062843Z-async-r0-3f9a"])     # doctest: +SKIP
     >>> stats.latency_ms["p95"].value, stats.latency_ms["p95"].ci_high  # doctest: +SKIP
     """
-    samples = runs if isinstance(runs, Samples) else load_samples(runs)
     qs = [float(p) / 100.0 for p in percentiles]
     for q in qs:
         if not 0.0 < q < 1.0:
             from pockit._errors import UsageError
 
             raise UsageError(f"percentile {q * 100:g} is outside (0, 100)")
+    if isinstance(runs, Samples):
+        samples = runs
+    else:
+        rundirs = as_runs(runs)
+        if stream is None:
+            stream = sample_rows(rundirs) >= STREAM_ROWS
+        if stream:
+            from pockit.analysis._stream import stream_run_stats
+
+            return stream_run_stats(
+                rundirs, qs, percentiles, by_endpoint=by_endpoint, confidence=confidence
+            )
+        samples = load_samples(rundirs)
     frame = samples.frame
     infos = samples.runs
     windows = {i.id: load_seconds(i, frame) for i in infos}
