@@ -539,6 +539,29 @@ def sample_rows(rundirs: Sequence[RunDir]) -> int:
     return total
 
 
+def candidate_stats(
+    name: str,
+    infos: Sequence[RunInfo],
+    pooled: GroupStats,
+    per_run: dict[str, GroupStats],
+    confidence: float,
+    warnings: list[str],
+) -> CandidateStats:
+    """One candidate's figures: pooled, per run, the unit, the spread; its warnings join ``warnings``
+    (shared by the in-memory and the streaming path, so both say the same)."""
+    cw = repeat_warnings(name, infos)
+    warnings.extend(cw)
+    return CandidateStats(
+        name=name,
+        pooled=pooled,
+        runs=[i.id for i in infos],
+        unit="run" if use_run_unit(infos) else "pooled",
+        per_run=per_run,
+        spread=spread_across_runs(per_run, confidence=confidence),
+        warnings=cw,
+    )
+
+
 def run_stats(
     runs: RunLike | Iterable[RunLike] | Samples,
     *,
@@ -603,17 +626,7 @@ def run_stats(
             for info in cinfos:
                 rsub = sub.filter(pl.col("run_id") == info.id)
                 per_run[info.id] = group_stats(rsub, durations[info.id], qs, confidence=confidence)
-        cw = repeat_warnings(name, cinfos)
-        warnings.extend(cw)
-        candidates[name] = CandidateStats(
-            name=name,
-            pooled=pooled,
-            runs=[i.id for i in cinfos],
-            unit="run" if use_run_unit(cinfos) else "pooled",
-            per_run=per_run,
-            spread=spread_across_runs(per_run, confidence=confidence),
-            warnings=cw,
-        )
+        candidates[name] = candidate_stats(name, cinfos, pooled, per_run, confidence, warnings)
     return RunStats(
         overall=overall,
         endpoints=endpoints,

@@ -48,15 +48,13 @@ from pockit.analysis._stats import (
     GroupStats,
     RunStats,
     _estimates,
+    candidate_stats,
     intended_latency_expr,
     load_seconds,
     rate_estimate,
-    repeat_warnings,
-    spread_across_runs,
     stats_method,
     throughput_estimate,
     throughput_method,
-    use_run_unit,
 )
 
 I64 = npt.NDArray[np.int64]
@@ -638,17 +636,7 @@ def stream_run_stats(
         cinfos = [infos[r] for r in rs]
         pooled = overall if len(by_cand) == 1 else built[("candidate", name)]
         per_run = {i.id: built[("run", i.id)] for i in cinfos} if len(rs) > 1 else {}
-        cw = repeat_warnings(name, cinfos)
-        warnings.extend(cw)
-        candidates[name] = CandidateStats(
-            name=name,
-            pooled=pooled,
-            runs=[i.id for i in cinfos],
-            unit="run" if use_run_unit(cinfos) else "pooled",
-            per_run=per_run,
-            spread=spread_across_runs(per_run, confidence=confidence),
-            warnings=cw,
-        )
+        candidates[name] = candidate_stats(name, cinfos, pooled, per_run, confidence, warnings)
     return RunStats(
         overall=overall,
         endpoints=endpoints,
