@@ -349,7 +349,7 @@ def throughput_label(method: str | None) -> str:
     return "throughput"
 
 
-def _ci_pair(ci: Any) -> tuple[Any, Any]:
+def ci_pair(ci: Any) -> tuple[Any, Any]:
     if isinstance(ci, Mapping):
         return ci.get("ci_low"), ci.get("ci_high")
     if isinstance(ci, list | tuple) and len(ci) >= 2:
@@ -379,7 +379,7 @@ def stats_rows(
         ("success rate", [esc(number(per[n].get("success_rate"), "%")) for n in names]),
         (
             "success rate 95% interval",
-            [ci(*_ci_pair(per[n].get("success_rate_ci")), "%") for n in names],
+            [ci(*ci_pair(per[n].get("success_rate_ci")), "%") for n in names],
         ),
         (
             throughput_label(method),

@@ -441,7 +441,8 @@ def candidates(stats: Mapping[str, Any]) -> Figure:
     """Candidates side by side: p50/p95/p99 with their 95% intervals, and success rate with its interval."""
     import numpy as np
 
-    from pockit.report.render import _ci_pair, as_dict
+    from pockit._display import ci_pair
+    from pockit.report.render import as_dict
 
     title = "Candidates side by side"
     per = {name: as_dict(s) for name, s in stats.items()}
@@ -485,7 +486,7 @@ def candidates(stats: Mapping[str, Any]) -> Figure:
         sr = per[name].get("success_rate")
         if not isinstance(sr, int | float):
             continue
-        lo_, hi_ = _ci_pair(per[name].get("success_rate_ci"))
+        lo_, hi_ = ci_pair(per[name].get("success_rate_ci"))
         yerr = None
         if isinstance(lo_, int | float) and isinstance(hi_, int | float):
             yerr = [[max(0.0, (sr - lo_) * 100)], [max(0.0, (hi_ - sr) * 100)]]
