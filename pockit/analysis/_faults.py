@@ -49,6 +49,20 @@ def _events(info: RunInfo, kind: EventKind) -> list[dict[str, object]]:
     return events_of(info.events, kind)
 
 
+def _pre_fault_limit(run: pl.DataFrame, info: RunInfo) -> float | None:
+    """Without a latency criterion: DEFAULT_HEALTHY_P95_FACTOR x the P95 of the successful
+    requests before the first fault_start (None when fewer than 20 of them)."""
+    starts = _events(info, EventKind.FAULT_START)
+    if not starts:
+        return None
+    first = parse_iso(str(starts[0]["ts"]))
+    known = pl.col("ok") & pl.col("latency_ms").is_not_null()
+    pre = run.filter(known & (pl.col("t_start") < first))
+    if pre.height < 20:
+        return None
+    return DEFAULT_HEALTHY_P95_FACTOR * float(np.quantile(pre["latency_ms"].to_numpy(), 0.95))
+
+
 def recoveries(
     frame: pl.DataFrame,
     infos: Sequence[RunInfo],
@@ -69,16 +83,7 @@ def recoveries(
         run = frame.filter(pl.col("run_id") == info.id)
         if run.height == 0:
             continue
-        thr = p95_threshold_ms
-        if thr is None:
-            starts = _events(info, EventKind.FAULT_START)
-            first = parse_iso(str(starts[0]["ts"])) if starts else None
-            known = pl.col("ok") & pl.col("latency_ms").is_not_null()
-            pre = run.filter(known & (pl.col("t_start") < first)) if first else run.head(0)
-            if pre.height >= 20:
-                thr = DEFAULT_HEALTHY_P95_FACTOR * float(
-                    np.quantile(pre["latency_ms"].to_numpy(), 0.95)
-                )
+        thr = p95_threshold_ms if p95_threshold_ms is not None else _pre_fault_limit(run, info)
         buckets = (
             run.with_columns(pl.col("t_start").dt.truncate(every).alias("b"))
             .group_by("b")
@@ -180,13 +185,7 @@ def detections(
         run = frame.filter(pl.col("run_id") == info.id)
         q, thr = (quantile, latency_threshold_ms) if quantile is not None else (0.95, None)
         if latency_threshold_ms is None or quantile is None:
-            first = parse_iso(str(starts[0]["ts"]))
-            known = pl.col("ok") & pl.col("latency_ms").is_not_null()
-            pre = run.filter(known & (pl.col("t_start") < first))
-            if pre.height >= 20:
-                thr = DEFAULT_HEALTHY_P95_FACTOR * float(
-                    np.quantile(pre["latency_ms"].to_numpy(), 0.95)
-                )
+            thr = _pre_fault_limit(run, info)
         lat_name = f"latency_p{q * 100:g}"
         rule = f"error rate > {err_thr:g}" + (
             f" or {lat_name} > {thr:g} ms" if thr is not None else ""

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pockit.analysis import class_counts, clopper_pearson, load_samples, run_stats
+from pockit.analysis import CLASS_METRICS, class_counts, clopper_pearson, load_samples, run_stats
 from pockit.analysis._sequential import evaluate_sequential, share_counts, share_test
 from pockit.decision import decide
 from pockit.spec import FIXED_METRICS, metric_is_known
@@ -31,15 +31,7 @@ KINDS = [
     (500, False, "http"),
     (404, True, None),  # catch_response accepted an expected 404: no error class
 ]
-NEW = (
-    "denied_rate",
-    "throttled_rate",
-    "transport_error_rate",
-    "http_error_rate",
-    "validation_error_rate",
-    "retry_rate",
-    "detect_s",
-)
+NEW = (*CLASS_METRICS, "detect_s")
 
 
 def _kinds_run(root: Path, reps: int = 10, **kw: object) -> Path:
