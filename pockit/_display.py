@@ -59,7 +59,7 @@ def unit_of(metric: str) -> str:
     """The unit a metric's values are in, from its name (``latency_p95_ms`` -> ``ms``)."""
     if metric.endswith("_ms"):
         return "ms"
-    if metric in ("success_rate", "error_rate"):
+    if metric in ("success_rate", "error_rate") or metric.endswith("_rate"):
         return "%"
     if metric == "error_budget_burn":
         return "× budget"

@@ -23,6 +23,7 @@ import polars as pl
 from pockit._constants import CONFIDENCE, DEFAULT_PERCENTILES
 from pockit._contract import RunField
 from pockit._rundir import RunDir
+from pockit.analysis._classes import request_classes
 from pockit.analysis._intervals import Sides, poisson_rate, t_interval, wilson
 from pockit.analysis._quantiles import (
     METHOD_QUANTILE,
@@ -187,6 +188,8 @@ class RunStats:
     failed_without_latency: int
     warnings: list[str]
     method: str = METHOD_STATS
+    #: denies, throttles, error classes and retries, overall and per endpoint (analysis/_classes.py)
+    request_classes: dict[str, Any] = field(default_factory=dict)
 
     # convenient views of the headline figures
     @property
@@ -217,6 +220,7 @@ class RunStats:
             "failed_without_latency": self.failed_without_latency,
             "warnings": self.warnings,
             "method": self.method,
+            "request_classes": self.request_classes,
         }
 
     def _repr_html_(self) -> str:
@@ -638,6 +642,7 @@ def run_stats(
         failed_without_latency=sum(samples.failed_without_latency.values()),
         warnings=warnings,
         method=stats_method(throughput_method(w for _, w in windows.values())),
+        request_classes=request_classes(samples.frame),
     )
 
 

@@ -41,8 +41,9 @@ from pockit._constants import CONFIDENCE
 from pockit._errors import InputError
 from pockit._rundir import RunDir
 from pockit.analysis._arrays import NULL_NAME
+from pockit.analysis._classes import request_classes
 from pockit.analysis._quantiles import rank_matrix
-from pockit.analysis._samples import LATENCY_PROBLEMS, RunInfo, Samples, run_info
+from pockit.analysis._samples import LATENCY_PROBLEMS, RunInfo, Samples, run_info, scan_runs
 from pockit.analysis._stats import (
     CandidateStats,
     GroupStats,
@@ -637,6 +638,8 @@ def stream_run_stats(
         pooled = overall if len(by_cand) == 1 else built[("candidate", name)]
         per_run = {i.id: built[("run", i.id)] for i in cinfos} if len(rs) > 1 else {}
         candidates[name] = candidate_stats(name, cinfos, pooled, per_run, confidence, warnings)
+    # the class counts are group-by sums over four small columns, read off the files by polars
+    classes = request_classes(scan_runs(rundirs, columns=("name", "ok", "status", "retry")))
     return RunStats(
         overall=overall,
         endpoints=endpoints,
@@ -647,5 +650,6 @@ def stream_run_stats(
         latency_skipped=view.latency_skipped(),
         failed_without_latency=sum(view.failed_without_latency.values()),
         warnings=warnings,
+        request_classes=classes,
         method=stats_method(throughput_method(w for _, w in windows.values())),
     )
