@@ -15,7 +15,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pockit._display import VERDICT_COLORS, badge, esc, interval, note, number, table
+from pockit._display import (
+    VERDICT_COLORS,
+    badge,
+    bound_notes,
+    esc,
+    interval,
+    missing_bound,
+    note,
+    number,
+    table,
+)
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -35,6 +45,7 @@ __all__ = [
     "numeric_key",
     "pass_sentence",
     "rows",
+    "rows_note",
     "summary_banner",
     "verdict_table",
 ]
@@ -342,7 +353,7 @@ def along_html(points: Sequence[Mapping[str, Any]]) -> str:
         return ""
     return f'<p class="batch-along"><strong>{esc(a["sentence"])}</strong></p>' + note(
         f"A point passes when its candidate's verdict is {PASSING}; the last passing value is the "
-        f"largest {a['key']} at which it does."
+        f"largest value of {a['key']} at which it does."
     )
 
 
@@ -395,10 +406,9 @@ def rows(points: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
                 "success rate": number(s.get("success_rate"), "%") if s else "",
                 "throughput (req/s)": s.get("throughput_rps"),
                 "p95 (ms)": p95.get("value"),
-                "p95 95% interval (ms)": (
-                    f"{p95.get('ci_low'):.1f} – {p95.get('ci_high'):.1f}"
-                    if isinstance(p95.get("ci_low"), int | float)
-                    and isinstance(p95.get("ci_high"), int | float)
+                "p95 95% interval": (
+                    interval(p95.get("ci_low"), p95.get("ci_high"), "ms", mark_missing=True)
+                    if p95
                     else ""
                 ),
                 "error": p.get("error", ""),
@@ -406,6 +416,17 @@ def rows(points: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         )
         out.append(row)
     return out
+
+
+def rows_note(points: Sequence[Mapping[str, Any]]) -> str:
+    """The footnote for p95 interval ends in :func:`rows` the data could not set ('' if none)."""
+    sides = []
+    for p in points:
+        p95 = ((p.get("stats") or {}).get("latency_ms") or {}).get("p95") or {}
+        side = missing_bound(p95.get("ci_low"), p95.get("ci_high")) if p95 else None
+        if side:
+            sides.append(side)
+    return bound_notes(sides)
 
 
 def grid_plot(points: Sequence[Mapping[str, Any]]) -> Figure:

@@ -94,6 +94,11 @@ def test_view_of_a_numeric_grid() -> None:
     assert "99.50 %" in table  # a success rate as a percentage, with its unit
     rows = batch_view.rows(points)
     assert rows[0]["success rate"] == "99.50 %"
+    assert rows[0]["p95 95% interval"] == "[18.0 ms, 22.0 ms]"
+    assert batch_view.rows_note(points) == ""
+    del points[0]["stats"]["latency_ms"]["p95"]["ci_high"]
+    assert batch_view.rows(points)[0]["p95 95% interval"] == "[18.0 ms, —†]"
+    assert "no upper bound" in batch_view.rows_note(points)
     fig = batch_view.grid_figure(points)
     assert len(fig.axes) == 3  # latency, throughput, error rate: curves, not bars
     assert getattr(fig, "pockit_message", None) is None
