@@ -60,6 +60,18 @@ def serial_server() -> Iterator[str]:
     yield from _serve(HTTPServer(("127.0.0.1", 0), _Slow))
 
 
+def _batch(spec: Path, runs: Path, out: Path, *grid: str) -> subprocess.CompletedProcess[str]:
+    """``pockit batch SPEC --grid ... --json`` as a subprocess (the real command, with a timeout)."""
+    flags = [arg for g in grid for arg in ("--grid", g)]
+    return subprocess.run(
+        [sys.executable, "-m", "pockit", "batch", str(spec), *flags]
+        + ["--runs-dir", str(runs), "--out", str(out), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
 def test_parse_grid() -> None:
     assert parse_grid(["users=2,5", "candidate=a,b"]) == {"users": [2, 5], "candidate": ["a", "b"]}
     with pytest.raises(UsageError, match="not a poc_run parameter"):
@@ -84,25 +96,7 @@ criteria:
 """
     )
     out = tmp_path / "batch.html"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pockit",
-            "batch",
-            str(spec),
-            "--grid",
-            "candidate=local,missing",
-            "--runs-dir",
-            str(tmp_path / "runs"),
-            "--out",
-            str(out),
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = _batch(spec, tmp_path / "runs", out, "candidate=local,missing")
     assert proc.returncode == 75, proc.stderr[-3000:]  # one point failed, one ran (not 1: NO-GO)
     data = json.loads(proc.stdout)
     by_name = {p["name"]: p for p in data["points"]}
@@ -137,27 +131,7 @@ criteria:
 """
     )
     out = tmp_path / "grid.html"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pockit",
-            "batch",
-            str(spec),
-            "--grid",
-            "users=1,6",
-            "--grid",
-            "candidate=fast,serial",
-            "--runs-dir",
-            str(tmp_path / "runs"),
-            "--out",
-            str(out),
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = _batch(spec, tmp_path / "runs", out, "users=1,6", "candidate=fast,serial")
     assert proc.returncode == 0, proc.stderr[-3000:]
     data = json.loads(proc.stdout)
     verdicts = {p["name"]: p["verdict"] for p in data["points"]}
