@@ -59,7 +59,7 @@ def unit_of(metric: str) -> str:
     """The unit a metric's values are in, from its name (``latency_p95_ms`` -> ``ms``)."""
     if metric.endswith("_ms"):
         return "ms"
-    if metric in ("success_rate", "error_rate"):
+    if metric in ("success_rate", "error_rate") or metric.endswith("_rate"):
         return "%"
     if metric == "error_budget_burn":
         return "× budget"
@@ -349,7 +349,7 @@ def throughput_label(method: str | None) -> str:
     return "throughput"
 
 
-def _ci_pair(ci: Any) -> tuple[Any, Any]:
+def ci_pair(ci: Any) -> tuple[Any, Any]:
     if isinstance(ci, Mapping):
         return ci.get("ci_low"), ci.get("ci_high")
     if isinstance(ci, list | tuple) and len(ci) >= 2:
@@ -379,7 +379,7 @@ def stats_rows(
         ("success rate", [esc(number(per[n].get("success_rate"), "%")) for n in names]),
         (
             "success rate 95% interval",
-            [ci(*_ci_pair(per[n].get("success_rate_ci")), "%") for n in names],
+            [ci(*ci_pair(per[n].get("success_rate_ci")), "%") for n in names],
         ),
         (
             throughput_label(method),

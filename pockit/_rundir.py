@@ -72,7 +72,9 @@ __all__ = [
 
 STATUSES = tuple(s.value for s in RunStatus)
 
-#: One row per request. ``latency_ms`` is never rounded; ``t_intended`` is null in closed-model runs.
+#: One row per request. ``latency_ms`` is never rounded; ``t_intended`` is null in closed-model runs;
+#: ``retry`` is the locustfile's ``context={"retry": n}`` (n >= 1: a retry), null when not given.
+#: Directories written before ``retry`` existed still read (scans insert it as null).
 SAMPLE_SCHEMA = pa.schema(
     [
         ("t_start", pa.timestamp("ns", tz="UTC")),
@@ -85,6 +87,7 @@ SAMPLE_SCHEMA = pa.schema(
         ("error", pa.dictionary(pa.int32(), pa.string())),
         ("worker", pa.int16()),
         ("t_intended", pa.timestamp("ns", tz="UTC")),
+        ("retry", pa.int16()),
     ]
 )
 SAMPLE_COLUMNS = tuple(SAMPLE_SCHEMA.names)

@@ -10,12 +10,25 @@ Heavy work runs in polars; frames an analyst sees (``timeline``) are pandas.
 
 from __future__ import annotations
 
+from pockit.analysis._classes import (
+    CLASS_METRICS,
+    METHOD_CLASSES,
+    REQUEST_CLASSES,
+    RequestClass,
+    class_counts,
+    class_expr,
+    request_classes,
+    unknown_expr,
+)
 from pockit.analysis._compare import Comparison, compare_samples, hodges_lehmann, holm
 from pockit.analysis._cost import cost_per_1k
 from pockit.analysis._faults import (
+    Detection,
     Recovery,
     cold_start_estimate,
     cold_start_latencies,
+    detection_estimate,
+    detections,
     recoveries,
     recovery_estimate,
 )
@@ -45,20 +58,29 @@ from pockit.analysis._stats import (
 from pockit.analysis._timeline import timeline, timeline_frame
 
 __all__ = [
+    "CLASS_METRICS",
+    "METHOD_CLASSES",
     "MIN_RUNS",
+    "REQUEST_CLASSES",
     "CandidateStats",
     "Comparison",
+    "Detection",
     "Estimate",
     "GroupStats",
     "Recovery",
+    "RequestClass",
     "RunInfo",
     "RunStats",
     "Samples",
+    "class_counts",
+    "class_expr",
     "clopper_pearson",
     "cold_start_estimate",
     "cold_start_latencies",
     "compare_samples",
     "cost_per_1k",
+    "detection_estimate",
+    "detections",
     "error_budget_burn",
     "group_stats",
     "hodges_lehmann",
@@ -74,9 +96,11 @@ __all__ = [
     "rate_estimate",
     "recoveries",
     "recovery_estimate",
+    "request_classes",
     "run_stats",
     "t_interval",
     "throughput_estimate",
+    "unknown_expr",
     "timeline",
     "timeline_frame",
     "wilson",

@@ -1,6 +1,7 @@
-"""What happens around events: recovery after injected faults, and cold starts after idle gaps.
+"""What happens around events: detection of and recovery from injected faults, cold starts after
+idle gaps.
 
-Both read ``events.jsonl`` (``fault_start``/``fault_end``, ``idle_gap_end``: the kinds in
+All read ``events.jsonl`` (``fault_start``/``fault_end``, ``idle_gap_end``: the kinds in
 :class:`pockit._contract.EventKind`, written by the load's faults and shape) and the samples of the
 same run.
 """
@@ -48,6 +49,20 @@ def _events(info: RunInfo, kind: EventKind) -> list[dict[str, object]]:
     return events_of(info.events, kind)
 
 
+def _pre_fault_limit(run: pl.DataFrame, info: RunInfo) -> float | None:
+    """Without a latency criterion: DEFAULT_HEALTHY_P95_FACTOR x the P95 of the successful
+    requests before the first fault_start (None when fewer than 20 of them)."""
+    starts = _events(info, EventKind.FAULT_START)
+    if not starts:
+        return None
+    first = parse_iso(str(starts[0]["ts"]))
+    known = pl.col("ok") & pl.col("latency_ms").is_not_null()
+    pre = run.filter(known & (pl.col("t_start") < first))
+    if pre.height < 20:
+        return None
+    return DEFAULT_HEALTHY_P95_FACTOR * float(np.quantile(pre["latency_ms"].to_numpy(), 0.95))
+
+
 def recoveries(
     frame: pl.DataFrame,
     infos: Sequence[RunInfo],
@@ -68,16 +83,7 @@ def recoveries(
         run = frame.filter(pl.col("run_id") == info.id)
         if run.height == 0:
             continue
-        thr = p95_threshold_ms
-        if thr is None:
-            starts = _events(info, EventKind.FAULT_START)
-            first = parse_iso(str(starts[0]["ts"])) if starts else None
-            known = pl.col("ok") & pl.col("latency_ms").is_not_null()
-            pre = run.filter(known & (pl.col("t_start") < first)) if first else run.head(0)
-            if pre.height >= 20:
-                thr = DEFAULT_HEALTHY_P95_FACTOR * float(
-                    np.quantile(pre["latency_ms"].to_numpy(), 0.95)
-                )
+        thr = p95_threshold_ms if p95_threshold_ms is not None else _pre_fault_limit(run, info)
         buckets = (
             run.with_columns(pl.col("t_start").dt.truncate(every).alias("b"))
             .group_by("b")
@@ -122,6 +128,105 @@ def recovery_estimate(
     worst = max(r.recovery_s for r in recs)
     low = max(0.0, worst - bucket_s) if math.isfinite(worst) else math.inf
     return Estimate(worst, low, worst, len(recs), method)
+
+
+METHOD_DETECT = (
+    "time from fault_start to the start of the first 1 s bucket (aligned on fault_start, up to the "
+    "fault's end) whose client-side error rate or latency percentile breaches the spec's threshold "
+    "(error_rate / success_rate and the first latency criterion; else error rate > "
+    f"{DEFAULT_HEALTHY_ERROR_RATE:g}, P95 > {DEFAULT_HEALTHY_P95_FACTOR:g}x the pre-fault P95); "
+    "slowest fault; bounds = that bucket (the breach happened within it); never breached = inf"
+)
+
+
+@dataclass(frozen=True)
+class Detection:
+    """One fault's time to detect: seconds from fault_start to the breaching bucket (inf: never),
+    what breached (``error_rate`` or ``latency_pNN``) and the rule used."""
+
+    run_id: str
+    fault: str
+    fault_start: datetime
+    detect_s: float
+    by: str
+    rule: str
+
+
+def _fault_window_end(info: RunInfo, start: dict[str, object], ts: datetime) -> datetime | None:
+    """When the fault that started at ``ts`` ended (its fault_end), else the run's end."""
+    for ev in _events(info, EventKind.FAULT_END):
+        te = parse_iso(str(ev["ts"]))
+        if ev.get("fault") == start.get("fault") and te >= ts:
+            return te
+    end: datetime | None = info.end
+    return end
+
+
+def detections(
+    frame: pl.DataFrame,
+    infos: Sequence[RunInfo],
+    *,
+    error_threshold: float | None = None,
+    quantile: float | None = None,
+    latency_threshold_ms: float | None = None,
+    bucket_s: float = 1.0,
+) -> list[Detection]:
+    """Per ``fault_start``: seconds until the first bucket that breaches (see METHOD_DETECT).
+
+    Buckets start at the fault_start itself, so the estimate is within one bucket of the truth;
+    a bucket without requests is no evidence either way and is passed over.
+    """
+    err_thr = DEFAULT_HEALTHY_ERROR_RATE if error_threshold is None else error_threshold
+    out: list[Detection] = []
+    for info in infos:
+        starts = _events(info, EventKind.FAULT_START)
+        if not starts:
+            continue
+        run = frame.filter(pl.col("run_id") == info.id)
+        q, thr = (quantile, latency_threshold_ms) if quantile is not None else (0.95, None)
+        if latency_threshold_ms is None or quantile is None:
+            thr = _pre_fault_limit(run, info)
+        lat_name = f"latency_p{q * 100:g}"
+        rule = f"error rate > {err_thr:g}" + (
+            f" or {lat_name} > {thr:g} ms" if thr is not None else ""
+        )
+        for ev in starts:
+            ts = parse_iso(str(ev["ts"]))
+            until = _fault_window_end(info, ev, ts)
+            window = run.filter(pl.col("t_start") >= ts)
+            if until is not None:
+                window = window.filter(pl.col("t_start") < until)
+            offset = (pl.col("t_start") - pl.lit(ts)).dt.total_nanoseconds() / 1e9
+            buckets = (
+                window.with_columns((offset // bucket_s).cast(pl.Int64).alias("i"))
+                .group_by("i")
+                .agg(
+                    (~pl.col("ok")).mean().alias("err"),
+                    pl.col("latency_ms").filter(pl.col("ok")).quantile(q, "higher").alias("lat"),
+                )
+                .sort("i")
+            )
+            found, by = math.inf, ""
+            for i, err, lat in buckets.iter_rows():
+                if err is not None and err > err_thr:
+                    found, by = float(i) * bucket_s, "error_rate"
+                    break
+                if thr is not None and lat is not None and lat > thr:
+                    found, by = float(i) * bucket_s, lat_name
+                    break
+            out.append(Detection(info.id, str(ev.get("fault", "")), ts, found, by, rule))
+    return out
+
+
+def detection_estimate(
+    found: Sequence[Detection], *, bucket_s: float = 1.0, method: str = ""
+) -> Estimate:
+    """The slowest detection over faults; bounds: its bucket (inf when a fault went unseen)."""
+    if not found:
+        return Estimate.missing(method)
+    worst = max(d.detect_s for d in found)
+    high = worst + bucket_s if math.isfinite(worst) else math.inf
+    return Estimate(worst, worst, high, len(found), method)
 
 
 def cold_start_latencies(

@@ -26,7 +26,9 @@ from pockit.analysis._arrays import SampleArrays
 RunLike = RunDir | str | Path
 
 #: Columns the analysis reads; others stay on disk (projection pushdown keeps scans fast).
-ANALYSIS_COLUMNS = ("t_start", "latency_ms", "name", "ok", "t_intended")
+ANALYSIS_COLUMNS = ("t_start", "latency_ms", "name", "ok", "t_intended", "status", "retry")
+#: Columns a writer may leave out: read as null (status: class unknown; retry: not given).
+_OPTIONAL_INT16 = ("status", "retry")
 
 
 @dataclass(frozen=True)
@@ -157,17 +159,23 @@ def scan_runs(runs: Sequence[RunDir], columns: Sequence[str] = ANALYSIS_COLUMNS)
                 exprs.append(pl.lit(None, dtype=pl.Datetime("ns", "UTC")).alias(col))
             elif col == "ok":
                 exprs.append(pl.lit(True).alias(col))
+            elif col in _OPTIONAL_INT16:
+                exprs.append(pl.lit(None, dtype=pl.Int16).alias(col))
             else:
                 raise InputError(
                     f"{run.samples_dir}: samples lack column {col!r}; expected the sample schema "
-                    "of DESIGN contract 1 (t_start, latency_ms, name, ok, ...)"
+                    "of architecture.md contract 1 (t_start, latency_ms, name, ok, ...)"
                 )
+        casts = {
+            "t_start": pl.col("t_start").cast(pl.Datetime("ns", "UTC")),
+            "latency_ms": pl.col("latency_ms").cast(pl.Float64),
+            "name": pl.col("name").cast(pl.Categorical),
+            "ok": pl.col("ok").cast(pl.Boolean).fill_null(False),
+            "t_intended": pl.col("t_intended").cast(pl.Datetime("ns", "UTC")),
+            **{c: pl.col(c).cast(pl.Int16, strict=False) for c in _OPTIONAL_INT16},
+        }
         lf = lf.select(exprs).with_columns(
-            pl.col("t_start").cast(pl.Datetime("ns", "UTC")),
-            pl.col("latency_ms").cast(pl.Float64),
-            pl.col("name").cast(pl.Categorical),
-            pl.col("ok").cast(pl.Boolean).fill_null(False),
-            pl.col("t_intended").cast(pl.Datetime("ns", "UTC")),
+            *[casts[c] for c in columns if c in casts],
             pl.lit(run.id, dtype=run_enum).alias("run_id"),
             pl.lit(run.candidate, dtype=cand_enum).alias("candidate"),
         )

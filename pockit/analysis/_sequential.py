@@ -43,6 +43,7 @@ import numpy as np
 import numpy.typing as npt
 
 from pockit._constants import CONFIDENCE
+from pockit.analysis._classes import CLASS_METRICS, RequestClass, class_expr, unknown_expr
 from pockit.analysis._intervals import FloatArray, IntArray
 
 Side = Literal["greater", "less"]
@@ -227,12 +228,13 @@ class ShareTest:
     """A criterion as a test on a share of requests: ``good`` says which side of ``p0`` passes.
 
     ``kind`` is what the share counts: ``under`` (requests under the latency threshold, failures
-    never under), ``ok`` (successful requests) or ``failed``.
+    never under), ``ok`` (successful requests), ``failed``, or a request class of
+    :mod:`pockit.analysis._classes` (``denied``, ``transport``, ``retry``, ...).
     """
 
     p0: float
     good: Side
-    kind: Literal["under", "ok", "failed"]
+    kind: Literal["under", "ok", "failed"] | RequestClass
     strict_under: bool = True
 
 
@@ -252,6 +254,10 @@ def share_test(crit: Any, *, slo_target: float | None = None) -> ShareTest | Non
         return ShareTest(p0=thr, good="greater" if op in (">", ">=") else "less", kind="ok")
     if metric == "error_rate":
         return ShareTest(p0=thr, good="greater" if op in (">", ">=") else "less", kind="failed")
+    if metric in CLASS_METRICS:
+        return ShareTest(
+            p0=thr, good="greater" if op in (">", ">=") else "less", kind=CLASS_METRICS[metric]
+        )
     if metric == "error_budget_burn" and slo_target is not None:
         p0 = thr * (1.0 - slo_target)
         return ShareTest(p0=p0, good="greater" if op in (">", ">=") else "less", kind="failed")
@@ -346,14 +352,17 @@ def evaluate_sequential(
     outcome = "PASS" if good.all() else "FAIL" if bad.all() else "INCONCLUSIVE"
     lo, hi = confidence_sequence(ks, np.array([n, n]), **kw)
     s_lo, s_hi = float(lo[0]), float(hi[1])
-    what = {"under": "under the threshold", "ok": "successful", "failed": "failed"}[test.kind]
+    what = {"under": "under the threshold", "ok": "successful", "failed": "failed"}.get(
+        test.kind, test.kind
+    )
     level = f"{confidence:.0%}"
     txt = (
         f"{k / n:.2%} of {n} requests {what} (anytime {level} bounds {s_lo:.2%}..{s_hi:.2%}) "
         f"vs {test.p0:.4g}"
     )
     if unknown:
-        txt += f"; {unknown} with an unknown latency judged both ways"
+        gap = "status" if test.kind in CLASS_METRICS.values() else "latency"
+        txt += f"; {unknown} with an unknown {gap} judged both ways"
     verb = {"PASS": "decided: passes", "FAIL": "decided: fails", "INCONCLUSIVE": "not decided yet"}
     return SequentialResult(
         crit.metric,
@@ -399,6 +408,10 @@ def count_exprs(crit: Any, *, slo_target: float | None = None) -> list[Any] | No
         return [n, (keep & ok).cast(pl.Int64).sum(), pl.lit(0, pl.Int64)]
     if test.kind == "failed":
         return [n, (keep & ~ok).cast(pl.Int64).sum(), pl.lit(0, pl.Int64)]
+    if test.kind in CLASS_METRICS.values():
+        cls: RequestClass = test.kind  # type: ignore[assignment]
+        member = keep & class_expr(cls).fill_null(False)
+        return [n, member.cast(pl.Int64).sum(), (keep & unknown_expr(cls)).cast(pl.Int64).sum()]
     thr = float(crit.threshold)
     bad = lat.is_null() | lat.is_nan() | lat.is_infinite() | (lat < 0)
     under = (lat < thr) if test.strict_under else (lat <= thr)

@@ -22,6 +22,8 @@ import polars as pl
 
 from pockit._constants import CONFIDENCE, DEFAULT_PERCENTILES
 from pockit._contract import RunField
+from pockit._rundir import RunDir
+from pockit.analysis._classes import request_classes
 from pockit.analysis._intervals import Sides, poisson_rate, t_interval, wilson
 from pockit.analysis._quantiles import (
     METHOD_QUANTILE,
@@ -31,7 +33,14 @@ from pockit.analysis._quantiles import (
     quantiles_of,
     rank_matrix,
 )
-from pockit.analysis._samples import RunInfo, RunLike, Samples, load_samples, run_duration_s
+from pockit.analysis._samples import (
+    RunInfo,
+    RunLike,
+    Samples,
+    as_runs,
+    load_samples,
+    run_duration_s,
+)
 from pockit.analysis._select import select_ranks
 
 #: Fewer runs of a candidate than this and the run-to-run spread is too weak to lean on (a warning).
@@ -179,6 +188,8 @@ class RunStats:
     failed_without_latency: int
     warnings: list[str]
     method: str = METHOD_STATS
+    #: denies, throttles, error classes and retries, overall and per endpoint (analysis/_classes.py)
+    request_classes: dict[str, Any] = field(default_factory=dict)
 
     # convenient views of the headline figures
     @property
@@ -209,6 +220,7 @@ class RunStats:
             "failed_without_latency": self.failed_without_latency,
             "warnings": self.warnings,
             "method": self.method,
+            "request_classes": self.request_classes,
         }
 
     def _repr_html_(self) -> str:
@@ -513,6 +525,46 @@ def repeat_warnings(name: str, infos: Sequence[RunInfo], repeats: int | None = N
 
 # -- the public entry point --------------------------------------------------------------------
 
+#: From this many samples (all runs together) ``run_stats`` streams instead of loading a frame.
+STREAM_ROWS = 5_000_000
+
+
+def sample_rows(rundirs: Sequence[RunDir]) -> int:
+    """Samples in ``rundirs`` from the Parquet footers (no data read); unreadable files count 0."""
+    import pyarrow.parquet as pq
+
+    total = 0
+    for run in rundirs:
+        for path in run.sample_files():
+            try:
+                total += pq.ParquetFile(path).metadata.num_rows
+            except (OSError, ValueError):
+                continue  # the reading path names it
+    return total
+
+
+def candidate_stats(
+    name: str,
+    infos: Sequence[RunInfo],
+    pooled: GroupStats,
+    per_run: dict[str, GroupStats],
+    confidence: float,
+    warnings: list[str],
+) -> CandidateStats:
+    """One candidate's figures: pooled, per run, the unit, the spread; its warnings join ``warnings``
+    (shared by the in-memory and the streaming path, so both say the same)."""
+    cw = repeat_warnings(name, infos)
+    warnings.extend(cw)
+    return CandidateStats(
+        name=name,
+        pooled=pooled,
+        runs=[i.id for i in infos],
+        unit="run" if use_run_unit(infos) else "pooled",
+        per_run=per_run,
+        spread=spread_across_runs(per_run, confidence=confidence),
+        warnings=cw,
+    )
+
 
 def run_stats(
     runs: RunLike | Iterable[RunLike] | Samples,
@@ -520,19 +572,35 @@ def run_stats(
     percentiles: Sequence[float] = DEFAULT_PERCENTILES,
     by_endpoint: bool = True,
     confidence: float = CONFIDENCE,
+    stream: bool | None = None,
 ) -> RunStats:
     """Statistics of run directories: percentiles with intervals, rates, throughput, per endpoint.
+
+    Runs of :data:`STREAM_ROWS` samples or more (or any, with ``stream=True``) are read batch by
+    batch in bounded memory (:mod:`pockit.analysis._stream`): the same figures, exactly.
 
     >>> stats = run_stats(["runs/20261126T062843Z-async-r0-3f9a"])     # doctest: +SKIP
     >>> stats.latency_ms["p95"].value, stats.latency_ms["p95"].ci_high  # doctest: +SKIP
     """
-    samples = runs if isinstance(runs, Samples) else load_samples(runs)
     qs = [float(p) / 100.0 for p in percentiles]
     for q in qs:
         if not 0.0 < q < 1.0:
             from pockit._errors import UsageError
 
             raise UsageError(f"percentile {q * 100:g} is outside (0, 100)")
+    if isinstance(runs, Samples):
+        samples = runs
+    else:
+        rundirs = as_runs(runs)
+        if stream is None:
+            stream = sample_rows(rundirs) >= STREAM_ROWS
+        if stream:
+            from pockit.analysis._stream import stream_run_stats
+
+            return stream_run_stats(
+                rundirs, qs, percentiles, by_endpoint=by_endpoint, confidence=confidence
+            )
+        samples = load_samples(rundirs)
     frame = samples.frame
     infos = samples.runs
     windows = {i.id: load_seconds(i, frame) for i in infos}
@@ -562,17 +630,7 @@ def run_stats(
             for info in cinfos:
                 rsub = sub.filter(pl.col("run_id") == info.id)
                 per_run[info.id] = group_stats(rsub, durations[info.id], qs, confidence=confidence)
-        cw = repeat_warnings(name, cinfos)
-        warnings.extend(cw)
-        candidates[name] = CandidateStats(
-            name=name,
-            pooled=pooled,
-            runs=[i.id for i in cinfos],
-            unit="run" if use_run_unit(cinfos) else "pooled",
-            per_run=per_run,
-            spread=spread_across_runs(per_run, confidence=confidence),
-            warnings=cw,
-        )
+        candidates[name] = candidate_stats(name, cinfos, pooled, per_run, confidence, warnings)
     return RunStats(
         overall=overall,
         endpoints=endpoints,
@@ -584,6 +642,7 @@ def run_stats(
         failed_without_latency=sum(samples.failed_without_latency.values()),
         warnings=warnings,
         method=stats_method(throughput_method(w for _, w in windows.values())),
+        request_classes=request_classes(samples.frame),
     )
 
 

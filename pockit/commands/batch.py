@@ -16,7 +16,10 @@ def register(sub: Any) -> None:
         help="run poc_run.ipynb over a parameter grid and compare the points",
         description="Execute notebooks/poc_run.ipynb through papermill once per grid point (e.g. "
         "--grid users=5,10 --grid candidate=baseline,async), each notebook named by its parameters, "
-        "then build one comparison report (compare.ipynb). A failed point is reported, not fatal. "
+        "judge each point against the spec's criteria, then build one comparison report "
+        "(compare.ipynb; curves along a numeric grid key with each candidate's last passing value). "
+        "A failed point is reported, not fatal. The exit code says whether the points ran, not their "
+        "verdicts (those are in the output and the report). "
         "Exit code: 0 when every point ran, 75 when some failed (the others are compared), 69 when "
         "none ran. (1 and 2 are kept for decisions: NO-GO and INCONCLUSIVE.)",
     )
@@ -49,9 +52,13 @@ def run(args: argparse.Namespace) -> int:
         args.spec, grid, runs_dir=args.runs_dir, out=args.out, kernel_name=args.kernel
     )
     lines = [
-        f"{p['name']}: {p['status']}" + (f" — {p.get('error')}" if p.get("error") else "")
+        f"{p['name']}: {p['status']}"
+        + (f", {p['verdict']}" if p.get("verdict") else "")
+        + (f" — {p.get('error')}" if p.get("error") else "")
         for p in result.points
     ]
+    if result.along:
+        lines.append(result.along["sentence"])
     if result.report:
         lines.append(f"report: {result.report}")
     emit(args, result.to_dict(), "\n".join(lines))

@@ -35,12 +35,22 @@ import numpy as np
 import polars as pl
 
 from pockit._constants import CONFIDENCE
-from pockit._contract import EventKind, StopCode
+from pockit._contract import EventKind, RunField, StopCode
 from pockit._errors import PockitError
 from pockit._rundir import RunDir
+from pockit.analysis import (
+    CLASS_METRICS,
+    METHOD_CLASSES,
+    RequestClass,
+    class_expr,
+    unknown_expr,
+)
 from pockit.analysis._faults import (
+    METHOD_DETECT,
     METHOD_RECOVERY,
     cold_start_latencies,
+    detection_estimate,
+    detections,
     recoveries,
     recovery_estimate,
 )
@@ -723,6 +733,175 @@ def _recovery(crit: Criterion, data: CandidateData, spec: Spec) -> CriterionResu
     return _result(crit, data.name, outcome, est, reason, method, details)
 
 
+# -- request classes (denies, throttles, error classes, retries) and time to detect -------------
+
+
+def _class_counts_by_run(frame: pl.DataFrame, cls: RequestClass) -> dict[str, tuple[int, int, int]]:
+    """Run id -> (requests, of class ``cls``, of unknown membership: status not recorded)."""
+    per = frame.group_by(pl.col("run_id").cast(pl.String)).agg(
+        pl.len().alias("n"),
+        class_expr(cls).fill_null(False).sum().alias("k"),
+        unknown_expr(cls).sum().alias("u"),
+    )
+    return {str(r): (int(n), int(k), int(u)) for r, n, k, u in per.iter_rows()}
+
+
+def _class_share(
+    data: CandidateData, by_run: dict[str, tuple[int, int, int]], *, counted: bool
+) -> tuple[float, float, float]:
+    """Share and bounds with every request of unknown membership counted in the class or not:
+    those whose status is unknown and the rows ``pockit import --skip-bad-rows`` skipped."""
+    n_run = {r: n for r, (n, _, _) in by_run.items()}
+    k_run = {r: k + (u if counted else 0) for r, (_, k, u) in by_run.items()}
+    for rid, (count, _) in data.rows_unknown.items():
+        n_run[rid] = n_run.get(rid, 0) + count
+        k_run[rid] = k_run.get(rid, 0) + (count if counted else 0)
+    n, k = sum(n_run.values()), sum(k_run.values())
+    value, lo, hi = _share(k, n)
+    if data.unit == "run":
+        lo, hi, _ = _widen((lo, hi), [k_run[r] / n_run[r] for r in n_run if n_run[r]])
+        lo, hi = max(0.0, lo), min(1.0, hi)
+    return value, lo, hi
+
+
+def _runs_without_retry_marks(data: CandidateData) -> list[str]:
+    """Runs whose samples cannot carry retry marks: written before the ``retry`` column existed
+    (no such column on disk) or imported from another tool's output."""
+    out = []
+    for info in data.infos:
+        if info.record is not None and info.record.raw.get(RunField.IMPORTED_FROM):
+            out.append(info.id)
+            continue
+        try:
+            names = RunDir.open(info.path).scan_samples().collect_schema().names()
+        except (PockitError, OSError, pl.exceptions.PolarsError):
+            names = []
+        if "retry" not in names:
+            out.append(info.id)
+    return out
+
+
+def _class_rate(
+    crit: Criterion, data: CandidateData, frame: pl.DataFrame, cls: RequestClass
+) -> CriterionResult:
+    """The share of all requests in class ``cls`` (analysis/_classes.py), exact one-sided
+    Clopper-Pearson bounds, run as the unit with several runs; requests whose membership is
+    unknown are judged counted and not counted, PASS or FAIL only when both agree."""
+    method = f"{METHOD_RATE}; {METHOD_CLASSES}"
+    n = frame.height
+    if n == 0:
+        return missing(crit, data.name, f"no requests for {data.name}", method)
+    if cls == "retry":
+        unmarked = _runs_without_retry_marks(data)
+        if unmarked:
+            why = (
+                f"retry_rate: run(s) {', '.join(unmarked)} of {data.name} carry no retry marks "
+                '(samples without the retry column, or imported); a locustfile marks retries with context={"retry": n}'
+            )
+            return missing(crit, data.name, why, method, n)
+    too_few = _below_min_samples(crit, data.name, n, "requests", method)
+    if too_few is not None:
+        return too_few
+    by_run = _class_counts_by_run(frame, cls)
+    k = sum(k for _, k, _ in by_run.values())
+    unknown = sum(u for _, _, u in by_run.values())
+    value, lo, hi = _class_share(data, by_run, counted=False)
+    outcome = judge(crit, value, lo, hi)
+    details: dict[str, Any] = {"class": cls, "count": k, "unit": data.unit}
+    counted = f" ({k} of {n} requests {cls})"
+    reason = _explain(crit, outcome, value, lo, hi, "%") + counted
+    if unknown or data.n_unknown:
+        v_all, lo_all, hi_all = _class_share(data, by_run, counted=True)
+        if_all = judge(crit, v_all, lo_all, hi_all)
+        if_none = outcome
+        outcome = _both_ways(if_none, if_all)
+        lo, hi = min(lo, lo_all), max(hi, hi_all)
+        parts = []
+        if unknown:
+            parts.append(f"{unknown} request(s) without a recorded HTTP status")
+        if data.n_unknown:
+            parts.append(data.unknown_text())
+        reason += (
+            f"; {' and '.join(parts)}: with none of them {cls} the criterion is {if_none}, "
+            f"with all {if_all}"
+        )
+        details.update(
+            status_unknown=unknown,
+            import_skipped_rows=data.n_unknown,
+            outcome_if_unknown_none=if_none,
+            outcome_if_unknown_all=if_all,
+        )
+    if data.unit == "run":
+        reason += f"; run is the unit ({len(by_run)} runs)"
+    return _result(crit, data.name, outcome, (value, lo, hi, n), reason, method, details)
+
+
+def _fault_thresholds(spec: Spec) -> tuple[float | None, float | None, float | None]:
+    """(error-rate threshold, latency quantile, its threshold in ms) a bucket breaches: from the
+    spec's error_rate / success_rate criterion and its first all-endpoint latency criterion."""
+    err_thr: float | None = None
+    q: float | None = None
+    lat_thr: float | None = None
+    for other in spec.criteria:
+        if other.endpoint is not None:
+            continue
+        if other.metric == "error_rate" and other.op in ("<", "<="):
+            err_thr = other.threshold
+        elif other.metric == "success_rate" and other.op in (">", ">=") and err_thr is None:
+            err_thr = 1.0 - other.threshold
+        elif (
+            q is None
+            and other.op in ("<", "<=")
+            and not other.metric.endswith("_intended_ms")
+            and latency_quantile(other.metric) is not None
+        ):
+            q, lat_thr = latency_quantile(other.metric), other.threshold
+    return err_thr, q, lat_thr
+
+
+def _detect(crit: Criterion, data: CandidateData, spec: Spec) -> CriterionResult:
+    """Time to detect: from each fault_start to the first 1 s bucket that breaches the spec's
+    error-rate or latency threshold (analysis/_faults.py :func:`detections`); worst fault."""
+    err_thr, q, lat_thr = _fault_thresholds(spec)
+    found = detections(
+        data.frame, data.infos, error_threshold=err_thr, quantile=q, latency_threshold_ms=lat_thr
+    )
+    method = METHOD_DETECT
+    if not found:
+        return missing(
+            crit,
+            data.name,
+            f"no fault_start event in the runs of {data.name}: detect_s needs an injected fault",
+            method,
+        )
+    est = detection_estimate(found, method=method)
+    outcome = judge(crit, est.value, est.ci_low, est.ci_high)
+    missed = sum(math.isinf(d.detect_s) for d in found)
+    if missed:
+        reason = (
+            f"{missed} of {len(found)} fault(s) never breached the client-side thresholds while "
+            f"they lasted ({found[0].rule}): not detected"
+        )
+    else:
+        reason = (
+            f"slowest detection {est.value:.0f} s (bounds {est.ci_low:.0f}..{est.ci_high:.0f} s) "
+            f"over {len(found)} fault(s), breach = {found[0].rule}; {crit.op} "
+            f"{crit.threshold:g} s: {outcome}"
+        )
+    details = {
+        "faults": [
+            {
+                "run_id": d.run_id,
+                "fault": d.fault,
+                "detect_s": d.detect_s if math.isfinite(d.detect_s) else None,
+                "by": d.by,
+            }
+            for d in found
+        ]
+    }
+    return _result(crit, data.name, outcome, est, reason, method, details)
+
+
 def _server(crit: Criterion, data: CandidateData, name: str) -> CriterionResult:
     m = data.metrics
     if m is None or m.height == 0:
@@ -774,6 +953,8 @@ def _evaluate_fixed(crit: Criterion, data: CandidateData, spec: Spec) -> Criteri
         return _cost(crit, data, spec)
     if metric == "recovery_s":
         return _recovery(crit, data, spec)
+    if metric == "detect_s":
+        return _detect(crit, data, spec)
     if metric == "cold_start_p95_ms":
         by_run = {
             i.id: cold_start_latencies(data.frame, [i], failures_as_inf=True) for i in data.infos
@@ -816,6 +997,8 @@ def _evaluate_fixed(crit: Criterion, data: CandidateData, spec: Spec) -> Criteri
         return _rate(crit, data, frame, errors=True)
     if metric == "throughput_rps":
         return _throughput(crit, data, frame)
+    if metric in CLASS_METRICS:
+        return _class_rate(crit, data, frame, CLASS_METRICS[metric])
     if metric == "error_budget_burn":
         if spec.slo_target is None:
             return missing(

@@ -57,7 +57,9 @@ _NAN = float("nan")
 _MAX_PENDING_BATCHES = 5
 
 
-_FIELDS = ("start", "latency", "status", "nbytes", "intended", "name", "method", "error")
+_FIELDS = ("start", "latency", "status", "nbytes", "intended", "retry", "name", "method", "error")
+#: ``retry`` buffer value for "the request context gave no retry count" (written as null).
+_NO_RETRY = -1
 
 
 class _Columns:
@@ -70,6 +72,7 @@ class _Columns:
         self.status = array("h")
         self.nbytes = array("q")
         self.intended = array("d")  # filled in open-model runs only
+        self.retry = array("h")  # context={"retry": n}; _NO_RETRY when not given
         self.name: list[str] = []
         self.method: list[str] = []
         self.error: list[str | None] = []
@@ -138,7 +141,7 @@ class Capture:
             c.method.append,
             c.error.append,
         )
-        starts = c.start
+        starts, retry = c.start, c.retry.append
 
         def on_request(
             request_type: str,
@@ -148,6 +151,7 @@ class Capture:
             exception: BaseException | None = None,
             response: Any = None,
             start_time: float | None = None,
+            context: Any = None,
             **_: Any,
         ) -> None:
             if start_time is None:
@@ -158,6 +162,7 @@ class Capture:
             nbytes(response_length or 0)
             if pacer is not None:
                 intended(pacer.intended(start_time))
+            retry(_retry_of(context))
             name_(name)
             method(request_type)
             error(None if exception is None else (str(exception) or type(exception).__name__))
@@ -243,6 +248,20 @@ class Capture:
                 self.flush()
 
 
+def _retry_of(context: Any) -> int:
+    """The retry count a locustfile gave in the request's ``context={"retry": n}`` (README
+    "Retries"), clamped to int16; ``_NO_RETRY`` when there is none or it is not a number."""
+    try:
+        value = context.get("retry") if context else None
+    except AttributeError:  # a context that is not a mapping
+        return _NO_RETRY
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return _NO_RETRY
+    if isinstance(value, float) and not value < 32768.0:  # NaN and inf too
+        return 32767 if value == value else _NO_RETRY
+    return min(32767, int(value)) if value >= 0 else _NO_RETRY
+
+
 def _to_table(cols: _Columns, worker: int, *, open_model: bool) -> Any:
     """The batch as an Arrow table in SAMPLE_SCHEMA; numeric columns are wrapped, not copied."""
     import pyarrow as pa
@@ -262,6 +281,8 @@ def _to_table(cols: _Columns, worker: int, *, open_model: bool) -> Any:
         return pc.cast(pc.multiply(seconds, 1e9), pa.int64(), safe=False).cast(ts_type)
 
     errors = pa.array(cols.error, pa.string())
+    retries = wrap(cols.retry, pa.int16())
+    retries = pc.if_else(pc.equal(retries, _NO_RETRY), pa.scalar(None, pa.int16()), retries)
     intended = stamps(cols.intended) if open_model else pa.nulls(n, ts_type)
     arrays = [
         stamps(cols.start),
@@ -274,6 +295,7 @@ def _to_table(cols: _Columns, worker: int, *, open_model: bool) -> Any:
         errors.dictionary_encode(),
         pa.repeat(pa.scalar(worker, pa.int16()), n),
         intended,
+        retries,
     ]
     return pa.Table.from_arrays(arrays, schema=SAMPLE_SCHEMA)
 

@@ -969,6 +969,7 @@ def _table(rows: _Rows) -> Any:
             "error": pa.array(rows.error, pa.string()).dictionary_encode(),
             "worker": pa.array(rows.worker, pa.int16()),
             "t_intended": pa.nulls(n, pa.timestamp("ns", tz="UTC")),
+            "retry": pa.nulls(n, pa.int16()),
         }
     ).cast(SAMPLE_SCHEMA)
 

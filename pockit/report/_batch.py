@@ -2,7 +2,10 @@
 
 Each grid point writes its run directories under its own folder and its executed notebook under a
 name made of its parameters (``poc_run-candidate=async-users=10.ipynb``). A point that fails
-(papermill's error) is recorded with the error and does not stop the others.
+(papermill's error) is recorded with the error and does not stop the others. Every point that ran
+is judged against the spec's criteria (``pockit.decide``): its ``verdict`` and each criterion's
+outcome go into ``grid_results.json`` and ``pockit batch --json``, and along a numeric grid key so
+does each candidate's last passing value (:mod:`pockit.report.batch_view`).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pockit._errors import ReportError, UsageError
+from pockit._errors import PockitError, ReportError, UsageError
 
 __all__ = ["GRID_KEYS", "BatchResult", "parse_grid", "run_batch"]
 
@@ -32,6 +35,9 @@ class BatchResult:
     results_json: Path
     points: list[dict[str, Any]] = field(default_factory=list)
 
+    #: the numeric grid key the curves run along, and where each candidate passes along it
+    along: dict[str, Any] | None = None
+
     @property
     def failed(self) -> list[dict[str, Any]]:
         return [p for p in self.points if p["status"] != "ok"]
@@ -42,6 +48,7 @@ class BatchResult:
             "results": str(self.results_json),
             "points": self.points,
             "failed": len(self.failed),
+            "along": self.along,
         }
 
 
@@ -91,6 +98,22 @@ def _spec_name(path: Path) -> str:
         return str(load_spec(path).name)
     except Exception:  # a broken spec already failed every grid point; the report says so
         return path.stem
+
+
+def _judge(spec_path: Path, points: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Judge every point against the spec's criteria; where each candidate passes along a numeric key."""
+    from pockit.report import batch_view
+    from pockit.spec import load_spec
+
+    try:
+        spec = load_spec(spec_path)
+    except PockitError as exc:  # every point failed on it already; say why none was judged
+        for p in points:
+            p.update(verdict=None, verdict_reason=f"cannot load the spec: {exc}")
+            p.update(criteria=[], candidates={})
+        return None
+    batch_view.judge_points(spec, points)
+    return batch_view.along(points)
 
 
 def run_batch(
@@ -146,10 +169,16 @@ def run_batch(
             else []
         )
         points.append(point)
+    along = _judge(spec, points)
     results = base / RESULTS_FILE
     results.write_text(
         json.dumps(
-            {"spec": str(spec), "grid": {k: list(v) for k, v in grid.items()}, "points": points},
+            {
+                "spec": str(spec),
+                "grid": {k: list(v) for k, v in grid.items()},
+                "points": points,
+                "along": along,
+            },
             indent=2,
             default=str,
         )
@@ -171,4 +200,4 @@ def run_batch(
             progress=progress,
         )
         report = export_html(executed, out_html, title=f"{name} — batch comparison — pockit")
-    return BatchResult(report=report, results_json=results, points=points)
+    return BatchResult(report=report, results_json=results, points=points, along=along)

@@ -1,26 +1,73 @@
-"""What ``compare.ipynb`` shows: the grid's points, their headline numbers (from ``run_stats``), failures."""
+"""What ``compare.ipynb`` shows: the grid's points, each judged against the spec's criteria, their
+headline numbers (from ``run_stats``), curves along a numeric grid key, and failures.
+
+A point passes when its candidate's verdict is GO (WARN counts as the spec says). Along a numeric
+key (users, duration_s, ...), each candidate's *last passing value* is the largest grid value at
+which it passes; :func:`pass_sentence` says it in words, and names gaps ("passes at 20 users, not
+at 5") instead of claiming a range the grid did not show.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from pockit._display import (
+    VERDICT_COLORS,
+    badge,
+    bound_notes,
+    esc,
+    interval,
+    missing_bound,
+    note,
+    number,
+    table,
+)
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["grid_plot", "load_points", "rows", "summary_banner"]
+    from pockit.spec import Spec
+
+__all__ = [
+    "PassRange",
+    "along",
+    "along_html",
+    "grid_figure",
+    "grid_plot",
+    "judge_point",
+    "judge_points",
+    "last_passing",
+    "load_points",
+    "numeric_key",
+    "pass_sentence",
+    "rows",
+    "rows_note",
+    "summary_banner",
+    "verdict_table",
+]
+
+#: The verdict under which a grid point counts as passing.
+PASSING = "GO"
+#: What a point that produced no verdict (its notebook failed, or it could not be judged) shows.
+NOT_RUN = "not run"
 
 
-def load_points(grid_results_json: str = "", runs_dirs: Sequence[str] = ()) -> list[dict[str, Any]]:
-    """Grid points from a batch's ``grid_results.json`` (or one point per run folder), with their stats."""
+def load_points(
+    grid_results_json: str = "", runs_dirs: Sequence[str] = (), spec_path: str = ""
+) -> list[dict[str, Any]]:
+    """Grid points from a batch's ``grid_results.json`` (or one point per run folder), with their
+    stats; judged against ``spec_path``'s criteria when they carry no verdict yet."""
     import pockit
     from pockit._errors import PockitError
 
     points: list[dict[str, Any]] = []
     if grid_results_json:
-        points = list(json.loads(Path(grid_results_json).read_text()).get("points", []))
+        data = json.loads(Path(grid_results_json).read_text())
+        points = list(data.get("points", []))
     for d in runs_dirs:
         points.append(
             {
@@ -42,22 +89,310 @@ def load_points(grid_results_json: str = "", runs_dirs: Sequence[str] = ()) -> l
         except PockitError as exc:
             p["status"] = "failed"
             p["error"] = f"cannot read its runs: {exc}"
+    if spec_path and any("verdict" not in p for p in points):
+        judge_points(pockit.load_spec(spec_path), [p for p in points if "verdict" not in p])
     return points
 
 
-def summary_banner(points: Sequence[dict[str, Any]]) -> str:
+# -- judging ---------------------------------------------------------------------------------------
+
+
+def judge_point(spec: Spec, point: dict[str, Any]) -> None:
+    """Set ``point``'s ``verdict``, per-candidate verdicts and ``criteria`` outcomes from
+    :func:`pockit.decide` on its runs. A point that did not run gets no verdict (None); one whose
+    runs cannot be judged is INCONCLUSIVE with the reason, never silently left out."""
+    import pockit
+    from pockit._errors import PockitError
+
+    point["criteria"] = []
+    point["candidates"] = {}
+    if point.get("status") != "ok" or not point.get("run_dirs"):
+        point["verdict"] = None
+        point["verdict_reason"] = point.get("error") or "the point did not run"
+        return
+    try:
+        decision = pockit.decide(spec, point["run_dirs"])
+    except PockitError as exc:
+        point["verdict"] = "INCONCLUSIVE"
+        point["verdict_reason"] = f"cannot judge its runs: {exc}"
+        return
+    point["verdict"] = str(decision.verdict)
+    point["verdict_reason"] = decision.reason
+    point["candidates"] = {n: str(c.verdict) for n, c in decision.candidates.items()}
+    point["criteria"] = [
+        {
+            k: c.get(k)
+            for k in (
+                "candidate",
+                "metric",
+                "label",
+                "op",
+                "threshold",
+                "key",
+                "outcome",
+                "estimate",
+                "ci_low",
+                "ci_high",
+                "n",
+                "reason",
+            )
+        }
+        for c in (cr.to_dict() for cr in decision.criteria)
+    ]
+
+
+def judge_points(spec: Spec, points: Sequence[dict[str, Any]]) -> None:
+    """:func:`judge_point` for each point."""
+    for p in points:
+        judge_point(spec, p)
+
+
+def _candidate(point: Mapping[str, Any]) -> str:
+    """The candidate a point ran (poc_run runs one): its grid value, else the one it was judged on."""
+    params = point.get("params") or {}
+    if params.get("candidate"):
+        return str(params["candidate"])
+    names = list(point.get("candidates") or {})
+    return names[0] if len(names) == 1 else ""
+
+
+def _point_verdict(point: Mapping[str, Any]) -> str | None:
+    """The point's candidate's verdict (the decision's when the candidate is unknown)."""
+    cands = point.get("candidates") or {}
+    name = _candidate(point)
+    return str(cands[name]) if name in cands else point.get("verdict")
+
+
+def _verdict_badge(verdict: Any) -> str:
+    text = str(verdict) if verdict else NOT_RUN
+    color = VERDICT_COLORS.get(text, "#616e7c")
+    style = (
+        f"background:{color};color:#fff;font-weight:700;padding:1px 6px;border-radius:3px;"
+        "white-space:nowrap;"
+    )
+    return f'<span class="verdict-badge" style="{style}">{esc(text)}</span>'
+
+
+def _criterion_label(c: Mapping[str, Any]) -> str:
+    return str(c.get("label") or c.get("metric") or "?")
+
+
+def verdict_table(points: Sequence[Mapping[str, Any]]) -> str:
+    """Point × criterion: each point's verdict and every criterion's outcome (badge and estimate)."""
+    from pockit._display import unit_of
+
+    labels: list[str] = []
+    for p in points:
+        for c in p.get("criteria") or []:
+            if _criterion_label(c) not in labels:
+                labels.append(_criterion_label(c))
+    keys: list[str] = []
+    for p in points:
+        keys.extend(k for k in p.get("params") or {} if k not in keys)
+    body = []
+    for p in points:
+        params = p.get("params") or {}
+        by_label = {_criterion_label(c): c for c in p.get("criteria") or []}
+        cells: list[Any] = [esc(params.get(k, "")) for k in keys]
+        cells.append(_verdict_badge(_point_verdict(p)))
+        for label in labels:
+            c = by_label.get(label)
+            if c is None:
+                cells.append(esc("—"))
+                continue
+            unit = unit_of(str(c.get("metric", "")))
+            cells.append(
+                f"{badge(c.get('outcome'))} {esc(number(c.get('estimate'), unit))}"
+                f'<br><span style="font-size:11px;color:#616e7c;">'
+                f"{esc(interval(c.get('ci_low'), c.get('ci_high'), unit))}</span>"
+            )
+        cells.append(("reason", esc(p.get("verdict_reason") or "")))
+        body.append(cells)
+    if not body:
+        return note("No grid points.")
+    return table([*keys, "verdict", *labels, "why"], body, cls="pockit-criteria batch-verdicts")
+
+
+# -- the last passing value along a numeric key -------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class PassRange:
+    """Where one series (a candidate) passes along a numeric grid key."""
+
+    series: str
+    passing: tuple[float, ...]
+    #: the values it does not pass at, each with its verdict (or ``not run``)
+    failing: tuple[tuple[float, str], ...]
+
+    @property
+    def last(self) -> float | None:
+        """The largest grid value at which it passes (None: it passes nowhere)."""
+        return max(self.passing) if self.passing else None
+
+    @property
+    def contiguous(self) -> bool:
+        """Passing at every value up to :attr:`last` (so "up to" is true)."""
+        last = self.last
+        return last is not None and all(x > last for x, _ in self.failing)
+
+
+def last_passing(verdicts: Mapping[str, Mapping[float, str | None]]) -> dict[str, PassRange]:
+    """``{series: {grid value: verdict}}`` → where each series passes (verdict GO)."""
+    out: dict[str, PassRange] = {}
+    for name, by_x in verdicts.items():
+        xs = sorted(by_x)
+        out[name] = PassRange(
+            series=name,
+            passing=tuple(x for x in xs if by_x[x] == PASSING),
+            failing=tuple((x, str(by_x[x] or NOT_RUN)) for x in xs if by_x[x] != PASSING),
+        )
+    return out
+
+
+def _value(x: float) -> str:
+    return f"{x:g}"
+
+
+def _with_unit(key: str, values: Sequence[float]) -> str:
+    text = " and ".join(
+        [", ".join(_value(x) for x in values[:-1]), _value(values[-1])]
+        if len(values) > 1
+        else [_value(values[0])]
+    )
+    if key == "users":
+        return f"{text} user" + ("" if len(values) == 1 and values[0] == 1 else "s")
+    if key.endswith("_s"):
+        return f"{text} s"
+    return f"{key} = {text}"
+
+
+def _not_at(failing: Sequence[tuple[float, str]]) -> str:
+    return "not at " + ", ".join(f"{_value(x)} ({v})" for x, v in failing)
+
+
+def pass_sentence(key: str, ranges: Mapping[str, PassRange]) -> str:
+    """One sentence on where each series passes along ``key``: "async passes up to 20 users;
+    baseline passes up to 5 users, not at 20 (NO-GO)"; with gaps, the values themselves."""
+    parts = []
+    for r in ranges.values():
+        if not r.passing:
+            parts.append(
+                f"{r.series} passes at none of {_with_unit(key, [x for x, _ in r.failing])}"
+                f" ({', '.join(sorted({v for _, v in r.failing}))})"
+            )
+        elif not r.failing:
+            parts.append(
+                f"{r.series} passes up to {_with_unit(key, [r.passing[-1]])} (every value tried)"
+            )
+        elif r.contiguous:
+            parts.append(
+                f"{r.series} passes up to {_with_unit(key, [r.passing[-1]])}, {_not_at(r.failing)}"
+            )
+        else:
+            parts.append(
+                f"{r.series} passes at {_with_unit(key, list(r.passing))}, {_not_at(r.failing)}"
+            )
+    return "; ".join(parts) + "." if parts else ""
+
+
+def numeric_key(points: Sequence[Mapping[str, Any]]) -> str | None:
+    """The grid key to draw curves along: the first (candidate aside) whose values are all numbers,
+    with at least two of them; None when the grid has no such key (the bars stay)."""
+    keys: list[str] = []
+    for p in points:
+        keys.extend(k for k in p.get("params") or {} if k not in keys and k != "candidate")
+    for k in keys:
+        vals = [(p.get("params") or {}).get(k) for p in points]
+        if all(isinstance(v, int | float) and not isinstance(v, bool) for v in vals) and (
+            len(set(vals)) >= 2
+        ):
+            return k
+    return None
+
+
+def _series_name(point: Mapping[str, Any], key: str) -> str:
+    """A curve's name: the candidate, plus any other grid key's value (one line per combination)."""
+    params = point.get("params") or {}
+    others = [f"{k}={v}" for k, v in params.items() if k not in (key, "candidate")]
+    cand = _candidate(point) or "(candidate)"
+    return " ".join([cand, *others])
+
+
+def _along(
+    points: Sequence[Mapping[str, Any]], key: str
+) -> tuple[dict[str, list[tuple[float, Mapping[str, Any]]]], dict[str, PassRange]]:
+    series: dict[str, list[tuple[float, Mapping[str, Any]]]] = {}
+    verdicts: dict[str, dict[float, str | None]] = {}
+    for p in points:
+        x = float((p.get("params") or {})[key])
+        name = _series_name(p, key)
+        verdicts.setdefault(name, {})[x] = _point_verdict(p) if p.get("status") == "ok" else None
+        if p.get("status") == "ok" and p.get("stats"):
+            series.setdefault(name, []).append((x, p["stats"]))
+    return series, last_passing(verdicts)
+
+
+def along(points: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """The numeric key, each series' last passing value and the sentence (None without such a key)."""
+    key = numeric_key(points)
+    if key is None:
+        return None
+    _, ranges = _along(points, key)
+    return {
+        "key": key,
+        "last_passing": {n: r.last for n, r in ranges.items()},
+        "sentence": pass_sentence(key, ranges),
+    }
+
+
+def along_html(points: Sequence[Mapping[str, Any]]) -> str:
+    """The sentence that answers the grid's question, or why there is none ('' without a numeric key)."""
+    a = along(points)
+    if a is None:
+        return ""
+    return f'<p class="batch-along"><strong>{esc(a["sentence"])}</strong></p>' + note(
+        f"A point passes when its candidate's verdict is {PASSING}; the last passing value is the "
+        f"largest value of {a['key']} at which it does."
+    )
+
+
+def grid_figure(points: Sequence[Mapping[str, Any]]) -> Figure:
+    """Curves along a numeric grid key (one line per candidate, last passing value marked); the
+    per-point bars otherwise."""
+    from pockit.report import plots
+
+    key = numeric_key(points)
+    if key is None:
+        return grid_plot(points)
+    series, ranges = _along(points, key)
+    return plots.grid_curves(key, series, {n: r.last for n, r in ranges.items()})
+
+
+# -- the table and the bars ---------------------------------------------------------------------
+
+
+def summary_banner(points: Sequence[Mapping[str, Any]]) -> str:
     ok = sum(1 for p in points if p.get("status") == "ok")
     failed = len(points) - ok
     color = "nogo" if ok == 0 else ("inconclusive" if failed else "go")
+    counts: dict[str, int] = {}
+    for p in points:
+        if p.get("status") == "ok" and "verdict" in p:
+            v = str(_point_verdict(p) or NOT_RUN)
+            counts[v] = counts.get(v, 0) + 1
+    judged = ", ".join(f"{n} {v}" for v, n in counts.items())
     return (
         f'<div class="pockit-banner {color}" id="verdict"><div class="verdict">{ok} of {len(points)} grid point(s) ran</div>'
+        + (f"<div>judged against the spec's criteria: {esc(judged)}</div>" if judged else "")
         + (f"<div>{failed} failed; their errors are listed below.</div>" if failed else "")
         + "</div>"
     )
 
 
-def rows(points: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One table row per point: parameters, status, n, success rate, throughput, p95 [interval], error."""
+def rows(points: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """One table row per point: parameters, status, verdict, n, success rate (%), throughput,
+    p95 [interval], error."""
     out = []
     for p in points:
         s = p.get("stats") or {}
@@ -66,14 +401,14 @@ def rows(points: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         row.update(
             {
                 "status": p.get("status"),
+                "verdict": _point_verdict(p) or "",
                 "requests": s.get("n"),
-                "success rate": s.get("success_rate"),
+                "success rate": number(s.get("success_rate"), "%") if s else "",
                 "throughput (req/s)": s.get("throughput_rps"),
                 "p95 (ms)": p95.get("value"),
-                "p95 95% interval (ms)": (
-                    f"{p95.get('ci_low'):.1f} – {p95.get('ci_high'):.1f}"
-                    if isinstance(p95.get("ci_low"), int | float)
-                    and isinstance(p95.get("ci_high"), int | float)
+                "p95 95% interval": (
+                    interval(p95.get("ci_low"), p95.get("ci_high"), "ms", mark_missing=True)
+                    if p95
                     else ""
                 ),
                 "error": p.get("error", ""),
@@ -83,7 +418,18 @@ def rows(points: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def grid_plot(points: Sequence[dict[str, Any]]) -> Figure:
+def rows_note(points: Sequence[Mapping[str, Any]]) -> str:
+    """The footnote for p95 interval ends in :func:`rows` the data could not set ('' if none)."""
+    sides = []
+    for p in points:
+        p95 = ((p.get("stats") or {}).get("latency_ms") or {}).get("p95") or {}
+        side = missing_bound(p95.get("ci_low"), p95.get("ci_high")) if p95 else None
+        if side:
+            sides.append(side)
+    return bound_notes(sides)
+
+
+def grid_plot(points: Sequence[Mapping[str, Any]]) -> Figure:
     """P95 latency (with its interval) and throughput for every grid point that ran."""
     from pockit.report import plots
 

@@ -27,6 +27,7 @@ __all__ = [
     "cost_curve",
     "cost_figures",
     "figure_png",
+    "grid_curves",
     "latency_distribution",
     "latency_intervals",
     "latency_over_time",
@@ -441,7 +442,8 @@ def candidates(stats: Mapping[str, Any]) -> Figure:
     """Candidates side by side: p50/p95/p99 with their 95% intervals, and success rate with its interval."""
     import numpy as np
 
-    from pockit.report.render import _ci_pair, as_dict
+    from pockit._display import ci_pair
+    from pockit.report.render import as_dict
 
     title = "Candidates side by side"
     per = {name: as_dict(s) for name, s in stats.items()}
@@ -485,7 +487,7 @@ def candidates(stats: Mapping[str, Any]) -> Figure:
         sr = per[name].get("success_rate")
         if not isinstance(sr, int | float):
             continue
-        lo_, hi_ = _ci_pair(per[name].get("success_rate_ci"))
+        lo_, hi_ = ci_pair(per[name].get("success_rate_ci"))
         yerr = None
         if isinstance(lo_, int | float) and isinstance(hi_, int | float):
             yerr = [[max(0.0, (sr - lo_) * 100)], [max(0.0, (hi_ - sr) * 100)]]
@@ -955,4 +957,118 @@ def stop_when_bounds(runs: Iterable[Any]) -> Figure | None:
         ax.legend(fontsize=7, loc="best")
     axes[-1].set_xlabel("seconds of load (solid: lower bound, dashed: upper bound)")
     fig.suptitle(title, x=0.01, ha="left", fontsize=11)
+    return fig
+
+
+# -- a batch grid along a numeric key ------------------------------------------------------------
+
+
+def _along_value(stats: Mapping[str, Any], key: str) -> tuple[float, float, float]:
+    """``stats[key]`` with its interval (``key_ci``), NaN where missing, for the grid curves."""
+    import math
+
+    def f(v: Any) -> float:
+        return float(v) if isinstance(v, int | float) and not isinstance(v, bool) else math.nan
+
+    ci = stats.get(f"{key}_ci") or {}
+    return f(stats.get(key)), f(ci.get("ci_low")), f(ci.get("ci_high"))
+
+
+def _errorbar_along(
+    ax: Axes, xs: Sequence[float], vals: Sequence[tuple[float, float, float]], **kw: Any
+) -> None:
+    """A line through ``(value, low, high)`` triples with their intervals (missing ends omitted)."""
+    import math
+
+    ys = [v for v, _, _ in vals]
+    lo = [v - low if math.isfinite(low) else 0.0 for v, low, _ in vals]
+    hi = [high - v if math.isfinite(high) else 0.0 for v, _, high in vals]
+    ax.errorbar(xs, ys, yerr=[lo, hi], capsize=3, **kw)
+
+
+def grid_curves(
+    key: str,
+    series: Mapping[str, Sequence[tuple[float, Mapping[str, Any]]]],
+    last_pass: Mapping[str, float | None],
+) -> Figure:
+    """Latency (p50/p95/p99, log axis), throughput and error rate along a numeric grid key, one
+    line per series (candidate), each point with its 95% interval; a series' last passing value
+    (the largest ``key`` value at which its verdict is GO) is marked with a dotted vertical line
+    and a star on its p95 line.
+
+    ``series`` maps a name to ``(grid value, run_stats dict)`` pairs; ``last_pass`` maps it to its
+    last passing value (None: it passes nowhere).
+    """
+    import math
+
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import FuncFormatter
+
+    title = f"Latency, throughput and errors along {key}"
+    drawn = {n: sorted(pts, key=lambda t: t[0]) for n, pts in series.items() if pts}
+    if not drawn:
+        return message(title, "No grid point produced runs.")
+    colors = _palette(list(drawn))
+    fig, (ax_lat, ax_rps, ax_err) = _figure((9.0, 3.8), 1, 3)
+    styles = {"p50": ":", "p95": "-", "p99": "--"}
+    xs_all: set[float] = set()
+    positive: list[float] = []
+    for name, pts in drawn.items():
+        xs = [x for x, _ in pts]
+        xs_all.update(xs)
+        color = colors[str(name)]
+        for pct, ls in styles.items():
+            vals = [
+                tuple(_pct_value(s, pct, f) for f in ("value", "ci_low", "ci_high")) for _, s in pts
+            ]
+            if not any(math.isfinite(v) for v, _, _ in vals):
+                continue
+            positive.extend(x for t in vals for x in t if math.isfinite(x) and x > 0)
+            _errorbar_along(ax_lat, xs, vals, color=color, ls=ls, marker="o", ms=3)  # type: ignore[arg-type]
+        _errorbar_along(
+            ax_rps,
+            xs,
+            [_along_value(s, "throughput_rps") for _, s in pts],
+            color=color,
+            marker="o",
+            ms=3,
+            label=lit(name),
+        )
+        err = [tuple(100 * v for v in _along_value(s, "error_rate")) for _, s in pts]
+        _errorbar_along(ax_err, xs, err, color=color, marker="o", ms=3)  # type: ignore[arg-type]
+        last = last_pass.get(name)
+        if last is not None:
+            for ax in (ax_lat, ax_rps, ax_err):
+                ax.axvline(last, color=color, ls=(0, (1, 2)), lw=1.5, alpha=0.8)
+            p95 = dict(pts).get(last)
+            if p95 is not None and math.isfinite(_pct_value(p95, "p95")):
+                ax_lat.plot([last], [_pct_value(p95, "p95")], marker="*", ms=12, color=color)
+            ax_rps.plot(
+                [], [], color=color, ls=(0, (1, 2)), label=lit(f"{name}: last pass {last:g}")
+            )
+        else:
+            ax_rps.plot([], [], color="none", label=lit(f"{name}: passes nowhere"))
+    ticks = sorted(xs_all)
+    for ax in (ax_lat, ax_rps, ax_err):
+        ax.set_xticks(ticks)
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
+        ax.set_xlabel(lit(key))
+        ax.grid(alpha=0.3)
+    if positive:
+        ax_lat.set_yscale("log")
+        ax_lat.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
+    ax_lat.set_ylabel("latency (ms, log scale)")
+    ax_lat.set_title("p50 · p95 · p99 (95% interval)", loc="left", fontsize=10)
+    ax_lat.legend(
+        handles=[Line2D([], [], color="#616e7c", ls=ls, label=pct) for pct, ls in styles.items()],
+        fontsize=7,
+    )
+    ax_rps.set_ylabel("throughput (req/s)")
+    ax_rps.set_ylim(bottom=0)
+    ax_rps.set_title("throughput", loc="left", fontsize=10)
+    ax_rps.legend(fontsize=7)
+    ax_err.set_ylabel("error rate (%)")
+    ax_err.set_ylim(bottom=0)
+    ax_err.set_title("error rate", loc="left", fontsize=10)
+    fig.suptitle(lit(title), x=0.01, ha="left", fontsize=11)
     return fig

@@ -211,15 +211,6 @@ def criteria_table(decision: Any) -> str:
     return f'<table class="pockit-criteria">{head}<tbody>{"".join(body)}</tbody></table>{foot}'
 
 
-def _ci_pair(ci: Any) -> tuple[Any, Any]:
-    """An interval given as ``{ci_low, ci_high}`` or ``[low, high]`` as a pair (None when absent)."""
-    if isinstance(ci, Mapping):
-        return ci.get("ci_low"), ci.get("ci_high")
-    if isinstance(ci, list | tuple) and len(ci) >= 2:
-        return ci[0], ci[1]
-    return None, None
-
-
 def candidates_table(
     stats: Mapping[str, Any],
     *,

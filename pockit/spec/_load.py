@@ -25,6 +25,7 @@ from pockit._errors import FieldError, SpecError
 from pockit._vocabulary import BILLING_FORMATS, COST_CHOICES, FORMAT_ALIASES
 from pockit.spec._durations import parse_duration
 from pockit.spec._model import (
+    FIXED_METRICS,
     LATENCY_SHAPE,
     OPS,
     Baseline,
@@ -650,8 +651,7 @@ def _build_criteria(r: _Reader, top: dict[str, Any]) -> list[Criterion]:
             r.error(
                 f"{field}.metric",
                 f"unknown metric {metric!r}; expected latency_pNN_ms (e.g. latency_p95_ms), "
-                "latency_pNN_intended_ms, success_rate, error_rate, throughput_rps, cost_per_1k_usd, "
-                "recovery_s, cold_start_p95_ms, error_budget_burn or server:NAME",
+                f"latency_pNN_intended_ms, {', '.join(FIXED_METRICS)} or server:NAME",
             )
         warn = r.get(c, field, "warn", _number, None)
         if warn is not None and warn < 0:

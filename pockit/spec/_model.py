@@ -37,6 +37,15 @@ FIXED_METRICS = (
     "recovery_s",
     "cold_start_p95_ms",
     "error_budget_burn",
+    # shares of all requests by class (pockit/analysis/_classes.py), each with Clopper-Pearson bounds
+    "denied_rate",
+    "throttled_rate",
+    "transport_error_rate",
+    "http_error_rate",
+    "validation_error_rate",
+    "retry_rate",
+    # seconds from each fault_start to the first breaching 1 s bucket (analysis/_faults.py)
+    "detect_s",
 )
 LATENCY_METRIC = re.compile(r"latency_p(\d{1,2}(?:\.\d+)?)(_intended)?_ms")
 #: Any name shaped like a latency percentile, so ``latency_p100_ms`` is refused as out of range.

@@ -30,8 +30,14 @@ def make_run(
     repeat: int | None = None,
     events: Sequence[dict[str, Any]] = (),
     files: int = 1,
+    status: Sequence[int | None] | np.ndarray | None = None,
+    retry: Sequence[int | None] | None = None,
+    without: Sequence[str] = (),
 ) -> RunDir:
-    """A completed run whose requests are spread evenly over ``duration_s`` unless told otherwise."""
+    """A completed run whose requests are spread evenly over ``duration_s`` unless told otherwise.
+
+    ``status`` defaults to 200 / 500 by ``ok``; ``retry`` to null; ``without`` drops sample columns
+    (a run directory another tool, or an older pockit, wrote)."""
     lat = np.asarray(latency_ms, dtype=np.float64)
     n = lat.size
     okv = np.ones(n, dtype=bool) if ok is None else np.asarray(ok, dtype=bool)
@@ -64,7 +70,9 @@ def make_run(
             "latency_ms": pa.array(lat, pa.float64()),
             "name": pa.array(namev.astype(str)).dictionary_encode(),
             "method": pa.array(["GET"] * n).dictionary_encode(),
-            "status": pa.array(np.where(okv, 200, 500).astype(np.int16)),
+            "status": pa.array(
+                np.where(okv, 200, 500) if status is None else list(status), pa.int16()
+            ),
             "ok": pa.array(okv),
             "bytes": pa.array(np.full(n, 100, dtype=np.int64)),
             "error": pa.array(
@@ -72,8 +80,11 @@ def make_run(
             ).dictionary_encode(),
             "worker": pa.array(np.zeros(n, dtype=np.int16)),
             "t_intended": ti,
+            "retry": pa.nulls(n, pa.int16()) if retry is None else pa.array(retry, pa.int16()),
         }
     ).cast(SAMPLE_SCHEMA)
+    if without:
+        table = table.drop_columns(list(without))
     bounds = np.linspace(0, n, files + 1).astype(int)
     for i in range(files):
         pq.write_table(

@@ -28,6 +28,7 @@ def _batch(path: Path, n: int, worker: int) -> None:
             "error": pa.array([None] * n, pa.string()).dictionary_encode(),
             "worker": pa.array([worker] * n, pa.int16()),
             "t_intended": pa.array([None] * n, pa.timestamp("ns", tz="UTC")),
+            "retry": pa.nulls(n, pa.int16()),
         }
     ).cast(SAMPLE_SCHEMA)
     path.parent.mkdir(parents=True, exist_ok=True)

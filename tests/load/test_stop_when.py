@@ -45,6 +45,7 @@ def _batch(run: RunDir, name: str, latency: np.ndarray, ok: np.ndarray) -> None:
             ).dictionary_encode(),
             "worker": pa.array(np.zeros(n, dtype=np.int16)),
             "t_intended": pa.nulls(n, pa.timestamp("ns", tz="UTC")),
+            "retry": pa.nulls(n, pa.int16()),
         }
     ).cast(SAMPLE_SCHEMA)
     pq.write_table(table, run.samples_dir / name)

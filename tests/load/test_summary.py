@@ -36,6 +36,7 @@ def test_summary_matches_stats(tmp_path: Path) -> None:
             "error": pa.array([None if o else "500" for o in ok]).dictionary_encode(),
             "worker": pa.array([0] * n, pa.int16()),
             "t_intended": pa.array([None] * n, pa.timestamp("ns", tz="UTC")),
+            "retry": pa.nulls(n, pa.int16()),
         }
     ).cast(SAMPLE_SCHEMA)
     pq.write_table(table, run.samples_dir / "batch.parquet")

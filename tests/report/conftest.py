@@ -90,6 +90,7 @@ def make_run(
             .cast(pa.dictionary(pa.int32(), pa.string())),
             "worker": pa.array([0] * n, pa.int16()),
             "t_intended": pa.array([None] * n, pa.timestamp("ns", tz="UTC")),
+            "retry": pa.nulls(n, pa.int16()),
         },
         schema=SAMPLE_SCHEMA,
     )

@@ -19,10 +19,9 @@ from pockit._display import p_value
 from pockit._rundir import RunDir
 from pockit.report import facts, plots, render
 
-from .conftest import EVIL, SPEC_TEXT, make_run
+from .conftest import CHROMIUM, CHROMIUM_ARGS, EVIL, SPEC_TEXT, make_run
 
 BASELINE = "baseline: {candidate: baseline, margin: 0.1, metrics: [latency_ms]}\n"
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 REPO = Path(__file__).resolve().parents[2]
 
@@ -151,14 +150,7 @@ def test_report_prints_with_nothing_cut(
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
+            args=CHROMIUM_ARGS,
         )
         try:
             page = browser.new_page()
