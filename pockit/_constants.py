@@ -28,5 +28,5 @@ DEFAULT_MAX_USERS = 1000
 DEFAULT_MAX_DURATION_S = 3600.0
 DEFAULT_MAX_RPS = 10_000.0
 
-#: Exit codes of decide/report per verdict (DESIGN contract 5).
+#: Exit codes of decide/report per verdict (architecture.md contract 5).
 VERDICT_EXIT = {"GO": 0, "NO-GO": 1, "INCONCLUSIVE": 2}

@@ -1,4 +1,4 @@
-"""The run directory (DESIGN contract 1): written by ``load`` and ``import``, read by everyone else.
+"""The run directory (architecture.md contract 1): written by ``load`` and ``import``, read by everyone else.
 
 ::
 
@@ -158,7 +158,8 @@ class RunDir:
             raise InputError(f"{p}: not a run directory (no such folder)")
         if not (p / RUN_JSON).is_file():
             raise InputError(
-                f"{p}: not a run directory (no {RUN_JSON}); expected the layout of DESIGN contract 1"
+                f"{p}: not a run directory (no {RUN_JSON}); expected the run-directory layout "
+                "(README 'The run directory', docs/architecture.md contract 1)"
             )
         run = cls(p)
         run.record  # noqa: B018 - checks every field readers rely on (InputError names the field)

@@ -1,6 +1,6 @@
 """The ``pockit`` command. Sub-commands live in :mod:`pockit.commands`, one module each.
 
-Exit codes (DESIGN contract 5): 0 success (for ``decide``/``report``: GO), 1 NO-GO,
+Exit codes (architecture.md contract 5): 0 success (for ``decide``/``report``: GO), 1 NO-GO,
 2 INCONCLUSIVE; 64 and up for usage and input errors, with the message on stderr (the table is in
 :mod:`pockit._errors`). An exception pockit did not raise on purpose is a bug, never a decision: it
 exits 70 with one line on stderr that names the file holding the traceback (``--debug`` prints it).

@@ -1,6 +1,6 @@
 """Candidate versus baseline: Mann-Whitney U, the Hodges-Lehmann shift with its interval, Holm.
 
-A rank test, not point values (DESIGN contract 3): it asks whether one candidate's latencies tend
+A rank test, not point values (architecture.md contract 3): it asks whether one candidate's latencies tend
 to be larger than the other's, whatever their shape. The Hodges-Lehmann shift (the median of all
 pairwise differences) says by how much, with the distribution-free interval that inverts the same
 test. The practical margin turns "significant" into "matters": a 1 ms shift on 300 ms is noise.

@@ -1,4 +1,4 @@
-"""Cost per 1k requests: the one place the figure is computed (DESIGN: analysis owns it).
+"""Cost per 1k requests: the one place the figure is computed (docs/architecture.md: analysis owns it).
 
 Attributed billing (``pockit.decision.candidate_costs``), the price-book projection
 (``PriceBook.cost_per_1k``), ``decide`` and the report all divide through :func:`cost_per_1k_or_reason`,

@@ -184,7 +184,7 @@ class _Reader:
                     if "latency_ms" not in have or "name" not in have:
                         raise InputError(
                             f"{path}: samples lack column latency_ms or name; expected the sample "
-                            "schema of DESIGN contract 1 (t_start, latency_ms, name, ok, ...)"
+                            "schema of architecture.md contract 1 (t_start, latency_ms, name, ok, ...)"
                         )
                     cols = ["latency_ms", "name"] + [c for c in ("ok",) if c in have]
                     if times:

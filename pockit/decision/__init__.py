@@ -1,5 +1,5 @@
 """Decision: criteria -> outcomes (PASS / FAIL / WARN / INCONCLUSIVE) -> verdict (GO / NO-GO /
-INCONCLUSIVE), with the evidence for each (DESIGN contract 3).
+INCONCLUSIVE), with the evidence for each (architecture.md contract 3).
 
 >>> from pockit.decision import decide
 >>> decision = decide(spec, runs)          # doctest: +SKIP

@@ -1,6 +1,6 @@
 """Judging one criterion for one candidate: estimate, one-sided bounds, outcome, reason.
 
-Decision rule (DESIGN contract 3). Each PASS or FAIL is a one-sided claim, so each is backed by a
+Decision rule (architecture.md contract 3). Each PASS or FAIL is a one-sided claim, so each is backed by a
 one-sided bound at the decision confidence (95%): PASS needs the bound on the bad side of the
 estimate to clear the threshold, FAIL needs the bound on the good side to miss it; otherwise
 INCONCLUSIVE. The reported ``[ci_low, ci_high]`` is that pair of one-sided 95% bounds (together a

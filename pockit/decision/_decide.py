@@ -1,6 +1,6 @@
 """From spec and runs to a decision: criteria per candidate, verdicts, ranking, Pareto, sensitivity.
 
-Candidate verdict (DESIGN contract 3):
+Candidate verdict (architecture.md contract 3):
 
 - **GO**: every criterion PASS (WARN counts as a pass unless the spec sets ``warn_is_go: false``);
 - **NO-GO**: a key criterion FAILs, or, when no criterion is key, any criterion FAILs;

@@ -113,7 +113,7 @@ class CandidateResult:
 class Decision:
     """The overall verdict, the recommended candidate, and all the evidence behind them.
 
-    ``to_dict()`` is the ``pockit decide --json`` shape (DESIGN contract 5).
+    ``to_dict()`` is the ``pockit decide --json`` shape (architecture.md contract 5).
     """
 
     verdict: Verdict

@@ -31,7 +31,7 @@ time is not unreadable: it is kept as a failure with a null latency.
 
 Files pockit cannot import (Locust's aggregated ``--csv`` output, k6 ``--summary-export``, k6
 ``--out csv``, a JTL without its header line) are recognised and the error says what to use.
-Every import writes one completed run (DESIGN contract 1) whose run.json says where it came from.
+Every import writes one completed run (architecture.md contract 1) whose run.json says where it came from.
 """
 
 from __future__ import annotations

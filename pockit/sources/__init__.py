@@ -1,4 +1,4 @@
-"""Billing and metrics from cloud exports and APIs, normalised to the frames of DESIGN contract 2.
+"""Billing and metrics from cloud exports and APIs, normalised to the frames of architecture.md contract 2.
 
 Billing: one reader per format (FOCUS 1.0–1.2, AWS CUR 2.0, legacy CUR CSV and Athena, Cost
 Explorer, Athena queries), chosen by name or by sniffing the columns, all producing the same lazy

@@ -23,7 +23,7 @@ PRORATION = "linear time overlap: cost × overlap(charge period, window) / charg
 
 @dataclass(frozen=True, kw_only=True)
 class CostResult:
-    """Cost attributed to a window and tags, with how it was computed (DESIGN contracts 2 and 5).
+    """Cost attributed to a window and tags, with how it was computed (architecture.md contracts 2 and 5).
 
     ``covers_window`` is false when the *usage* line items of the providers that bill the
     candidate (those of the rows carrying its tags or resource ids; every provider when none do)

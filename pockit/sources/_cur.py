@@ -11,7 +11,7 @@ tags                   resource_tags (map, user_<key>)  resourceTags/user:<key>
                        / resource_tags_user_<key>
 =====================  ===============================  ===============================
 
-Cost columns (DESIGN contract 5): ``billed``/``unblended`` = unblended cost, ``net`` = net unblended,
+Cost columns (architecture.md contract 5): ``billed``/``unblended`` = unblended cost, ``net`` = net unblended,
 ``list`` = public on-demand cost, ``effective`` = amortized cost: the unblended cost with Savings
 Plan and Reserved Instance usage replaced by its effective cost, recurring commitment fees reduced
 to their unused part and upfront fees and negations zeroed (AWS's own amortized-cost recipe).

@@ -1,4 +1,4 @@
-"""The normalised billing and metrics frames (DESIGN contract 2) and the helpers that build them.
+"""The normalised billing and metrics frames (architecture.md contract 2) and the helpers that build them.
 
 Billing frame, one row per charge line, whatever the source format::
 
