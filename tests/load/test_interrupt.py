@@ -79,7 +79,8 @@ def test_signal_stops_cleanly(
     [run_dir] = list(runs_dir.iterdir())
     run = RunDir.open(run_dir)
     meta = run.meta
-    assert meta["status"] == "aborted" and meta["stop_reason"] == reason and meta["end"]
+    # on a busy machine the reason may go on to note a saturated load generator: judge its head
+    assert meta["status"] == "aborted" and meta["stop_reason"].startswith(reason) and meta["end"]
     assert meta["counts"]["samples"] == run.read_samples().height > 0
     assert json.loads((run_dir / "run.json").read_text())["id"] == meta["id"]
     time.sleep(0.5)
