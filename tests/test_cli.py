@@ -69,3 +69,28 @@ def test_validate_reports_fields_in_json_and_text(tmp_path: Path) -> None:
     assert text.returncode == 65
     assert "criteria[0].op: expected one of < <= > >=" in text.stderr
     assert text.stdout == ""
+
+
+def test_validate_notes_dangling_references(tmp_path: Path) -> None:
+    """A billing file not there yet, a criterion no run of this spec can produce data for: notes
+    (exit 0, the spec is valid), so nobody learns it first from an INCONCLUSIVE after the runs."""
+    (tmp_path / "locustfile.py").write_text("")
+    spec = GOOD.replace(
+        "  - {metric: cost_per_1k_usd",
+        "  - {metric: recovery_s, op: '<=', threshold: 5}\n"
+        "  - {metric: error_budget_burn, op: '<=', threshold: 1}\n"
+        "  - {metric: cost_per_1k_usd",
+    )
+    (tmp_path / "poc.yaml").write_text(spec)
+    out = pockit("validate", str(tmp_path / "poc.yaml"), "--json")
+    assert out.returncode == 0, out.stderr
+    notes = json.loads(out.stdout)["notes"]
+    assert any(n.startswith("cost.source: no such file") and "billing.csv" in n for n in notes)
+    assert any("recovery_s" in n and "no faults" in n for n in notes)
+    assert any("error_budget_burn" in n and "slo.target" in n for n in notes)
+    (tmp_path / "billing.csv").write_text("")
+    later = json.loads(pockit("validate", str(tmp_path / "poc.yaml"), "--json").stdout)["notes"]
+    assert not any(n.startswith("cost.source") for n in later)  # once the export is there
+    assert (
+        "note        criterion recovery_s" in pockit("validate", str(tmp_path / "poc.yaml")).stdout
+    )

@@ -43,7 +43,8 @@ def run(args: argparse.Namespace) -> int:
         "candidates": [c.name for c in spec.candidates],
         "criteria": [c.label for c in spec.criteria],
         # Not an error: decide/report/stats on imported runs need no load section (issue 12 item 7).
-        "notes": [f"cannot run load: {p}"] if (p := spec.load_problem()) else [],
+        "notes": ([f"cannot run load: {p}"] if (p := spec.load_problem()) else [])
+        + spec.reference_notes(),
     }
     human = (
         f"{args.spec}: valid\n"

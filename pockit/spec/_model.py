@@ -284,6 +284,40 @@ class Spec:
         gap = self._load_gap()
         return None if gap is None else f"{gap[0]}: {gap[1]}"
 
+    def reference_notes(self) -> list[str]:
+        """What the spec refers to but cannot have yet, one line each (``pockit validate`` notes).
+
+        Not errors: billing lands after the runs, and ``decide(costs=, metrics=)`` or imported runs
+        may bring the data. But each would leave its criterion INCONCLUSIVE, so validate says so.
+        """
+        out: list[str] = []
+        cost = self.cost
+        remote = cost is None or "://" in cost.source
+        named = cost is not None and cost.source in {"cost-explorer", "athena", "model"}
+        if cost is not None and not remote and not named and not Path(cost.source).exists():
+            out.append(
+                f"cost.source: no such file {cost.source}; cost criteria stay "
+                "INCONCLUSIVE until the billing export is there"
+            )
+        metrics = {c.metric for c in self.criteria}
+        never = {
+            "cost_per_1k_usd": (self.cost is None, "the spec has no cost section"),
+            "recovery_s": (not self.faults, "the spec injects no faults"),
+            "detect_s": (not self.faults, "the spec injects no faults"),
+            "cold_start_p95_ms": (
+                self.load is None or not self.load.idle_gaps,
+                "the load has no idle gaps",
+            ),
+            "error_budget_burn": (self.slo_target is None, "the spec has no slo.target"),
+        }
+        for metric, (missing, why) in never.items():
+            if metric in metrics and missing:
+                out.append(
+                    f"criterion {metric}: {why}, so a run of this spec cannot produce its data "
+                    "(INCONCLUSIVE unless the data comes from elsewhere)"
+                )
+        return out
+
     def runnable_load(self) -> Load:
         """The ``load`` section, for running load; SpecError naming what is missing otherwise."""
         gap = self._load_gap()
