@@ -67,7 +67,7 @@ def _worker_wait_s() -> int:
 
 #: Slack on top of the planned duration before a run that does not stop by itself is stopped.
 DEADLINE_SLACK_S = 30.0
-#: A load process above this CPU share for SATURATED_SECONDS in a row is saturated.
+#: A load process above this CPU share for SATURATED_SECONDS of any SATURATED_SECONDS + 1 is saturated.
 SATURATED_CPU_PERCENT = 90.0
 SATURATED_SECONDS = 3
 #: A run that ends in at least this many seconds of unanswered requests had its target die.
@@ -632,7 +632,7 @@ class _CpuWatch:
     wall time the process's main thread (Locust's event loop) was running or waiting in the run
     queue for a CPU, from Linux's ``/proc/PID/schedstat``. Unlike CPU usage it stays near 100% for
     a busy generator on a shared machine, where the process gets less than a core but wants all of
-    it. SATURATED_SECONDS in a row at or above SATURATED_CPU_PERCENT record a
+    it. SATURATED_SECONDS of any SATURATED_SECONDS + 1 at or above SATURATED_CPU_PERCENT record a
     ``load_generator_saturated`` event, once per process. Elsewhere psutil's CPU usage stands in.
     (Locust's own ``cpu_warning``, which the capture plugin also records, checks only every 10 s.)
     """
@@ -641,6 +641,7 @@ class _CpuWatch:
         self.run = run
         self.next = 0.0
         self.hot: dict[str, int] = {}
+        self.recent: dict[str, list[bool]] = {}
         self.done: set[str] = set()
         self.pids = {name: proc.pid for name, proc in procs}
         self.last: dict[str, tuple[float, float, float]] = {}  # name -> (wall, run_s, wait_s)
@@ -685,7 +686,14 @@ class _CpuWatch:
             if sample is None:
                 continue
             demand, usage = sample
-            self.hot[name] = self.hot.get(name, 0) + 1 if demand >= SATURATED_CPU_PERCENT else 0
+            # SATURATED_SECONDS hot samples among the last SATURATED_SECONDS + 1: one second
+            # below the line (the main thread waiting on the GIL for the capture's writer thread
+            # counts as sleeping) must not hide a generator that is busy all the same
+            recent = (self.recent.get(name, []) + [demand >= SATURATED_CPU_PERCENT])[
+                -(SATURATED_SECONDS + 1) :
+            ]
+            self.recent[name] = recent
+            self.hot[name] = sum(recent)
             if self.hot[name] >= SATURATED_SECONDS:
                 self.done.add(name)
                 self.run.add_event(

@@ -40,7 +40,7 @@ def test_saturated_load_generator_is_recorded(
     with DemoService(variants=("async",)) as svc:
         spec = make_spec(
             {"async": svc.url("async")},
-            load={"locustfile": str(busy), "users": 2, "duration": "7s"},
+            load={"locustfile": str(busy), "users": 2, "duration": "10s"},
         )
         [path] = run_candidate(spec, "async", runs_dir=tmp_path / "runs", progress=False)
     run = RunDir.open(path)
