@@ -95,8 +95,12 @@ def _internal_error(command: str, exc: BaseException, *, debug: bool) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+    except Exception as exc:  # a sub-command module that fails to import or register is a bug too
+        debug = "--debug" in (sys.argv[1:] if argv is None else argv)
+        return _internal_error("(parser)", exc, debug=debug)
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE

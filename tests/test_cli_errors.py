@@ -99,3 +99,21 @@ def test_internal_error_in_a_real_process(tmp_path: Path) -> None:
     saved = _crash_file(out.stderr)
     assert saved.is_file() and str(saved).startswith(str(tmp_path / "cache" / "pockit"))
     assert "no such key" in saved.read_text()
+
+
+def test_a_command_module_that_fails_to_register_exits_70(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Building the parser runs every command's ``register``: a bug there is 70, not a traceback exit 1."""
+    import pockit.commands.validate as validate
+
+    def _broken(sub: object) -> None:
+        raise ValueError("register broke")
+
+    monkeypatch.setattr(validate, "register", _broken)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    code = pockit.cli.main(["validate", "poc.yaml"])
+    err = capsys.readouterr().err
+    assert code == EXIT_INTERNAL
+    assert err.startswith("pockit (parser): internal error") and "ValueError: register broke" in err
+    assert err.count("\n") == 1
