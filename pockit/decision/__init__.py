@@ -5,8 +5,10 @@ INCONCLUSIVE), with the evidence for each (architecture.md contract 3).
 >>> decision = decide(spec, runs)          # doctest: +SKIP
 >>> decision.verdict, decision.recommended  # doctest: +SKIP
 ('GO', 'async')
->>> costs = candidate_costs(spec, runs)    # doctest: +SKIP  (the same figures, with details)
+>>> costs = candidate_costs(spec, runs)    # doctest: +SKIP
 >>> decide(spec, runs, costs=costs)        # doctest: +SKIP
+
+``candidate_costs`` gives the cost figures the decision judges, with their details.
 """
 
 from __future__ import annotations
