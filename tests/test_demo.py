@@ -111,7 +111,7 @@ def test_demo_html_leads_with_verdict_and_reasons(demo: dict[str, object]) -> No
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     criteria = json.loads(decided.stdout)["criteria"]
-    assert len(criteria) == 6  # 3 criteria x 2 candidates
+    assert len(criteria) == 8  # 4 criteria x 2 candidates
     for c in criteria:
         assert escape(c["reason"], quote=False) in html[:first_chart], c["reason"]
     assert "generated sample" in html

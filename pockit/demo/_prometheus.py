@@ -20,6 +20,23 @@ from pockit._util import stop_processes
 #: How often the demo's Prometheus scrapes; metrics are queried at this step.
 SCRAPE_INTERVAL_S = 1.0
 _READY_TIMEOUT_S = 20.0
+#: The demo's alerting rule: a variant answering more than 5% of its requests with a 5xx over the
+#: last 4 s. Prometheus evaluates it every scrape interval; firing alerts are the ``ALERTS`` series
+#: (``ALERTS{alertname="DemoErrorRateHigh", alertstate="firing"}``), which time to detect reads.
+DEMO_ALERT = "DemoErrorRateHigh"
+DEMO_ALERT_RULES = f"""groups:
+  - name: pockit-demo
+    rules:
+      - alert: {DEMO_ALERT}
+        expr: >-
+          sum by (variant) (rate(demo_requests_total{{status=~"5.."}}[4s]))
+          / sum by (variant) (rate(demo_requests_total[4s])) > 0.05
+        for: 0s
+        labels:
+          severity: page
+        annotations:
+          summary: "{{{{ $labels.variant }}}} answers more than 5% of requests with a 5xx"
+"""
 
 
 def prometheus_binary() -> str | None:
@@ -42,11 +59,19 @@ class PrometheusServer:
     ...     prom.url                                            # 'http://127.0.0.1:41231'
     """
 
-    def __init__(self, targets: list[str], *, scrape_interval_s: float = SCRAPE_INTERVAL_S) -> None:
+    def __init__(
+        self,
+        targets: list[str],
+        *,
+        scrape_interval_s: float = SCRAPE_INTERVAL_S,
+        rules: str | None = None,
+    ) -> None:
         self.targets = [
             t.removeprefix("http://").removeprefix("https://").rstrip("/") for t in targets
         ]
         self.scrape_interval_s = scrape_interval_s
+        #: alerting/recording rules (Prometheus rule-file YAML) loaded at start, or None
+        self.rules = rules
         self.url = ""
         self._proc: subprocess.Popen[bytes] | None = None
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
@@ -65,9 +90,14 @@ class PrometheusServer:
         self._tmp = tempfile.TemporaryDirectory(prefix="pockit-prom-")
         tmp = Path(self._tmp.name)
         targets = ", ".join(f"'{t}'" for t in self.targets)
+        rule_files = ""
+        if self.rules is not None:
+            (tmp / "rules.yml").write_text(self.rules)
+            rule_files = f"rule_files: ['{tmp / 'rules.yml'}']\n"
         (tmp / "prometheus.yml").write_text(
             f"global:\n  scrape_interval: {self.scrape_interval_s:g}s\n"
             f"  evaluation_interval: {self.scrape_interval_s:g}s\n"
+            f"{rule_files}"
             f"scrape_configs:\n  - job_name: pockit\n    static_configs:\n      - targets: [{targets}]\n"
         )
         port = _free_port()

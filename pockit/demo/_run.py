@@ -117,6 +117,8 @@ def write_demo_spec(
             {"metric": "latency_p95_ms", "op": "<", "threshold": 60, "key": True, "warn": 10},
             {"metric": "success_rate", "op": ">=", "threshold": 0.99},
             {"metric": "cost_per_1k_usd", "op": "<=", "threshold": 0.03},
+            # expired sessions: ~1% of requests are 401s by design; more would mean broken auth
+            {"metric": "denied_rate", "op": "<=", "threshold": 0.05},
         ],
         "baseline": {"candidate": "baseline", "margin": 0.10},
         "cost": {"source": "billing/focus-demo.csv", "format": "focus", "column": "effective"},
@@ -222,7 +224,7 @@ def run_demo(
     ``workdir`` (default ``runs/demo-<UTC stamp>``) receives the spec, the billing sample, the run
     directories and the executed notebooks.
     """
-    from pockit.demo._prometheus import PrometheusServer, prometheus_binary
+    from pockit.demo._prometheus import DEMO_ALERT_RULES, PrometheusServer, prometheus_binary
     from pockit.demo._service import DemoService
     from pockit.report import build_report
     from pockit.report._build import execute_notebook, pick_kernel
@@ -244,7 +246,9 @@ def run_demo(
         prom_url = None
         if prometheus_binary():
             try:  # server-side metrics are a bonus of the demo, never a reason for it to fail
-                prom = stack.enter_context(PrometheusServer(list(urls.values())))
+                prom = stack.enter_context(
+                    PrometheusServer(list(urls.values()), rules=DEMO_ALERT_RULES)
+                )
                 prom_url = prom.url
                 say(f"prometheus scraping the demo service: {prom_url}")
             except LoadError as exc:

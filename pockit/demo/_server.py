@@ -1,7 +1,12 @@
 """The demo's HTTP server: one variant, run in its own child process by :class:`DemoService`.
 
 Endpoints: ``GET /health``, ``GET /api/items``, ``GET /api/items/{id}``, ``POST /api/checkout``,
-``GET /metrics``, ``GET|POST /admin/fault``, ``GET /admin/info``, ``POST /admin/kill``.
+``GET /api/account`` (401 without ``Authorization: Bearer demo``), ``GET /metrics``,
+``GET|POST /admin/fault``, ``GET /admin/info``, ``POST /admin/kill``.
+
+With ``--slots N`` the server serves at most N requests at a time (the rest queue), so its capacity
+is N ÷ the mean service time: the knee a capacity ramp finds. ``demo_slots_busy`` / ``demo_slots``
+give its utilisation to Prometheus.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from typing import Any
 
 from pockit.demo._variants import COST_PER_REQUEST_USD, VARIANTS, Variant
 
+#: The bearer token ``GET /api/account`` accepts; any other (or none) is a 401.
+DEMO_TOKEN = "Bearer demo"
 _LATENCY_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 _PARENT_POLL_S = 0.5
 _ITEMS = [
@@ -34,8 +41,10 @@ _ITEMS = [
 class _Metrics:
     """Request counter, latency histogram and in-flight gauge, rendered in Prometheus text format."""
 
-    def __init__(self, variant: str) -> None:
+    def __init__(self, variant: str, slots: int = 0) -> None:
         self.variant = variant
+        self.slots = slots
+        self.busy = 0
         self.lock = threading.Lock()
         self.requests: dict[tuple[str, str, int], int] = {}
         self.buckets: dict[str, list[int]] = {}
@@ -86,6 +95,12 @@ class _Metrics:
                 "# HELP demo_in_flight_requests Requests being served right now.",
                 "# TYPE demo_in_flight_requests gauge",
                 f'demo_in_flight_requests{{variant="{v}"}} {self.in_flight}',
+                "# HELP demo_slots Requests the server serves at once (0: no limit).",
+                "# TYPE demo_slots gauge",
+                f'demo_slots{{variant="{v}"}} {self.slots}',
+                "# HELP demo_slots_busy Slots serving a request right now.",
+                "# TYPE demo_slots_busy gauge",
+                f'demo_slots_busy{{variant="{v}"}} {self.busy}',
                 "# HELP demo_cost_usd_total Modelled spend of the requests served so far.",
                 "# TYPE demo_cost_usd_total counter",
                 f'demo_cost_usd_total{{variant="{v}"}} {self.cost_usd}',
@@ -97,13 +112,21 @@ class _State:
     """Live knobs of one server process; changed by ``POST /admin/fault``."""
 
     def __init__(
-        self, variant: Variant, latency_ms: float, error_rate: float, state_dir: Path | None
+        self,
+        variant: Variant,
+        latency_ms: float,
+        error_rate: float,
+        state_dir: Path | None,
+        slots: int = 0,
     ) -> None:
         self.variant = variant
+        #: at most ``slots`` requests in service at once (0: no limit); the rest wait in line
+        self.slots = slots
+        self.gate = threading.BoundedSemaphore(slots) if slots > 0 else None
         self.latency_ms = latency_ms
         self.error_rate = error_rate
         self.state_dir = state_dir
-        self.metrics = _Metrics(variant.name)
+        self.metrics = _Metrics(variant.name, slots)
         self.rng = random.Random()
         self.started = time.time()
         self.cost = COST_PER_REQUEST_USD.get(variant.name, 0.0)
@@ -160,6 +183,17 @@ class _Handler(BaseHTTPRequestHandler):
                     "started": self.state.started,
                 },
             )
+        elif path == "/api/account":
+            authorised = self.headers.get("Authorization") == DEMO_TOKEN
+            self._api(
+                "/api/account",
+                "GET",
+                lambda: (
+                    (200, {"account": "demo"})
+                    if authorised
+                    else (401, {"error": "missing or wrong bearer token"})
+                ),
+            )
         elif path == "/api/items":
             self._api("/api/items", "GET", lambda: (200, _ITEMS[:20]))
         elif path.startswith("/api/items/"):
@@ -192,7 +226,17 @@ class _Handler(BaseHTTPRequestHandler):
         with st.metrics.lock:
             st.metrics.in_flight += 1
         try:
-            time.sleep(st.service_time_s(factor))
+            if st.gate is not None:
+                with st.gate:
+                    with st.metrics.lock:
+                        st.metrics.busy += 1
+                    try:
+                        time.sleep(st.service_time_s(factor))
+                    finally:
+                        with st.metrics.lock:
+                            st.metrics.busy -= 1
+            else:
+                time.sleep(st.service_time_s(factor))
             if st.error_rate > 0 and st.rng.random() < st.error_rate:
                 status, data = 500, {"error": "injected fault"}
             else:
@@ -278,12 +322,21 @@ def serve(argv: list[str] | None = None) -> None:
     p.add_argument("--parent-pid", type=int, default=0)
     p.add_argument("--ready-file", type=Path, default=None)
     p.add_argument("--state-dir", type=Path, default=None)
+    p.add_argument("--slots", type=int, default=0, help="requests served at once (0: no limit)")
     args = p.parse_args(argv)
 
     handler = type(
         "Handler",
         (_Handler,),
-        {"state": _State(VARIANTS[args.variant], args.latency_ms, args.error_rate, args.state_dir)},
+        {
+            "state": _State(
+                VARIANTS[args.variant],
+                args.latency_ms,
+                args.error_rate,
+                args.state_dir,
+                slots=max(0, args.slots),
+            )
+        },
     )
     server = _Server((args.host, args.port), handler)
 

@@ -76,8 +76,11 @@ class DemoService:
         latency_ms: float = 0.0,
         error_rate: float = 0.0,
         ports: dict[str, int] | None = None,
+        slots: int = 0,
     ) -> None:
         self.variants = tuple(variants)
+        #: requests each server serves at once (0: no limit): capacity = slots ÷ mean service time
+        self.slots = slots
         unknown = [v for v in self.variants if v not in VARIANTS]
         if unknown:
             raise ValueError(
@@ -223,6 +226,7 @@ class DemoService:
             "--parent-pid", str(os.getpid()),
             "--ready-file", str(ready),
             "--state-dir", str(self._state_dir),
+            "--slots", str(self.slots),
         ]  # fmt: skip
         proc = subprocess.Popen(
             cmd,
