@@ -38,8 +38,15 @@ def test_every_request_is_captured_unrounded(
     # latencies are Locust's float milliseconds, not its rounded statistics
     assert (df["latency_ms"] != df["latency_ms"].round(0)).sum() > df.height // 2
     assert df["latency_ms"].min() > 5  # the async variant sleeps ~8-15 ms
-    assert set(df["name"].unique()) <= {"/api/items", "/api/items/{id}", "/api/checkout"}
-    assert set(df["status"].unique()) <= {200, 201}
+    assert set(df["name"].unique()) <= {
+        "/api/items",
+        "/api/items/{id}",
+        "/api/checkout",
+        "/api/account",
+    }
+    # 401 is the account page of an expired session, which the demo locustfile expects
+    assert set(df["status"].unique()) <= {200, 201, 401}
+    assert set(df.filter(pl.col("status") == 401)["name"].unique()) <= {"/api/account"}
     assert df["worker"].unique().to_list() == [0]
     assert df["t_intended"].null_count() == df.height  # closed model
     # the file schema is the contract's, batches are complete files
@@ -49,7 +56,9 @@ def test_every_request_is_captured_unrounded(
     t0, t1 = df["t_start"].min(), df["t_start"].max()
     assert run.start <= t0 and t1 <= run.end  # type: ignore[operator]
 
-    assert meta["status"] == "completed" and meta["stop_reason"] == "duration reached"
+    # judged by its head: on a busy machine the reason goes on to note a saturated load generator
+    assert meta["status"] == "completed" and meta["stop_code"] == "duration_reached"
+    assert meta["stop_reason"].split(";")[0] == "duration reached"
     assert meta["candidate"] == "async" and meta["host"] == service.url("async")
     assert meta["spec"]["sha256"] == load_spec(spec).sha256 and meta["spec"]["name"] == "load-test"
     assert meta["tags"] == {"poc": "async"} and meta["repeat"] == 0 and meta["workers"] == 1
