@@ -45,6 +45,7 @@ import numpy.typing as npt
 from pockit._constants import CONFIDENCE
 from pockit.analysis._classes import CLASS_METRICS, RequestClass, class_expr, unknown_expr
 from pockit.analysis._intervals import FloatArray, IntArray
+from pockit.analysis._names import latency_quantile
 
 Side = Literal["greater", "less"]
 BoolArray = npt.NDArray[np.bool_]
@@ -242,8 +243,6 @@ def share_test(crit: Any, *, slo_target: float | None = None) -> ShareTest | Non
     """The share test behind ``crit`` (a :class:`pockit.spec.Criterion`), or None when the
     criterion is not a statistic of the samples (cost, throughput, server metrics, recovery,
     cold start, or ``error_budget_burn`` without an SLO target)."""
-    from pockit.spec import latency_quantile
-
     metric, op, thr = crit.metric, crit.op, float(crit.threshold)
     q = latency_quantile(metric)
     if q is not None:

@@ -21,8 +21,7 @@ from pockit._contract import RunField
 from pockit._errors import MixedCurrencyError, PockitError, SourceError
 from pockit._rundir import RunDir
 from pockit._util import plain_dict
-from pockit.analysis._cost import cost_per_1k_or_reason
-from pockit.analysis._samples import RunInfo, RunLike, as_runs, run_info
+from pockit.analysis import RunInfo, RunLike, as_runs, cost_per_1k_or_reason, run_info
 from pockit.spec import Spec
 
 NO_SOURCE = "billing not landed / no cost source"

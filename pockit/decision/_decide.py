@@ -27,15 +27,19 @@ from pockit._constants import CONFIDENCE
 from pockit._contract import RunField, RunStatus
 from pockit._errors import PockitError
 from pockit._rundir import RunDir
-from pockit.analysis._compare import compare_samples
-from pockit.analysis._samples import RunInfo, RunLike, Samples, load_samples
-from pockit.analysis._stats import (
+from pockit.analysis import (
+    RunInfo,
+    RunLike,
+    Samples,
+    compare_samples,
     intended_latency,
+    load_samples,
     load_seconds,
     repeat_warnings,
     throughput_method,
     use_run_unit,
 )
+from pockit.criteria import latency_quantile
 from pockit.decision._costs import CostLike, attribute_costs, coerce_cost
 from pockit.decision._criteria import CandidateData, evaluate
 from pockit.decision._model import (
@@ -51,7 +55,7 @@ from pockit.decision._model import (
     Decision,
     Verdict,
 )
-from pockit.spec import Spec, latency_quantile
+from pockit.spec import Spec
 
 #: Each threshold is moved by this share both ways to see whether an outcome or verdict flips.
 SENSITIVITY_STEP = 0.05
