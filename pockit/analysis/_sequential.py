@@ -246,7 +246,7 @@ def share_test(crit: Any, *, slo_target: float | None = None) -> ShareTest | Non
     metric, op, thr = crit.metric, crit.op, float(crit.threshold)
     q = latency_quantile(metric)
     if q is not None:
-        # "Pq < T" <=> "share under T >= q" (decision/_criteria.py); "<" and ">=" count x < T
+        # "Pq < T" <=> "share under T >= q" (criteria/_latency.py); "<" and ">=" count x < T
         good: Side = "greater" if op in ("<", "<=") else "less"
         return ShareTest(p0=q, good=good, kind="under", strict_under=op in ("<", ">="))
     if metric == "success_rate":

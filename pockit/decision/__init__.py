@@ -11,9 +11,9 @@ INCONCLUSIVE), with the evidence for each (architecture.md contract 3).
 
 from __future__ import annotations
 
+from pockit.criteria import judge
 from pockit.decision._billing import candidate_costs
 from pockit.decision._costs import CandidateCost, CostFigure, CostLike
-from pockit.decision._criteria import judge
 from pockit.decision._decide import decide
 from pockit.decision._model import (
     CandidateResult,

@@ -157,7 +157,7 @@ def _incomplete_runs(infos: Iterable[Any]) -> list[str]:
 
 def _skipped_import_rows(infos: Iterable[RunInfo]) -> dict[str, tuple[int, str]]:
     """Run id -> (rows ``pockit import --skip-bad-rows`` skipped, the file they were in), for
-    the runs that skipped any: requests whose outcome nobody knows (see decision/_criteria.py)."""
+    the runs that skipped any: requests whose outcome nobody knows (see pockit/criteria/_share.py)."""
     out: dict[str, tuple[int, str]] = {}
     for info in infos:
         raw = info.record.raw if info.record is not None else {}
