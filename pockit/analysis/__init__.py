@@ -21,8 +21,12 @@ from pockit.analysis._classes import (
     unknown_expr,
 )
 from pockit.analysis._compare import Comparison, compare_samples, hodges_lehmann, holm
-from pockit.analysis._cost import cost_per_1k
+from pockit.analysis._cost import cost_per_1k, cost_per_1k_or_reason
 from pockit.analysis._faults import (
+    DEFAULT_HEALTHY_ERROR_RATE,
+    METHOD_DETECT,
+    METHOD_RECOVERY,
+    RECOVERY_SETTLE_BUCKETS,
     Detection,
     Recovery,
     cold_start_estimate,
@@ -38,12 +42,35 @@ from pockit.analysis._intervals import (
     poisson_rate,
     quantile_ci_coverage,
     quantile_ci_ranks,
+    quantile_rank,
     t_interval,
     wilson,
 )
-from pockit.analysis._quantiles import Estimate, quantile_table, quantiles_of
-from pockit.analysis._samples import RunInfo, Samples, load_samples
+from pockit.analysis._names import LATENCY_SHAPE, latency_quantile
+from pockit.analysis._quantiles import (
+    METHOD_QUANTILE,
+    Estimate,
+    quantile_table,
+    quantiles_of,
+    ranked_values,
+)
+from pockit.analysis._samples import (
+    RunInfo,
+    RunLike,
+    Samples,
+    as_runs,
+    count_text,
+    load_samples,
+    run_info,
+)
+from pockit.analysis._sequential import (
+    METHOD_SEQUENTIAL,
+    evaluate_sequential,
+    share_counts,
+    share_test,
+)
 from pockit.analysis._stats import (
+    METHOD_THROUGHPUT,
     MIN_RUNS,
     CandidateStats,
     GroupStats,
@@ -51,13 +78,42 @@ from pockit.analysis._stats import (
     error_budget_burn,
     group_stats,
     intended_latency,
+    intended_latency_expr,
+    load_seconds,
     rate_estimate,
+    repeat_warnings,
     run_stats,
     throughput_estimate,
+    throughput_method,
+    use_run_unit,
 )
 from pockit.analysis._timeline import timeline, timeline_frame
 
 __all__ = [
+    "DEFAULT_HEALTHY_ERROR_RATE",
+    "LATENCY_SHAPE",
+    "METHOD_DETECT",
+    "METHOD_QUANTILE",
+    "METHOD_RECOVERY",
+    "METHOD_SEQUENTIAL",
+    "METHOD_THROUGHPUT",
+    "RECOVERY_SETTLE_BUCKETS",
+    "RunLike",
+    "as_runs",
+    "cost_per_1k_or_reason",
+    "count_text",
+    "evaluate_sequential",
+    "intended_latency_expr",
+    "latency_quantile",
+    "load_seconds",
+    "quantile_rank",
+    "ranked_values",
+    "repeat_warnings",
+    "run_info",
+    "share_counts",
+    "share_test",
+    "throughput_method",
+    "use_run_unit",
     "CLASS_METRICS",
     "METHOD_CLASSES",
     "MIN_RUNS",

@@ -45,6 +45,7 @@ import numpy.typing as npt
 from pockit._constants import CONFIDENCE
 from pockit.analysis._classes import CLASS_METRICS, RequestClass, class_expr, unknown_expr
 from pockit.analysis._intervals import FloatArray, IntArray
+from pockit.analysis._names import latency_quantile
 
 Side = Literal["greater", "less"]
 BoolArray = npt.NDArray[np.bool_]
@@ -242,12 +243,10 @@ def share_test(crit: Any, *, slo_target: float | None = None) -> ShareTest | Non
     """The share test behind ``crit`` (a :class:`pockit.spec.Criterion`), or None when the
     criterion is not a statistic of the samples (cost, throughput, server metrics, recovery,
     cold start, or ``error_budget_burn`` without an SLO target)."""
-    from pockit.spec import latency_quantile
-
     metric, op, thr = crit.metric, crit.op, float(crit.threshold)
     q = latency_quantile(metric)
     if q is not None:
-        # "Pq < T" <=> "share under T >= q" (decision/_criteria.py); "<" and ">=" count x < T
+        # "Pq < T" <=> "share under T >= q" (criteria/_latency.py); "<" and ">=" count x < T
         good: Side = "greater" if op in ("<", "<=") else "less"
         return ShareTest(p0=q, good=good, kind="under", strict_under=op in ("<", ">="))
     if metric == "success_rate":

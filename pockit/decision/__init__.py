@@ -13,15 +13,10 @@ INCONCLUSIVE), with the evidence for each (architecture.md contract 3).
 
 from __future__ import annotations
 
-from pockit.decision._costs import CandidateCost, CostFigure, CostLike, candidate_costs
-from pockit.decision._criteria import judge
-from pockit.decision._decide import (
-    SENSITIVITY_STEP,
-    candidate_verdict,
-    decide,
-    headroom_score,
-    overall_verdict,
-)
+from pockit.criteria import judge
+from pockit.decision._billing import candidate_costs
+from pockit.decision._costs import CandidateCost, CostFigure, CostLike
+from pockit.decision._decide import decide
 from pockit.decision._model import (
     CandidateResult,
     CriterionResult,
@@ -29,6 +24,8 @@ from pockit.decision._model import (
     Outcome,
     Verdict,
 )
+from pockit.decision._sensitivity import SENSITIVITY_STEP
+from pockit.decision._verdicts import candidate_verdict, headroom_score, overall_verdict
 
 __all__ = [
     "SENSITIVITY_STEP",

@@ -1,21 +1,13 @@
 """From spec and runs to a decision: criteria per candidate, verdicts, ranking, Pareto, sensitivity.
 
-Candidate verdict (architecture.md contract 3):
+The parts: each criterion judged (``_criteria.py``), verdicts and ranking (``_verdicts.py``), the
+±5% sensitivity (``_sensitivity.py``); this module gathers each candidate's data and puts them together.
 
-- **GO**: every criterion PASS (WARN counts as a pass unless the spec sets ``warn_is_go: false``);
-- **NO-GO**: a key criterion FAILs, or, when no criterion is key, any criterion FAILs;
-- **INCONCLUSIVE**: anything else (a criterion INCONCLUSIVE, or a non-key criterion FAILs while
-  the key ones hold: the spec did not say that failure is fatal, so the call stays open).
-
-Overall verdict: the baseline (``spec.baseline``) is a reference, not a contender, when other
-candidates ran. **GO** when at least one contender is GO: the best ranked one is ``recommended``;
-**NO-GO** when every contender is NO-GO; **INCONCLUSIVE** otherwise (no contender, or none GO and
-at least one undecided).
+The verdict rules (architecture.md contract 3) are stated in ``_verdicts.py``.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
@@ -27,35 +19,38 @@ from pockit._constants import CONFIDENCE
 from pockit._contract import RunField, RunStatus
 from pockit._errors import PockitError
 from pockit._rundir import RunDir
-from pockit.analysis._compare import compare_samples
-from pockit.analysis._samples import RunInfo, RunLike, Samples, load_samples
-from pockit.analysis._stats import (
+from pockit.analysis import (
+    RunInfo,
+    RunLike,
+    Samples,
+    compare_samples,
     intended_latency,
+    load_samples,
     load_seconds,
     repeat_warnings,
     throughput_method,
     use_run_unit,
 )
-from pockit.decision._costs import CostLike, attribute_costs, coerce_cost
-from pockit.decision._criteria import CandidateData, evaluate
+from pockit.criteria import CandidateData, latency_quantile, needs
+from pockit.decision._billing import attribute_costs
+from pockit.decision._costs import CostLike, coerce_cost
+from pockit.decision._criteria import evaluate
 from pockit.decision._model import (
-    FAIL,
     GO,
-    INCONCLUSIVE,
-    NO_GO,
-    PASS,
-    UNDECIDED,
-    WARN,
     CandidateResult,
-    CriterionResult,
     Decision,
-    Verdict,
 )
-from pockit.spec import Spec, latency_quantile
+from pockit.decision._sensitivity import sensitivity
+from pockit.decision._verdicts import (
+    candidate_verdict,
+    headroom_score,
+    overall_verdict,
+    pareto,
+    ranking,
+)
+from pockit.spec import Spec
 
 #: Each threshold is moved by this share both ways to see whether an outcome or verdict flips.
-SENSITIVITY_STEP = 0.05
-
 METHOD_DECISION = (
     "each criterion: PASS/FAIL need the one-sided 95% bound to clear the threshold, else "
     "INCONCLUSIVE; latency percentiles as the share of requests under the threshold "
@@ -65,76 +60,6 @@ METHOD_DECISION = (
     "t bounds; a latency criterion needs its share and ms bounds to agree); baseline comparison: Mann-Whitney U + "
     "Hodges-Lehmann with a practical margin, Holm across metrics"
 )
-
-
-def candidate_verdict(
-    results: list[CriterionResult], *, warn_is_go: bool = True
-) -> tuple[Verdict, str]:
-    """GO / NO-GO / INCONCLUSIVE for one candidate, with a one-line reason."""
-    if not results:
-        return UNDECIDED, "the spec has no criteria"
-    any_key = any(r.key for r in results)
-    fails = [r for r in results if r.outcome == FAIL]
-    key_fails = [r for r in fails if r.key]
-    if key_fails:
-        return NO_GO, "key criterion failed: " + "; ".join(r.label for r in key_fails)
-    if fails and not any_key:
-        return NO_GO, "failed: " + "; ".join(r.label for r in fails)
-    ok = {PASS, WARN} if warn_is_go else {PASS}
-    open_ = [r for r in results if r.outcome not in ok]
-    if not open_:
-        warns = [r.label for r in results if r.outcome == WARN]
-        return GO, "every criterion passes" + (f" (warning: {'; '.join(warns)})" if warns else "")
-    parts = []
-    if fails:
-        parts.append("non-key criterion failed: " + "; ".join(r.label for r in fails))
-    inc = [r.label for r in open_ if r.outcome == INCONCLUSIVE]
-    if inc:
-        parts.append("not enough evidence: " + "; ".join(inc))
-    warns = [r.label for r in open_ if r.outcome == WARN]
-    if warns:
-        parts.append("warnings count against GO (warn_is_go: false): " + "; ".join(warns))
-    return UNDECIDED, "; ".join(parts)
-
-
-def overall_verdict(
-    cands: Mapping[str, CandidateResult], baseline: str | None
-) -> tuple[Verdict, str, list[str]]:
-    """The decision's verdict and reason, and the contenders it was taken over."""
-    contenders = [n for n, c in cands.items() if not c.is_baseline and c.n_runs]
-    if not contenders:
-        return UNDECIDED, "no candidate with runs to decide on", contenders
-    go = [n for n in contenders if cands[n].verdict == GO]
-    if go:
-        return GO, f"{len(go)} of {len(contenders)} candidate(s) GO: {', '.join(go)}", contenders
-    if all(cands[n].verdict == NO_GO for n in contenders):
-        return (
-            NO_GO,
-            "every candidate is NO-GO: " + "; ".join(f"{n}: {cands[n].reason}" for n in contenders),
-            contenders,
-        )
-    undecided = [n for n in contenders if cands[n].verdict == UNDECIDED]
-    return (
-        UNDECIDED,
-        "no candidate GO; undecided: " + "; ".join(f"{n}: {cands[n].reason}" for n in undecided),
-        contenders,
-    )
-
-
-def headroom_score(results: list[CriterionResult]) -> float:
-    """Weighted mean of each criterion's headroom: (threshold - estimate) / |threshold|, signed so
-    that positive is good, clipped to [-1, 1]. Ranks candidates that pass by how much they spare.
-    An infinite estimate (a P95 that is a failed request) is the worst headroom, not left out."""
-    num = den = 0.0
-    for r in results:
-        if math.isnan(r.estimate) or r.threshold == 0:
-            continue
-        h = (r.threshold - r.estimate) / abs(r.threshold)
-        if r.op in (">", ">="):
-            h = -h
-        num += r.weight * max(-1.0, min(1.0, h))
-        den += r.weight
-    return num / den if den else math.nan
 
 
 def _metrics_frame(metrics: Any, data_infos: list[Any], candidate: str) -> pl.DataFrame | None:
@@ -167,111 +92,6 @@ def _metrics_frame(metrics: Any, data_infos: list[Any], candidate: str) -> pl.Da
             cond = cond | ((ts >= info.start) & (ts <= end))
         return m.filter(cond)
     return m
-
-
-def _moved_threshold(metric: str, threshold: float, sign: float) -> float:
-    """``threshold`` moved by SENSITIVITY_STEP down (``sign`` -1) or up (+1).
-
-    A success rate moves by its error share (0.99 -> 0.9895 / 0.9905), never past 1: moving 0.99
-    itself by 5% would ask for 1.04, a test no data can pass. Other metrics move multiplicatively.
-    """
-    if metric == "success_rate":
-        return 1.0 - (1.0 - threshold) * (1.0 - sign * SENSITIVITY_STEP)
-    moved = threshold * (1.0 + sign * SENSITIVITY_STEP)
-    return min(moved, 1.0) if metric == "error_rate" else moved
-
-
-def _sensitivity(
-    spec: Spec,
-    datas: dict[str, CandidateData],
-    cands: dict[str, CandidateResult],
-    baseline: str | None,
-    overall: Verdict,
-) -> list[dict[str, Any]]:
-    """Re-judge each criterion with its threshold moved ±5% (a success rate by its error share):
-    does its outcome or a verdict flip?"""
-    rows: list[dict[str, Any]] = []
-    for name, data in datas.items():
-        cres = cands[name]
-        for i, crit in enumerate(spec.criteria):
-            if crit.threshold == 0:
-                continue
-            row: dict[str, Any] = {
-                "candidate": name,
-                "metric": crit.metric,
-                "label": crit.label,
-                "threshold": crit.threshold,
-                "outcome": cres.criteria[i].outcome,
-                "verdict": cres.verdict,
-            }
-            flips = False
-            for tag, sign in (("minus5", -1.0), ("plus5", 1.0)):
-                moved = replace(crit, threshold=_moved_threshold(crit.metric, crit.threshold, sign))
-                res = evaluate(moved, data, spec)
-                results = list(cres.criteria)
-                results[i] = res
-                verdict, _ = candidate_verdict(results, warn_is_go=spec.warn_is_go)
-                alt = dict(cands)
-                alt[name] = replace(cres, verdict=verdict)
-                ov, _, _ = overall_verdict(alt, baseline)
-                row[tag] = {
-                    "threshold": moved.threshold,
-                    "outcome": res.outcome,
-                    "verdict": verdict,
-                    "overall": ov,
-                }
-                flips = flips or verdict != cres.verdict or ov != overall
-            row["flips"] = flips
-            rows.append(row)
-    return rows
-
-
-def _pareto(
-    spec: Spec, cands: dict[str, CandidateResult]
-) -> tuple[list[str], list[dict[str, Any]]]:
-    """Cost-versus-latency front: candidates no other beats on both (lower cost, lower latency)."""
-    lat_metric = next(
-        (c.metric for c in spec.criteria if latency_quantile(c.metric) is not None),
-        "latency_p95_ms",
-    )
-    points: list[dict[str, Any]] = []
-    for name, c in cands.items():
-        cost = next(
-            (
-                r.estimate
-                for r in c.criteria
-                if r.metric == "cost_per_1k_usd" and math.isfinite(r.estimate)
-            ),
-            None,
-        )
-        lat = next(
-            (
-                r.estimate
-                for r in c.criteria
-                if r.metric == lat_metric and r.endpoint is None and math.isfinite(r.estimate)
-            ),
-            None,
-        )
-        if cost is not None and lat is not None:
-            points.append(
-                {
-                    "candidate": name,
-                    "cost_per_1k_usd": cost,
-                    "latency_metric": lat_metric,
-                    "latency_ms": lat,
-                    "verdict": c.verdict,
-                }
-            )
-    for p in points:
-        p["on_front"] = not any(
-            o is not p
-            and o["cost_per_1k_usd"] <= p["cost_per_1k_usd"]
-            and o["latency_ms"] <= p["latency_ms"]
-            and (o["cost_per_1k_usd"] < p["cost_per_1k_usd"] or o["latency_ms"] < p["latency_ms"])
-            for o in points
-        )
-    front = sorted((p for p in points if p["on_front"]), key=lambda p: p["cost_per_1k_usd"])
-    return [p["candidate"] for p in front], points
 
 
 def _compare(
@@ -337,7 +157,7 @@ def _incomplete_runs(infos: Iterable[Any]) -> list[str]:
 
 def _skipped_import_rows(infos: Iterable[RunInfo]) -> dict[str, tuple[int, str]]:
     """Run id -> (rows ``pockit import --skip-bad-rows`` skipped, the file they were in), for
-    the runs that skipped any: requests whose outcome nobody knows (see decision/_criteria.py)."""
+    the runs that skipped any: requests whose outcome nobody knows (see pockit/criteria/_share.py)."""
     out: dict[str, tuple[int, str]] = {}
     for info in infos:
         raw = info.record.raw if info.record is not None else {}
@@ -401,7 +221,7 @@ def decide(
             cw.append(f"{name}: every request failed")
         if costs is not None:
             cost = coerce_cost(costs.get(name), frame.height)
-        elif any(c.metric == "cost_per_1k_usd" for c in spec.criteria):
+        elif any("cost" in needs(c.metric) for c in spec.criteria):
             cost = attribute_costs(spec, name, infos, frame.height)
         else:
             cost = None
@@ -414,7 +234,7 @@ def decide(
             unit=unit,
             cost=cost,
             metrics=_metrics_frame(metrics, infos, name)
-            if any(c.metric.startswith("server:") for c in spec.criteria)
+            if any("server_metrics" in needs(c.metric) for c in spec.criteria)
             else None,
             endpoints=endpoints,
             latency_skipped=samples.latency_skipped(i.id for i in infos),
@@ -446,28 +266,13 @@ def decide(
 
     baseline = spec.baseline.candidate if spec.baseline else None
     verdict, reason, contenders = overall_verdict(cands, baseline)
-    rank_order = {GO: 0, UNDECIDED: 1, NO_GO: 2}
-    ranked = sorted(
-        contenders,
-        key=lambda n: (
-            rank_order[cands[n].verdict],
-            -(cands[n].score if math.isfinite(cands[n].score) else -math.inf),
-        ),
-    )
-    ranking = [
-        {
-            "rank": i + 1,
-            "candidate": n,
-            "verdict": cands[n].verdict,
-            "score": cands[n].score if math.isfinite(cands[n].score) else None,
-        }
-        for i, n in enumerate(ranked)
-    ]
-    recommended = ranked[0] if ranked and cands[ranked[0]].verdict == GO else None
+    ranks = ranking(cands, contenders)
+    first = ranks[0]["candidate"] if ranks else None
+    recommended = first if first is not None and cands[first].verdict == GO else None
     if recommended:
         reason += f"; recommended: {recommended}"
-    front, points = _pareto(spec, cands)
-    sens = _sensitivity(spec, datas, cands, baseline, verdict)
+    front, points = pareto(spec, cands)
+    sens = sensitivity(spec, datas, cands, baseline, verdict)
     flipping = sorted({f"{r['candidate']}: {r['label']}" for r in sens if r["flips"]})
     if flipping:
         warnings.append("verdict flips if a threshold moves ±5%: " + "; ".join(flipping))
@@ -479,7 +284,7 @@ def decide(
         candidates=cands,
         recommended=recommended,
         baseline=baseline,
-        ranking=ranking,
+        ranking=ranks,
         pareto=front,
         pareto_points=points,
         sensitivity=sens,

@@ -6,12 +6,14 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Outcome = Literal["PASS", "FAIL", "WARN", "INCONCLUSIVE"]
+# Outcomes are defined with the criteria that produce them; re-exported here for the decision.
+from pockit.criteria import FAIL as FAIL
+from pockit.criteria import INCONCLUSIVE as INCONCLUSIVE
+from pockit.criteria import PASS as PASS
+from pockit.criteria import WARN as WARN
+from pockit.criteria import Outcome as Outcome
+
 Verdict = Literal["GO", "NO-GO", "INCONCLUSIVE"]
-PASS: Outcome = "PASS"
-FAIL: Outcome = "FAIL"
-WARN: Outcome = "WARN"
-INCONCLUSIVE: Outcome = "INCONCLUSIVE"
 GO: Verdict = "GO"
 NO_GO: Verdict = "NO-GO"
 UNDECIDED: Verdict = "INCONCLUSIVE"

@@ -23,9 +23,9 @@ import yaml
 from pockit._constants import STOP_WHEN_MIN_DURATION_S
 from pockit._errors import FieldError, SpecError
 from pockit._vocabulary import BILLING_FORMATS, COST_CHOICES, FORMAT_ALIASES
+from pockit.criteria import expected_text, needs
 from pockit.spec._durations import parse_duration
 from pockit.spec._model import (
-    FIXED_METRICS,
     LATENCY_SHAPE,
     OPS,
     Baseline,
@@ -650,8 +650,7 @@ def _build_criteria(r: _Reader, top: dict[str, Any]) -> list[Criterion]:
         elif metric and not metric_is_known(metric):
             r.error(
                 f"{field}.metric",
-                f"unknown metric {metric!r}; expected latency_pNN_ms (e.g. latency_p95_ms), "
-                f"latency_pNN_intended_ms, {', '.join(FIXED_METRICS)} or server:NAME",
+                f"unknown metric {metric!r}; expected {expected_text()}",
             )
         warn = r.get(c, field, "warn", _number, None)
         if warn is not None and warn < 0:
@@ -870,7 +869,7 @@ def _check_references(r: _Reader, criteria: list[Criterion], metrics: list[Metri
         return
     for i, c in enumerate(criteria):
         wanted = c.metric.removeprefix("server:")
-        if c.metric.startswith("server:") and metric_is_known(c.metric) and wanted not in names:
+        if "server_metrics" in needs(c.metric) and wanted not in names:
             hint = difflib.get_close_matches(wanted, names, n=1)
             r.error(
                 f"criteria[{i}].metric",

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from pockit import criteria
 from pockit._constants import (
     DEFAULT_ALLOWED_HOSTS,
     DEFAULT_MAX_DURATION_S,
@@ -25,48 +25,15 @@ FaultKind = Literal["latency", "error_rate", "kill", "command"]
 StopRule = Literal["off", "decided"]
 StopRequire = Literal["all", "key"]
 
-#: Metrics a criterion may name. ``latency_pNN_ms`` takes any percentile strictly between 0 and 100
-#: (``p99.9`` too; ``p0`` would always pass);
-#: ``_intended`` measures from the open-model schedule (free of coordinated omission);
-#: ``server:NAME`` is a server-side metric fetched by the spec's ``metrics`` sources.
-FIXED_METRICS = (
-    "success_rate",
-    "error_rate",
-    "throughput_rps",
-    "cost_per_1k_usd",
-    "recovery_s",
-    "cold_start_p95_ms",
-    "error_budget_burn",
-    # shares of all requests by class (pockit/analysis/_classes.py), each with Clopper-Pearson bounds
-    "denied_rate",
-    "throttled_rate",
-    "transport_error_rate",
-    "http_error_rate",
-    "validation_error_rate",
-    "retry_rate",
-    # seconds from each fault_start to the first breaching 1 s bucket (analysis/_faults.py)
-    "detect_s",
-)
-LATENCY_METRIC = re.compile(r"latency_p(\d{1,2}(?:\.\d+)?)(_intended)?_ms")
+#: Metrics a criterion may name: the registry of :mod:`pockit.criteria` (one module per metric).
+#: ``latency_pNN_ms`` takes any percentile strictly between 0 and 100 (``p99.9`` too; ``p0`` would
+#: always pass); ``_intended`` measures from the open-model schedule (free of coordinated
+#: omission); ``server:NAME`` is a server-side metric fetched by the spec's ``metrics`` sources.
+FIXED_METRICS: tuple[str, ...] = criteria.fixed_names()
 #: Any name shaped like a latency percentile, so ``latency_p100_ms`` is refused as out of range.
-LATENCY_SHAPE = re.compile(r"latency_p(\d+(?:\.\d+)?)(_intended)?_ms")
-SERVER_METRIC = re.compile(r"server:[A-Za-z_:][A-Za-z0-9_:.]*")
-
-
-def metric_is_known(name: str) -> bool:
-    """Whether a criterion may name ``name``."""
-    return (
-        name in FIXED_METRICS
-        or latency_quantile(name) is not None
-        or SERVER_METRIC.fullmatch(name) is not None
-    )
-
-
-def latency_quantile(name: str) -> float | None:
-    """0.95 for ``latency_p95_ms``; None when ``name`` is not a latency percentile in (0, 100)."""
-    match = LATENCY_METRIC.fullmatch(name)
-    quantile = float(match.group(1)) / 100.0 if match else 0.0
-    return quantile if 0 < quantile < 1 else None
+LATENCY_SHAPE = criteria.LATENCY_SHAPE
+metric_is_known = criteria.known
+latency_quantile = criteria.latency_quantile
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -299,23 +266,23 @@ class Spec:
                 f"cost.source: no such file {cost.source}; cost criteria stay "
                 "INCONCLUSIVE until the billing export is there"
             )
-        metrics = {c.metric for c in self.criteria}
-        never = {
-            "cost_per_1k_usd": (self.cost is None, "the spec has no cost section"),
-            "recovery_s": (not self.faults, "the spec injects no faults"),
-            "detect_s": (not self.faults, "the spec injects no faults"),
-            "cold_start_p95_ms": (
+        missing: dict[str, tuple[bool, str]] = {  # what a criterion needs -> (absent, why)
+            "cost": (self.cost is None, "the spec has no cost section"),
+            "faults": (not self.faults, "the spec injects no faults"),
+            "idle_gaps": (
                 self.load is None or not self.load.idle_gaps,
                 "the load has no idle gaps",
             ),
-            "error_budget_burn": (self.slo_target is None, "the spec has no slo.target"),
+            "slo_target": (self.slo_target is None, "the spec has no slo.target"),
         }
-        for metric, (missing, why) in never.items():
-            if metric in metrics and missing:
-                out.append(
-                    f"criterion {metric}: {why}, so a run of this spec cannot produce its data "
-                    "(INCONCLUSIVE unless the data comes from elsewhere)"
-                )
+        metrics = {c.metric for c in self.criteria}
+        for need, (absent, why) in missing.items():
+            for metric in criteria.fixed_names():
+                if absent and metric in metrics and need in criteria.needs(metric):
+                    out.append(
+                        f"criterion {metric}: {why}, so a run of this spec cannot produce its data "
+                        "(INCONCLUSIVE unless the data comes from elsewhere)"
+                    )
         return out
 
     def runnable_load(self) -> Load:
