@@ -45,9 +45,6 @@ PRIVATE_DEBT = {
     ("commands", "pockit.load._run"),
     ("commands", "pockit.load._stop_when"),
     ("commands", "pockit.report._build"),
-    ("commands", "pockit.sources._attach"),
-    ("commands", "pockit.sources._attribution"),
-    ("commands", "pockit.sources._registry"),
     ("decision", "pockit.analysis._compare"),
     ("decision", "pockit.analysis._cost"),
     ("decision", "pockit.analysis._faults"),
@@ -60,7 +57,6 @@ PRIVATE_DEBT = {
     ("load", "pockit.analysis._sequential"),
     ("load", "pockit.sources._aws"),
     ("report", "pockit.decision._costs"),
-    ("sources", "pockit.analysis._cost"),
 }
 
 

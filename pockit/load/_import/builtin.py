@@ -6,9 +6,9 @@ The order is the order of ``--format``'s names in messages and the order formats
 from __future__ import annotations
 
 # isort: off
-from pockit.load._import import locust  # noqa: F401
-from pockit.load._import import jmeter  # noqa: F401
-from pockit.load._import import jmeter_xml  # noqa: F401
-from pockit.load._import import k6  # noqa: F401
+import pockit.load._import.locust  # noqa: F401
+import pockit.load._import.jmeter  # noqa: F401
+import pockit.load._import.jmeter_xml  # noqa: F401
+import pockit.load._import.k6  # noqa: F401
 
 # isort: on

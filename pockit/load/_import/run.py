@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pockit.load._import.builtin  # noqa: F401  (registers the formats read here)
 from pockit._contract import RunField, RunStatus, StopCode
 from pockit._errors import InputError, UsageError
-from pockit.load._import import builtin  # noqa: F401  (registers the formats read here)
 from pockit.load._import.registry import IMPORTERS
 from pockit.load._import.rows import ImportOptions, Rows, Skips
 from pockit.load._import.sniff import sniff_format

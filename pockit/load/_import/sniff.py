@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pockit.load._import.builtin  # noqa: F401  (registers the formats sniffed here)
 from pockit._errors import InputError
-from pockit.load._import import builtin  # noqa: F401  (registers the formats sniffed here)
 from pockit.load._import.registry import IMPORTERS
 from pockit.load._import.text import first_line, split_header
 
