@@ -37,7 +37,7 @@ _EXPORTS: dict[str, str] = {
     "query_athena": "pockit.sources._athena",
     # attribution
     "attribute_cost": "pockit.sources._attribution",
-    "CostResult": "pockit.sources._attribution",
+    "CostResult": "pockit.sources._cost_result",
     # deprecated here: the one cost_per_1k is pockit.analysis.cost_per_1k (this name is an alias)
     "cost_per_1k": "pockit.analysis",
     "attach_billing": "pockit.sources._attach",
@@ -112,9 +112,10 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         load_attached_billing,
         load_attached_metrics,
     )
-    from pockit.sources._attribution import CostResult, attribute_cost
+    from pockit.sources._attribution import attribute_cost
     from pockit.sources._billing import read_billing, readers
     from pockit.sources._cloudwatch import fetch_cloudwatch
+    from pockit.sources._cost_result import CostResult
     from pockit.sources._costexplorer import fetch_cost_explorer
     from pockit.sources._focus import Usage, write_focus_export
     from pockit.sources._frame import (

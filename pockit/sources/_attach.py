@@ -15,15 +15,12 @@ from typing import TYPE_CHECKING, Any
 from pockit._contract import RunField
 from pockit._errors import InputError, PockitError, SourceError
 from pockit._rundir import RunDir, iso, utcnow
-from pockit.sources._attribution import (
-    CostResult,
-    attribute_cost,
-    owner_filter,
-    window_filter,
-)
+from pockit.sources._attribution import attribute_cost
 from pockit.sources._billing import read_billing
+from pockit.sources._cost_result import CostResult
 from pockit.sources._frame import BILLING_COLUMNS, METRICS_COLUMNS, tags_dtype
 from pockit.sources._metrics import read_metrics, read_spec_metric
+from pockit.sources._window import owner_filter, window_filter
 
 if TYPE_CHECKING:
     import polars as pl
