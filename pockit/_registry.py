@@ -38,6 +38,15 @@ class Registry(Generic[T]):
         self._entries[name] = entry
         return entry
 
+    def put_first(self, names: tuple[str, ...]) -> None:
+        """Order ``names`` (those registered) first, as listed; the rest keep their order after them.
+
+        Modules register when they are first imported, which may be in any order; a list of the
+        built-in entries fixes the order dispatchers try them in.
+        """
+        first = {n: self._entries[n] for n in names if n in self._entries}
+        self._entries = {**first, **{n: e for n, e in self._entries.items() if n not in first}}
+
     def __getitem__(self, name: str) -> T:
         return self._entries[name]
 

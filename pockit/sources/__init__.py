@@ -19,20 +19,14 @@ from typing import TYPE_CHECKING, Any
 
 _EXPORTS: dict[str, str] = {
     # the frames
-    "BILLING_COLUMNS": "pockit.sources._frame",
-    "METRICS_COLUMNS": "pockit.sources._frame",
     "billing_schema": "pockit.sources._frame",
-    "metrics_schema": "pockit.sources._frame",
-    "tag_filter": "pockit.sources._frame",
     "tags_to_dict": "pockit.sources._frame",
     # readers
     "read_billing": "pockit.sources._billing",
     "register_reader": "pockit.sources._registry",
     "readers": "pockit.sources._billing",
-    "BillingReader": "pockit.sources._registry",
     "ReadContext": "pockit.sources._registry",
     "write_focus_export": "pockit.sources._focus",
-    "Usage": "pockit.sources._focus",
     "fetch_cost_explorer": "pockit.sources._costexplorer",
     "query_athena": "pockit.sources._athena",
     # attribution
@@ -56,13 +50,9 @@ _EXPORTS: dict[str, str] = {
 }
 
 __all__ = [
-    "BILLING_COLUMNS",
-    "BillingReader",
     "CostResult",
-    "METRICS_COLUMNS",
     "PriceBook",
     "ReadContext",
-    "Usage",
     "attach_billing",
     "attach_metrics",
     "attach_spec_metrics",
@@ -76,13 +66,11 @@ __all__ = [
     "fetch_prometheus",
     "load_attached_billing",
     "load_attached_metrics",
-    "metrics_schema",
     "query_athena",
     "read_billing",
     "read_metrics",
     "readers",
     "register_reader",
-    "tag_filter",
     "tags_to_dict",
     "write_focus_export",
 ]
@@ -117,16 +105,9 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from pockit.sources._cloudwatch import fetch_cloudwatch
     from pockit.sources._cost_result import CostResult
     from pockit.sources._costexplorer import fetch_cost_explorer
-    from pockit.sources._focus import Usage, write_focus_export
-    from pockit.sources._frame import (
-        BILLING_COLUMNS,
-        METRICS_COLUMNS,
-        billing_schema,
-        metrics_schema,
-        tag_filter,
-        tags_to_dict,
-    )
+    from pockit.sources._focus import write_focus_export
+    from pockit.sources._frame import billing_schema, tags_to_dict
     from pockit.sources._metrics import read_metrics
     from pockit.sources._pricebook import PriceBook, break_even
     from pockit.sources._prometheus import fetch_prometheus
-    from pockit.sources._registry import BillingReader, ReadContext, register_reader
+    from pockit.sources._registry import ReadContext, register_reader

@@ -1,5 +1,5 @@
 """Saved metrics: a Prometheus ``query_range`` or CloudWatch ``GetMetricData`` response (JSON), or a
-metrics frame (Parquet); the ``file`` metric source, which takes any path and so is tried last.
+metrics frame (Parquet); the ``file`` metric source, which takes any source no other one takes.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def _from_spec(src: MetricSource, candidate: str, start: datetime, end: datetime
 @register_metrics_reader(
     "file",
     description="a saved query_range / GetMetricData response (.json) or a metrics frame (.parquet)",
-    selects=lambda source: True,
+    selects=None,  # any path
     from_spec=_from_spec,
 )
 def read_metrics_file(req: MetricsRequest) -> pl.DataFrame:

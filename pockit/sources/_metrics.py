@@ -63,6 +63,8 @@ def read_spec_metric(
 
 
 def _read(request: MetricsRequest) -> pl.DataFrame:
-    # the saved-file source takes any path, so a source is always found
-    reader = next(r for r in METRICS_READERS.values() if r.selects(request.source))
+    sources = METRICS_READERS.values()
+    chosen = [r for r in sources if r.selects is not None and r.selects(request.source)]
+    # else the one that takes what no other takes (saved files: any path)
+    reader = chosen[0] if chosen else next(r for r in sources if r.selects is None)
     return reader.read(request)

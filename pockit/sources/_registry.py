@@ -158,7 +158,8 @@ class MetricsReader:
     name: str
     description: str
     read: MetricsRead
-    selects: Callable[[str], bool]
+    #: Whether ``read_metrics(source)`` means this one; None: it takes what no other source takes.
+    selects: Callable[[str], bool] | None
     from_spec: FromSpec
 
 
@@ -166,7 +167,11 @@ METRICS_READERS: Registry[MetricsReader] = Registry("metric source")
 
 
 def register_metrics_reader(
-    name: str, *, description: str, selects: Callable[[str], bool], from_spec: FromSpec
+    name: str,
+    *,
+    description: str,
+    selects: Callable[[str], bool] | None,
+    from_spec: FromSpec,
 ) -> Callable[[MetricsRead], MetricsRead]:
     """Decorator: register ``fn`` as metric source ``name`` (selected in registration order)."""
 
