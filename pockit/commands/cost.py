@@ -8,8 +8,10 @@ later when the billing has landed (``covers_window`` turns true).
 from __future__ import annotations
 
 import argparse
+from datetime import UTC, datetime
 from typing import Any
 
+from pockit._contract import parse_iso
 from pockit._errors import UsageError
 from pockit._vocabulary import COST_CHOICES, format_names
 from pockit.commands._output import add_json_flag, emit
@@ -80,9 +82,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pockit.sources._attach import attach_billing
-    from pockit.sources._attribution import attribute_cost
-    from pockit.sources._registry import read_billing
+    from pockit.sources import attach_billing, attribute_cost, read_billing
 
     tags = dict(args.tag)
     if args.attach:
@@ -138,12 +138,17 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _ts(text: str | None) -> Any:
+def _ts(text: str | None) -> datetime | None:
+    """``--start``/``--end`` for the API readers (attribution reads the text itself, noting a
+    missing zone); a naive time is UTC."""
     if text is None:
         return None
-    from pockit.sources._attribution import _utc
-
-    return _utc(text, "time", [])
+    try:
+        return parse_iso(text.strip()).astimezone(UTC)
+    except ValueError:
+        raise UsageError(
+            f"time {text!r} is not an ISO-8601 timestamp (e.g. 2026-05-01T10:00:00Z)"
+        ) from None
 
 
 def _span(billing: Any) -> tuple[Any, Any]:

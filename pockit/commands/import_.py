@@ -52,7 +52,7 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from pockit._contract import RunField
     from pockit._rundir import RunDir
-    from pockit.load._import import import_runs
+    from pockit.load import import_runs
 
     paths = import_runs(
         args.file,

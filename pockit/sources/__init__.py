@@ -19,27 +19,21 @@ from typing import TYPE_CHECKING, Any
 
 _EXPORTS: dict[str, str] = {
     # the frames
-    "BILLING_COLUMNS": "pockit.sources._frame",
-    "METRICS_COLUMNS": "pockit.sources._frame",
     "billing_schema": "pockit.sources._frame",
-    "metrics_schema": "pockit.sources._frame",
-    "tag_filter": "pockit.sources._frame",
     "tags_to_dict": "pockit.sources._frame",
     # readers
-    "read_billing": "pockit.sources._registry",
+    "read_billing": "pockit.sources._billing",
     "register_reader": "pockit.sources._registry",
-    "readers": "pockit.sources._registry",
-    "BillingReader": "pockit.sources._registry",
+    "readers": "pockit.sources._billing",
     "ReadContext": "pockit.sources._registry",
     "write_focus_export": "pockit.sources._focus",
-    "Usage": "pockit.sources._focus",
     "fetch_cost_explorer": "pockit.sources._costexplorer",
     "query_athena": "pockit.sources._athena",
     # attribution
     "attribute_cost": "pockit.sources._attribution",
-    "CostResult": "pockit.sources._attribution",
+    "CostResult": "pockit.sources._cost_result",
     # deprecated here: the one cost_per_1k is pockit.analysis.cost_per_1k (this name is an alias)
-    "cost_per_1k": "pockit.analysis._cost",
+    "cost_per_1k": "pockit.analysis",
     "attach_billing": "pockit.sources._attach",
     "load_attached_billing": "pockit.sources._attach",
     "attached_cost": "pockit.sources._attach",
@@ -51,18 +45,14 @@ _EXPORTS: dict[str, str] = {
     "break_even": "pockit.sources._pricebook",
     # metrics
     "read_metrics": "pockit.sources._metrics",
-    "fetch_cloudwatch": "pockit.sources._metrics",
-    "fetch_prometheus": "pockit.sources._metrics",
+    "fetch_cloudwatch": "pockit.sources._cloudwatch",
+    "fetch_prometheus": "pockit.sources._prometheus",
 }
 
 __all__ = [
-    "BILLING_COLUMNS",
-    "BillingReader",
     "CostResult",
-    "METRICS_COLUMNS",
     "PriceBook",
     "ReadContext",
-    "Usage",
     "attach_billing",
     "attach_metrics",
     "attach_spec_metrics",
@@ -76,13 +66,11 @@ __all__ = [
     "fetch_prometheus",
     "load_attached_billing",
     "load_attached_metrics",
-    "metrics_schema",
     "query_athena",
     "read_billing",
     "read_metrics",
     "readers",
     "register_reader",
-    "tag_filter",
     "tags_to_dict",
     "write_focus_export",
 ]
@@ -102,7 +90,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from pockit.analysis._cost import cost_per_1k
+    from pockit.analysis import cost_per_1k
     from pockit.sources._athena import query_athena
     from pockit.sources._attach import (
         attach_billing,
@@ -112,23 +100,14 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         load_attached_billing,
         load_attached_metrics,
     )
-    from pockit.sources._attribution import CostResult, attribute_cost
+    from pockit.sources._attribution import attribute_cost
+    from pockit.sources._billing import read_billing, readers
+    from pockit.sources._cloudwatch import fetch_cloudwatch
+    from pockit.sources._cost_result import CostResult
     from pockit.sources._costexplorer import fetch_cost_explorer
-    from pockit.sources._focus import Usage, write_focus_export
-    from pockit.sources._frame import (
-        BILLING_COLUMNS,
-        METRICS_COLUMNS,
-        billing_schema,
-        metrics_schema,
-        tag_filter,
-        tags_to_dict,
-    )
-    from pockit.sources._metrics import fetch_cloudwatch, fetch_prometheus, read_metrics
+    from pockit.sources._focus import write_focus_export
+    from pockit.sources._frame import billing_schema, tags_to_dict
+    from pockit.sources._metrics import read_metrics
     from pockit.sources._pricebook import PriceBook, break_even
-    from pockit.sources._registry import (
-        BillingReader,
-        ReadContext,
-        read_billing,
-        readers,
-        register_reader,
-    )
+    from pockit.sources._prometheus import fetch_prometheus
+    from pockit.sources._registry import ReadContext, register_reader

@@ -21,7 +21,14 @@ from urllib.parse import parse_qs, urlparse
 
 from pockit._errors import SourceError, UsageError
 from pockit.sources._aws import aws_errors, client
-from pockit.sources._frame import as_utc, athena_mangle, tag_pairs
+from pockit.sources._frame import (
+    as_utc,
+    athena_mangle,
+    billing_schema,
+    finite_number,
+    parse_timestamp,
+    tag_pairs,
+)
 from pockit.sources._registry import ReadContext, register_reader
 
 if TYPE_CHECKING:
@@ -202,8 +209,6 @@ def query_athena(
     """
     import polars as pl
 
-    from pockit.sources._frame import billing_schema
-
     if schema not in ("cur2", "legacy"):
         raise UsageError(f"Athena schema {schema!r} is not cur2 or legacy")
     if column not in _COST_SQL:
@@ -283,8 +288,6 @@ def query_athena(
     if not values:
         return pl.DataFrame(schema=billing_schema())
     raw = pl.DataFrame(values, schema=names, orient="row")
-    from pockit.sources._frame import finite_number, parse_timestamp
-
     cost, bad_cost = finite_number("cost")
     broken = raw.with_row_index("_row", offset=1).filter(bad_cost)
     if broken.height:

@@ -13,15 +13,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pockit._contract import RunField
-from pockit._errors import InputError, PockitError, SourceError, UsageError
+from pockit._errors import InputError, PockitError, SourceError
 from pockit._rundir import RunDir, iso, utcnow
-from pockit.sources._attribution import (
-    CostResult,
-    attribute_cost,
-    owner_filter,
-    window_filter,
-)
-from pockit.sources._frame import BILLING_COLUMNS, METRICS_COLUMNS
+from pockit.sources._attribution import attribute_cost
+from pockit.sources._billing import read_billing
+from pockit.sources._cost_result import CostResult
+from pockit.sources._frame import BILLING_COLUMNS, METRICS_COLUMNS, tags_dtype
+from pockit.sources._metrics import read_metrics, read_spec_metric
+from pockit.sources._window import owner_filter, window_filter
 
 if TYPE_CHECKING:
     import polars as pl
@@ -76,8 +75,6 @@ def attach_billing(
     The rows kept are those overlapping the run's window and carrying the tags (``tags``, else the
     candidate's tags from run.json). The result's ``covers_window`` says whether billing has landed.
     """
-    from pockit.sources._registry import read_billing
-
     run = _run(run_dir)
     start, end = run_window(run)
     use_tags = dict(tags) if tags is not None else run_tags(run)
@@ -159,47 +156,6 @@ def attached_cost(run_dir: str | Path | RunDir) -> CostResult:
     return result
 
 
-CANDIDATE_PLACEHOLDER = "{candidate}"
-
-
-def promql_string(value: str, quote: str = '"') -> str:
-    """``value`` escaped for the inside of a PromQL string literal quoted with ``quote``.
-
-    PromQL escapes as Go does, and its lexer accepts ``\\`` + the literal's own quote but no other
-    quote: a backslash and that quote are escaped, control characters written as escapes, so a
-    name can neither end the literal nor add label matchers. A raw (backtick) literal has no
-    escapes: a name with a backtick is refused.
-    """
-    if quote == "`":
-        if "`" in value:
-            raise UsageError(
-                f"candidate name {value!r} has a backtick; it cannot go in a `raw` PromQL string"
-            )
-        return value
-    out = value.replace("\\", "\\\\").replace(quote, "\\" + quote)
-    for raw, esc in (("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t")):
-        out = out.replace(raw, esc)
-    return "".join(c if c >= " " else f"\\x{ord(c):02x}" for c in out)
-
-
-def promql_substitute(query: str, candidate: str) -> str:
-    """``query`` with each ``{candidate}`` replaced by the name as a PromQL string value.
-
-    Inside quotes (``job="{candidate}"``, ``job='{candidate}'``) the name is escaped for that
-    quote; outside quotes it becomes a whole double-quoted literal.
-    """
-    parts = query.split(CANDIDATE_PLACEHOLDER)
-    out = parts[0]
-    for part in parts[1:]:
-        quote = out[-1:] if out[-1:] in ('"', "'", "`") else ""
-        if quote:
-            out += promql_string(candidate, quote)
-        else:
-            out += '"' + promql_string(candidate) + '"'
-        out += part
-    return out
-
-
 def attach_metrics(
     run_dir: str | Path | RunDir,
     metrics: pl.LazyFrame | pl.DataFrame | str | Path,
@@ -218,8 +174,6 @@ def attach_metrics(
     other metrics are kept, so CloudWatch and Prometheus can both be attached.
     """
     import polars as pl
-
-    from pockit.sources._metrics import read_metrics
 
     run = _run(run_dir)
     start, end = run_window(run)
@@ -283,9 +237,6 @@ def attach_spec_metrics(
     """
     import polars as pl
 
-    from pockit.sources._frame import tags_dtype
-    from pockit.sources._metrics import read_metrics
-
     run = _run(run_dir)
     cand = candidate or run.candidate
     start, end = run_window(run)
@@ -293,26 +244,7 @@ def attach_spec_metrics(
     outcome: dict[str, str] = {}
     for src in sources:
         try:
-            if src.kind == "prometheus":
-                if not src.url:
-                    raise SourceError(f"metrics source {src.name!r}: prometheus needs url")
-                query = promql_substitute(src.query or "", cand)
-                frame = read_metrics(
-                    src.url, start=lo, end=hi, query=query, step_s=src.step_s, name=src.name
-                )
-            elif src.kind == "cloudwatch":
-                cw_query: dict[str, Any] = {
-                    "id": src.name,  # fetch_cloudwatch makes a GetMetricData-safe id of it
-                    "label": src.name,
-                    "namespace": src.namespace,
-                    "metric": src.metric_name,
-                    "dimensions": dict(src.dimensions),
-                    "stat": src.stat,
-                    "period": max(1, int(src.step_s)),
-                }
-                frame = read_metrics("cloudwatch", start=lo, end=hi, queries=[cw_query])
-            else:
-                frame = read_metrics(str(src.path), start=lo, end=hi, name=src.name)
+            frame = read_spec_metric(src, cand, start=lo, end=hi)
             frame = frame.with_columns(
                 pl.lit(src.name).alias("metric"),
                 pl.when(pl.col("unit").is_null())

@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlparse
 
 from pockit._errors import SourceError, UsageError
 from pockit.sources._aws import aws_errors, client
-from pockit.sources._frame import ESTIMATED_SUFFIX, as_utc, tag_pairs
+from pockit.sources._frame import ESTIMATED_SUFFIX, as_utc, billing_schema, tag_pairs
 from pockit.sources._registry import ReadContext, register_reader
 
 if TYPE_CHECKING:
@@ -74,8 +74,6 @@ def fetch_cost_explorer(
 ) -> pl.DataFrame:
     """Call ``GetCostAndUsage`` for [start, end) and the tags, following every page; billing frame."""
     import polars as pl
-
-    from pockit.sources._frame import billing_schema
 
     granularity = granularity.upper()
     if granularity not in GRANULARITIES:
@@ -210,8 +208,6 @@ def read_cost_explorer_json(ctx: ReadContext) -> pl.LazyFrame:
     import json
 
     import polars as pl
-
-    from pockit.sources._frame import billing_schema
 
     path = ctx.files[0]
     try:

@@ -22,7 +22,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pockit.sources._frame import finite_number, row_problem, tags_dtype, tags_unreadable, to_utc
+from pockit.sources._frame import (
+    finite_number,
+    json_tags_to_list,
+    row_problem,
+    tags_dtype,
+    tags_unreadable,
+    to_utc,
+)
 from pockit.sources._registry import ReadContext, register_reader
 
 if TYPE_CHECKING:
@@ -229,8 +236,6 @@ def read_cur2(ctx: ReadContext) -> pl.LazyFrame:
     dtype = lf.collect_schema()["resource_tags"]
     el = pl.element().struct
     if dtype == pl.String:  # gzip CSV export: the map is written as a JSON object
-        from pockit.sources._frame import json_tags_to_list
-
         raw = pl.col("resource_tags").map_batches(json_tags_to_list, return_dtype=tags_dtype())
         unreadable = pl.col("resource_tags").map_batches(tags_unreadable, return_dtype=pl.Boolean)
         why = "not a JSON object: whose cost it is cannot be told"

@@ -129,6 +129,13 @@ def metrics_schema() -> dict[str, pl.DataType]:
     }
 
 
+def metrics_frame(records: list[dict[str, Any]]) -> pl.DataFrame:
+    """Metric points (dicts of the metrics columns) as the metrics frame, by metric and time."""
+    import polars as pl
+
+    return pl.DataFrame(records, schema=metrics_schema()).sort("metric", "ts")
+
+
 def empty_billing() -> pl.LazyFrame:
     """A billing frame with no rows (and the right schema)."""
     import polars as pl

@@ -181,7 +181,7 @@ class PriceBook:
 
         An hour's cost over an hour's requests, through the one :func:`pockit.analysis.cost_per_1k`.
         """
-        from pockit.analysis._cost import cost_per_1k
+        from pockit.analysis import cost_per_1k  # imported when used: analysis loads polars
 
         if rps <= 0:
             raise UsageError(f"request rate must be > 0, got {rps}")

@@ -1,24 +1,33 @@
-"""One reader per billing format, registered where it is defined, chosen by name or by sniffing.
+"""What billing readers and metric sources register into; this module imports none of them.
 
-A file reader declares the columns that identify its format (``signature``); ``read_billing``
-looks at the file's header and picks the first reader whose signature is all there. An API reader
-(Cost Explorer, Athena) is chosen by the source's scheme (``cost-explorer``, ``athena://``).
+A billing file reader declares the columns that identify its format (``signature``); an API reader
+(Cost Explorer, Athena) the source name that selects it (``cost-explorer``, ``athena://``); a reader
+of saved responses the file name's ending. A metric source says which ``read_metrics`` sources it
+takes (``selects``) and how a spec's ``metrics:`` entry of its ``kind`` becomes a request.
+
+Each registers where it is defined (``@register_reader``, ``@register_metrics_reader``);
+:mod:`pockit.sources._builtin` lists the ones pockit ships, and the dispatchers
+(:mod:`pockit.sources._billing`, :mod:`pockit.sources._metrics`) import that list.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from pockit._errors import SourceError, UsageError
-from pockit._vocabulary import COST_CHOICES, canonical_format, format_names
-from pockit.sources._frame import BILLING_COLUMNS, billing_schema
+from pockit._errors import SourceError
+from pockit._registry import Registry
 
 if TYPE_CHECKING:
     import polars as pl
+
+    from pockit.spec import MetricSource
+
+
+# -- billing -----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -88,7 +97,7 @@ class BillingReader:
     costs: tuple[str, ...] = ("billed", "effective", "list")
 
 
-_READERS: dict[str, BillingReader] = {}
+BILLING_READERS: Registry[BillingReader] = Registry("billing format")
 
 
 def register_reader(
@@ -103,161 +112,76 @@ def register_reader(
     """Decorator: register ``fn`` as the reader of format ``name`` (sniffed in registration order)."""
 
     def deco(fn: Reader) -> Reader:
-        _READERS[name] = BillingReader(
-            name=name,
-            description=description,
-            read=fn,
-            signature=signature,
-            scheme=scheme,
-            suffix=suffix,
-            costs=costs,
+        BILLING_READERS.add(
+            name,
+            BillingReader(
+                name=name,
+                description=description,
+                read=fn,
+                signature=signature,
+                scheme=scheme,
+                suffix=suffix,
+                costs=costs,
+            ),
+            replace=True,  # as before the registry: a format registered again replaces the first
         )
         return fn
 
     return deco
 
 
-def _load_builtin_readers() -> None:
-    # Importing the modules registers their readers; the order here is the sniffing order.
-    from pockit.sources import _athena, _costexplorer, _cur, _focus  # noqa: F401
+# -- metrics -----------------------------------------------------------------------------------
 
 
-def readers() -> dict[str, BillingReader]:
-    """All registered billing readers by name."""
-    _load_builtin_readers()
-    return dict(_READERS)
+@dataclass(frozen=True, kw_only=True)
+class MetricsRequest:
+    """What a metric source gets: the source, the window, and what to fetch from it."""
+
+    source: str
+    start: datetime | None = None
+    end: datetime | None = None
+    query: str | None = None  # Prometheus: PromQL
+    queries: Sequence[Mapping[str, Any]] | None = None  # CloudWatch: GetMetricData queries
+    step_s: float = 15.0
+    name: str | None = None
 
 
-def header(files: tuple[Path, ...], kind: str) -> tuple[str, ...]:
-    """Column names of the first file (Parquet schema or CSV header row)."""
-    import polars as pl
-
-    first = str(files[0])
-    try:
-        if kind == "parquet":
-            return tuple(pl.read_parquet_schema(first))
-        return tuple(pl.scan_csv(first, infer_schema=False, n_rows=1).collect_schema().names())
-    except (pl.exceptions.PolarsError, OSError, UnicodeDecodeError) as exc:
-        raise SourceError(f"{first}: cannot read it as {kind.upper()} ({exc})") from None
+MetricsRead = Callable[[MetricsRequest], "pl.DataFrame"]
+#: A spec's ``metrics:`` entry, the candidate and the window -> the request for it.
+FromSpec = Callable[["MetricSource", str, datetime, datetime], MetricsRequest]
 
 
-def sniff(columns: tuple[str, ...], origin: str) -> BillingReader:
-    """The first file reader whose signature columns are all present; SourceError lists what was looked for."""
-    file_readers = [r for r in readers().values() if r.signature]
-    for reader in file_readers:
-        if all(c in columns for c in reader.signature):
-            return reader
-    looked = "; ".join(f"{r.name}: {', '.join(r.signature)}" for r in file_readers)
-    shown = ", ".join(columns[:10]) + (" ..." if len(columns) > 10 else "")
-    raise SourceError(
-        f"{origin}: unknown billing format. Columns looked for — {looked}. "
-        f"The file has: {shown or '(no columns)'}. Pass --format to say which it is."
-    )
+@dataclass(frozen=True, kw_only=True)
+class MetricsReader:
+    """A registered metric source: its name (the spec's ``kind``), what it takes, how it reads."""
+
+    name: str
+    description: str
+    read: MetricsRead
+    #: Whether ``read_metrics(source)`` means this one; None: it takes what no other source takes.
+    selects: Callable[[str], bool] | None
+    from_spec: FromSpec
 
 
-def read_billing(
-    source: str | Path,
+METRICS_READERS: Registry[MetricsReader] = Registry("metric source")
+
+
+def register_metrics_reader(
+    name: str,
     *,
-    format: str | None = None,
-    column: str = "effective",
-    start: datetime | None = None,
-    end: datetime | None = None,
-    tags: Mapping[str, str] | None = None,
-) -> pl.LazyFrame:
-    """Read a billing export (local path or ``s3://``) or API (``cost-explorer``, ``athena://DB.TABLE``).
+    description: str,
+    selects: Callable[[str], bool] | None,
+    from_spec: FromSpec,
+) -> Callable[[MetricsRead], MetricsRead]:
+    """Decorator: register ``fn`` as metric source ``name`` (selected in registration order)."""
 
-    Returns a lazy frame in the normalised billing layout (see :mod:`pockit.sources._frame`);
-    ``column`` picks the cost (``billed``, ``effective``, ``list``; CUR also ``unblended``, ``net``).
-    ``start``/``end``/``tags`` are needed by the API readers only, which query just that window.
-
-    >>> lf = read_billing("datasets/billing/focus-sample.csv", column="billed")  # doctest: +SKIP
-    """
-    if column not in COST_CHOICES:
-        raise UsageError(f"cost column {column!r} is not one of {', '.join(COST_CHOICES)}")
-    regs = readers()
-    text = str(source)
-    reader: BillingReader | None = None
-    if format is not None:
-        name = canonical_format(format)
-        if name is None:
-            raise UsageError(f"unknown billing format {format!r}; known: {format_names()}")
-        if name == "cost-explorer" and not _selects("cost-explorer", text):
-            name = "cost-explorer-json"  # the API's name given to a saved response: read the file
-        reader = regs[name]
-    else:
-        reader = next((r for r in regs.values() if r.scheme and _selects(r.scheme, text)), None)
-        if reader is None and not text.startswith("s3://"):
-            reader = next(
-                (r for r in regs.values() if r.suffix and text.lower().endswith(r.suffix)), None
-            )
-    if reader is not None and reader.suffix and not reader.scheme:
-        _check_cost(reader, column)
-        path = Path(text).expanduser()
-        if not path.is_file():
-            raise SourceError(f"{path}: no such file")
-        ctx = ReadContext(
-            source=text,
-            files=(path,),
-            kind="json",
-            column=column,
-            start=start,
-            end=end,
-            tags=dict(tags or {}),
+    def deco(fn: MetricsRead) -> MetricsRead:
+        METRICS_READERS.add(
+            name,
+            MetricsReader(
+                name=name, description=description, read=fn, selects=selects, from_spec=from_spec
+            ),
         )
-        return _conform(_run_reader(reader, ctx))
-    if reader is not None and reader.scheme:
-        _check_cost(reader, column)
-        ctx = ReadContext(
-            source=text, kind="api", column=column, start=start, end=end, tags=dict(tags or {})
-        )
-        return _conform(_run_reader(reader, ctx))
+        return fn
 
-    from pockit.sources._io import resolve
-
-    resolved = resolve(source)
-    cols = header(resolved.files, resolved.kind)
-    if reader is None:
-        reader = sniff(cols, resolved.origin)
-    _check_cost(reader, column)
-    ctx = ReadContext(
-        source=resolved.origin,
-        files=resolved.files,
-        kind=resolved.kind,
-        columns=cols,
-        column=column,
-        start=start,
-        end=end,
-        tags=dict(tags or {}),
-    )
-    return _conform(_run_reader(reader, ctx))
-
-
-def _selects(scheme: str, source: str) -> bool:
-    return source == scheme or source.startswith(scheme + "://")
-
-
-def _check_cost(reader: BillingReader, column: str) -> None:
-    if column not in reader.costs:
-        raise UsageError(
-            f"--cost {column} does not exist in {reader.name} exports; use one of {', '.join(reader.costs)}"
-        )
-
-
-def _run_reader(reader: BillingReader, ctx: ReadContext) -> pl.LazyFrame:
-    """Run a reader; polars and OS errors on a user's file become a SourceError naming the file."""
-    import polars as pl
-
-    try:
-        return reader.read(ctx)
-    except (pl.exceptions.PolarsError, OSError, UnicodeDecodeError) as exc:
-        raise SourceError(f"{ctx.source}: cannot read it as {reader.name} ({exc})") from None
-
-
-def _conform(lf: pl.LazyFrame) -> pl.LazyFrame:
-    """Select the billing columns in order with their contract dtypes."""
-    import polars as pl
-
-    schema = billing_schema()
-    if "problem" not in lf.collect_schema().names():  # an API reader whose rows are all checked
-        lf = lf.with_columns(pl.lit(None, pl.String).alias("problem"))
-    return lf.select([pl.col(c).cast(schema[c]) for c in BILLING_COLUMNS])
+    return deco

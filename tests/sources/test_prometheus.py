@@ -168,7 +168,7 @@ def test_candidate_name_is_a_promql_string_value_not_query_text(
 
 
 def test_promql_substitution_escapes_for_the_quote_it_sits_in() -> None:
-    from pockit.sources._attach import promql_substitute
+    from pockit.sources._prometheus import promql_substitute
 
     assert promql_substitute('up{job="{candidate}"}', 'a"b\\c') == 'up{job="a\\"b\\\\c"}'
     assert promql_substitute("up{job='{candidate}'}", "it's") == "up{job='it\\'s'}"

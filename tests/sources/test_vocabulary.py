@@ -13,7 +13,7 @@ import pytest
 
 from pockit._errors import SpecError
 from pockit._vocabulary import BILLING_FORMATS, COST_CHOICES, FORMAT_ALIASES
-from pockit.sources._registry import readers
+from pockit.sources import readers
 from pockit.spec import parse_spec
 
 REPO = Path(__file__).resolve().parents[2]
