@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from pockit._display import unit_of
+from pockit._registry import Registry
 from pockit.criteria._base import Judgement, MetricInput
 
 #: What a metric is computed from; ``pockit validate`` notes a criterion whose spec cannot produce it.
@@ -39,23 +40,22 @@ class Metric:
     example: str | None = None  #: a family: one name of it, for messages
 
 
-_METRICS: list[Metric] = []
+#: Every metric, by name (a family by its shape), in registration order: the extension point's
+#: :class:`pockit._registry.Registry`, like the billing readers' and the import formats'.
+METRICS: Registry[Metric] = Registry("metric")
 
 
 def register(metric: Metric) -> Metric:
     """Add ``metric`` (a name registered twice is a programming error)."""
-    if any(m.name == metric.name for m in _METRICS):
-        raise ValueError(f"metric {metric.name!r} is registered twice")
-    _METRICS.append(metric)
-    return metric
+    return METRICS.add(metric.name, metric)
 
 
 def lookup(name: str) -> Metric | None:
     """The metric a criterion naming ``name`` is judged by, or None when there is none."""
-    for m in _METRICS:
-        if m.matches is None and m.name == name:
-            return m
-    for m in _METRICS:
+    fixed = METRICS.get(name)
+    if fixed is not None and fixed.matches is None:
+        return fixed
+    for m in METRICS.values():
         if m.matches is not None and m.matches(name):
             return m
     return None
@@ -63,17 +63,17 @@ def lookup(name: str) -> Metric | None:
 
 def metrics() -> tuple[Metric, ...]:
     """Every registered metric, in registration order."""
-    return tuple(_METRICS)
+    return tuple(METRICS.values())
 
 
 def fixed_names() -> tuple[str, ...]:
     """The metrics with one fixed name, in registration order (``success_rate``, ...)."""
-    return tuple(m.name for m in _METRICS if m.matches is None)
+    return tuple(m.name for m in METRICS.values() if m.matches is None)
 
 
 def family_names() -> tuple[str, ...]:
     """The families' shapes (``latency_pNN_ms``, ``latency_pNN_intended_ms``, ``server:NAME``)."""
-    return tuple(m.name for m in _METRICS if m.matches is not None)
+    return tuple(m.name for m in METRICS.values() if m.matches is not None)
 
 
 def known(name: str) -> bool:
@@ -90,7 +90,7 @@ def needs(name: str) -> frozenset[Need]:
 def expected_text() -> str:
     """What a criterion may name, for an "unknown metric" message: the request families (with an
     example), the fixed names, then the other families (``server:NAME``)."""
-    fams = [m for m in _METRICS if m.matches is not None]
+    fams = [m for m in METRICS.values() if m.matches is not None]
     first = [m.name + (f" (e.g. {m.example})" if m.example else "") for m in fams if m.per_request]
     last = [m.name for m in fams if not m.per_request]
     return f"{', '.join([*first, *fixed_names()])} or {' or '.join(last)}"
