@@ -43,6 +43,8 @@ from pockit.analysis._intervals import (
 )
 from pockit.analysis._quantiles import Estimate, quantile_table, quantiles_of
 from pockit.analysis._samples import RunInfo, Samples, load_samples
+from pockit.analysis._seqplan import fixed_length_n, stopping_times
+from pockit.analysis._sequential import share_counts, share_test
 from pockit.analysis._stats import (
     MIN_RUNS,
     CandidateStats,
@@ -82,6 +84,7 @@ __all__ = [
     "detection_estimate",
     "detections",
     "error_budget_burn",
+    "fixed_length_n",
     "group_stats",
     "hodges_lehmann",
     "holm",
@@ -98,6 +101,9 @@ __all__ = [
     "recovery_estimate",
     "request_classes",
     "run_stats",
+    "share_counts",
+    "share_test",
+    "stopping_times",
     "t_interval",
     "throughput_estimate",
     "unknown_expr",
