@@ -32,6 +32,7 @@ from pockit.analysis._faults import (
     recoveries,
     recovery_estimate,
 )
+from pockit.analysis._groups import group_stats
 from pockit.analysis._intervals import (
     clopper_pearson,
     min_samples_for_bound,
@@ -42,19 +43,16 @@ from pockit.analysis._intervals import (
     wilson,
 )
 from pockit.analysis._quantiles import Estimate, quantile_table, quantiles_of
+from pockit.analysis._results import CandidateStats, GroupStats, RunStats
+from pockit.analysis._run_stats import run_stats
 from pockit.analysis._samples import RunInfo, Samples, load_samples
 from pockit.analysis._seqplan import fixed_length_n, stopping_times
 from pockit.analysis._sequential import share_counts, share_test
 from pockit.analysis._stats import (
     MIN_RUNS,
-    CandidateStats,
-    GroupStats,
-    RunStats,
     error_budget_burn,
-    group_stats,
     intended_latency,
     rate_estimate,
-    run_stats,
     throughput_estimate,
 )
 from pockit.analysis._timeline import timeline, timeline_frame
