@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from pockit.spec._durations import format_duration, parse_duration
-from pockit.spec._load import host_allowed, load_spec, parse_spec
+from pockit.spec._guardrails import host_allowed
+from pockit.spec._load import load_spec, parse_spec
 from pockit.spec._model import (
     FIXED_METRICS,
     OPS,
