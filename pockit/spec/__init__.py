@@ -23,6 +23,7 @@ from pockit.spec._model import (
     latency_quantile,
     metric_is_known,
 )
+from pockit.spec._schema import spec_schema
 
 __all__ = [
     "FIXED_METRICS",
@@ -46,4 +47,5 @@ __all__ = [
     "metric_is_known",
     "parse_duration",
     "parse_spec",
+    "spec_schema",
 ]
