@@ -1,4 +1,5 @@
-"""The PoC spec (``poc.yaml``): typed model, loading and validation with field-named errors."""
+"""The PoC spec (``poc.yaml``): typed model, loading and validation with field-named errors, and its
+JSON Schema for editors (:func:`spec_schema`, ``pockit schema``)."""
 
 from __future__ import annotations
 

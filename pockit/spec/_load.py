@@ -3,6 +3,10 @@
 Errors name the field the way a user would point at it: ``criteria[1].op: expected one of
 < <= > >=``. Unknown keys are errors too (a misspelt ``threshhold`` must not pass silently), with a
 "did you mean" when a known key is close.
+
+This module reads the file and the top level; each section has its module (``_load_profile``,
+``_criteria``, ``_sources``, ``_faults``, ``_guardrails``), all walking the mapping through
+:class:`~pockit.spec._reader._Reader` with the converters of ``_convert``.
 """
 
 import hashlib
