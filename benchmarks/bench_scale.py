@@ -119,7 +119,7 @@ def measure(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, f
 
 
 MEMORY_CODE = (
-    "import json,sys; from pockit.analysis._stats import run_stats; "
+    "import json,sys; from pockit.analysis import run_stats; "
     "print(json.dumps(run_stats(sys.argv[1:], stream=False).to_dict()))"
 )
 DUCKDB_CODE = """

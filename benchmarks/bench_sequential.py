@@ -27,7 +27,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pockit.analysis._intervals import clopper_pearson  # noqa: E402
-from pockit.analysis._sequential import decision_boundary  # noqa: E402
+from pockit.analysis._mixture import decision_boundary  # noqa: E402
 
 Q, STEP, LOOKS = 0.95, 100, 200
 NS = np.arange(1, LOOKS + 1) * STEP

@@ -36,6 +36,7 @@ from pockit.analysis._faults import (
     recoveries,
     recovery_estimate,
 )
+from pockit.analysis._groups import group_stats
 from pockit.analysis._intervals import (
     clopper_pearson,
     min_samples_for_bound,
@@ -46,7 +47,7 @@ from pockit.analysis._intervals import (
     t_interval,
     wilson,
 )
-from pockit.analysis._names import LATENCY_SHAPE, latency_quantile
+from pockit.analysis._names import LATENCY_METRIC, LATENCY_SHAPE, latency_quantile
 from pockit.analysis._quantiles import (
     METHOD_QUANTILE,
     Estimate,
@@ -54,6 +55,8 @@ from pockit.analysis._quantiles import (
     quantiles_of,
     ranked_values,
 )
+from pockit.analysis._results import CandidateStats, GroupStats, RunStats
+from pockit.analysis._run_stats import run_stats
 from pockit.analysis._samples import (
     RunInfo,
     RunLike,
@@ -63,6 +66,7 @@ from pockit.analysis._samples import (
     load_samples,
     run_info,
 )
+from pockit.analysis._seqplan import fixed_length_n, stopping_times
 from pockit.analysis._sequential import (
     METHOD_SEQUENTIAL,
     evaluate_sequential,
@@ -72,17 +76,12 @@ from pockit.analysis._sequential import (
 from pockit.analysis._stats import (
     METHOD_THROUGHPUT,
     MIN_RUNS,
-    CandidateStats,
-    GroupStats,
-    RunStats,
     error_budget_burn,
-    group_stats,
     intended_latency,
     intended_latency_expr,
     load_seconds,
     rate_estimate,
     repeat_warnings,
-    run_stats,
     throughput_estimate,
     throughput_method,
     use_run_unit,
@@ -91,6 +90,7 @@ from pockit.analysis._timeline import timeline, timeline_frame
 
 __all__ = [
     "DEFAULT_HEALTHY_ERROR_RATE",
+    "LATENCY_METRIC",
     "LATENCY_SHAPE",
     "METHOD_DETECT",
     "METHOD_QUANTILE",
@@ -138,6 +138,7 @@ __all__ = [
     "detection_estimate",
     "detections",
     "error_budget_burn",
+    "fixed_length_n",
     "group_stats",
     "hodges_lehmann",
     "holm",
@@ -154,6 +155,9 @@ __all__ = [
     "recovery_estimate",
     "request_classes",
     "run_stats",
+    "share_counts",
+    "share_test",
+    "stopping_times",
     "t_interval",
     "throughput_estimate",
     "unknown_expr",

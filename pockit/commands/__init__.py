@@ -9,6 +9,7 @@ from __future__ import annotations
 COMMANDS = (
     "demo",
     "validate",
+    "schema",
     "run",
     "worker",
     "gather",

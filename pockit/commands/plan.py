@@ -73,7 +73,7 @@ def plan_criterion(
     slo_target: float | None,
 ) -> dict[str, Any]:
     """The plan of one share criterion from a pilot's counts ``k`` of ``n`` at ``rate`` rps."""
-    from pockit.analysis._sequential import fixed_length_n, share_test, stopping_times
+    from pockit.analysis import fixed_length_n, share_test, stopping_times
 
     test = share_test(crit, slo_target=slo_target)
     assert test is not None
@@ -174,7 +174,7 @@ def human(data: dict[str, Any]) -> str:
 def run(args: argparse.Namespace) -> int:
     from pockit._errors import UsageError
     from pockit._rundir import open_runs
-    from pockit.analysis._sequential import share_counts, share_test
+    from pockit.analysis import share_counts, share_test
     from pockit.load._stop_when import MIN_DURATION_S, POLL_S
     from pockit.spec import load_spec
 

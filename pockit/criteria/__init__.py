@@ -11,7 +11,7 @@ only list of them), in the order the docs and messages list the metrics.
 
 from __future__ import annotations
 
-from pockit.analysis import LATENCY_SHAPE, latency_quantile
+from pockit.analysis import LATENCY_METRIC, LATENCY_SHAPE, latency_quantile
 
 # isort: off
 from pockit.criteria import (  # noqa: F401 - each registers its metrics, in this order
@@ -54,11 +54,14 @@ from pockit.criteria._registry import (
     register,
     unit,
 )
+from pockit.criteria._server import SERVER_METRIC
 
 __all__ = [
     "FAIL",
     "INCONCLUSIVE",
+    "LATENCY_METRIC",
     "LATENCY_SHAPE",
+    "SERVER_METRIC",
     "PASS",
     "WARN",
     "CandidateData",

@@ -1,9 +1,11 @@
-"""The PoC spec (``poc.yaml``): typed model, loading and validation with field-named errors."""
+"""The PoC spec (``poc.yaml``): typed model, loading and validation with field-named errors, and its
+JSON Schema for editors (:func:`spec_schema`, ``pockit schema``)."""
 
 from __future__ import annotations
 
 from pockit.spec._durations import format_duration, parse_duration
-from pockit.spec._load import host_allowed, load_spec, parse_spec
+from pockit.spec._guardrails import host_allowed
+from pockit.spec._load import load_spec, parse_spec
 from pockit.spec._model import (
     FIXED_METRICS,
     OPS,
@@ -22,6 +24,7 @@ from pockit.spec._model import (
     latency_quantile,
     metric_is_known,
 )
+from pockit.spec._schema import spec_schema
 
 __all__ = [
     "FIXED_METRICS",
@@ -45,4 +48,5 @@ __all__ = [
     "metric_is_known",
     "parse_duration",
     "parse_spec",
+    "spec_schema",
 ]

@@ -32,6 +32,9 @@ StopRequire = Literal["all", "key"]
 FIXED_METRICS: tuple[str, ...] = criteria.fixed_names()
 #: Any name shaped like a latency percentile, so ``latency_p100_ms`` is refused as out of range.
 LATENCY_SHAPE = criteria.LATENCY_SHAPE
+#: The grammar of the latency and server families (the JSON Schema's patterns).
+LATENCY_METRIC = criteria.LATENCY_METRIC
+SERVER_METRIC = criteria.SERVER_METRIC
 metric_is_known = criteria.known
 latency_quantile = criteria.latency_quantile
 

@@ -14,15 +14,8 @@ import polars as pl
 import pytest
 
 from pockit.analysis._intervals import clopper_pearson
-from pockit.analysis._sequential import (
-    confidence_sequence,
-    decision_boundary,
-    evaluate_sequential,
-    log_evidence,
-    rejects,
-    share_counts,
-    share_test,
-)
+from pockit.analysis._mixture import confidence_sequence, decision_boundary, log_evidence, rejects
+from pockit.analysis._sequential import evaluate_sequential, share_counts, share_test
 from pockit.spec import Criterion
 
 Q = 0.95

@@ -8,8 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from pockit.analysis import _stream
-from pockit.analysis._stats import run_stats
+from pockit.analysis import _exact, run_stats
 from tests.analysis.helpers import make_run
 
 NAMES = ["GET /a", "GET /b", "POST /c", "GET /d"]
@@ -68,7 +67,7 @@ def test_split_bins_when_cells_exceed_the_collect_cap(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cap: int
 ) -> None:
     # a real constant lowered so the finer histogram levels (and the last, value-exact one) run
-    monkeypatch.setattr(_stream, "COLLECT_CAP", cap)
+    monkeypatch.setattr(_exact, "COLLECT_CAP", cap)
     _same(_runs(tmp_path, 3, ties=cap != 300), percentiles=(50, 99))
     _same(_runs(tmp_path / "i", 4, intended=True, ties=False))
 
