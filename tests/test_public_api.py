@@ -63,3 +63,17 @@ def test_the_version_lives_in_one_place() -> None:
     changelog = (repo / "CHANGELOG.md").read_text()
     newest = re.search(r"^## \[?([0-9][^\]\s]*)", changelog, re.M)
     assert newest is not None and newest.group(1) == pockit.__version__
+
+
+def test_reading_a_spec_loads_no_dataframe_library(tmp_path: Path) -> None:
+    """``pockit validate`` and ``load_spec`` in a notebook read the metric registry, whose modules
+    compute with polars: the frames load when a criterion is judged, not when a spec is read."""
+    code = (
+        "import sys, json\n"
+        "import pockit.spec, pockit.criteria\n"
+        "print(json.dumps([m for m in ('polars', 'pandas', 'scipy', 'matplotlib') if m in sys.modules]))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
+    assert json.loads(out.stdout) == []

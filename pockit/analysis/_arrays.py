@@ -10,10 +10,13 @@ one per loaded frame, so statistics and timeline share them.
 from __future__ import annotations
 
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-import numpy as np
 import numpy.typing as npt
-import polars as pl
+
+if TYPE_CHECKING:
+    import numpy as np
+    import polars as pl
 
 #: Label of requests whose ``name`` is null (what ``str(None)`` gave before).
 NULL_NAME = "None"
@@ -29,6 +32,8 @@ class SampleArrays:
     @cached_property
     def ok(self) -> npt.NDArray[np.bool_]:
         """Success mask, one per row."""
+        import numpy as np
+
         if self.n == 0:
             return np.zeros(0, dtype=bool)
         return self.frame["ok"].fill_null(False).to_numpy().astype(bool, copy=False)
@@ -40,6 +45,8 @@ class SampleArrays:
 
     @cached_property
     def n_ok(self) -> int:
+        import numpy as np
+
         return int(np.count_nonzero(self.ok))
 
     @cached_property
@@ -48,6 +55,9 @@ class SampleArrays:
 
     @cached_property
     def _raw_latency(self) -> npt.NDArray[np.float64]:
+        import numpy as np
+        import polars as pl
+
         if self.n == 0:
             return np.zeros(0, dtype=np.float64)
         lat = self.frame["latency_ms"].cast(pl.Float64).to_numpy()  # null -> NaN
@@ -56,6 +66,8 @@ class SampleArrays:
     @cached_property
     def latency_known(self) -> npt.NDArray[np.bool_]:
         """Rows whose latency is a response time (finite, non-negative; null/NaN/inf/<0 are not)."""
+        import numpy as np
+
         raw = self._raw_latency
         with np.errstate(invalid="ignore"):
             return np.isfinite(raw) & (raw >= 0)
@@ -67,6 +79,8 @@ class SampleArrays:
 
     @cached_property
     def n_measured(self) -> int:
+        import numpy as np
+
         return int(np.count_nonzero(self.measured))
 
     @cached_property
@@ -77,6 +91,8 @@ class SampleArrays:
     def latency(self) -> npt.NDArray[np.float64]:
         """Latency of every row; 0 where unknown, so mask with :attr:`measured` (the radix select
         needs finite, non-negative values everywhere)."""
+        import numpy as np
+
         raw = self._raw_latency
         if bool(self.latency_known.all()):
             return raw
@@ -89,6 +105,9 @@ class SampleArrays:
         Categorical codes are used as they are (no string work per row); a code's name is read
         from one row that has it. Codes that are far apart are renumbered densely first.
         """
+        import numpy as np
+        import polars as pl
+
         if self.n == 0:
             return np.zeros(0, dtype=np.int64), [], np.zeros(0, dtype=np.int64)
         col = self.frame["name"]
@@ -130,6 +149,9 @@ class SampleArrays:
     @cached_property
     def t_start_ns(self) -> npt.NDArray[np.int64]:
         """Start time of every row, integer nanoseconds since the epoch (UTC)."""
+        import numpy as np
+        import polars as pl
+
         if self.n == 0:
             return np.zeros(0, dtype=np.int64)
         col = self.frame["t_start"].cast(pl.Datetime("ns", "UTC")).to_physical()

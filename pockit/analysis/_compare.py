@@ -11,12 +11,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from pockit._constants import CONFIDENCE
 from pockit._display import p_value
 from pockit.analysis._intervals import FloatArray
+
+if TYPE_CHECKING:
+    pass
 
 #: Above this many values per side, a seeded random subsample keeps the shift computable; said in
 #: the method. Mann-Whitney itself runs on everything.
@@ -91,6 +93,8 @@ class Comparison:
 
 def _count_le(y: FloatArray, x_sorted: FloatArray, d: float) -> int:
     """Number of pairs with ``y_i - x_j <= d``, i.e. ``x_j >= y_i - d``."""
+    import numpy as np
+
     below = np.searchsorted(x_sorted, y - d, side="left")
     return int(x_sorted.size * y.size - below.sum())
 
@@ -118,6 +122,7 @@ def hodges_lehmann(
     the sample sizes of a load test). Computed by bisection on pair counts, never by forming all
     ``n * m`` differences.
     """
+    import numpy as np
     from scipy import stats
 
     y = np.asarray(candidate, dtype=np.float64)
@@ -144,6 +149,8 @@ def hodges_lehmann(
 
 def holm(p_values: Sequence[float]) -> list[float]:
     """Holm step-down adjusted p-values (family-wise error control across metrics)."""
+    import numpy as np
+
     p = np.asarray(p_values, dtype=np.float64)
     m = p.size
     if m == 0:
@@ -158,6 +165,8 @@ def holm(p_values: Sequence[float]) -> list[float]:
 
 
 def _subsample(values: FloatArray, seed: int) -> FloatArray:
+    import numpy as np
+
     if values.size <= HL_MAX_SAMPLES:
         return values
     rng = np.random.default_rng(seed)
@@ -186,6 +195,7 @@ def compare_samples(
     p-value, Holm-corrected across metrics, is reported beside it. A baseline median of zero makes
     a relative margin undefined: inconclusive.
     """
+    import numpy as np
     from scipy import stats
 
     alpha = 1.0 - confidence

@@ -12,15 +12,17 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-
-import numpy as np
-import polars as pl
+from typing import TYPE_CHECKING
 
 from pockit._constants import CONFIDENCE
 from pockit._contract import DEFAULT_COLD_PROBE, EventKind, events_of, parse_iso
 from pockit.analysis._intervals import Sides
 from pockit.analysis._quantiles import METHOD_QUANTILE, Estimate, quantiles_of
 from pockit.analysis._samples import RunInfo
+
+if TYPE_CHECKING:
+    import numpy as np
+    import polars as pl
 
 #: A run counts as recovered once this many consecutive 1 s buckets are healthy.
 RECOVERY_SETTLE_BUCKETS = 3
@@ -52,6 +54,9 @@ def _events(info: RunInfo, kind: EventKind) -> list[dict[str, object]]:
 def _pre_fault_limit(run: pl.DataFrame, info: RunInfo) -> float | None:
     """Without a latency criterion: DEFAULT_HEALTHY_P95_FACTOR x the P95 of the successful
     requests before the first fault_start (None when fewer than 20 of them)."""
+    import numpy as np
+    import polars as pl
+
     starts = _events(info, EventKind.FAULT_START)
     if not starts:
         return None
@@ -73,6 +78,8 @@ def recoveries(
     settle: int = RECOVERY_SETTLE_BUCKETS,
 ) -> list[Recovery]:
     """Seconds from each ``fault_end`` until the run is healthy again (see module constants)."""
+    import polars as pl
+
     err_thr = DEFAULT_HEALTHY_ERROR_RATE if error_threshold is None else error_threshold
     out: list[Recovery] = []
     every = f"{round(bucket_s * 1e9)}ns"
@@ -176,6 +183,8 @@ def detections(
     Buckets start at the fault_start itself, so the estimate is within one bucket of the truth;
     a bucket without requests is no evidence either way and is passed over.
     """
+    import polars as pl
+
     err_thr = DEFAULT_HEALTHY_ERROR_RATE if error_threshold is None else error_threshold
     out: list[Detection] = []
     for info in infos:
@@ -237,6 +246,9 @@ def cold_start_latencies(
     With ``failures_as_inf`` (what a criterion judges), the first ``probe`` requests whatever
     their outcome, a failed one as +inf: a cold start that times out is the worst cold start.
     """
+    import numpy as np
+    import polars as pl
+
     chunks: list[np.ndarray] = []
     for info in infos:
         ends = _events(info, EventKind.IDLE_GAP_END)

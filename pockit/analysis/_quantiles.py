@@ -11,13 +11,15 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-import numpy as np
-import polars as pl
+from typing import TYPE_CHECKING
 
 from pockit._constants import CONFIDENCE
 from pockit.analysis._intervals import FloatArray, Sides, quantile_ci_ranks, quantile_rank
 from pockit.analysis._select import order_statistics, select_ranks
+
+if TYPE_CHECKING:
+    import numpy as np
+    import polars as pl
 
 METHOD_QUANTILE = (
     "exact sample quantile X_(ceil(nq)); distribution-free order-statistic (binomial) interval"
@@ -60,6 +62,8 @@ def rank_matrix(
     n: np.ndarray, qs: Sequence[float], confidence: float, sides: Sides
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per group (rows) and quantile (columns): 1-based estimate, lower and upper ranks."""
+    import numpy as np
+
     est = np.stack([quantile_rank(n, q) for q in qs], axis=1)
     lows, highs = [], []
     for q in qs:
@@ -76,6 +80,8 @@ SMALL = 1 << 16
 
 def ranked_values(values: FloatArray, ranks: Sequence[int] | np.ndarray) -> np.ndarray:
     """The values of 1-based ``ranks`` (each in ``1..values.size``) of one array, exactly."""
+    import numpy as np
+
     want = np.asarray(ranks, dtype=np.int64)
     if want.size == 0:
         return np.zeros(0, dtype=np.float64)
@@ -94,6 +100,8 @@ def quantiles_of(
     method: str = METHOD_QUANTILE,
 ) -> list[Estimate]:
     """Quantiles ``qs`` (0..1) of one array of non-negative values, with intervals."""
+    import numpy as np
+
     n = int(values.size)
     if n == 0:
         return [Estimate.missing(method) for _ in qs]
@@ -117,6 +125,9 @@ def group_codes(frame: pl.DataFrame, keys: Sequence[str]) -> tuple[np.ndarray, i
     Categorical/enum keys use their physical codes, integers themselves (rebased to their
     minimum); anything else is dictionary-encoded first.
     """
+    import numpy as np
+    import polars as pl
+
     code: np.ndarray | None = None
     space = 1
     for k in keys:
@@ -159,6 +170,9 @@ def quantile_table(
     ranks, which depend only on each group's size, come from numpy/scipy; the values from a
     single exact radix select over all groups (:func:`order_statistics`).
     """
+    import numpy as np
+    import polars as pl
+
     keys = list(by)
     schema: dict[str, pl.DataType | type[pl.DataType]] = {k: frame.schema[k] for k in keys}
     schema["n"] = pl.UInt32

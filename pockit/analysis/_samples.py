@@ -14,14 +14,15 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import polars as pl
+from typing import TYPE_CHECKING, Any
 
 from pockit._contract import RunMeta
 from pockit._errors import InputError
 from pockit._rundir import RunDir, open_runs
 from pockit.analysis._arrays import SampleArrays
+
+if TYPE_CHECKING:
+    import polars as pl
 
 RunLike = RunDir | str | Path
 
@@ -143,6 +144,8 @@ def run_info(run: RunDir) -> RunInfo:
 
 def scan_runs(runs: Sequence[RunDir], columns: Sequence[str] = ANALYSIS_COLUMNS) -> pl.LazyFrame:
     """All runs' samples as one LazyFrame with ``run_id`` and ``candidate`` (Enum) columns added."""
+    import polars as pl
+
     ids = [r.id for r in runs]
     cands = sorted({r.candidate for r in runs})
     run_enum = pl.Enum(list(dict.fromkeys(ids)))
@@ -187,6 +190,8 @@ def scan_runs(runs: Sequence[RunDir], columns: Sequence[str] = ANALYSIS_COLUMNS)
 
 def load_samples(runs: RunLike | Iterable[RunLike]) -> Samples:
     """Read and clean the samples of ``runs`` (see module docstring for what is dropped)."""
+    import polars as pl
+
     rundirs = as_runs(runs)
     if not rundirs:
         raise InputError("no run directories given; pass at least one runs/<run-id>/ folder")
@@ -201,6 +206,8 @@ def load_samples(runs: RunLike | Iterable[RunLike]) -> Samples:
 
 def clean(raw: pl.DataFrame, infos: list[RunInfo]) -> Samples:
     """Keep every request; null each unusable latency and count it per run, outcome and reason."""
+    import polars as pl
+
     lat = pl.col("latency_ms")
     bad = lat.is_null() | lat.is_nan() | lat.is_infinite() | (lat < 0)
     if not raw.height or not raw.select(bad.any()).item():
@@ -232,6 +239,8 @@ def clean(raw: pl.DataFrame, infos: list[RunInfo]) -> Samples:
 
 def run_duration_s(info: RunInfo, frame: pl.DataFrame | None = None) -> float:
     """Run length from run.json; when ``end`` is missing (a crash), the span of its samples."""
+    import polars as pl
+
     dur = info.duration_s
     if dur is not None and dur > 0:
         return dur

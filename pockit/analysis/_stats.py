@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-
-import polars as pl
+from typing import TYPE_CHECKING
 
 from pockit._constants import CONFIDENCE
 from pockit._contract import RunField
 from pockit.analysis._intervals import Sides, poisson_rate, wilson
 from pockit.analysis._quantiles import METHOD_QUANTILE, Estimate
 from pockit.analysis._samples import RunInfo, run_duration_s
+
+if TYPE_CHECKING:
+    import polars as pl
 
 #: Fewer runs of a candidate than this and the run-to-run spread is too weak to lean on (a warning).
 MIN_RUNS = 3
@@ -118,6 +120,8 @@ def throughput_estimate(
 
 def intended_latency_expr() -> pl.Expr:
     """``latency_ms + (t_start - t_intended)`` in ms, as an expression (see :func:`intended_latency`)."""
+    import polars as pl
+
     return (
         pl.col("latency_ms")
         + (pl.col("t_start") - pl.col("t_intended")).dt.total_nanoseconds().cast(pl.Float64) / 1e6
@@ -131,6 +135,8 @@ def intended_latency(frame: pl.DataFrame) -> pl.Series:
     system was slow is charged the time it waited to be sent. Rows without ``t_intended`` or a
     latency are left out.
     """
+    import polars as pl
+
     sub = frame.filter(pl.col("t_intended").is_not_null() & pl.col("latency_ms").is_not_null())
     return sub.select(intended_latency_expr().alias("latency_intended_ms")).to_series()
 

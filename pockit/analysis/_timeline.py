@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-import numpy as np
-import polars as pl
-
 from pockit._constants import CONFIDENCE
 from pockit.analysis._arrays import SampleArrays
 from pockit.analysis._quantiles import pct_key, rank_matrix
 from pockit.analysis._samples import RunLike, Samples, load_samples
 from pockit.analysis._select import select_ranks
+
+if TYPE_CHECKING:
+    import numpy as np
+    import polars as pl
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -22,6 +23,8 @@ TIMELINE_PERCENTILES = (50.0, 95.0, 99.0)
 
 def _labels(col: pl.Series) -> tuple[np.ndarray, list[str]]:
     """Physical code per row and the label of each code, for an enum/categorical key column."""
+    import polars as pl
+
     if not isinstance(col.dtype, pl.Enum):
         col = col.cast(pl.String).fill_null("None")
         col = col.cast(pl.Enum(sorted(set(col.unique().to_list()))))
@@ -32,6 +35,9 @@ def _labels(col: pl.Series) -> tuple[np.ndarray, list[str]]:
 def _run_keys(frame: pl.DataFrame) -> tuple[np.ndarray | None, list[tuple[str, str]]]:
     """Per row, a code for its (candidate, run_id) in their sort order (None when a single run),
     and the (candidate, run_id) of each code."""
+    import numpy as np
+    import polars as pl
+
     bounds = frame.select(
         *(pl.col(c).to_physical().min().alias(f"{c}_lo") for c in ("candidate", "run_id")),
         *(pl.col(c).to_physical().max().alias(f"{c}_hi") for c in ("candidate", "run_id")),
@@ -53,6 +59,9 @@ def _timeline_arrays(
     confidence: float,
 ) -> pl.DataFrame:
     """The timeline from a frame's shared numpy arrays (see :func:`timeline_frame`)."""
+    import numpy as np
+    import polars as pl
+
     frame = arr.frame
     bucket_ns = round(bucket_s * 1e9)
     qs = [p / 100.0 for p in percentiles]
@@ -141,6 +150,8 @@ def timeline_frame(
     ``arrays`` (from ``Samples.arrays()``) lets the timeline reuse what ``run_stats`` derived.
     Rows without a start time cannot be placed in a bucket and are left out.
     """
+    import polars as pl
+
     if frame["t_start"].null_count():
         frame = frame.filter(pl.col("t_start").is_not_null())
         arrays = None
@@ -159,6 +170,8 @@ def timeline(
 
     A pandas frame (what an analyst plots); candidate and run_id are plain strings.
     """
+    import polars as pl
+
     if not bucket_s > 0:
         from pockit._errors import UsageError
 

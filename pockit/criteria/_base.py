@@ -9,12 +9,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol
-
-import numpy as np
-import polars as pl
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pockit.analysis import METHOD_THROUGHPUT, RunInfo
+
+if TYPE_CHECKING:
+    import polars as pl
 
 Outcome = Literal["PASS", "FAIL", "WARN", "INCONCLUSIVE"]
 PASS: Outcome = "PASS"
@@ -104,6 +104,8 @@ class CandidateData:
 
     @property
     def duration_s(self) -> float:
+        import numpy as np
+
         return float(np.nansum(list(self.durations.values()))) if self.durations else math.nan
 
 

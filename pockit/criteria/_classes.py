@@ -6,9 +6,7 @@ skipped) is judged counted and not counted: PASS or FAIL only when both agree.""
 
 from __future__ import annotations
 
-from typing import Any
-
-import polars as pl
+from typing import TYPE_CHECKING, Any
 
 from pockit._contract import RunField
 from pockit._errors import PockitError
@@ -20,9 +18,14 @@ from pockit.criteria._rates import METHOD_RATE
 from pockit.criteria._registry import Metric, register
 from pockit.criteria._share import run_share
 
+if TYPE_CHECKING:
+    import polars as pl
+
 
 def _counts_by_run(frame: pl.DataFrame, cls: RequestClass) -> dict[str, tuple[int, int, int]]:
     """Run id -> (requests, of class ``cls``, of unknown membership: status not recorded)."""
+    import polars as pl
+
     per = frame.group_by(pl.col("run_id").cast(pl.String)).agg(
         pl.len().alias("n"),
         class_expr(cls).fill_null(False).sum().alias("k"),
@@ -43,6 +46,8 @@ def _share(
 def _runs_without_retry_marks(data: CandidateData) -> list[str]:
     """Runs whose samples cannot carry retry marks: written before the ``retry`` column existed
     (no such column on disk) or imported from another tool's output."""
+    import polars as pl
+
     out = []
     for info in data.infos:
         if info.record is not None and info.record.raw.get(RunField.IMPORTED_FROM):

@@ -18,10 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Any
-
-import numpy as np
-import polars as pl
+from typing import TYPE_CHECKING, Any
 
 from pockit._constants import CONFIDENCE
 from pockit.analysis import (
@@ -58,6 +55,10 @@ from pockit.criteria._judge import (
     widen,
 )
 from pockit.criteria._registry import Metric, register
+
+if TYPE_CHECKING:
+    import numpy as np
+    import polars as pl
 
 METHOD_LATENCY = (
     "share of all requests under the threshold vs the quantile level, exact one-sided "
@@ -110,6 +111,8 @@ def judge_latency(
     rule: Rule, data: CandidateData, q: float, values_by_run: dict[str, np.ndarray]
 ) -> LatencyJudgement:
     """The share test and the ms bounds on ``values_by_run`` (every value known; failures +inf)."""
+    import numpy as np
+
     values = np.concatenate([v for v in values_by_run.values() if v.size])
     n = int(values.size)
     finite = values[np.isfinite(values)]
@@ -154,6 +157,8 @@ def judge_latency(
 def with_unread(data: CandidateData, values_by_run: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """``values_by_run`` plus a NaN (unknown: judged as +inf and as 0 ms) per row of unknown
     outcome: a row the importer skipped may have been a failure or a fast success."""
+    import numpy as np
+
     out = dict(values_by_run)
     for rid, (count, _) in data.rows_unknown.items():
         out[rid] = np.concatenate([out.get(rid, np.empty(0)), np.full(count, math.nan)])
@@ -177,6 +182,8 @@ def judge_values(
     both agree on stands (else INCONCLUSIVE). ``unread`` of the NaNs are rows the importer skipped
     (:func:`with_unread`): their outcome is unknown too, and they are judged the same way.
     """
+    import numpy as np
+
     allv = [v for v in values_by_run.values() if v.size]
     values = np.concatenate(allv) if allv else np.array([], dtype=np.float64)
     n = int(values.size)
@@ -274,6 +281,8 @@ def judge_values(
 def failed_as_inf(part: pl.DataFrame, values: pl.Expr) -> np.ndarray:
     """``values`` of every request in ``part``, +inf where the request failed, NaN where a
     successful request's latency is unknown (null)."""
+    import polars as pl
+
     out: np.ndarray = (
         part.select(pl.when(pl.col("ok")).then(values).otherwise(math.inf).cast(pl.Float64))
         .to_series()
@@ -291,6 +300,8 @@ def per_run_values(frame: pl.DataFrame, column_expr: pl.Expr) -> dict[str, np.nd
 
 
 def _sent(inp: MetricInput) -> Judgement:
+    import polars as pl
+
     q = latency_quantile(inp.rule.metric)
     assert q is not None  # the family matches only percentiles in (0, 100)
     by_run = with_unread(inp.data, per_run_values(inp.frame, pl.col("latency_ms")))
@@ -298,6 +309,8 @@ def _sent(inp: MetricInput) -> Judgement:
 
 
 def _intended(inp: MetricInput) -> Judgement:
+    import polars as pl
+
     rule, data, frame = inp.rule, inp.data, inp.frame
     q = latency_quantile(rule.metric)
     assert q is not None

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import re
-
-import numpy as np
-import polars as pl
+from typing import TYPE_CHECKING
 
 from pockit._constants import CONFIDENCE
 from pockit.analysis import t_interval
@@ -13,11 +11,17 @@ from pockit.criteria._base import Judgement, MetricInput
 from pockit.criteria._judge import SIDES, explain, judge, missing, result
 from pockit.criteria._registry import Metric, register
 
+if TYPE_CHECKING:
+    pass
+
 SERVER_METRIC = re.compile(r"server:[A-Za-z_:][A-Za-z0-9_:.]*")
 METHOD_SERVER = "mean of the metric over the run windows; one-sided t bounds over 10 batch means"
 
 
 def _server(inp: MetricInput) -> Judgement:
+    import numpy as np
+    import polars as pl
+
     rule, data = inp.rule, inp.data
     name = rule.metric.split(":", 1)[1]
     m = data.metrics

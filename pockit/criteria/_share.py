@@ -7,10 +7,13 @@ them at both extremes and PASSes or FAILs only when both agree.
 
 from __future__ import annotations
 
-import polars as pl
+from typing import TYPE_CHECKING
 
 from pockit.criteria._base import CandidateData, Rule
 from pockit.criteria._judge import Judged, both_ways, judge, share, widen
+
+if TYPE_CHECKING:
+    import polars as pl
 
 
 def run_share(
@@ -42,6 +45,8 @@ def request_share(
 
     ``unknown_ok`` True / False adds the rows of unknown outcome (``data.rows_unknown``) as all
     successful / all failed; None leaves them out (the share of the rows read)."""
+    import polars as pl
+
     counted = pl.col("ok").not_() if errors else pl.col("ok")
     per = frame.group_by(pl.col("run_id").cast(pl.String)).agg(
         pl.len().alias("n"), counted.sum().alias("k")
