@@ -43,6 +43,14 @@ from pockit.analysis._intervals import (
 )
 from pockit.analysis._quantiles import Estimate, quantile_table, quantiles_of
 from pockit.analysis._samples import RunInfo, Samples, load_samples
+from pockit.analysis._sequential import (
+    METHOD_SEQUENTIAL,
+    PRIOR_N,
+    SequentialResult,
+    evaluate_sequential,
+    share_counts,
+    share_test,
+)
 from pockit.analysis._stats import (
     MIN_RUNS,
     CandidateStats,
@@ -60,7 +68,9 @@ from pockit.analysis._timeline import timeline, timeline_frame
 __all__ = [
     "CLASS_METRICS",
     "METHOD_CLASSES",
+    "METHOD_SEQUENTIAL",
     "MIN_RUNS",
+    "PRIOR_N",
     "REQUEST_CLASSES",
     "CandidateStats",
     "Comparison",
@@ -72,6 +82,7 @@ __all__ = [
     "RunInfo",
     "RunStats",
     "Samples",
+    "SequentialResult",
     "class_counts",
     "class_expr",
     "clopper_pearson",
@@ -82,6 +93,7 @@ __all__ = [
     "detection_estimate",
     "detections",
     "error_budget_burn",
+    "evaluate_sequential",
     "group_stats",
     "hodges_lehmann",
     "holm",
@@ -97,6 +109,8 @@ __all__ = [
     "recoveries",
     "recovery_estimate",
     "request_classes",
+    "share_counts",
+    "share_test",
     "run_stats",
     "t_interval",
     "throughput_estimate",

@@ -5,18 +5,12 @@ to Parquet in batches bounded by count and by time, one file series per load pro
 written to a dot-name and renamed, so a reader never sees half a file; a crash loses at most the
 batch in memory; a clean stop (end of run, SIGTERM, quit from the master) flushes everything.
 
-It is configured only through environment variables set by :mod:`pockit.load._run` (or
-``pockit worker``), and defines no User class, so the user's locustfile is used unchanged.
-
-- ``POCKIT_RUN_DIR``        run directory; samples go to ``samples/``, status to ``locust/``
-- ``POCKIT_WORKER``         force the worker index (default: the one the master assigns, else 0)
-- ``POCKIT_PARENT_PID``     quit when this process is gone (no orphan load generators)
-- ``POCKIT_BATCH_ROWS`` / ``POCKIT_BATCH_SECONDS``   batch bounds (defaults in pockit._constants)
-- ``POCKIT_PROGRESS``       file the master (or the only process) rewrites every second
-- ``POCKIT_ARRIVAL``        JSON pacing of an open-model run: ``{"segments": [[end_s, rate]], "gaps": [[at_s, pause_s]]}``
-- ``POCKIT_ALLOWED_HOSTS``  JSON list of ``guardrails.allowed_hosts``: a request to any other host (an
-  absolute URL in the locustfile) is refused before it is sent. Unset (a remote ``pockit worker``):
-  only the host the master gave (``--host``, already checked against the spec) is allowed.
+It is configured only through the ``POCKIT_*`` environment that the parent or ``pockit worker``
+sets, read through :mod:`pockit.load._protocol` (the table of variables is there), and defines no
+User class, so the user's locustfile is used unchanged. ``POCKIT_ALLOWED_HOSTS``: a request to any
+other host (an absolute URL in the locustfile) is refused before it is sent; unset (a remote
+``pockit worker``), only the host the master gave (``--host``, already checked against the spec)
+is allowed, until the master sends the spec's list.
 """
 
 from __future__ import annotations
@@ -49,6 +43,7 @@ from pockit._contract import (
     RunStatus,
     StopCode,
 )
+from pockit.load import _protocol as protocol
 
 log = logging.getLogger("pockit.capture")
 _NAN = float("nan")
@@ -174,10 +169,10 @@ class Capture:
     def worker_index(self) -> int:
         if self.worker is None:
             index = getattr(self.runner, "worker_index", -1)
-            env = os.environ.get("POCKIT_WORKER")
+            forced = protocol.forced_worker()
             self.worker = (
-                int(env)
-                if env not in (None, "")
+                forced
+                if forced is not None
                 else (index if isinstance(index, int) and index >= 0 else 0)
             )
         return self.worker
@@ -232,7 +227,7 @@ class Capture:
             "batches": self.seq,
             "errors": self.errors,
         }
-        path = self.status_dir / f"capture-w{self.worker_index():03d}-{os.getpid()}.json"
+        path = self.status_dir / protocol.capture_status_name(self.worker_index(), os.getpid())
         try:
             tmp = path.with_name(f".{path.name}.tmp")
             tmp.write_text(json.dumps(status))
@@ -404,13 +399,9 @@ def _watch_parent(parent_pid: int) -> None:
 def _close_orphaned_run(parent_pid: int) -> None:
     """The pockit process that owned the run died without closing run.json: close it as aborted,
     so no reader takes a dead run for one still going. Only the master (or single) process does."""
-    run_dir = os.environ.get("POCKIT_RUN_DIR")
+    run_dir = protocol.run_dir()
     runner = getattr(_capture, "runner", None)
-    if (
-        not run_dir
-        or type(runner).__name__ == "WorkerRunner"
-        or os.environ.get("POCKIT_LOCAL_WORKER")
-    ):
+    if not run_dir or type(runner).__name__ == "WorkerRunner" or protocol.is_local_worker():
         return
     from pockit._rundir import RunDir, iso, utcnow
 
@@ -459,16 +450,16 @@ def _master_announce(runner: Any, run_dir: str) -> None:
         run_id = json.loads((Path(run_dir) / RUN_JSON).read_text()).get(RunField.ID)
     except (OSError, json.JSONDecodeError):
         run_id = Path(run_dir).name
-    allowed = json.loads(os.environ.get("POCKIT_ALLOWED_HOSTS") or "null")
+    allowed = protocol.allowed_hosts()
 
     def tell(client_id: str) -> None:
         runner.send_message(
-            "pockit_run", {"run_id": run_id, "allowed_hosts": allowed}, client_id=client_id
+            protocol.MSG_RUN, {"run_id": run_id, "allowed_hosts": allowed}, client_id=client_id
         )
 
     # Only when the worker asks: Locust connects a worker before its init event, so a message
     # sent on connect arrives before the worker's handler exists ("Unknown message type").
-    runner.register_message("pockit_hello", lambda msg, **_: tell(msg.node_id))
+    runner.register_message(protocol.MSG_HELLO, lambda msg, **_: tell(msg.node_id))
     gevent.spawn(_watch_workers, runner)
 
 
@@ -501,16 +492,16 @@ def _worker_listen(runner: Any, run_dir: str) -> None:
 
     def on_run(msg: Any, **_: Any) -> None:
         data = msg.data or {}
-        if data.get("allowed_hosts") and not os.environ.get("POCKIT_ALLOWED_HOSTS"):
+        if data.get("allowed_hosts") and protocol.allowed_hosts() is None:
             _set_allowed(data["allowed_hosts"])
-        path = Path(run_dir) / LOCUST_DIR / "master-run.json"
+        path = Path(run_dir) / LOCUST_DIR / protocol.MASTER_RUN_FILE
         with contextlib.suppress(OSError):
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps({"run_id": data.get("run_id")}))
 
-    runner.register_message("pockit_run", on_run)
+    runner.register_message(protocol.MSG_RUN, on_run)
     with contextlib.suppress(Exception):  # the master answers this hello with pockit_run
-        runner.send_message("pockit_hello", {})
+        runner.send_message(protocol.MSG_HELLO, {})
 
 
 def _install_host_guard(allowed: tuple[str, ...] | None) -> None:
@@ -542,7 +533,7 @@ def _install_host_guard(allowed: tuple[str, ...] | None) -> None:
             if permitted:
                 return original(self, method, url, *args, **kwargs)
             exc = GuardrailRefused(
-                f"refused by pockit guardrails: host {host or full!r} not in allowed_hosts"
+                f"{protocol.REFUSED_PREFIX}: host {host or full!r} not in allowed_hosts"
             )
             name = kwargs.get("name") or (args[0] if args and isinstance(args[0], str) else None)
             self.request_event.fire(
@@ -571,25 +562,25 @@ def _install_host_guard(allowed: tuple[str, ...] | None) -> None:
 
 def _on_init(environment: Any, **_: Any) -> None:
     global _capture
-    run_dir = os.environ.get("POCKIT_RUN_DIR")
+    run_dir = protocol.run_dir()
     if not run_dir:
         log.warning("pockit capture: POCKIT_RUN_DIR not set; requests are not recorded")
         return
     runner = environment.runner
     is_master = type(runner).__name__ == "MasterRunner"
-    parent = int(os.environ.get("POCKIT_PARENT_PID") or 0)
+    parent = protocol.parent_pid()
     if parent:
         gevent.spawn(_watch_parent, parent)
-    progress = os.environ.get("POCKIT_PROGRESS")
-    if progress and type(runner).__name__ != "WorkerRunner":
-        gevent.spawn(_progress_loop, Path(progress), runner)
+    progress = protocol.progress_file()
+    if progress is not None and type(runner).__name__ != "WorkerRunner":
+        gevent.spawn(_progress_loop, progress, runner)
     if is_master:
         _master_announce(runner, run_dir)
         return  # the master sends no requests; its workers capture them
     if type(runner).__name__ == "WorkerRunner":
         _worker_listen(runner, run_dir)
-    allowed = os.environ.get("POCKIT_ALLOWED_HOSTS")
-    _install_host_guard(tuple(json.loads(allowed)) if allowed else None)
+    allowed = protocol.allowed_hosts()
+    _install_host_guard(tuple(allowed) if allowed is not None else None)
     # import Arrow now, not at the first flush, where it would stall the load for a moment
     import pyarrow.compute  # noqa: F401
     import pyarrow.parquet  # noqa: F401
@@ -600,15 +591,11 @@ def _on_init(environment: Any, **_: Any) -> None:
     # Arrow brought many long-lived objects; keep them out of every later full GC pass
     gc.freeze()
 
-    cap = Capture(
-        Path(run_dir),
-        batch_rows=int(os.environ.get("POCKIT_BATCH_ROWS") or CAPTURE_BATCH_ROWS),
-        batch_seconds=float(os.environ.get("POCKIT_BATCH_SECONDS") or CAPTURE_BATCH_SECONDS),
-    )
+    rows, seconds = protocol.batch_bounds(CAPTURE_BATCH_ROWS, CAPTURE_BATCH_SECONDS)
+    cap = Capture(Path(run_dir), batch_rows=rows, batch_seconds=seconds)
     cap.runner = runner
-    arrival = os.environ.get("POCKIT_ARRIVAL")
-    if arrival:
-        conf = json.loads(arrival)
+    conf = protocol.arrival()
+    if conf is not None:
         cap.pacer = Pacer(
             [(float(e), float(r)) for e, r in conf["segments"]],
             [(float(a), float(p)) for a, p in conf.get("gaps", [])],
@@ -626,8 +613,8 @@ def _on_init(environment: Any, **_: Any) -> None:
 
 
 def _event(kind: EventKind, **fields: Any) -> None:
-    run_dir = os.environ.get("POCKIT_RUN_DIR")
-    if run_dir and os.environ.get("POCKIT_EVENTS", "1") == "1":
+    run_dir = protocol.run_dir()
+    if run_dir and protocol.events_on():
         from pockit._rundir import RunDir
 
         try:
@@ -647,7 +634,7 @@ def _on_cpu_warning(environment: Any, cpu_usage: float, **_: Any) -> None:
     if _saturated_once:
         return
     _saturated_once.append(True)
-    run_dir = os.environ.get("POCKIT_RUN_DIR")
+    run_dir = protocol.run_dir()
     if run_dir:
         from pockit._rundir import RunDir
 

@@ -53,6 +53,9 @@ _EXPORTS: dict[str, str] = {
     "read_metrics": "pockit.sources._metrics",
     "fetch_cloudwatch": "pockit.sources._metrics",
     "fetch_prometheus": "pockit.sources._metrics",
+    # AWS access with the standard credential chain and errors a user can act on (load's S3 gather)
+    "aws_client": "pockit.sources._aws",
+    "aws_errors": "pockit.sources._aws",
 }
 
 __all__ = [
@@ -68,6 +71,8 @@ __all__ = [
     "attach_spec_metrics",
     "attached_cost",
     "attribute_cost",
+    "aws_client",
+    "aws_errors",
     "billing_schema",
     "break_even",
     "cost_per_1k",
@@ -113,6 +118,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         load_attached_metrics,
     )
     from pockit.sources._attribution import CostResult, attribute_cost
+    from pockit.sources._aws import aws_client, aws_errors
     from pockit.sources._costexplorer import fetch_cost_explorer
     from pockit.sources._focus import Usage, write_focus_export
     from pockit.sources._frame import (
