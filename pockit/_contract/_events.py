@@ -135,7 +135,7 @@ class SaturatedFields(_Cpu, total=False):
 TargetUnreachableFields = TypedDict("TargetUnreachableFields", {"from": str, "requests": int})
 TargetUnreachableFields.__doc__ = (
     "The run ended in requests without any response: the target stopped answering at ``from`` "
-    "(load/_run.py)."
+    "(load/_checks.py)."
 )
 
 

@@ -45,6 +45,8 @@ _EXPORTS: dict[str, str] = {
     "intended_latency": "pockit.analysis._stats",
     "intended_latency_expr": "pockit.analysis._stats",
     "LATENCY_METRIC": "pockit.analysis._names",
+    "PRIOR_N": "pockit.analysis._mixture",
+    "SequentialResult": "pockit.analysis._sequential",
     "latency_quantile": "pockit.analysis._names",
     "LATENCY_SHAPE": "pockit.analysis._names",
     "load_samples": "pockit.analysis._samples",
@@ -93,6 +95,8 @@ _EXPORTS: dict[str, str] = {
 }
 
 __all__ = [
+    "PRIOR_N",
+    "SequentialResult",
     "DEFAULT_HEALTHY_ERROR_RATE",
     "LATENCY_METRIC",
     "LATENCY_SHAPE",
@@ -222,6 +226,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         t_interval,
         wilson,
     )
+    from pockit.analysis._mixture import PRIOR_N
     from pockit.analysis._names import LATENCY_METRIC, LATENCY_SHAPE, latency_quantile
     from pockit.analysis._quantiles import (
         METHOD_QUANTILE,
@@ -244,6 +249,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from pockit.analysis._seqplan import fixed_length_n, stopping_times
     from pockit.analysis._sequential import (
         METHOD_SEQUENTIAL,
+        SequentialResult,
         evaluate_sequential,
         share_counts,
         share_test,

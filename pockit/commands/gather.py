@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from pockit._rundir import RunDir
-    from pockit.load._gather import gather
+    from pockit.load import gather
 
     results = {str(src): gather(args.run_dir, src) for src in args.sources}
     files = len(RunDir.open(args.run_dir).sample_files())

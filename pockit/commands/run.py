@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
+from pathlib import Path
 from typing import Any
 
 from pockit.commands._output import add_json_flag, emit
@@ -80,8 +81,7 @@ def _seconds(text: str) -> float:
 
 def run(args: argparse.Namespace) -> int:
     from pockit._errors import PockitError, UsageError
-    from pockit.load import make_plan
-    from pockit.load._guardrails import check_host, check_reachable
+    from pockit.load import run_spec
     from pockit.spec import load_spec
 
     spec = load_spec(args.spec)
@@ -93,27 +93,31 @@ def run(args: argparse.Namespace) -> int:
                 f"--master-bind expects HOST:PORT such as 0.0.0.0:5557, got {args.master_bind!r}"
             )
         bind, port = host, int(port_text)
-    names = args.candidate or [c.name for c in spec.candidates]
-    for name in names:
-        try:
-            spec.candidate(name)
-        except KeyError as exc:
-            raise UsageError(str(exc.args[0])) from None
-    # the whole batch is refused up front, not after the first candidate ran: guardrails first
-    # (hosts, then caps on users, rate and duration), then whether every target answers
-    for name in names:
-        check_host(spec.candidate(name).host, spec.guardrails)
-    make_plan(
-        spec, repeats=args.repeats, duration_s=args.duration, users=args.users, workers=args.workers
-    )
-    for name in names:
-        check_reachable(spec.candidate(name).host)
     paths: list[str] = []
+
+    def done(name: str, runs: list[Path]) -> None:  # so a failure can still list them
+        paths.extend(str(p) for p in runs)
+
     # with --json, stdout carries only the JSON object: the per-run summaries go to stderr
     redirect = contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext()
     try:
         with redirect:
-            _run_all(args, spec, names, paths, bind, port)
+            # run_spec refuses the whole batch up front, before any load (names, guardrails,
+            # reachability), then runs each candidate in turn
+            run_spec(
+                spec,
+                candidates=args.candidate,
+                runs_dir=args.runs_dir,
+                repeats=args.repeats,
+                duration_s=args.duration,
+                users=args.users,
+                workers=args.workers,
+                progress=not args.no_progress,
+                remote_workers=args.remote_workers,
+                master_bind=bind,
+                master_port=port,
+                on_candidate=done,
+            )
     except (PockitError, KeyboardInterrupt, SystemExit) as exc:
         if paths:  # what was recorded before the failure is kept: say where it is
             sys.stderr.write(
@@ -125,31 +129,3 @@ def run(args: argparse.Namespace) -> int:
         raise
     emit(args, {"runs": paths}, "\n".join(paths))
     return 0
-
-
-def _run_all(
-    args: argparse.Namespace,
-    spec: Any,
-    names: list[str],
-    paths: list[str],
-    bind: str,
-    port: int | None,
-) -> None:
-    """Each candidate in turn; ``paths`` grows as runs finish, so a failure can still list them."""
-    from pockit.load import run_candidate
-
-    for name in names:
-        runs = run_candidate(
-            spec,
-            name,
-            runs_dir=args.runs_dir,
-            repeats=args.repeats,
-            duration_s=args.duration,
-            users=args.users,
-            workers=args.workers,
-            progress=not args.no_progress,
-            remote_workers=args.remote_workers,
-            master_bind=bind,
-            master_port=port,
-        )
-        paths += [str(p) for p in runs]

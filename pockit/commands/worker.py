@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import os
 import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -50,7 +49,7 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from pockit._errors import LoadError, UsageError
-    from pockit.load._run import CAPTURE_PLUGIN
+    from pockit.load import remote_worker_command, remote_worker_env
 
     host, _, port = args.master.rpartition(":")
     if not host or not port.isdigit():
@@ -65,21 +64,8 @@ def run(args: argparse.Namespace) -> int:
     out = Path(tempfile.mkdtemp(prefix="pockit-worker-")) if remote else Path(args.out) / stamp
     (out / "samples").mkdir(parents=True, exist_ok=True)
     (out / "locust").mkdir(parents=True, exist_ok=True)
-    env = {
-        **os.environ,
-        "POCKIT_RUN_DIR": str(out.resolve()),
-        "POCKIT_PARENT_PID": str(os.getpid()),
-        "POCKIT_EVENTS": "0",
-        "PYTHONUNBUFFERED": "1",
-    }
-    env.pop("POCKIT_PROGRESS", None)
-    if args.index is not None:
-        env["POCKIT_WORKER"] = str(args.index)
-    cmd = [
-        sys.executable, "-m", "locust", "-f", f"{args.locustfile},{CAPTURE_PLUGIN}",
-        "--worker", "--master-host", host, "--master-port", port, "--skip-log-setup",
-    ]  # fmt: skip
-    proc = subprocess.Popen(cmd, env=env)
+    env = remote_worker_env(out, args.index)
+    proc = subprocess.Popen(remote_worker_command(args.locustfile, host, port), env=env)
     try:
         code = proc.wait()
     except KeyboardInterrupt:
@@ -91,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     if remote:
         import shutil
 
-        from pockit.load._gather import upload_worker_output
+        from pockit.load import upload_worker_output
 
         try:
             files = [k for k in upload_worker_output(out, remote) if k.endswith(".parquet")]

@@ -23,6 +23,8 @@ from urllib.parse import urlsplit
 from pockit._contract import RunField
 from pockit._errors import InputError
 from pockit._rundir import RunDir, iso, utcnow
+from pockit.load._checks import capture_status, count_samples
+from pockit.load._protocol import MASTER_RUN_FILE
 
 #: Sub-folders of a worker's output that belong in the run directory.
 _PARTS = ("samples", "locust")
@@ -52,12 +54,12 @@ class GatherResult:
 def upload_worker_output(local: Path, url: str) -> list[str]:
     """Upload a worker's ``samples/``, ``locust/capture-*.json`` and ``locust/master-run.json``
     under ``s3://bucket/prefix``."""
-    from pockit.sources._aws import aws_errors, client
+    from pockit.sources import aws_client, aws_errors
 
     bucket, prefix = _split_s3(url)
     keys: list[str] = []
     with aws_errors(f"upload to {url}"):
-        s3 = client("s3")
+        s3 = aws_client("s3")
         for part in _PARTS:
             for path in sorted((local / part).glob("*")):
                 if not _wanted(path):
@@ -113,7 +115,7 @@ def _candidates(src: Path) -> list[Path]:
     """The files of one worker folder that :func:`_copy` may read or copy."""
     files = [p for p in sorted((src / "samples").glob("*.parquet")) if _wanted(p)]
     files += [p for p in sorted((src / "locust").glob("capture-*")) if _wanted(p)]
-    mark = src / "locust" / "master-run.json"
+    mark = src / "locust" / MASTER_RUN_FILE
     return [*files, mark] if mark.exists() or mark.is_symlink() else files
 
 
@@ -144,7 +146,7 @@ def _wanted(path: Path) -> bool:
     return not path.name.startswith(".") and (
         path.suffix == ".parquet"
         or path.name.startswith("capture-")
-        or path.name == "master-run.json"
+        or path.name == MASTER_RUN_FILE
     )
 
 
@@ -212,7 +214,7 @@ def _put(src: Path, dest: Path) -> int:
 def _master_run(src: Path) -> str | None:
     """The run id the master announced to the worker that wrote ``src``, when it did."""
     try:
-        run_id = json.loads((src / "locust" / "master-run.json").read_text()).get("run_id")
+        run_id = json.loads((src / "locust" / MASTER_RUN_FILE).read_text()).get("run_id")
     except (OSError, json.JSONDecodeError, AttributeError):
         return None
     return str(run_id) if run_id else None
@@ -220,13 +222,11 @@ def _master_run(src: Path) -> str | None:
 
 def _update_counts(run: RunDir, result: GatherResult) -> None:
     """Bring run.json's counts up to date; warn when samples and Locust's count disagree."""
-    from pockit.load._run import _capture_status, _count_samples
-
     meta = run.meta
-    counts = {**meta.get(RunField.COUNTS, {}), "samples": _count_samples(run)}
+    counts = {**meta.get(RunField.COUNTS, {}), "samples": count_samples(run)}
     changes: dict[str, Any] = {}
     if result.copied:
-        changes.update(counts=counts, capture=_capture_status(run))
+        changes.update(counts=counts, capture=capture_status(run))
     expected = counts.get("locust_requests")
     if expected is not None and counts["samples"] != expected:
         warning = (
@@ -250,11 +250,11 @@ def _update_counts(run: RunDir, result: GatherResult) -> None:
 
 def _download(url: str, dest: Path) -> None:
     """Download the worker files under ``url`` into ``dest``; every key is checked before any is fetched."""
-    from pockit.sources._aws import aws_errors, client
+    from pockit.sources import aws_client, aws_errors
 
     bucket, prefix = _split_s3(url)
     with aws_errors(f"gather {url}"):
-        s3 = client("s3")
+        s3 = aws_client("s3")
         pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
         wanted: list[tuple[str, Path]] = []
         for page in pages:

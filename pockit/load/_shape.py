@@ -1,7 +1,7 @@
 """The load-shape plugin: a Locust ``LoadTestShape`` driven by the spec's ``load.shape`` and ``idle_gaps``.
 
 Passed to Locust with ``-f`` only when the run needs more than constant users, and configured by
-the JSON in ``POCKIT_SHAPE`` (written by :mod:`pockit.load._run`)::
+the JSON in ``POCKIT_SHAPE`` (see :mod:`pockit.load._protocol`)::
 
     {"kind": "constant|stages|spike|arrival_rate", "users": 10, "spawn_rate": 10,
      "duration_s": 60, "stages": [{"duration_s": 10, "users": 5, "spawn_rate": 5}],
@@ -15,8 +15,6 @@ events.jsonl, so analysis can measure the first ``probe`` requests after each ga
 
 from __future__ import annotations
 
-import json
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -24,6 +22,7 @@ from typing import Any
 from locust import LoadTestShape
 
 from pockit._contract import DEFAULT_COLD_PROBE, EventKind
+from pockit.load import _protocol as protocol
 from pockit.load._shape_plan import plan_tick
 
 
@@ -32,7 +31,7 @@ class PockitShape(LoadTestShape):  # type: ignore[misc]
 
     def __init__(self) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
-        self.conf: dict[str, Any] = json.loads(os.environ.get("POCKIT_SHAPE") or "{}")
+        self.conf: dict[str, Any] = protocol.shape()
         self.phase: str | None = None
 
     def tick(self) -> tuple[int, float] | None:
@@ -48,7 +47,7 @@ class PockitShape(LoadTestShape):  # type: ignore[misc]
         return users, rate
 
     def _record(self, old: str | None, new: str, users: int) -> None:
-        run_dir = os.environ.get("POCKIT_RUN_DIR")
+        run_dir = protocol.run_dir()
         if not run_dir:
             return
         from pockit._rundir import RunDir

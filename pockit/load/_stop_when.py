@@ -3,7 +3,7 @@
 Every few seconds the supervisor calls :meth:`StopWhenDecided.poll`. It reads only the Parquet
 batches the capture plugin finished since the last poll (dot-named partial files are skipped, as
 every reader does), adds their counts to the running totals, and judges each watched criterion by
-its anytime-valid bound (:mod:`pockit.analysis._sequential`). Once the minimum duration has passed
+its anytime-valid bound (:func:`pockit.analysis.evaluate_sequential`). Once the minimum duration has passed
 and every watched criterion is PASS or FAIL, it says stop. Because the bounds hold at every look,
 stopping there keeps each criterion's error at the stated 5%; the fixed-length bound would not.
 
@@ -12,11 +12,11 @@ rates, the error-budget burn when the spec has an SLO target). Others (cost, thr
 metrics, recovery, cold start) cannot be decided from the samples while the run goes: they are
 listed as ``unwatched`` and judged after the run as always.
 
-The run supervisor (:mod:`pockit.load._run`) holds a :class:`StopWhenRule` in its plan when the
-spec says ``load.stop_when: decided``, makes one watcher per run directory (so each repeat is
-judged on its own samples; local workers write theirs into the same directory) and calls
-:meth:`StopWhenDecided.step` from its monitor loop. Every look is saved into run.json's
-``stop_when`` record with the bounds so far, so the report can draw them over time.
+A run's :class:`~pockit.load._plan.Plan` holds a :class:`StopWhenRule` when the spec says
+``load.stop_when: decided``; the rule makes one watcher per run directory (so each repeat is judged
+on its own samples; local workers write theirs into the same directory), and the supervisor's
+:class:`~pockit.load._watchers.StopWhen` calls :meth:`StopWhenDecided.step`. Every look is saved
+into run.json's ``stop_when`` record with the bounds so far, so the report can draw them over time.
 
 >>> watcher = StopWhenDecided(run_dir, spec.criteria, min_duration_s=30)   # doctest: +SKIP
 >>> check = watcher.poll()                                                  # doctest: +SKIP
@@ -36,7 +36,7 @@ from typing import Any, Literal, cast
 from pockit._constants import CONFIDENCE, STOP_WHEN_MIN_DURATION_S
 from pockit._contract import EventKind, RunField, events_of, parse_iso
 from pockit._rundir import RunDir, iso, utcnow
-from pockit.analysis._sequential import (
+from pockit.analysis import (
     METHOD_SEQUENTIAL,
     PRIOR_N,
     SequentialResult,

@@ -47,6 +47,9 @@ _EXPORTS: dict[str, str] = {
     "read_metrics": "pockit.sources._metrics",
     "fetch_cloudwatch": "pockit.sources._cloudwatch",
     "fetch_prometheus": "pockit.sources._prometheus",
+    # AWS access with the standard credential chain and errors a user can act on (load's S3 gather)
+    "aws_client": "pockit.sources._aws",
+    "aws_errors": "pockit.sources._aws",
 }
 
 __all__ = [
@@ -58,6 +61,8 @@ __all__ = [
     "attach_spec_metrics",
     "attached_cost",
     "attribute_cost",
+    "aws_client",
+    "aws_errors",
     "billing_schema",
     "break_even",
     "cost_per_1k",
@@ -101,6 +106,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         load_attached_metrics,
     )
     from pockit.sources._attribution import attribute_cost
+    from pockit.sources._aws import aws_client, aws_errors
     from pockit.sources._billing import read_billing, readers
     from pockit.sources._cloudwatch import fetch_cloudwatch
     from pockit.sources._cost_result import CostResult

@@ -46,6 +46,10 @@ def client(service: str, *, region: str | None = None) -> Any:
     return boto3.client(service, region_name=region)  # type: ignore[call-overload]
 
 
+#: The public name (``pockit.sources.aws_client``) for parts outside sources.
+aws_client = client
+
+
 def _endpoint_hint() -> str:
     endpoint = os.environ.get("AWS_ENDPOINT_URL")
     return f" (AWS_ENDPOINT_URL={endpoint})" if endpoint else ""

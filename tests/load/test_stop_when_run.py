@@ -19,8 +19,7 @@ from pockit._rundir import RunDir
 from pockit.analysis._sequential import METHOD_SEQUENTIAL
 from pockit.decision import decide
 from pockit.demo._service import DemoService
-from pockit.load import run_candidate
-from pockit.load._run import make_plan
+from pockit.load import make_plan, run_candidate
 from pockit.spec import load_spec
 from tests.analysis.helpers import make_run
 from tests.analysis.helpers import make_spec as spec_in

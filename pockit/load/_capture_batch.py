@@ -1,0 +1,275 @@
+"""The capture's buffer and its Parquet batches: one row per request, written bounded by count and time.
+
+Numbers go into typed arrays and strings into lists (no per-row objects); a batch becomes an Arrow
+table in SAMPLE_SCHEMA without copying the numeric columns, is written under a dot-name and renamed,
+so a reader never sees half a file. A failed write (full disk) keeps a bounded backlog and says so
+in ``locust/capture-wNNN-PID.json``. pyarrow is imported at the first batch, or by the plugin's
+init, never at import.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from array import array
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import gevent
+
+from pockit._contract import LOCUST_DIR, SAMPLES_DIR
+from pockit.load import _protocol as protocol
+
+if TYPE_CHECKING:
+    from pockit.load._capture_pacer import Pacer
+
+log = logging.getLogger("pockit.capture")
+_NAN = float("nan")
+
+#: Rows kept in memory when batches cannot be written (full disk), beyond which rows are dropped.
+_MAX_PENDING_BATCHES = 5
+
+
+_FIELDS = ("start", "latency", "status", "nbytes", "intended", "retry", "name", "method", "error")
+#: ``retry`` buffer value for "the request context gave no retry count" (written as null).
+_NO_RETRY = -1
+
+
+class Columns:
+    """The batch being filled, column by column: numbers in typed arrays (no per-row objects kept;
+    Arrow wraps them without a copy), strings in lists of the objects Locust already holds."""
+
+    def __init__(self) -> None:
+        self.start = array("d")
+        self.latency = array("d")
+        self.status = array("h")
+        self.nbytes = array("q")
+        self.intended = array("d")  # filled in open-model runs only
+        self.retry = array("h")  # context={"retry": n}; _NO_RETRY when not given
+        self.name: list[str] = []
+        self.method: list[str] = []
+        self.error: list[str | None] = []
+
+    def __len__(self) -> int:
+        return len(self.start)
+
+    def take(self) -> Columns:
+        """Move the rows out into a new batch and empty these buffers in place (the hot path keeps
+        its bound ``append`` methods, so they are looked up once per run, not once per request)."""
+        out = Columns()
+        for f in _FIELDS:
+            buf = getattr(self, f)
+            getattr(out, f).extend(buf)
+            del buf[:]
+        return out
+
+    def put_back(self, batch: Columns, keep: int) -> None:
+        """Put the last ``keep`` rows of an unwritten ``batch`` in front of the rows since taken."""
+        lo = max(0, len(batch) - keep)
+        for f in _FIELDS:
+            getattr(self, f)[0:0] = getattr(batch, f)[lo:]
+
+
+class Capture:
+    """Buffer request rows and write them as Parquet batches, bounded by count and by time."""
+
+    def __init__(self, run_dir: Path, *, batch_rows: int, batch_seconds: float) -> None:
+        self.samples_dir = run_dir / SAMPLES_DIR
+        self.status_dir = run_dir / LOCUST_DIR
+        self.samples_dir.mkdir(parents=True, exist_ok=True)
+        self.status_dir.mkdir(parents=True, exist_ok=True)
+        self.batch_rows = batch_rows
+        self.batch_seconds = batch_seconds
+        self.worker: int | None = None
+        self.seq = 0
+        self.written = 0
+        self.dropped = 0
+        self.errors: list[str] = []
+        self.last_flush = time.monotonic()
+        self.retry_at = 0.0
+        self.runner: Any = None
+        self.pacer: Pacer | None = None
+        self.cols = Columns()
+
+    @property
+    def pending(self) -> int:
+        return len(self.cols)
+
+    def listener(self) -> Any:
+        """The ``events.request`` listener: the hot path, a few appends per request and nothing else.
+
+        Everything it touches is bound in the closure once, so a request costs no attribute lookups
+        (see benchmarks/bench_capture.py for what this buys against bare Locust).
+        """
+        c, pacer, limit, flush, now = self.cols, self.pacer, self.batch_rows, self.flush, time.time
+        start, latency, status, nbytes = (
+            c.start.append,
+            c.latency.append,
+            c.status.append,
+            c.nbytes.append,
+        )
+        intended, name_, method, error = (
+            c.intended.append,
+            c.name.append,
+            c.method.append,
+            c.error.append,
+        )
+        starts, retry = c.start, c.retry.append
+
+        def on_request(
+            request_type: str,
+            name: str,
+            response_time: float | None,
+            response_length: int | None,
+            exception: BaseException | None = None,
+            response: Any = None,
+            start_time: float | None = None,
+            context: Any = None,
+            **_: Any,
+        ) -> None:
+            if start_time is None:
+                start_time = now() - (0.0 if response_time is None else response_time / 1000.0)
+            start(start_time)
+            latency(_NAN if response_time is None else response_time)
+            status(getattr(response, "status_code", 0) or 0)
+            nbytes(response_length or 0)
+            if pacer is not None:
+                intended(pacer.intended(start_time))
+            retry(_retry_of(context))
+            name_(name)
+            method(request_type)
+            error(None if exception is None else (str(exception) or type(exception).__name__))
+            if len(starts) >= limit:
+                flush()
+
+        return on_request
+
+    def worker_index(self) -> int:
+        if self.worker is None:
+            index = getattr(self.runner, "worker_index", -1)
+            forced = protocol.forced_worker()
+            self.worker = (
+                forced
+                if forced is not None
+                else (index if isinstance(index, int) and index >= 0 else 0)
+            )
+        return self.worker
+
+    def flush(self, *, force: bool = False) -> None:
+        """Write the buffered rows as one Parquet batch (dot-name, then rename).
+
+        After a failed write (full disk) the next try waits ``batch_seconds`` unless ``force``d
+        (the final flush); meanwhile the backlog is capped at a few batches, oldest rows dropped.
+        """
+        now = time.monotonic()
+        self.last_flush = now
+        if not len(self.cols):
+            return
+        cap = self.batch_rows * _MAX_PENDING_BATCHES
+        if not force and now < self.retry_at:
+            if len(self.cols) >= cap + self.batch_rows:  # trim once per batch, not per request
+                backlog = self.cols.take()
+                self.dropped += len(backlog) - cap
+                self.cols.put_back(backlog, cap)
+            return
+        cols = self.cols.take()
+        try:
+            table = to_table(cols, self.worker_index(), open_model=self.pacer is not None)
+            import pyarrow.parquet as pq
+
+            name = f"w{self.worker_index():03d}-{os.getpid()}-{self.seq:06d}.parquet"
+            tmp = self.samples_dir / f".{name}.tmp"
+            pq.write_table(table, tmp, compression="snappy")
+            os.replace(tmp, self.samples_dir / name)
+            self.seq += 1
+            self.written += len(cols)
+        except Exception as exc:  # full disk, permissions: keep the rows for a later try, bounded
+            message = f"cannot write samples batch to {self.samples_dir}: {exc}"
+            if message not in self.errors:
+                self.errors.append(message)
+                log.error("pockit capture: %s", message)
+            room = max(0, cap - len(self.cols))
+            self.dropped += max(0, len(cols) - room)
+            self.cols.put_back(cols, room)
+            self.retry_at = now + self.batch_seconds
+        self.write_status()
+
+    def write_status(self) -> None:
+        """``locust/capture-wNNN-PID.json``: what this process wrote, dropped, and why."""
+        status = {
+            "worker": self.worker_index(),
+            "pid": os.getpid(),
+            "written": self.written,
+            "pending": self.pending,
+            "dropped": self.dropped,
+            "batches": self.seq,
+            "errors": self.errors,
+        }
+        path = self.status_dir / protocol.capture_status_name(self.worker_index(), os.getpid())
+        try:
+            tmp = path.with_name(f".{path.name}.tmp")
+            tmp.write_text(json.dumps(status))
+            os.replace(tmp, path)
+        except OSError:
+            pass
+
+    def timer(self) -> None:
+        """Flush on time even when requests stop (idle gaps, a dead target)."""
+        while True:
+            gevent.sleep(min(0.5, self.batch_seconds))
+            if self.pending and time.monotonic() - self.last_flush >= self.batch_seconds:
+                self.flush()
+
+
+def _retry_of(context: Any) -> int:
+    """The retry count a locustfile gave in the request's ``context={"retry": n}`` (README
+    "Retries"), clamped to int16; ``_NO_RETRY`` when there is none or it is not a number."""
+    try:
+        value = context.get("retry") if context else None
+    except AttributeError:  # a context that is not a mapping
+        return _NO_RETRY
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return _NO_RETRY
+    if isinstance(value, float) and not value < 32768.0:  # NaN and inf too
+        return 32767 if value == value else _NO_RETRY
+    return min(32767, int(value)) if value >= 0 else _NO_RETRY
+
+
+def to_table(cols: Columns, worker: int, *, open_model: bool) -> Any:
+    """The batch as an Arrow table in SAMPLE_SCHEMA; numeric columns are wrapped, not copied."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from pockit._rundir import SAMPLE_SCHEMA
+
+    n = len(cols)
+    ts_type = pa.timestamp("ns", tz="UTC")
+
+    def wrap(values: array[Any], type_: Any) -> Any:
+        return pa.Array.from_buffers(type_, n, [None, pa.py_buffer(values)])
+
+    def stamps(values: array[float]) -> Any:
+        seconds = wrap(values, pa.float64())
+        seconds = pc.if_else(pc.is_nan(seconds), pa.scalar(None, pa.float64()), seconds)
+        return pc.cast(pc.multiply(seconds, 1e9), pa.int64(), safe=False).cast(ts_type)
+
+    errors = pa.array(cols.error, pa.string())
+    retries = wrap(cols.retry, pa.int16())
+    retries = pc.if_else(pc.equal(retries, _NO_RETRY), pa.scalar(None, pa.int16()), retries)
+    intended = stamps(cols.intended) if open_model else pa.nulls(n, ts_type)
+    arrays = [
+        stamps(cols.start),
+        wrap(cols.latency, pa.float64()),
+        pa.array(cols.name, pa.string()).dictionary_encode(),
+        pa.array(cols.method, pa.string()).dictionary_encode(),
+        wrap(cols.status, pa.int16()),
+        pc.is_null(errors),
+        wrap(cols.nbytes, pa.int64()),
+        errors.dictionary_encode(),
+        pa.repeat(pa.scalar(worker, pa.int16()), n),
+        intended,
+        retries,
+    ]
+    return pa.Table.from_arrays(arrays, schema=SAMPLE_SCHEMA)
