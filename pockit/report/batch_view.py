@@ -37,7 +37,6 @@ __all__ = [
     "along",
     "along_html",
     "grid_figure",
-    "grid_plot",
     "judge_point",
     "judge_points",
     "last_passing",
@@ -364,7 +363,7 @@ def grid_figure(points: Sequence[Mapping[str, Any]]) -> Figure:
 
     key = numeric_key(points)
     if key is None:
-        return grid_plot(points)
+        return plots.grid_bars(points)
     series, ranges = _along(points, key)
     return plots.grid_curves(key, series, {n: r.last for n, r in ranges.items()})
 
@@ -427,41 +426,3 @@ def rows_note(points: Sequence[Mapping[str, Any]]) -> str:
         if side:
             sides.append(side)
     return bound_notes(sides)
-
-
-def grid_plot(points: Sequence[Mapping[str, Any]]) -> Figure:
-    """P95 latency (with its interval) and throughput for every grid point that ran."""
-    from pockit.report import plots
-
-    ok = [p for p in points if p.get("status") == "ok" and p.get("stats")]
-    if not ok:
-        return plots.message("Grid comparison", "No grid point produced runs.")
-    fig, (ax1, ax2) = plots._figure(plots.WIDE, 1, 2)
-    labels = [str(p.get("name")) for p in ok]
-    vals, lo, hi, rps = [], [], [], []
-    for p in ok:
-        e = (p["stats"].get("latency_ms") or {}).get("p95") or {}
-        v = e.get("value")
-        vals.append(float(v) if isinstance(v, int | float) else float("nan"))
-        lo.append(
-            max(0.0, vals[-1] - e["ci_low"]) if isinstance(e.get("ci_low"), int | float) else 0.0
-        )
-        hi.append(
-            max(0.0, e["ci_high"] - vals[-1]) if isinstance(e.get("ci_high"), int | float) else 0.0
-        )
-        r = p["stats"].get("throughput_rps")
-        rps.append(float(r) if isinstance(r, int | float) else 0.0)
-    ys = range(len(ok))
-    ax1.barh(list(ys), vals, xerr=[lo, hi], color="#3e7cb1", capsize=3)
-    ax1.set_yticks(list(ys))
-    ax1.set_yticklabels([plots.lit(x[:40]) for x in labels], fontsize=8)
-    ax1.set_xlabel("P95 latency (ms)")
-    ax1.set_title("P95 per grid point (95% interval)", loc="left", fontsize=11)
-    ax1.grid(alpha=0.3, axis="x")
-    ax2.barh(list(ys), rps, color="#7b8794")
-    ax2.set_yticks(list(ys))
-    ax2.set_yticklabels([])
-    ax2.set_xlabel("throughput (req/s)")
-    ax2.set_title("throughput", loc="left", fontsize=11)
-    ax2.grid(alpha=0.3, axis="x")
-    return fig
