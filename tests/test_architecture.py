@@ -34,7 +34,7 @@ MAY_IMPORT: dict[str, set[str]] = {
 #: On top: they may import any part (the CLI, the demo that runs the whole flow, the package root).
 TOP = {"commands", "cli", "__main__", "demo", "__init__"}
 #: ``import pockit`` inside a part, for ``__version__``/``__file__`` or a public name at call time.
-ROOT_IMPORT_OK = {"load", "report"}
+ROOT_IMPORT_OK = {"load"}
 
 #: Cross-part imports of private modules that exist today (issue 10 moves them behind public names).
 PRIVATE_DEBT = {
@@ -44,7 +44,6 @@ PRIVATE_DEBT = {
     ("commands", "pockit.load._import"),
     ("commands", "pockit.load._run"),
     ("commands", "pockit.load._stop_when"),
-    ("commands", "pockit.report._build"),
     ("commands", "pockit.sources._attach"),
     ("commands", "pockit.sources._attribution"),
     ("commands", "pockit.sources._registry"),
@@ -56,10 +55,8 @@ PRIVATE_DEBT = {
     ("decision", "pockit.analysis._samples"),
     ("decision", "pockit.analysis._sequential"),
     ("decision", "pockit.analysis._stats"),
-    ("demo", "pockit.report._build"),
     ("load", "pockit.analysis._sequential"),
     ("load", "pockit.sources._aws"),
-    ("report", "pockit.decision._costs"),
     ("sources", "pockit.analysis._cost"),
 }
 

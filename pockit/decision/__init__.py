@@ -11,7 +11,13 @@ INCONCLUSIVE), with the evidence for each (architecture.md contract 3).
 
 from __future__ import annotations
 
-from pockit.decision._costs import CandidateCost, CostFigure, CostLike, candidate_costs
+from pockit.decision._costs import (
+    CandidateCost,
+    CostFigure,
+    CostLike,
+    candidate_costs,
+    cost_figures,
+)
 from pockit.decision._criteria import judge
 from pockit.decision._decide import (
     SENSITIVITY_STEP,
@@ -40,6 +46,7 @@ __all__ = [
     "Verdict",
     "candidate_costs",
     "candidate_verdict",
+    "cost_figures",
     "decide",
     "headroom_score",
     "judge",

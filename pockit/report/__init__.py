@@ -18,6 +18,9 @@ _EXPORTS: dict[str, str] = {
     "notebooks_dir": "pockit.report._build",
     "notebook_path": "pockit.report._build",
     "pick_kernel": "pockit.report._build",
+    "execute_notebook": "pockit.report._build",
+    "report_paths": "pockit.report._build",
+    "REPORT_NOTEBOOK": "pockit.report._build",
     "export_html": "pockit.report._export",
     "check_html": "pockit.report._export",
     "TEMPLATE_DIR": "pockit.report._export",
@@ -33,6 +36,7 @@ _EXPORTS: dict[str, str] = {
 _SUBMODULES = ("batch_view", "facts", "plots", "render")
 
 __all__ = [
+    "REPORT_NOTEBOOK",
     "TEMPLATE_DIR",
     "BatchResult",
     "ReportResult",
@@ -41,6 +45,7 @@ __all__ = [
     "build_email",
     "build_report",
     "check_html",
+    "execute_notebook",
     "export_html",
     "facts",
     "notebook_path",
@@ -49,6 +54,7 @@ __all__ = [
     "pick_kernel",
     "plots",
     "render",
+    "report_paths",
     "run_batch",
     "send_email",
     "show",
@@ -73,11 +79,14 @@ if TYPE_CHECKING:  # pragma: no cover
     from pockit.report import batch_view, facts, plots, render
     from pockit.report._batch import BatchResult, parse_grid, run_batch
     from pockit.report._build import (
+        REPORT_NOTEBOOK,
         ReportResult,
         build_report,
+        execute_notebook,
         notebook_path,
         notebooks_dir,
         pick_kernel,
+        report_paths,
     )
     from pockit.report._email import SmtpSettings, build_email, send_email, write_eml
     from pockit.report._export import TEMPLATE_DIR, check_html, export_html

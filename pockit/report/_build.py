@@ -46,9 +46,7 @@ class ReportResult:
 
 def notebooks_dir() -> Path:
     """The bundled notebooks: ``notebooks/`` next to the package (editable) or ``pockit/_notebooks`` (wheel)."""
-    import pockit
-
-    pkg = Path(pockit.__file__).resolve().parent
+    pkg = Path(__file__).resolve().parents[1]  # the pockit package folder
     for candidate in (pkg.parent / "notebooks", pkg / "_notebooks"):
         if (candidate / REPORT_NOTEBOOK).is_file():
             return candidate

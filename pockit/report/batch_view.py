@@ -60,8 +60,9 @@ def load_points(
 ) -> list[dict[str, Any]]:
     """Grid points from a batch's ``grid_results.json`` (or one point per run folder), with their
     stats; judged against ``spec_path``'s criteria when they carry no verdict yet."""
-    import pockit
     from pockit._errors import PockitError
+    from pockit.analysis import run_stats
+    from pockit.spec import load_spec
 
     points: list[dict[str, Any]] = []
     if grid_results_json:
@@ -84,12 +85,12 @@ def load_points(
             p["error"] = "the notebook ran but left no run directory"
             continue
         try:
-            p["stats"] = pockit.run_stats(p["run_dirs"]).to_dict()
+            p["stats"] = run_stats(p["run_dirs"]).to_dict()
         except PockitError as exc:
             p["status"] = "failed"
             p["error"] = f"cannot read its runs: {exc}"
     if spec_path and any("verdict" not in p for p in points):
-        judge_points(pockit.load_spec(spec_path), [p for p in points if "verdict" not in p])
+        judge_points(load_spec(spec_path), [p for p in points if "verdict" not in p])
     return points
 
 
@@ -100,8 +101,8 @@ def judge_point(spec: Spec, point: dict[str, Any]) -> None:
     """Set ``point``'s ``verdict``, per-candidate verdicts and ``criteria`` outcomes from
     :func:`pockit.decide` on its runs. A point that did not run gets no verdict (None); one whose
     runs cannot be judged is INCONCLUSIVE with the reason, never silently left out."""
-    import pockit
     from pockit._errors import PockitError
+    from pockit.decision import decide
 
     point["criteria"] = []
     point["candidates"] = {}
@@ -110,7 +111,7 @@ def judge_point(spec: Spec, point: dict[str, Any]) -> None:
         point["verdict_reason"] = point.get("error") or "the point did not run"
         return
     try:
-        decision = pockit.decide(spec, point["run_dirs"])
+        decision = decide(spec, point["run_dirs"])
     except PockitError as exc:
         point["verdict"] = "INCONCLUSIVE"
         point["verdict_reason"] = f"cannot judge its runs: {exc}"

@@ -234,7 +234,7 @@ def reproducibility(
     """
     import shlex
 
-    import pockit
+    from pockit import __version__
 
     d = as_dict(decision)
     metas = [_meta(r) for r in runs]
@@ -255,7 +255,7 @@ def reproducibility(
         "spec": f"{getattr(spec, 'name', '?')} ({spec_path})",
         "spec sha256": getattr(spec, "sha256", "") or d.get("spec_sha256", ""),
         "decision spec sha256": d.get("spec_sha256", "—"),
-        "pockit": pockit.__version__,
+        "pockit": __version__,
         "python": f"{platform.python_version()} ({sys.implementation.name})",
         "locust (at run time)": ", ".join(locust_versions) or _version("locust"),
         "polars / pandas / scipy": f"{_version('polars')} / {_version('pandas')} / {_version('scipy')}",
@@ -362,11 +362,11 @@ def cost_per_1k(
     """Cost per 1k requests per candidate: the figure ``decide`` judged, never recomputed here.
 
     ``decision`` is the :class:`~pockit.decision.Decision` the report shows; each candidate's
-    figure is its cost over the n that decision used (:func:`pockit.decision._costs.cost_figures`).
+    figure is its cost over the n that decision used (:func:`pockit.decision.cost_figures`).
     Returns ``{candidate: value or None}``, or with ``figures=True`` the typed
     :class:`~pockit.decision.CostFigure` values (value, total, problem, requests).
     """
-    from pockit.decision._costs import cost_figures
+    from pockit.decision import cost_figures
 
     figs = cost_figures(cost_by_candidate, decision)
     if figures:
