@@ -11,10 +11,10 @@ Missing data gives a figure that says what is missing instead of an exception.
 
 from __future__ import annotations
 
+from pockit.report.evidence import collect_events  # gathered there; still importable here
 from pockit.report.plots.batch import grid_bars, grid_curves
 from pockit.report.plots.comparison import candidates, pareto
 from pockit.report.plots.cost import cost_breakdown, cost_curve, cost_figures
-from pockit.report.plots.events import collect_events
 from pockit.report.plots.latency import (
     latency_distribution,
     latency_intervals,

@@ -7,10 +7,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from pockit._display import as_dict
 from pockit.report.plots.style import WIDE, lit, message, new_figure, palette, pct_value
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
+
+    from pockit.report.model import ParetoPoint
 
 __all__ = ["candidates", "pareto"]
 
@@ -20,7 +23,6 @@ def candidates(stats: Mapping[str, Any]) -> Figure:
     import numpy as np
 
     from pockit._display import ci_pair
-    from pockit.report.render import as_dict
 
     title = "Candidates side by side"
     per = {name: as_dict(s) for name, s in stats.items()}
@@ -81,7 +83,9 @@ def candidates(stats: Mapping[str, Any]) -> Figure:
     return fig
 
 
-def pareto(points: Sequence[Mapping[str, Any]], *, frontier: Iterable[str] = ()) -> Figure:
+def pareto(
+    points: Sequence[ParetoPoint | Mapping[str, Any]], *, frontier: Iterable[str] = ()
+) -> Figure:
     """Cost per 1k requests against P95 latency, one point per candidate; the Pareto front is joined.
 
     ``points`` items carry ``candidate``, ``cost_per_1k`` and ``p95`` (optionally ``p95_ci_low``/
@@ -91,7 +95,7 @@ def pareto(points: Sequence[Mapping[str, Any]], *, frontier: Iterable[str] = ())
     title = "Cost vs latency (Pareto)"
     pts = [
         p
-        for p in points
+        for p in (as_dict(q) for q in points)
         if isinstance(p.get("cost_per_1k"), int | float) and isinstance(p.get("p95"), int | float)
     ]
     if not pts:

@@ -7,10 +7,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from pockit._display import as_dict
 from pockit.report.plots.style import PHASE_COLOR, WIDE, lit, message, new_figure, palette
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
+
+    from pockit.report.model import PriceModel
 
 __all__ = ["cost_breakdown", "cost_curve", "cost_figures"]
 
@@ -18,8 +21,6 @@ __all__ = ["cost_breakdown", "cost_curve", "cost_figures"]
 def cost_breakdown(cost: Any, *, label: str | None = None, candidate: str | None = None) -> Figure:
     """Attributed cost by service (bars) and by hour (steps), the cost column named in the title."""
     import pandas as pd
-
-    from pockit.report.render import as_dict
 
     d = as_dict(cost)
     who = f"{candidate}: " if candidate else ""
@@ -78,10 +79,11 @@ def cost_breakdown(cost: Any, *, label: str | None = None, candidate: str | None
     return fig
 
 
-def cost_curve(model: Mapping[str, Any] | None) -> Figure:
+def cost_curve(priced: PriceModel | Mapping[str, Any] | None) -> Figure:
     """Projected cost per 1k requests against request rate (log-log), one line per candidate, the
     measured rate of each marked, and every break-even rate drawn as a vertical line."""
     title = "Cost per 1k requests vs request rate (price-book model)"
+    model = as_dict(priced)
     if not model or not model.get("curves"):
         return message(title, "No price book: the spec's cost comes from billing, not a model.")
     curves: Mapping[str, Any] = model["curves"]
@@ -124,7 +126,6 @@ def cost_figures(
 ) -> list[Figure]:
     """The cost charts that have something to draw: by service and hour, or by service and a line
     saying why there is no hourly cost (a price-book projection has no charges by hour)."""
-    from pockit.report.render import as_dict
 
     d = as_dict(cost)
     if d.get("by_hour"):

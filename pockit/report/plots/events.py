@@ -1,13 +1,13 @@
-"""Events on a time axis: the runs' events gathered with their run and candidate, and the overlay
-every timeline chart draws (faults as red bands, idle gaps as grey bands, phases as thin lines).
+"""Events on a time axis: the overlay every timeline chart draws (faults as red bands, idle gaps
+as grey bands, phases as thin lines), and the helpers that put a run's clock on the x axis.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from pockit._contract import EventKind, RunField
+from pockit._contract import EventKind
 from pockit.report.plots.style import FAULT_COLOR, PHASE_COLOR, lit
 
 if TYPE_CHECKING:
@@ -15,7 +15,6 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 __all__ = [
-    "collect_events",
     "event_label",
     "is_fault",
     "mark_events",
@@ -30,24 +29,6 @@ def to_utc(value: Any) -> Any:
 
     ts = pd.Timestamp(value)
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-
-
-def collect_events(runs: Iterable[Any]) -> list[dict[str, Any]]:
-    """Events of every run (phase markers, faults, worker lost), each tagged with run_id and candidate."""
-    out: list[dict[str, Any]] = []
-    for run in runs:
-        try:
-            meta = run.meta
-            events = run.events()
-        except Exception:  # a damaged run directory must not stop the report
-            continue
-        for ev in events:
-            if "ts" not in ev:
-                continue
-            out.append(
-                {**ev, "run_id": meta.get(RunField.ID), "candidate": meta.get(RunField.CANDIDATE)}
-            )
-    return out
 
 
 def is_fault(kind: str) -> bool:

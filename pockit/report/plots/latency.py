@@ -122,7 +122,7 @@ def latency_intervals(stats: Mapping[str, Any]) -> Figure:
 
     from matplotlib.ticker import FuncFormatter
 
-    from pockit.report.render import as_dict
+    from pockit._display import as_dict
 
     title = "Latency percentiles with 95% intervals (log scale)"
     per = {str(name): as_dict(s) for name, s in stats.items()}
