@@ -37,14 +37,11 @@ MAY_IMPORT: dict[str, set[str]] = {
 #: On top: they may import any part (the CLI, the demo that runs the whole flow, the package root).
 TOP = {"commands", "cli", "__main__", "demo", "__init__"}
 #: ``import pockit`` inside a part, for ``__version__``/``__file__`` or a public name at call time.
-ROOT_IMPORT_OK = {"load", "report"}
+ROOT_IMPORT_OK = {"load"}
 
 #: Cross-part imports of private modules that exist today (issue 10 moves them behind public names).
 PRIVATE_DEBT = {
     ("commands", "pockit.load._stop_when"),
-    ("commands", "pockit.report._build"),
-    ("demo", "pockit.report._build"),
-    ("report", "pockit.decision._costs"),
 }
 
 

@@ -55,8 +55,14 @@ def add_kernel_option(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from pockit._constants import VERDICT_EXIT
-    from pockit.report import SmtpSettings, build_email, build_report, send_email
-    from pockit.report._build import REPORT_NOTEBOOK, report_paths
+    from pockit.report import (
+        REPORT_NOTEBOOK,
+        SmtpSettings,
+        build_email,
+        build_report,
+        report_paths,
+        send_email,
+    )
     from pockit.spec import load_spec
 
     report_paths(args.out, REPORT_NOTEBOOK)  # --out checked first: a bad one costs no work

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from pockit.criteria import judge
 from pockit.decision._billing import candidate_costs
-from pockit.decision._costs import CandidateCost, CostFigure, CostLike
+from pockit.decision._costs import CandidateCost, CostFigure, CostLike, cost_figures
 from pockit.decision._decide import decide
 from pockit.decision._model import (
     CandidateResult,
@@ -39,6 +39,7 @@ __all__ = [
     "Verdict",
     "candidate_costs",
     "candidate_verdict",
+    "cost_figures",
     "decide",
     "headroom_score",
     "judge",

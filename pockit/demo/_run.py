@@ -226,8 +226,7 @@ def run_demo(
     """
     from pockit.demo._prometheus import DEMO_ALERT_RULES, PrometheusServer, prometheus_binary
     from pockit.demo._service import DemoService
-    from pockit.report import build_report
-    from pockit.report._build import execute_notebook, pick_kernel
+    from pockit.report import build_report, execute_notebook, pick_kernel
     from pockit.spec import load_spec
 
     say = log or (lambda _msg: None)

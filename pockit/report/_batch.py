@@ -103,6 +103,7 @@ def _spec_name(path: Path) -> str:
 def _judge(spec_path: Path, points: list[dict[str, Any]]) -> dict[str, Any] | None:
     """Judge every point against the spec's criteria; where each candidate passes along a numeric key."""
     from pockit.report import batch_view
+    from pockit.report.batch_model import judge_points
     from pockit.spec import load_spec
 
     try:
@@ -112,7 +113,7 @@ def _judge(spec_path: Path, points: list[dict[str, Any]]) -> dict[str, Any] | No
             p.update(verdict=None, verdict_reason=f"cannot load the spec: {exc}")
             p.update(criteria=[], candidates={})
         return None
-    batch_view.judge_points(spec, points)
+    judge_points(spec, points)
     return batch_view.along(points)
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from pockit._errors import InputError, ReportError, UsageError
+from pockit.report.model import HEADLINE_MIME, Headline
 
 __all__ = ["ReportResult", "build_report", "notebook_path", "notebooks_dir", "pick_kernel"]
 
@@ -46,9 +47,7 @@ class ReportResult:
 
 def notebooks_dir() -> Path:
     """The bundled notebooks: ``notebooks/`` next to the package (editable) or ``pockit/_notebooks`` (wheel)."""
-    import pockit
-
-    pkg = Path(pockit.__file__).resolve().parent
+    pkg = Path(__file__).resolve().parents[1]  # the pockit package folder
     for candidate in (pkg.parent / "notebooks", pkg / "_notebooks"):
         if (candidate / REPORT_NOTEBOOK).is_file():
             return candidate
@@ -123,20 +122,20 @@ def _failing_cell(exc: Exception, nb_path: Path) -> str | None:
     return None
 
 
-def _recorded(nb_path: Path) -> dict[str, Any]:
-    """What ``facts.record_verdict`` left in the executed notebook (verdict, title, ...), or ``{}``."""
+def _recorded(nb_path: Path) -> Headline:
+    """The headline ``facts.record_verdict`` left in the executed notebook (verdict, title, ...)."""
     try:
         nb = json.loads(nb_path.read_text())
     except (OSError, ValueError):
-        return {}
+        return Headline()
     for cell in nb.get("cells", []):
         for out in cell.get("outputs", []):
             data = out.get("data", {}) if isinstance(out, dict) else {}
-            payload = data.get("application/vnd.pockit.verdict+json")
+            payload = data.get(HEADLINE_MIME)
             if isinstance(payload, dict) and payload.get("verdict"):
-                return payload
+                return Headline.from_dict(payload)
     meta = nb.get("metadata", {}).get("pockit") or {}
-    return dict(meta) if isinstance(meta, dict) else {}
+    return Headline.from_dict(meta)
 
 
 def report_paths(out: str | Path, notebook: str) -> tuple[Path, Path]:
@@ -263,8 +262,8 @@ def build_report(
             progress=progress,
         )
     recorded = _recorded(executed)
-    verdict = str(recorded.get("verdict") or "INCONCLUSIVE")
-    name = title or recorded.get("title") or getattr(spec, "name", None)
+    verdict = str(recorded.verdict or "INCONCLUSIVE")
+    name = title or recorded.title or getattr(spec, "name", None)
     export_html(executed, out_html, title=page_title(str(name) if name else None, verdict))
     result = ReportResult(
         path=out_html,

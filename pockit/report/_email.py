@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from pockit._errors import ReportError, UsageError
+from pockit.report.model import HEADLINE_MIME, Headline
 
 __all__ = ["SmtpSettings", "build_email", "send_email", "write_eml"]
 
@@ -156,19 +157,19 @@ def _esc(value: Any) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
-def _notebook_facts(executed_notebook: Path | None) -> tuple[dict[str, Any], list[bytes]]:
-    """The decision summary and chart PNGs the executed notebook holds (no recomputation)."""
+def _notebook_facts(executed_notebook: Path | None) -> tuple[Headline, list[bytes]]:
+    """The headline and chart PNGs the executed notebook holds (no recomputation)."""
     if executed_notebook is None or not Path(executed_notebook).is_file():
-        return {}, []
+        return Headline(), []
     nb = json.loads(Path(executed_notebook).read_text())
-    summary: dict[str, Any] = {}
+    summary = Headline()
     pngs: list[bytes] = []
     for cell in nb.get("cells", []):
         for out in cell.get("outputs", []):
             data = out.get("data", {}) if isinstance(out, dict) else {}
-            payload = data.get("application/vnd.pockit.verdict+json")
+            payload = data.get(HEADLINE_MIME)
             if isinstance(payload, dict):
-                summary = payload
+                summary = Headline.from_dict(payload)
             png = data.get("image/png")
             if isinstance(png, str):
                 pngs.append(base64.b64decode(png))
@@ -177,8 +178,8 @@ def _notebook_facts(executed_notebook: Path | None) -> tuple[dict[str, Any], lis
     return summary, pngs
 
 
-def _body_html(result: Any, summary: dict[str, Any], cids: list[str]) -> str:
-    verdict = str(summary.get("verdict") or getattr(result, "verdict", "INCONCLUSIVE"))
+def _body_html(result: Any, summary: Headline, cids: list[str]) -> str:
+    verdict = str(summary.verdict or getattr(result, "verdict", "INCONCLUSIVE"))
     color = _COLORS.get(verdict, _COLORS["INCONCLUSIVE"])
     font = "font-family:Arial,Helvetica,sans-serif;color:#1f2933;"
     parts = [
@@ -186,18 +187,18 @@ def _body_html(result: Any, summary: dict[str, Any], cids: list[str]) -> str:
         f'<div style="background:{color};color:#ffffff;padding:14px 18px;border-radius:6px;">'
         f'<div style="font-size:26px;font-weight:bold;">{_esc(verdict)}</div>',
     ]
-    if summary.get("title"):
-        parts.append(f'<div style="font-size:15px;">{_esc(summary["title"])}</div>')
-    if summary.get("hypothesis"):
+    if summary.title:
+        parts.append(f'<div style="font-size:15px;">{_esc(summary.title)}</div>')
+    if summary.hypothesis:
         parts.append(
-            f'<div style="font-size:14px;margin-top:4px;">Hypothesis: {_esc(summary["hypothesis"])}</div>'
+            f'<div style="font-size:14px;margin-top:4px;">Hypothesis: {_esc(summary.hypothesis)}</div>'
         )
-    if summary.get("recommended"):
+    if summary.recommended:
         parts.append(
-            f'<div style="font-size:14px;margin-top:4px;">Recommended: <b>{_esc(summary["recommended"])}</b></div>'
+            f'<div style="font-size:14px;margin-top:4px;">Recommended: <b>{_esc(summary.recommended)}</b></div>'
         )
     parts.append("</div>")
-    rows = summary.get("criteria") or []
+    rows = summary.criteria
     if rows:
         cell = "border:1px solid #d9e2ec;padding:4px 8px;font-size:13px;text-align:left;"
         parts.append(
@@ -212,15 +213,15 @@ def _body_html(result: Any, summary: dict[str, Any], cids: list[str]) -> str:
             + "</tr>"
         )
         for r in rows:
-            oc = str(r.get("outcome", "INCONCLUSIVE"))
+            oc = str(r.outcome if r.outcome is not None else "INCONCLUSIVE")
             oc_color = _OUTCOME_COLORS.get(oc, "#616e7c")
             parts.append(
                 "<tr>"
-                f'<td style="{cell}">{_esc(r.get("candidate"))}</td>'
-                f'<td style="{cell}">{_esc(r.get("label") or r.get("metric"))}</td>'
+                f'<td style="{cell}">{_esc(r.candidate)}</td>'
+                f'<td style="{cell}">{_esc(r.label or r.metric)}</td>'
                 f'<td style="{cell}color:{oc_color};font-weight:bold;">{_esc(oc)}</td>'
-                f'<td style="{cell}">{_esc(r.get("estimate_text") or r.get("estimate"))}</td>'
-                f'<td style="{cell}">{_esc(r.get("reason"))}</td>'
+                f'<td style="{cell}">{_esc(r.estimate_text or r.estimate)}</td>'
+                f'<td style="{cell}">{_esc(r.reason)}</td>'
                 "</tr>"
             )
         parts.append("</table>")
@@ -235,26 +236,26 @@ def _body_html(result: Any, summary: dict[str, Any], cids: list[str]) -> str:
     return "".join(parts)
 
 
-def _comparison_html(summary: dict[str, Any]) -> str:
+def _comparison_html(summary: Headline) -> str:
     """The baseline comparison ``decide`` made (inline-styled), or '' when the spec names no baseline."""
     from pockit._display import comparison_table
 
-    comps = summary.get("comparisons") or []
+    comps = list(summary.comparisons)
     if not comps:
         return ""
     head = (
         '<div style="font-size:15px;font-weight:bold;margin:12px 0 4px;">'
-        f"Against the baseline ({_esc(summary.get('baseline'))})</div>"
+        f"Against the baseline ({_esc(summary.baseline)})</div>"
     )
     return head + comparison_table(comps)
 
 
-def _comparison_lines(summary: dict[str, Any]) -> list[str]:
+def _comparison_lines(summary: Headline) -> list[str]:
     """The baseline comparison as plain-text lines, each with its units and Holm p."""
     from pockit._display import interval, p_value, shift_text, unit_of
 
     lines = []
-    for c in summary.get("comparisons") or []:
+    for c in summary.comparisons:
         unit = unit_of(str(c.get("metric", "")))
         margin = c.get("margin")
         margin_text = f"±{margin:.0%}" if isinstance(margin, int | float) else "—"
@@ -277,9 +278,9 @@ def build_email(
     """An EmailMessage for a built report: HTML body (inline styles, CID charts) + the report attached."""
     report = Path(result.path)
     summary, pngs = _notebook_facts(Path(executed_notebook) if executed_notebook else None)
-    verdict = header_text(summary.get("verdict") or result.verdict, limit=40)
+    verdict = header_text(summary.verdict or result.verdict, limit=40)
     msg = EmailMessage()
-    title = header_text(summary.get("title") or report.stem)
+    title = header_text(summary.title or report.stem)
     msg["Subject"] = f"[pockit] {verdict}: {title}"
     msg["From"] = header_text(sender)
     if to:
@@ -289,16 +290,16 @@ def build_email(
     charts = pngs[:MAX_EMAIL_CHARTS]
     cids = [make_msgid(domain="pockit.local") for _ in charts]
     lines = [f"pockit verdict: {verdict}", f"{title}"]
-    if summary.get("hypothesis"):
-        lines.append(f"Hypothesis: {summary['hypothesis']}")
-    for r in summary.get("criteria") or []:
+    if summary.hypothesis:
+        lines.append(f"Hypothesis: {summary.hypothesis}")
+    for r in summary.criteria:
         lines.append(
-            f"- {r.get('candidate')}: {r.get('label') or r.get('metric')} {r.get('outcome')}"
-            f" ({r.get('estimate_text') or r.get('estimate')}): {r.get('reason')}"
+            f"- {r.candidate}: {r.label or r.metric} {r.outcome}"
+            f" ({r.estimate_text or r.estimate}): {r.reason}"
         )
     comparison = _comparison_lines(summary)
     if comparison:
-        lines.append(f"Against the baseline ({summary.get('baseline')}):")
+        lines.append(f"Against the baseline ({summary.baseline}):")
         lines.extend(comparison)
     lines.append("The full report is attached (HTML).")
     msg.set_content("\n".join(lines))

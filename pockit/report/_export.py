@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from pockit._errors import ReportError
+from pockit.report.model import HEADLINE_MIME
 
 #: Folder that holds the ``pockit`` template (``templates/pockit/conf.json``, ``index.html.j2``).
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -93,7 +94,7 @@ def check_html(html: str) -> list[str]:
 
 
 #: Outputs pockit leaves in a notebook for itself (the verdict for build_report), never rendered.
-_PRIVATE_MIME = {"application/vnd.pockit.verdict+json"}
+_PRIVATE_MIME = {HEADLINE_MIME}
 
 
 def _drop_noise(nb: Any) -> None:

@@ -9,10 +9,8 @@ at 5") instead of claiming a range the grid did not show.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pockit._display import (
@@ -26,18 +24,20 @@ from pockit._display import (
     number,
     table,
 )
+from pockit.report.batch_model import (  # gathered there; still importable here
+    judge_point,
+    judge_points,
+    load_points,
+)
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
-
-    from pockit.spec import Spec
 
 __all__ = [
     "PassRange",
     "along",
     "along_html",
     "grid_figure",
-    "grid_plot",
     "judge_point",
     "judge_points",
     "last_passing",
@@ -54,97 +54,6 @@ __all__ = [
 PASSING = "GO"
 #: What a point that produced no verdict (its notebook failed, or it could not be judged) shows.
 NOT_RUN = "not run"
-
-
-def load_points(
-    grid_results_json: str = "", runs_dirs: Sequence[str] = (), spec_path: str = ""
-) -> list[dict[str, Any]]:
-    """Grid points from a batch's ``grid_results.json`` (or one point per run folder), with their
-    stats; judged against ``spec_path``'s criteria when they carry no verdict yet."""
-    import pockit
-    from pockit._errors import PockitError
-
-    points: list[dict[str, Any]] = []
-    if grid_results_json:
-        data = json.loads(Path(grid_results_json).read_text())
-        points = list(data.get("points", []))
-    for d in runs_dirs:
-        points.append(
-            {
-                "params": {"runs": Path(d).name},
-                "name": Path(d).name,
-                "status": "ok",
-                "run_dirs": [str(d)],
-            }
-        )
-    for p in points:
-        if p.get("status") != "ok":
-            continue
-        if not p.get("run_dirs"):
-            p["status"] = "failed"
-            p["error"] = "the notebook ran but left no run directory"
-            continue
-        try:
-            p["stats"] = pockit.run_stats(p["run_dirs"]).to_dict()
-        except PockitError as exc:
-            p["status"] = "failed"
-            p["error"] = f"cannot read its runs: {exc}"
-    if spec_path and any("verdict" not in p for p in points):
-        judge_points(pockit.load_spec(spec_path), [p for p in points if "verdict" not in p])
-    return points
-
-
-# -- judging ---------------------------------------------------------------------------------------
-
-
-def judge_point(spec: Spec, point: dict[str, Any]) -> None:
-    """Set ``point``'s ``verdict``, per-candidate verdicts and ``criteria`` outcomes from
-    :func:`pockit.decide` on its runs. A point that did not run gets no verdict (None); one whose
-    runs cannot be judged is INCONCLUSIVE with the reason, never silently left out."""
-    import pockit
-    from pockit._errors import PockitError
-
-    point["criteria"] = []
-    point["candidates"] = {}
-    if point.get("status") != "ok" or not point.get("run_dirs"):
-        point["verdict"] = None
-        point["verdict_reason"] = point.get("error") or "the point did not run"
-        return
-    try:
-        decision = pockit.decide(spec, point["run_dirs"])
-    except PockitError as exc:
-        point["verdict"] = "INCONCLUSIVE"
-        point["verdict_reason"] = f"cannot judge its runs: {exc}"
-        return
-    point["verdict"] = str(decision.verdict)
-    point["verdict_reason"] = decision.reason
-    point["candidates"] = {n: str(c.verdict) for n, c in decision.candidates.items()}
-    point["criteria"] = [
-        {
-            k: c.get(k)
-            for k in (
-                "candidate",
-                "metric",
-                "label",
-                "op",
-                "threshold",
-                "key",
-                "outcome",
-                "estimate",
-                "ci_low",
-                "ci_high",
-                "n",
-                "reason",
-            )
-        }
-        for c in (cr.to_dict() for cr in decision.criteria)
-    ]
-
-
-def judge_points(spec: Spec, points: Sequence[dict[str, Any]]) -> None:
-    """:func:`judge_point` for each point."""
-    for p in points:
-        judge_point(spec, p)
 
 
 def _candidate(point: Mapping[str, Any]) -> str:
@@ -364,7 +273,7 @@ def grid_figure(points: Sequence[Mapping[str, Any]]) -> Figure:
 
     key = numeric_key(points)
     if key is None:
-        return grid_plot(points)
+        return plots.grid_bars(points)
     series, ranges = _along(points, key)
     return plots.grid_curves(key, series, {n: r.last for n, r in ranges.items()})
 
@@ -427,41 +336,3 @@ def rows_note(points: Sequence[Mapping[str, Any]]) -> str:
         if side:
             sides.append(side)
     return bound_notes(sides)
-
-
-def grid_plot(points: Sequence[Mapping[str, Any]]) -> Figure:
-    """P95 latency (with its interval) and throughput for every grid point that ran."""
-    from pockit.report import plots
-
-    ok = [p for p in points if p.get("status") == "ok" and p.get("stats")]
-    if not ok:
-        return plots.message("Grid comparison", "No grid point produced runs.")
-    fig, (ax1, ax2) = plots._figure(plots.WIDE, 1, 2)
-    labels = [str(p.get("name")) for p in ok]
-    vals, lo, hi, rps = [], [], [], []
-    for p in ok:
-        e = (p["stats"].get("latency_ms") or {}).get("p95") or {}
-        v = e.get("value")
-        vals.append(float(v) if isinstance(v, int | float) else float("nan"))
-        lo.append(
-            max(0.0, vals[-1] - e["ci_low"]) if isinstance(e.get("ci_low"), int | float) else 0.0
-        )
-        hi.append(
-            max(0.0, e["ci_high"] - vals[-1]) if isinstance(e.get("ci_high"), int | float) else 0.0
-        )
-        r = p["stats"].get("throughput_rps")
-        rps.append(float(r) if isinstance(r, int | float) else 0.0)
-    ys = range(len(ok))
-    ax1.barh(list(ys), vals, xerr=[lo, hi], color="#3e7cb1", capsize=3)
-    ax1.set_yticks(list(ys))
-    ax1.set_yticklabels([plots.lit(x[:40]) for x in labels], fontsize=8)
-    ax1.set_xlabel("P95 latency (ms)")
-    ax1.set_title("P95 per grid point (95% interval)", loc="left", fontsize=11)
-    ax1.grid(alpha=0.3, axis="x")
-    ax2.barh(list(ys), rps, color="#7b8794")
-    ax2.set_yticks(list(ys))
-    ax2.set_yticklabels([])
-    ax2.set_xlabel("throughput (req/s)")
-    ax2.set_title("throughput", loc="left", fontsize=11)
-    ax2.grid(alpha=0.3, axis="x")
-    return fig

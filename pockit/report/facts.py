@@ -22,21 +22,31 @@ from pockit._contract import (
     events_of,
     unknown_kinds,
 )
+from pockit._display import as_dict
 from pockit._errors import PockitError
-from pockit.report.render import as_dict
+from pockit.report.evidence import (  # noqa: F401 - their home until issue 10: still importable here
+    collect_events,
+    cost_per_1k,
+    cost_problems,
+    latencies,
+    metrics,
+    pareto_points,
+    price_model,
+    run_meta,
+)
+from pockit.report.model import (
+    HEADLINE_MIME,
+    CriterionLine,
+    Headline,
+    ReportModel,
+    Reproducibility,
+    Risk,
+)
 
-__all__ = ["locate", "reproducibility", "risks"]
+__all__ = ["headline", "locate", "record_verdict", "reproducibility", "reproducibility_of", "risks"]
 
 #: Fewer requests than this in a run make its tail percentiles guesswork (p99 rests on ~10 samples).
 FEW_SAMPLES = 1000
-
-
-def _meta(run: Any) -> dict[str, Any]:
-    try:
-        meta = run.meta
-    except Exception:
-        return {"id": str(getattr(run, "path", run))}
-    return dict(meta) if isinstance(meta, Mapping) else {}
 
 
 def _count(run: Any) -> int | None:
@@ -153,7 +163,7 @@ def risks(
     decision: Any = None,
     *,
     costs: Mapping[str, Any] | None = None,
-) -> list[tuple[str, str]]:
+) -> list[Risk]:
     """(source, text) items for the risks & backlog section: spec notes, then what pockit detected."""
     items: list[tuple[str, str]] = [
         ("spec note", note) for note in getattr(spec, "notes", ()) or ()
@@ -196,7 +206,7 @@ def risks(
         if item not in seen:
             seen.add(item)
             unique.append(item)
-    return unique
+    return [Risk(*item) for item in unique]
 
 
 def _version(dist: str) -> str:
@@ -227,6 +237,20 @@ def reproducibility(
     commands: Sequence[str] = (),
     report_path: str | Path | None = None,
 ) -> dict[str, Any]:
+    """:func:`reproducibility_of` as the appendix's labelled rows."""
+    return reproducibility_of(
+        spec, runs, decision, commands=commands, report_path=report_path
+    ).to_dict()
+
+
+def reproducibility_of(
+    spec: Any,
+    runs: Sequence[Any],
+    decision: Any = None,
+    *,
+    commands: Sequence[str] = (),
+    report_path: str | Path | None = None,
+) -> Reproducibility:
     """Facts a reader needs to rebuild this report: spec hash, versions, commands, run ids.
 
     Paths are relative to the report's folder (``report_path``'s parent; the working folder when
@@ -234,10 +258,10 @@ def reproducibility(
     """
     import shlex
 
-    import pockit
+    from pockit import __version__
 
     d = as_dict(decision)
-    metas = [_meta(r) for r in runs]
+    metas = [run_meta(r) for r in runs]
     report = Path(report_path) if report_path else Path("report.html")
     folder = report.resolve().parent
     raw_spec = getattr(spec, "path", None)
@@ -251,21 +275,21 @@ def reproducibility(
     locust_versions = sorted(
         {str((m.get("versions") or {}).get("locust")) for m in metas if m.get("versions")}
     )
-    return {
-        "spec": f"{getattr(spec, 'name', '?')} ({spec_path})",
-        "spec sha256": getattr(spec, "sha256", "") or d.get("spec_sha256", ""),
-        "decision spec sha256": d.get("spec_sha256", "—"),
-        "pockit": pockit.__version__,
-        "python": f"{platform.python_version()} ({sys.implementation.name})",
-        "locust (at run time)": ", ".join(locust_versions) or _version("locust"),
-        "polars / pandas / scipy": f"{_version('polars')} / {_version('pandas')} / {_version('scipy')}",
-        "papermill / nbconvert": f"{_version('papermill')} / {_version('nbconvert')}",
-        "run ids": [
+    return Reproducibility(
+        spec=f"{getattr(spec, 'name', '?')} ({spec_path})",
+        spec_sha256=getattr(spec, "sha256", "") or d.get("spec_sha256", ""),
+        decision_spec_sha256=d.get("spec_sha256", "—"),
+        pockit=__version__,
+        python=f"{platform.python_version()} ({sys.implementation.name})",
+        locust=", ".join(locust_versions) or _version("locust"),
+        polars_pandas_scipy=f"{_version('polars')} / {_version('pandas')} / {_version('scipy')}",
+        papermill_nbconvert=f"{_version('papermill')} / {_version('nbconvert')}",
+        run_ids=tuple(
             f"{m.get('id')} — {m.get('candidate')}, {m.get('status')}, {m.get('start')} → {m.get('end')}"
             for m in metas
-        ],
-        "commands (from the report's folder)": cmds,
-    }
+        ),
+        commands=tuple(cmds),
+    )
 
 
 def locate(path: str | Path, *, near: Sequence[str | Path] = ()) -> Path:
@@ -294,212 +318,46 @@ def locate(path: str | Path, *, near: Sequence[str | Path] = ()) -> Path:
     raise InputError(f"{path}: not found; looked in " + ", ".join(tried))
 
 
-# -- evidence the notebook shows ---------------------------------------------------------------
+def headline(decision: Any, *, spec: Any = None, title: str | None = None) -> Headline:
+    """The verdict and headline facts of ``decision``, as the email and ``build_report`` read them."""
+    from pockit._display import number, unit_of
 
-
-def cost_problems(costs: Mapping[str, Any], decision: Any = None) -> list[str]:
-    """Why a candidate's cost is unknown, one line each (from :func:`pockit.decision.candidate_costs`).
-
-    With ``decision``, the reasons are those of the figures the decision judged (so a cost total
-    that is not finite, or rows left unattributed, are named as the criterion names them).
-    """
-    if decision is not None:
-        figs = cost_per_1k(costs, decision, figures=True)
-        return [f"{c}: cost unknown — {f.problem}" for c, f in figs.items() if f.problem]
-    out = []
-    for cand, cost in costs.items():
-        problem = as_dict(cost).get("problem") if cost is not None else "no billing data"
-        if problem:
-            out.append(f"{cand}: cost unknown — {problem}")
-    return out
-
-
-def metrics(runs: Sequence[Any]) -> Any:
-    """Server-side metrics attached to the runs (``sources/metrics.parquet``) as one pandas frame, or None."""
-    import polars as pl
-
-    frames = []
-    for run in runs:
-        path = run.sources_dir / "metrics.parquet"
-        if path.is_file():
-            try:
-                frame = pl.read_parquet(path)
-            except Exception:
-                continue
-            if "candidate" not in frame.columns:  # the run's metrics describe the run's candidate
-                cand = str(_meta(run).get(RunField.CANDIDATE, "?"))
-                frame = frame.with_columns(pl.lit(cand).alias("candidate"))
-            frames.append(frame)
-    if not frames:
-        return None
-    return pl.concat(frames, how="diagonal_relaxed").to_pandas()
-
-
-def latencies(runs: Sequence[Any]) -> dict[str, Any]:
-    """Latencies of successful requests per candidate (numpy arrays), for the distribution plot."""
-    import numpy as np
-    import polars as pl
-
-    out: dict[str, list[Any]] = {}
-    for run in runs:
-        try:
-            lat = (
-                run.scan_samples()
-                .filter(pl.col("ok"))
-                .select("latency_ms")
-                .collect()["latency_ms"]
-                .to_numpy()
-            )
-        except Exception:
-            continue
-        out.setdefault(str(_meta(run).get(RunField.CANDIDATE, "?")), []).append(lat)
-    return {k: np.concatenate(v) if v else np.array([]) for k, v in out.items()}
-
-
-def cost_per_1k(
-    cost_by_candidate: Mapping[str, Any], decision: Any, *, figures: bool = False
-) -> Any:
-    """Cost per 1k requests per candidate: the figure ``decide`` judged, never recomputed here.
-
-    ``decision`` is the :class:`~pockit.decision.Decision` the report shows; each candidate's
-    figure is its cost over the n that decision used (:func:`pockit.decision._costs.cost_figures`).
-    Returns ``{candidate: value or None}``, or with ``figures=True`` the typed
-    :class:`~pockit.decision.CostFigure` values (value, total, problem, requests).
-    """
-    from pockit.decision._costs import cost_figures
-
-    figs = cost_figures(cost_by_candidate, decision)
-    if figures:
-        return figs
-    return {cand: fig.value for cand, fig in figs.items()}
-
-
-def pareto_points(
-    decision: Any, stats: Mapping[str, Any], per_1k: Mapping[str, float | None]
-) -> tuple[list[dict[str, Any]], list[str]]:
-    """Points for the Pareto chart (P95 with its interval, cost per 1k) and the non-dominated names.
-
-    The front is the decision's own (``pareto``) when it has one.
-    """
     d = as_dict(decision)
-    points = []
-    for cand, s in stats.items():
-        p95 = ((as_dict(s).get("latency_ms") or {}).get("p95")) or {}
-        points.append(
-            {
-                "candidate": cand,
-                "p95": p95.get("value"),
-                "p95_ci_low": p95.get("ci_low"),
-                "p95_ci_high": p95.get("ci_high"),
-                "cost_per_1k": per_1k.get(cand),
-            }
+    criteria = tuple(
+        CriterionLine(
+            candidate=c.get("candidate"),
+            label=c.get("label") or c.get("metric"),
+            metric=c.get("metric"),
+            outcome=c.get("outcome"),
+            estimate=c.get("estimate"),
+            estimate_text=number(c.get("estimate"), unit_of(str(c.get("metric", "")))),
+            reason=c.get("reason"),
         )
-    front_raw = d.get("pareto") or []
-    front: list[str] = []
-    for item in front_raw if isinstance(front_raw, list) else []:
-        if isinstance(item, str):
-            front.append(item)
-        elif isinstance(item, Mapping) and (
-            item.get("front") or item.get("dominated") is False or item.get("pareto")
-        ):
-            front.append(str(item.get("candidate")))
-    return points, front
+        for c in d.get("criteria") or []
+    )
+    return Headline(
+        verdict=d.get("verdict"),
+        spec_sha256=d.get("spec_sha256"),
+        recommended=d.get("recommended"),
+        title=title or getattr(spec, "name", None),
+        hypothesis=getattr(spec, "hypothesis", None),
+        criteria=criteria,
+        baseline=d.get("baseline"),
+        comparisons=tuple(d.get("comparisons") or ()),
+    )
 
 
 def record_verdict(decision: Any, *, spec: Any = None, title: str | None = None) -> None:
     """Leave the verdict and headline facts in the executed notebook, for build_report and the email.
 
-    It is displayed under a mime type nbconvert does not render, so the HTML report does not show it.
+    ``decision`` is a Decision, or a :class:`~pockit.report.model.ReportModel` (its headline). It is
+    displayed under a mime type nbconvert does not render, so the HTML report does not show it.
     """
     from IPython.display import display
 
-    from pockit._display import number, unit_of
-
-    d = as_dict(decision)
-    criteria = [
-        {
-            "candidate": c.get("candidate"),
-            "label": c.get("label") or c.get("metric"),
-            "metric": c.get("metric"),
-            "outcome": c.get("outcome"),
-            "estimate": c.get("estimate"),
-            "estimate_text": number(c.get("estimate"), unit_of(str(c.get("metric", "")))),
-            "reason": c.get("reason"),
-        }
-        for c in d.get("criteria") or []
-    ]
-    payload = {
-        "verdict": d.get("verdict"),
-        "spec_sha256": d.get("spec_sha256"),
-        "recommended": d.get("recommended"),
-        "title": title or getattr(spec, "name", None),
-        "hypothesis": getattr(spec, "hypothesis", None),
-        "criteria": criteria,
-        "baseline": d.get("baseline"),
-        "comparisons": d.get("comparisons") or [],
-    }
-    display({"application/vnd.pockit.verdict+json": payload}, raw=True)  # type: ignore[no-untyped-call]
-
-
-def price_model(
-    spec: Any,
-    stats_by_candidate: Mapping[str, Any],
-    per_1k: Mapping[str, float | None] | None = None,
-) -> dict[str, Any] | None:
-    """For ``cost.source: model``: each candidate's price-book curve, its measured rate, and the
-    break-even rate of every pair. None when the spec prices nothing by model (or it is unreadable).
-
-    ``per_1k`` (from :func:`cost_per_1k`) is the figure the decision judged; given, it is what
-    ``at_measured`` says, so the model section and the verdict quote one number. The curve and
-    break-evens are the price book's projection over other rates (``PriceBook.cost_per_1k``).
-    """
-    cost = getattr(spec, "cost", None)
-    if cost is None or cost.source != "model" or not cost.price_book:
-        return None
-    from pockit._errors import PockitError
-    from pockit.sources import PriceBook, break_even
-
-    try:
-        book = PriceBook.load(cost.price_book)
-    except PockitError:
-        return None
-    keys: dict[str, str] = {}
-    for cand in spec.candidates:
-        key = book.entry_for(cand.name, cand.tags)
-        if key is not None:
-            keys[cand.name] = key
-    measured = {
-        name: float(s.get("throughput_rps") or 0.0)
-        for name, s in stats_by_candidate.items()
-        if name in keys
-    }
-    rates = [r for r in measured.values() if r > 0] or [1.0]
-    lo, hi = min(rates) / 20.0, max(rates) * 20.0
-    grid = [lo * (hi / lo) ** (i / 120) for i in range(121)]
-    names = sorted(keys)
-    pairs = []
-    for i, a in enumerate(names):
-        for b in names[i + 1 :]:
-            rps = break_even(book, keys[a], keys[b], lo_rps=lo / 100, hi_rps=hi * 100)
-            cheaper_below = None
-            if rps is not None:
-                below = rps / 2
-                cheaper_below = (
-                    a if book.cost_per_1k(keys[a], below) < book.cost_per_1k(keys[b], below) else b
-                )
-            pairs.append({"a": a, "b": b, "rps": rps, "cheaper_below": cheaper_below})
-    return {
-        "book": str(cost.price_book),
-        "currency": book.currency,
-        "keys": keys,
-        "measured_rps": measured,
-        "curves": {name: [(r, book.cost_per_1k(keys[name], r)) for r in grid] for name in names},
-        "at_measured": {
-            name: per_1k[name]
-            if per_1k is not None and per_1k.get(name) is not None
-            else book.cost_per_1k(keys[name], rps)
-            for name, rps in measured.items()
-            if rps > 0
-        },
-        "break_even": pairs,
-    }
+    head = (
+        decision.headline
+        if isinstance(decision, ReportModel)
+        else headline(decision, spec=spec, title=title)
+    )
+    display({HEADLINE_MIME: head.to_dict()}, raw=True)  # type: ignore[no-untyped-call]

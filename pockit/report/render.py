@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pockit._display import (
     OUTCOMES,
@@ -26,6 +26,9 @@ from pockit._display import (
 from pockit._display import (
     comparison_table as _comparison_table,
 )
+
+if TYPE_CHECKING:
+    from pockit.report.model import PriceModel, Reproducibility
 
 __all__ = [
     "as_dict",
@@ -322,8 +325,9 @@ def cost_summary(cost: Any, *, candidate: str | None = None, label: str | None =
     )
 
 
-def price_model_summary(model: Mapping[str, Any]) -> str:
+def price_model_summary(priced: PriceModel | Mapping[str, Any]) -> str:
     """What the price book says: cost per 1k at each candidate's measured rate, and break-evens."""
+    model = as_dict(priced)
     cur = str(model.get("currency", "USD"))
     items = [
         f"<li><strong>{esc(name)}</strong> (price book entry <code>{esc(model['keys'][name])}</code>): "
@@ -362,10 +366,10 @@ def risks_list(items: Iterable[str | tuple[str, str]]) -> str:
     return "<ul>" + "".join(lis) + "</ul>"
 
 
-def repro_appendix(facts: Mapping[str, Any]) -> str:
+def repro_appendix(facts: Reproducibility | Mapping[str, Any]) -> str:
     """Key/value facts (spec sha256, versions, commands, run ids) as an escaped definition table."""
     rows = []
-    for key, value in facts.items():
+    for key, value in as_dict(facts).items():
         if isinstance(value, list | tuple):
             text = "<br>".join(f"<code>{esc(v)}</code>" for v in value) or "—"
         else:
