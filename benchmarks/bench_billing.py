@@ -95,9 +95,10 @@ def pandas_cost(path: Path, start: datetime, end: datetime, tag: dict[str, str])
     want = (f"user_{key}", value)
     picked = window[window["resource_tags"].map(lambda kv: want in kv)]
     s, e = s[picked.index], e[picked.index]
-    overlap = (e.clip(upper=end) - s.clip(lower=start)).dt.total_seconds().clip(lower=0) / (
-        e - s
-    ).dt.total_seconds()
+    # pandas-stubs types clip's bounds as numbers only; datetime bounds on a datetime Series work
+    e_in = e.clip(upper=end)  # type: ignore[call-overload]
+    s_in = s.clip(lower=start)  # type: ignore[call-overload]
+    overlap = (e_in - s_in).dt.total_seconds().clip(lower=0) / (e - s).dt.total_seconds()
     return float((picked["line_item_unblended_cost"] * overlap).sum())
 
 

@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import psutil  # type: ignore[import-untyped]
 
@@ -223,7 +224,7 @@ def trial(
     return out
 
 
-def cpu_per_request(entries: list[dict], cpu: list[tuple[float, float]]) -> float:
+def cpu_per_request(entries: list[dict[str, Any]], cpu: list[tuple[float, float]]) -> float:
     """CPU microseconds per request over whole seconds of steady load: start-up (imports, spawning)
     and shutdown are left out, since they are paid once per run, not per request."""
     per_second: dict[int, int] = {}

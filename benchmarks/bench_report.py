@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests" / "report"))
+sys.path.insert(0, str(REPO))
 
 #: pockit may take at most this much longer than the bare pipeline (its template, embedded
 #: images and checks): ``pockit / bare`` median.
@@ -59,10 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     # nbconvert's default template cannot show pockit's own mimetype: expected, not news
     warnings.filterwarnings("ignore", message="Your element with mimetype")
 
-    from conftest import SPEC_TEXT, make_run  # the report tests' run-directory factory
-
     from pockit.report import build_report, pick_kernel
     from pockit.report._build import REPORT_NOTEBOOK, notebook_path
+    from tests.report.conftest import SPEC_TEXT, make_run  # the report tests' run-directory factory
 
     with tempfile.TemporaryDirectory(prefix="bench-report-") as tmp:
         work = Path(tmp)

@@ -486,7 +486,10 @@ def athena_name(header: str) -> str:
         key = re.sub(r"[^a-z0-9]+", "_", header.split(":", 1)[1].lower()).strip("_")
         return f"resource_tags_user_{key}"
     cat, _, col = header.partition("/")
-    snake = lambda s: re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", s).lower()  # noqa: E731
+
+    def snake(s: str) -> str:
+        return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", s).lower()
+
     return f"{snake(cat)}_{snake(col)}"
 
 

@@ -62,12 +62,13 @@ def test_debug_prints_the_traceback(
 
 def test_pockit_errors_keep_their_codes_and_load_failure_is_not_70() -> None:
     assert LoadError.exit_code == 69
-    codes = {cls.exit_code for cls in (PockitError, *_subclasses(PockitError))}
+    classes: list[type[PockitError]] = [PockitError, *_subclasses(PockitError)]
+    codes = {cls.exit_code for cls in classes}
     assert EXIT_INTERNAL not in codes and not codes & {0, 1, 2}
 
 
-def _subclasses(cls: type) -> list[type]:
-    out = []
+def _subclasses(cls: type[PockitError]) -> list[type[PockitError]]:
+    out: list[type[PockitError]] = []
     for sub in cls.__subclasses__():
         out += [sub, *_subclasses(sub)]
     return out

@@ -123,7 +123,9 @@ def test_demo_leaves_no_process_behind(demo: dict[str, object]) -> None:
     spec = yaml.safe_load((Path(str(demo["work"])) / "poc.yaml").read_text())
     ports = {urlsplit(c["host"]).port for c in spec["candidates"]}
     listening = {
-        c.laddr.port for c in psutil.net_connections("tcp") if c.status == psutil.CONN_LISTEN
+        c.laddr.port
+        for c in psutil.net_connections("tcp")
+        if c.status == psutil.CONN_LISTEN and c.laddr
     }
     assert not ports & listening
 

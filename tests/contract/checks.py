@@ -36,5 +36,6 @@ def risk_items(run: RunDir) -> dict[str, list[str]]:
 
 
 def criterion(decision: dict[str, Any], metric: str) -> dict[str, Any]:
-    [found] = [c for c in decision["criteria"] if c["metric"] == metric]
+    matches: list[dict[str, Any]] = [c for c in decision["criteria"] if c["metric"] == metric]
+    [found] = matches
     return found

@@ -133,7 +133,7 @@ def test_rows_counted_leniently_leave_the_cost_inconclusive(tmp_path: Path) -> N
 
 def test_the_report_shows_the_figure_the_decision_judged(tmp_path: Path) -> None:
     """One cost path: the report's cost per 1k is the decision's estimate, not a recomputation."""
-    from pockit.report import facts
+    from pockit.report import evidence as facts
 
     spec, runs = _setup(tmp_path)
     costs = candidate_costs(spec, runs)

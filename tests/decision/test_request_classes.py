@@ -34,13 +34,13 @@ KINDS = [
 NEW = (*CLASS_METRICS, "detect_s")
 
 
-def _kinds_run(root: Path, reps: int = 10, **kw: object) -> Path:
+def _kinds_run(root: Path, reps: int = 10, repeat: int | None = None) -> Path:
     status = [s for s, _, _ in KINDS] * reps
     ok = [o for _, o, _ in KINDS] * reps
     names = ["/login" if s in (401, 403) else "/api" for s in status]
     return make_run(
-        root, "fast", np.full(len(ok), 10.0), ok=ok, status=status, names=names, **kw
-    ).path  # type: ignore[arg-type]
+        root, "fast", np.full(len(ok), 10.0), ok=ok, status=status, names=names, repeat=repeat
+    ).path
 
 
 def test_the_class_rule_from_status_and_ok(tmp_path: Path) -> None:
@@ -112,7 +112,7 @@ def test_unknown_status_is_judged_both_ways(tmp_path: Path) -> None:
 
 def test_retry_rate_and_runs_without_retry_marks(tmp_path: Path) -> None:
     n = 300
-    retry = [None] * n
+    retry: list[int | None] = [None] * n
     for i in range(0, n, 10):
         retry[i] = 1  # 10% retries
     retry[1] = 0  # a first attempt that says so is no retry

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from hypothesis import HealthCheck, Phase, settings
 
@@ -29,7 +30,7 @@ CASE_LIMIT_S = 10.0
 #: The exit code :func:`run_cli` reports for a case it stopped at its time limit.
 TIMED_OUT = -1
 
-_COMMON = {
+_COMMON: dict[str, Any] = {
     "deadline": timedelta(seconds=CASE_LIMIT_S),
     "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large],
     "print_blob": True,

@@ -158,7 +158,8 @@ def test_events(data: st.DataObject) -> None:
             risk_items(RunDir.open(run))
 
 
-def _column(draw: st.DrawFn, n: int) -> pa.Array:
+def _column(data: st.DataObject, n: int) -> pa.Array:
+    draw = data.draw
     kind = draw(st.sampled_from(["string", "int", "float", "bool", "null", "naive_ts", "big"]))
     if kind == "string":
         return pa.array([draw(nasty_text) for _ in range(n)], pa.string())
@@ -196,7 +197,7 @@ def test_samples(data: st.DataObject) -> None:
                 if data.draw(st.booleans()) and table.num_columns > 1:
                     table = table.remove_column(i)
                 else:
-                    table = table.set_column(i, name, _column(data.draw, table.num_rows))
+                    table = table.set_column(i, name, _column(data, table.num_rows))
             pq.write_table(table, batch)
         spec = root / "poc.yaml"
         spec.write_text(_spec_text(root))
@@ -239,7 +240,7 @@ def test_billing_parquet(data: st.DataObject) -> None:
             if data.draw(st.booleans()):
                 table = table.remove_column(i)
             else:
-                table = table.set_column(i, name, _column(data.draw, table.num_rows))
+                table = table.set_column(i, name, _column(data, table.num_rows))
         export = root / "cur.parquet"
         pq.write_table(table, export)
         _run_and_check(root, ["cost", str(export), "--json"])
@@ -259,7 +260,8 @@ def test_billing_cli_arguments(value: Any, start: str) -> None:
 # -- other tools' result files ----------------------------------------------------------------
 
 
-def _k6_mutated(draw: st.DrawFn) -> str:
+def _k6_mutated(data: st.DataObject) -> str:
+    draw = data.draw
     lines = (DATA / "k6-points.json").read_text().splitlines()
     out = []
     for line in lines:
@@ -279,7 +281,7 @@ def test_import(data: st.DataObject, fmt: str) -> None:
     with case_dir() as root:
         src = root / "results.txt"
         if fmt == "k6":
-            text = _k6_mutated(data.draw)
+            text = _k6_mutated(data)
         else:
             text = data.draw(csv_mutated(LOCUST if fmt == "locust-csv" else JMETER))
         src.write_text(text, encoding="utf-8", errors="surrogateescape")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,7 +23,7 @@ PRICES = "currency: USD\ncandidates:\n  async:\n    per_request: {price}\n"
 
 
 def _spec(
-    make_spec: Callable[..., Path], url: str, *, price: float, budget: float, load: dict
+    make_spec: Callable[..., Path], url: str, *, price: float, budget: float, load: dict[str, Any]
 ) -> Path:
     path = make_spec(
         {"async": url},
@@ -66,7 +67,7 @@ def test_closed_model_is_stopped_when_projected_spend_passes_budget(
     [event] = [e for e in run.events() if e["kind"] == "guardrail"]
     assert event["rule"] == "max_budget_usd" and event["spent_usd"] > 0.05
     # stopped long before the 20 s it was planned for, samples kept
-    assert (run.end - run.start).total_seconds() < 15
+    assert run.end is not None and (run.end - run.start).total_seconds() < 15
     assert run.read_samples().height > 0
     # the report's risks name the stop, read from what the run wrote (stop_code, guardrail event)
     assert follows_contract(run).stop_code is StopCode.MAX_BUDGET_USD

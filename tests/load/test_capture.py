@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
@@ -16,6 +17,7 @@ from pockit._contract import StopCode
 from pockit.demo._service import DemoService
 from pockit.load import run_candidate, run_spec
 from pockit.spec import Guardrails, load_spec
+from tests._typed import number
 from tests.contract.checks import follows_contract, risk_items
 
 from .conftest import served
@@ -24,7 +26,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_every_request_is_captured_unrounded(
-    service: DemoService, make_spec, tmp_path: Path
+    service: DemoService, make_spec: Callable[..., Path], tmp_path: Path
 ) -> None:
     spec = make_spec({"async": service.url("async")})
     [path] = run_candidate(spec, "async", runs_dir=tmp_path / "runs", progress=False)
@@ -37,7 +39,7 @@ def test_every_request_is_captured_unrounded(
     assert meta["counts"]["locust_failures"] == 0 and df["ok"].all()
     # latencies are Locust's float milliseconds, not its rounded statistics
     assert (df["latency_ms"] != df["latency_ms"].round(0)).sum() > df.height // 2
-    assert df["latency_ms"].min() > 5  # the async variant sleeps ~8-15 ms
+    assert number(df["latency_ms"].min()) > 5  # the async variant sleeps ~8-15 ms
     assert set(df["name"].unique()) <= {
         "/api/items",
         "/api/items/{id}",
@@ -70,7 +72,10 @@ def test_every_request_is_captured_unrounded(
 
 
 def test_small_batches_are_bounded_by_count(
-    service: DemoService, make_spec, tmp_path: Path, monkeypatch
+    service: DemoService,
+    make_spec: Callable[..., Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("POCKIT_BATCH_ROWS", "10")
     spec = make_spec({"async": service.url("async")}, load={"duration": "2s"})
@@ -81,7 +86,9 @@ def test_small_batches_are_bounded_by_count(
     assert sum(sizes) == run.meta["counts"]["locust_requests"]
 
 
-def test_repeats_make_one_directory_each(service: DemoService, make_spec, tmp_path: Path) -> None:
+def test_repeats_make_one_directory_each(
+    service: DemoService, make_spec: Callable[..., Path], tmp_path: Path
+) -> None:
     spec = make_spec(
         {"async": service.url("async")}, load={"duration": "2s", "repeats": 2, "cooldown": "0.5s"}
     )
@@ -91,7 +98,7 @@ def test_repeats_make_one_directory_each(service: DemoService, make_spec, tmp_pa
 
 
 def test_guardrail_refuses_before_any_request(
-    service: DemoService, make_spec, tmp_path: Path
+    service: DemoService, make_spec: Callable[..., Path], tmp_path: Path
 ) -> None:
     spec = load_spec(make_spec({"async": service.url("async")}))
     # validation already refuses such a spec; build one past it to prove run time checks too
@@ -110,7 +117,7 @@ def test_guardrail_refuses_before_any_request(
     assert not (tmp_path / "runs").exists()
 
 
-def test_refused_connection_leaves_nothing(make_spec, tmp_path: Path) -> None:
+def test_refused_connection_leaves_nothing(make_spec: Callable[..., Path], tmp_path: Path) -> None:
     import socket
 
     with socket.socket() as s:  # a port nobody listens on
@@ -122,7 +129,9 @@ def test_refused_connection_leaves_nothing(make_spec, tmp_path: Path) -> None:
     assert not (tmp_path / "runs").exists()
 
 
-def test_locustfile_raising_on_import(service: DemoService, make_spec, tmp_path: Path) -> None:
+def test_locustfile_raising_on_import(
+    service: DemoService, make_spec: Callable[..., Path], tmp_path: Path
+) -> None:
     bad = tmp_path / "broken.py"
     bad.write_text("from locust import HttpUser\nraise RuntimeError('config.ini is missing')\n")
     spec = make_spec({"async": service.url("async")}, load={"locustfile": str(bad)})
@@ -134,7 +143,11 @@ def test_locustfile_raising_on_import(service: DemoService, make_spec, tmp_path:
 
 
 def test_progress_and_summary(
-    service: DemoService, make_spec, tmp_path: Path, capsys, monkeypatch
+    service: DemoService,
+    make_spec: Callable[..., Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("POCKIT_PROGRESS_EVERY_S", "0.5")  # captured stderr is a log: lines
     spec = make_spec({"async": service.url("async")}, load={"duration": "2s"})
@@ -154,7 +167,9 @@ def test_importing_the_load_package_does_not_import_locust() -> None:
     assert out.stdout.strip() == "False"
 
 
-def test_samples_read_lazily_with_polars(service: DemoService, make_spec, tmp_path: Path) -> None:
+def test_samples_read_lazily_with_polars(
+    service: DemoService, make_spec: Callable[..., Path], tmp_path: Path
+) -> None:
     spec = make_spec({"baseline": service.url("baseline")}, load={"duration": "2s"})
     [path] = run_candidate(spec, "baseline", runs_dir=tmp_path, progress=False)
     p50 = RunDir.open(path).scan_samples().select(pl.col("latency_ms").median()).collect().item()
@@ -162,7 +177,7 @@ def test_samples_read_lazily_with_polars(service: DemoService, make_spec, tmp_pa
 
 
 def test_rate_guardrail_stops_a_closed_model_run(
-    service: DemoService, make_spec, tmp_path: Path
+    service: DemoService, make_spec: Callable[..., Path], tmp_path: Path
 ) -> None:
     # 5 users of the demo locustfile send ~40 req/s; the cap is 10
     spec = make_spec(

@@ -7,6 +7,7 @@ import re
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -55,7 +56,9 @@ def _run_with_remote_worker(
     return master.returncode, out, err, worker
 
 
-def test_run_json_lists_run_directories(service: DemoService, make_spec, tmp_path: Path) -> None:
+def test_run_json_lists_run_directories(
+    service: DemoService, make_spec: Callable[..., Path], tmp_path: Path
+) -> None:
     spec = make_spec(
         {"baseline": service.url("baseline"), "async": service.url("async")},
         load={"duration": "2s"},
@@ -82,7 +85,7 @@ def test_run_json_lists_run_directories(service: DemoService, make_spec, tmp_pat
     assert "completed (duration reached)" in out.stderr
 
 
-def test_run_exit_codes_for_refusals(make_spec, tmp_path: Path) -> None:
+def test_run_exit_codes_for_refusals(make_spec: Callable[..., Path], tmp_path: Path) -> None:
     spec = make_spec({"gone": f"http://127.0.0.1:{_free_port()}"})
     refused = subprocess.run(
         [*POCKIT, "run", str(spec), "--runs-dir", str(tmp_path / "r")],
@@ -108,7 +111,9 @@ def test_run_exit_codes_for_refusals(make_spec, tmp_path: Path) -> None:
     assert not (tmp_path / "r").exists()
 
 
-def test_remote_worker_joins_a_run(service: DemoService, make_spec, tmp_path: Path) -> None:
+def test_remote_worker_joins_a_run(
+    service: DemoService, make_spec: Callable[..., Path], tmp_path: Path
+) -> None:
     """The README recipe on one host: a master waiting for a remote worker, which writes to --out."""
     spec = make_spec({"async": service.url("async")}, load={"duration": "3s"})
     code, out, err, worker = _run_with_remote_worker(
@@ -127,7 +132,10 @@ def test_remote_worker_joins_a_run(service: DemoService, make_spec, tmp_path: Pa
 
 
 def test_remote_worker_to_s3_then_gathered(
-    service: DemoService, make_spec, tmp_path: Path, monkeypatch
+    service: DemoService,
+    make_spec: Callable[..., Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A worker on another machine uploads to s3:// (a real moto server here); the run gathers it."""
     import os
@@ -185,7 +193,7 @@ def test_remote_worker_to_s3_then_gathered(
 
 
 def test_gather_takes_only_this_runs_samples_from_a_reused_out(
-    service: DemoService, make_spec, tmp_path: Path
+    service: DemoService, make_spec: Callable[..., Path], tmp_path: Path
 ) -> None:
     """Two runs whose remote worker wrote to the same --out: gathering the second takes only its own."""
     spec = make_spec({"async": service.url("async")}, load={"duration": "2s"})
@@ -213,7 +221,9 @@ def test_gather_takes_only_this_runs_samples_from_a_reused_out(
     assert counts["samples"] == counts["locust_requests"] == second.read_samples().height > 0
 
 
-def test_lost_remote_worker_is_recorded(service: DemoService, make_spec, tmp_path: Path) -> None:
+def test_lost_remote_worker_is_recorded(
+    service: DemoService, make_spec: Callable[..., Path], tmp_path: Path
+) -> None:
     """A remote worker's Locust SIGKILLed mid-run: the master records it; the run stopped early."""
     import signal
     import time

@@ -9,6 +9,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -18,7 +20,7 @@ from pockit.demo._service import COST_PER_REQUEST_USD, VARIANTS, DemoService
 from .conftest import served, set_fault
 
 
-def _get(url: str) -> tuple[int, dict]:
+def _get(url: str) -> tuple[int, dict[str, Any]]:
     try:
         with urllib.request.urlopen(url, timeout=5) as resp:
             return resp.status, json.loads(resp.read())
@@ -26,7 +28,7 @@ def _get(url: str) -> tuple[int, dict]:
         return exc.code, json.loads(exc.read())
 
 
-def _post(url: str, body: object) -> tuple[int, dict]:
+def _post(url: str, body: object) -> tuple[int, dict[str, Any]]:
     req = urllib.request.Request(
         url,
         data=json.dumps(body).encode(),
@@ -106,7 +108,7 @@ def test_start_time_knobs_kill_and_restart() -> None:
         assert svc.url("async") == url and _get(f"{url}/health")[0] == 200
 
 
-def test_no_child_outlives_its_parent(tmp_path) -> None:
+def test_no_child_outlives_its_parent(tmp_path: Path) -> None:
     """A parent killed by SIGKILL (no cleanup at all): its servers notice and exit on their own."""
     code = (
         "import sys, time\n"

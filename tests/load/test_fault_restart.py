@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -69,7 +70,7 @@ def _drive(plan: FaultPlan, until_s: float) -> None:
         time.sleep(0.1)
 
 
-def _end(run: RunDir) -> dict:
+def _end(run: RunDir) -> dict[str, Any]:
     return next(e for e in run.events() if e["kind"] == "fault_end")
 
 

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -37,7 +38,7 @@ def _wait_for_samples(runs_dir: Path, timeout: float = 20.0) -> None:
 )
 def test_signal_stops_cleanly(
     service: DemoService,
-    make_spec,
+    make_spec: Callable[..., Path],
     tmp_path: Path,
     sig: signal.Signals,
     code: int,
@@ -88,7 +89,7 @@ def test_signal_stops_cleanly(
 
 
 def test_kernel_interrupt_ends_with_one_line(
-    service: DemoService, make_spec, tmp_path: Path
+    service: DemoService, make_spec: Callable[..., Path], tmp_path: Path
 ) -> None:
     """A notebook's Interrupt (SIGINT to a real ipykernel): one line, not pockit's stack.
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from pockit.load import make_plan
 
 
 def test_workers_past_the_default_cap_exit_67_before_anything_starts(
-    make_spec, tmp_path: Path
+    make_spec: Callable[..., Path], tmp_path: Path
 ) -> None:
     spec = make_spec({"a": "http://127.0.0.1:9"}, load={"workers": 100000})
     done = subprocess.run(
@@ -27,7 +28,7 @@ def test_workers_past_the_default_cap_exit_67_before_anything_starts(
     assert not (tmp_path / "r").exists()
 
 
-def test_max_workers_from_the_spec_caps_the_override(make_spec) -> None:
+def test_max_workers_from_the_spec_caps_the_override(make_spec: Callable[..., Path]) -> None:
     spec = load_spec(
         make_spec(
             {"a": "http://127.0.0.1:9"},

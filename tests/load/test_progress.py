@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -30,7 +31,9 @@ def _run(spec: Path, runs_dir: Path, *flags: str) -> subprocess.CompletedProcess
 
 
 @pytest.mark.slow
-def test_log_gets_lines_not_bar_frames(service: DemoService, make_spec, tmp_path: Path) -> None:
+def test_log_gets_lines_not_bar_frames(
+    service: DemoService, make_spec: Callable[..., Path], tmp_path: Path
+) -> None:
     spec = make_spec({"async": service.url("async")}, load={"duration": "4s"})
     proc = _run(spec, tmp_path / "runs")
     assert proc.returncode == 0, proc.stderr
@@ -42,7 +45,9 @@ def test_log_gets_lines_not_bar_frames(service: DemoService, make_spec, tmp_path
 
 
 @pytest.mark.slow
-def test_no_progress_keeps_the_summary(service: DemoService, make_spec, tmp_path: Path) -> None:
+def test_no_progress_keeps_the_summary(
+    service: DemoService, make_spec: Callable[..., Path], tmp_path: Path
+) -> None:
     spec = make_spec({"async": service.url("async")}, load={"duration": "2s"})
     proc = _run(spec, tmp_path / "runs", "--no-progress")
     assert proc.returncode == 0, proc.stderr

@@ -8,6 +8,7 @@ the injection, whose truth is the fault_start event (the knob acts on the next r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
@@ -42,7 +43,9 @@ class Shopper(HttpUser):
 """
 
 
-def test_retries_http_and_validation_errors_of_a_real_run(make_spec, tmp_path: Path) -> None:
+def test_retries_http_and_validation_errors_of_a_real_run(
+    make_spec: Callable[..., Path], tmp_path: Path
+) -> None:
     locustfile = tmp_path / "retrying.py"
     locustfile.write_text(RETRYING)
     with DemoService(variants=("async",)) as svc:
@@ -78,7 +81,9 @@ def test_retries_http_and_validation_errors_of_a_real_run(make_spec, tmp_path: P
     assert transport.estimate == 0.0 and transport.outcome == "PASS"
 
 
-def test_detect_s_within_a_second_of_an_injected_latency_fault(make_spec, tmp_path: Path) -> None:
+def test_detect_s_within_a_second_of_an_injected_latency_fault(
+    make_spec: Callable[..., Path], tmp_path: Path
+) -> None:
     with DemoService(variants=("async",)) as svc:
         path = make_spec(
             {"async": svc.url("async")},

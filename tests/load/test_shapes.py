@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -14,11 +16,19 @@ from pockit.demo._service import DemoService
 from pockit.load import make_plan, run_candidate
 from pockit.load._shape_plan import plan_tick
 from pockit.spec import load_spec
+from tests._typed import moment, number
 from tests.contract.checks import follows_contract
 
 from .conftest import set_fault
 
 CONF = {"kind": "constant", "users": 4, "spawn_rate": 2, "duration_s": 10, "gaps": []}
+
+
+def _tick(conf: dict[str, Any], t: float) -> tuple[int, float, str]:
+    """``plan_tick`` at a time the run is still going: a None (run over) fails the test."""
+    tick = plan_tick(conf, t)
+    assert tick is not None, f"the plan ended before {t} s"
+    return tick
 
 
 def test_plan_tick_constant_stages_spike_gaps() -> None:
@@ -29,19 +39,15 @@ def test_plan_tick_constant_stages_spike_gaps() -> None:
         "kind": "stages",
         "stages": [{"duration_s": 2, "users": 1}, {"duration_s": 3, "users": 8, "spawn_rate": 8}],
     }
-    assert plan_tick(stages, 1.9)[:2] == (1, 2.0)
+    assert _tick(stages, 1.9)[:2] == (1, 2.0)
     assert plan_tick(stages, 2.0) == (8, 8.0, "stage1")
     spike = {**CONF, "kind": "spike", "spike_users": 20, "spike_at_s": 3, "spike_s": 2}
-    assert (
-        plan_tick(spike, 2.9)[0] == 4
-        and plan_tick(spike, 3.5)[0] == 20
-        and plan_tick(spike, 5.1)[0] == 4
-    )
+    assert _tick(spike, 2.9)[0] == 4 and _tick(spike, 3.5)[0] == 20 and _tick(spike, 5.1)[0] == 4
     gaps = {**CONF, "gaps": [{"at_s": 4, "pause_s": 2, "probe": 5}]}
-    assert plan_tick(gaps, 4.5) == (0, 1000.0, "gap0") and plan_tick(gaps, 6.0)[0] == 4
+    assert plan_tick(gaps, 4.5) == (0, 1000.0, "gap0") and _tick(gaps, 6.0)[0] == 4
 
 
-def test_plan_from_spec_and_caps(make_spec) -> None:
+def test_plan_from_spec_and_caps(make_spec: Callable[..., Path]) -> None:
     spec = load_spec(
         make_spec(
             {"a": "http://127.0.0.1:9"},
@@ -63,7 +69,7 @@ def test_plan_from_spec_and_caps(make_spec) -> None:
     assert make_plan(spec, workers=-1).workers >= 1
 
 
-def test_plan_refuses_what_validation_would_have(make_spec) -> None:
+def test_plan_refuses_what_validation_would_have(make_spec: Callable[..., Path]) -> None:
     """A Spec can be built without the loader (dataclasses.replace, the API): the plan still
     refuses a NaN duration (it passed every cap's `>`) and user classes that would become options."""
     import dataclasses
@@ -74,6 +80,7 @@ def test_plan_refuses_what_validation_would_have(make_spec) -> None:
     spec = load_spec(make_spec({"a": "http://127.0.0.1:9"}, load={"duration": "5s"}))
     with pytest.raises(UsageError, match="finite"):
         make_plan(spec, duration_s=math.nan)
+    assert spec.load is not None
     smuggled = dataclasses.replace(
         spec, load=dataclasses.replace(spec.load, user_classes=("Web", "-u", "20"))
     )
@@ -82,7 +89,9 @@ def test_plan_refuses_what_validation_would_have(make_spec) -> None:
 
 
 @pytest.mark.slow
-def test_stages_and_idle_gap(service: DemoService, make_spec, tmp_path: Path) -> None:
+def test_stages_and_idle_gap(
+    service: DemoService, make_spec: Callable[..., Path], tmp_path: Path
+) -> None:
     spec = make_spec(
         {"async": service.url("async")},
         load={
@@ -114,7 +123,7 @@ def test_stages_and_idle_gap(service: DemoService, make_spec, tmp_path: Path) ->
     assert inside.height == 0  # no load during the pause
     assert df.filter(pl.col("t_start") > end).height >= 5  # ... and load again after it
     stage0_end = parse_iso(next(e["ts"] for e in events if e.get("phase") == "stage1"))
-    first = df["t_start"].min()
+    first = moment(df["t_start"].min())
     rate0 = df.filter(pl.col("t_start") < stage0_end).height / (stage0_end - first).total_seconds()
     rate1 = (
         df.filter((pl.col("t_start") > stage0_end) & (pl.col("t_start") < start)).height
@@ -125,7 +134,7 @@ def test_stages_and_idle_gap(service: DemoService, make_spec, tmp_path: Path) ->
 
 @pytest.mark.slow
 def test_arrival_rate_records_intended_times(
-    service: DemoService, make_spec, tmp_path: Path
+    service: DemoService, make_spec: Callable[..., Path], tmp_path: Path
 ) -> None:
     spec = make_spec(
         {"async": service.url("async")},
@@ -135,14 +144,16 @@ def test_arrival_rate_records_intended_times(
     df = RunDir.open(path).read_samples().sort("t_intended")
     assert df["t_intended"].null_count() == 0
     gaps_ms = df["t_intended"].diff().dt.total_microseconds().drop_nulls() / 1000
-    assert 36 < gaps_ms.median() < 44  # 25 req/s -> one arrival every 40 ms
+    assert 36 < number(gaps_ms.median()) < 44  # 25 req/s -> one arrival every 40 ms
     assert 60 < df.height < 110  # ~4 s minus start-up at 25 req/s, not the closed-model ~200
     lag_ms = (df["t_start"] - df["t_intended"]).dt.total_microseconds() / 1000
-    assert lag_ms.quantile(0.5) < 50  # a fast target keeps up with the schedule
+    assert number(lag_ms.quantile(0.5)) < 50  # a fast target keeps up with the schedule
 
 
 @pytest.mark.slow
-def test_arrival_rate_exposes_coordinated_omission(make_spec, tmp_path: Path) -> None:
+def test_arrival_rate_exposes_coordinated_omission(
+    make_spec: Callable[..., Path], tmp_path: Path
+) -> None:
     with DemoService(variants=("async",)) as svc:
         set_fault(svc.url("async"), latency_ms=250)  # 3 users x ~4 req/s each < 30 req/s asked
         spec = make_spec(
@@ -155,4 +166,4 @@ def test_arrival_rate_exposes_coordinated_omission(make_spec, tmp_path: Path) ->
         "latency_ms"
     ]
     # measured from the schedule, latency keeps growing as the queue builds; the plain one does not
-    assert from_intended.quantile(0.95) > 3 * df["latency_ms"].quantile(0.95)
+    assert number(from_intended.quantile(0.95)) > 3 * number(df["latency_ms"].quantile(0.95))

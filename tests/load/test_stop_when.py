@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -110,7 +111,7 @@ def test_key_only_and_failures_count_as_slow(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_real_run_is_decided_before_it_ends(tmp_path: Path, make_spec) -> None:
+def test_real_run_is_decided_before_it_ends(tmp_path: Path, make_spec: Callable[..., Path]) -> None:
     """Real Locust, real capture: the watcher reads batches as they land and decides early,
     with the same outcomes the fixed-length decision gives the whole run afterwards."""
     duration = 8.0

@@ -8,6 +8,7 @@ directories, so the counts are known.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +30,7 @@ PLANNED_S = 30.0
 
 @pytest.mark.slow
 def test_clear_margin_stops_early_with_the_fixed_rules_verdict(
-    service: DemoService, make_spec, tmp_path: Path
+    service: DemoService, make_spec: Callable[..., Path], tmp_path: Path
 ) -> None:
     """Two repeats, each with its own watcher: both stop long before 30 s, and decide (by the
     anytime bound, METHOD_SEQUENTIAL) gives what the fixed-length rule gives the same samples."""
@@ -77,7 +78,9 @@ def test_clear_margin_stops_early_with_the_fixed_rules_verdict(
 
 
 @pytest.mark.slow
-def test_candidate_at_the_edge_runs_to_the_end(make_spec, tmp_path: Path) -> None:
+def test_candidate_at_the_edge_runs_to_the_end(
+    make_spec: Callable[..., Path], tmp_path: Path
+) -> None:
     """Half the requests fail and the criterion asks for half to succeed: the truth is the
     threshold. With a local worker (master + worker writing into one run directory) the run goes
     to its planned end. The anytime rule decides a run at the threshold about 1% of the time

@@ -103,7 +103,9 @@ def test_view_of_a_numeric_grid() -> None:
     assert len(fig.axes) == 3  # latency, throughput, error rate: curves, not bars
     assert getattr(fig, "pockit_message", None) is None
     assert len(plots.figure_png(fig)) > 1000  # renders, the "$" in a name included
-    legend = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
+    box = fig.axes[1].get_legend()
+    assert box is not None  # the throughput axis names each candidate
+    legend = [t.get_text() for t in box.get_texts()]
     assert r"base\$line: last pass 5" in legend and "async: last pass 20" in legend
 
 

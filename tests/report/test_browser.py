@@ -18,7 +18,7 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
 def test_report_opens_offline_in_chromium(tmp_path: Path) -> None:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import Dialog, Route, sync_playwright
 
     if not Path(CHROMIUM).exists():  # a real browser is the point: fail, never skip
         pytest.fail(
@@ -50,13 +50,17 @@ def test_report_opens_offline_in_chromium(tmp_path: Path) -> None:
         try:
             page = browser.new_page(viewport={"width": 1100, "height": 900})
 
-            def block(route: object) -> None:
-                url = route.request.url  # type: ignore[attr-defined]
+            def block(route: Route) -> None:
+                url = route.request.url
                 if url.startswith("file://"):
-                    route.continue_()  # type: ignore[attr-defined]
+                    route.continue_()
                 else:
                     requests.append(url)
-                    route.abort()  # type: ignore[attr-defined]
+                    route.abort()
+
+            def dismiss(dialog: Dialog) -> None:
+                dialogs.append(dialog.message)
+                dialog.dismiss()
 
             page.route("**/*", block)
             page.on(
@@ -65,7 +69,7 @@ def test_report_opens_offline_in_chromium(tmp_path: Path) -> None:
                     None if r.url.startswith(("file://", "data:")) else requests.append(r.url)
                 ),
             )
-            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            page.on("dialog", dismiss)
             page.goto(result.path.as_uri(), wait_until="load")
             page.wait_for_timeout(300)
             banner = page.locator("#verdict .verdict")

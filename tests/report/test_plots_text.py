@@ -67,7 +67,7 @@ def test_cost_breakdown_with_dollar_service_and_label() -> None:
 
 def test_message_keeps_the_raw_text_for_html() -> None:
     fig = plots.message("x $a$", "billing $missing$")
-    assert fig.pockit_message == ("x $a$", "billing $missing$")
+    assert getattr(fig, "pockit_message", None) == ("x $a$", "billing $missing$")
     _assert_literal(fig, ["x $a$", "billing $missing$"])
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from pockit._contract import EventKind
 from pockit._rundir import RunDir
 from pockit.report.facts import risks
 
@@ -20,8 +21,8 @@ def test_detected_risks(run_factory: Callable[..., RunDir]) -> None:
         target_unreachable={"from": "2026-01-05T10:00:07.000000Z", "requests": 123},
         load_generator_saturated=True,
     )
-    dying.add_event("worker_lost", worker="w1")
-    items: list[tuple[str, Any]] = risks(_Spec(), [healthy, dying])
+    dying.add_event(EventKind.WORKER_LOST, worker="w1")
+    items: Sequence[tuple[str, Any]] = risks(_Spec(), [healthy, dying])
     kinds = {k for k, _ in items}
     text = " ".join(t for _, t in items)
     assert ("spec note", "a known caveat") in items

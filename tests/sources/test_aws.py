@@ -17,10 +17,11 @@ from pockit.sources import (
     query_athena,
     read_billing,
 )
+from tests._typed import Window
 
 from .conftest import DATASETS, free_port, moto_static
 
-W = {"start": "2026-05-04T10:00:00Z", "end": "2026-05-04T12:00:00Z"}
+W: Window = {"start": "2026-05-04T10:00:00Z", "end": "2026-05-04T12:00:00Z"}
 T0 = datetime(2026, 5, 4, 10, tzinfo=UTC)
 
 
@@ -431,7 +432,7 @@ class _PagingCloudWatch:
     def get_metric_data(self, **kwargs: Any) -> dict[str, Any]:
         self.calls.append(kwargs)
         n = len(self.calls)
-        page = {
+        page: dict[str, Any] = {
             "MetricDataResults": [
                 {
                     "Id": "p95",

@@ -15,10 +15,11 @@ import pytest
 
 from pockit._errors import SourceError, UsageError
 from pockit.sources import attribute_cost, read_billing, tags_to_dict
+from tests._typed import Window
 
 from .conftest import DATASETS
 
-W = {"start": "2026-05-04T10:00:00Z", "end": "2026-05-04T12:00:00Z"}
+W: Window = {"start": "2026-05-04T10:00:00Z", "end": "2026-05-04T12:00:00Z"}
 BASE = {"poc": "checkout-baseline"}
 
 

@@ -15,6 +15,7 @@ import pytest
 from pockit._errors import MixedCurrencyError, SourceError, UsageError
 from pockit.sources import attribute_cost, read_billing, tags_to_dict, write_focus_export
 from pockit.sources._focus import FOCUS_12_COLUMNS
+from tests._typed import Window
 
 T0 = datetime(2026, 5, 4, 10, tzinfo=UTC)
 
@@ -39,7 +40,7 @@ def focus10(tmp_path: Path) -> Path:
     return path
 
 
-W = {"start": T0, "end": T0 + timedelta(hours=1)}
+W: Window = {"start": T0, "end": T0 + timedelta(hours=1)}
 
 
 def test_focus_csv_reads_to_the_normalised_frame(focus10: Path) -> None:
@@ -81,7 +82,7 @@ def test_charge_categories_kept_and_credits_negative(focus10: Path) -> None:
 
 def test_cost_columns_and_proration(focus10: Path) -> None:
     # vm2 runs 10:00-12:00 for 0.60 billed; a 30-minute window gets a quarter of it.
-    half = {"start": T0 + timedelta(minutes=30), "end": T0 + timedelta(hours=1)}
+    half: Window = {"start": T0 + timedelta(minutes=30), "end": T0 + timedelta(hours=1)}
     for column, expected in (("billed", 0.15), ("effective", 0.15), ("list", 0.2)):
         r = attribute_cost(
             read_billing(focus10, column=column), **half, tags={"poc": "checkout-baseline"}

@@ -63,7 +63,8 @@ def test_user_classes_cannot_smuggle_locust_options(tmp_path: Path) -> None:
 
 def test_user_classes_that_are_identifiers_pass(tmp_path: Path) -> None:
     text = GOOD.replace("  repeats: 3\n", "  repeats: 3\n  user_classes: [WebUser, Api_2]\n")
-    assert load_spec(write(tmp_path, text)).load.user_classes == ("WebUser", "Api_2")
+    load = load_spec(write(tmp_path, text)).load
+    assert load is not None and load.user_classes == ("WebUser", "Api_2")
 
 
 # --- numbers: finite, positive where that is their meaning -------------------------------------

@@ -56,6 +56,7 @@ def test_valid_spec_is_typed_and_hashed(tmp_path: Path) -> None:
     assert spec.name == "checkout-api"
     assert [c.name for c in spec.candidates] == ["baseline", "async"]
     assert spec.candidate("async").tags == {"poc": "checkout-async"}
+    assert spec.load is not None
     assert spec.load.duration_s == 90.0
     assert spec.load.repeats == 3
     assert spec.criteria[0].key is True and spec.criteria[0].op == "<"
@@ -180,6 +181,7 @@ faults:
         "      - {duration: 60s, users: 50}\n  idle_gaps:\n    - {at: 40s, pause: 20s}\n",
     )
     spec = load_spec(write(tmp_path, text))
+    assert spec.load is not None and spec.load.shape is not None
     assert [s.users for s in spec.load.shape.stages] == [10, 50]
     assert spec.faults[1].command == ("echo", "hi")
     assert spec.load.idle_gaps[0].pause_s == 20.0
