@@ -16,6 +16,9 @@ CAPTURE_BATCH_SECONDS = 2.0
 #: ``load.stop_when: decided`` never stops a run before this many seconds of load unless the spec
 #: says otherwise: a warm-up transient or a slow drift needs time to show before an early answer.
 STOP_WHEN_MIN_DURATION_S = 30.0
+#: How often ``stop_when: decided`` looks at the captured samples (seconds): the capture plugin
+#: flushes a batch every 2 s; ``pockit plan`` simulates looks at the same interval.
+STOP_WHEN_POLL_S = 5.0
 
 #: Demo: how long each candidate is loaded by ``pockit demo`` unless told otherwise.
 DEMO_DURATION_S = 15.0

@@ -39,10 +39,10 @@ TOP = {"commands", "cli", "__main__", "demo", "__init__"}
 #: ``import pockit`` inside a part, for ``__version__``/``__file__`` or a public name at call time.
 ROOT_IMPORT_OK = {"load"}
 
-#: Cross-part imports of private modules that exist today (issue 10 moves them behind public names).
-PRIVATE_DEBT = {
-    ("commands", "pockit.load._stop_when"),
-}
+#: Cross-part imports of private modules (a new one fails the test below).
+PRIVATE_DEBT: set[tuple[str, str]] = (
+    set()
+)  # issue 10 moved the last behind public names: keep it empty
 
 
 def _part(path: Path) -> str:
@@ -105,3 +105,98 @@ def test_architecture_doc_lists_every_part() -> None:
         if part in BASE:
             continue
         assert f"`pockit/{part}" in doc, f"docs/architecture.md does not describe {part}"
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(PKG.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _import_graph() -> dict[str, set[str]]:
+    """Module -> the pockit modules it imports, function-level imports included (a cycle hidden in
+    a function is still a cycle); ``if TYPE_CHECKING:`` blocks left out (they never run)."""
+    paths = {_module_name(p): p for p in PKG.rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for name, path in paths.items():
+        tree = ast.parse(path.read_text(), str(path))
+        typing_only = {
+            id(node)
+            for block in ast.walk(tree)
+            if isinstance(block, ast.If) and "TYPE_CHECKING" in ast.unparse(block.test)
+            for stmt in block.body
+            for node in ast.walk(stmt)
+        }
+        deps: set[str] = set()
+        for node in ast.walk(tree):
+            if id(node) in typing_only:
+                continue
+            if isinstance(node, ast.ImportFrom):
+                if node.level:
+                    base = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+                    base = base[: len(base) - (node.level - 1)]
+                    module = ".".join([*base, *([node.module] if node.module else [])])
+                else:
+                    module = node.module or ""
+                for alias in node.names:
+                    target = f"{module}.{alias.name}"
+                    deps.add(target if target in paths else module)
+            elif isinstance(node, ast.Import):
+                deps.update(a.name for a in node.names)
+        graph[name] = {d for d in deps if d in paths and d != name}
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in sorted(graph[v]):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_no_import_cycles() -> None:
+    assert _cycles(_import_graph()) == []
+
+
+def test_the_cycle_check_would_catch_a_cycle() -> None:
+    graph = _import_graph()
+    graph["pockit.analysis._stats"] = graph["pockit.analysis._stats"] | {"pockit.report.facts"}
+    graph["pockit.report.facts"] = graph["pockit.report.facts"] | {"pockit.analysis._stats"}
+    assert any("pockit.analysis._stats" in c for c in _cycles(graph))
+
+
+def test_modules_stay_small() -> None:
+    """One job per module (issue 10): none past 400 lines."""
+    big = {
+        str(p.relative_to(PKG.parent)): n
+        for p in PKG.rglob("*.py")
+        if (n := len(p.read_text().splitlines())) > 400
+    }
+    assert big == {}

@@ -172,10 +172,11 @@ def human(data: dict[str, Any]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pockit._constants import STOP_WHEN_MIN_DURATION_S as MIN_DURATION_S
+    from pockit._constants import STOP_WHEN_POLL_S as POLL_S
     from pockit._errors import UsageError
     from pockit._rundir import open_runs
     from pockit.analysis import share_counts, share_test
-    from pockit.load._stop_when import MIN_DURATION_S, POLL_S
     from pockit.spec import load_spec
 
     spec = load_spec(args.spec)

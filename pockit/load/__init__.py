@@ -26,6 +26,7 @@ _EXPORTS: dict[str, str] = {
     "upload_worker_output": "pockit.load._gather",
     "remote_worker_command": "pockit.load._protocol",
     "remote_worker_env": "pockit.load._protocol",
+    "import_runs": "pockit.load._import",
 }
 
 __all__ = [
@@ -58,15 +59,9 @@ def __dir__() -> list[str]:
     return __all__
 
 
-def import_runs(*args: Any, **kwargs: Any) -> Any:
-    """Make run directories from other load tools' raw output (see :mod:`pockit.load._import`)."""
-    from pockit.load._import import import_runs as f  # type: ignore[import-not-found]
-
-    return f(*args, **kwargs)
-
-
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from pockit.load._gather import GatherResult, gather, gather_samples, upload_worker_output
+    from pockit.load._import import import_runs
     from pockit.load._plan import Plan, make_plan
     from pockit.load._protocol import remote_worker_command, remote_worker_env
     from pockit.load._run import RunInterrupted, run_candidate, run_spec

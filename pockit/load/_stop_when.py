@@ -33,7 +33,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, cast
 
-from pockit._constants import CONFIDENCE, STOP_WHEN_MIN_DURATION_S
+from pockit._constants import CONFIDENCE, STOP_WHEN_MIN_DURATION_S, STOP_WHEN_POLL_S
 from pockit._contract import EventKind, RunField, events_of, parse_iso
 from pockit._rundir import RunDir, iso, utcnow
 from pockit.analysis import (
@@ -48,7 +48,7 @@ from pockit.analysis import (
 Require = Literal["all", "key"]
 
 #: Poll interval the supervisor should use (seconds): the capture plugin flushes every 2 s.
-POLL_S = 5.0
+POLL_S = STOP_WHEN_POLL_S
 #: Shortest run ``stop_when: decided`` stops, unless the spec says otherwise: a warm-up
 #: transient or a slow drift needs time to show before an early answer is trusted.
 MIN_DURATION_S = STOP_WHEN_MIN_DURATION_S

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from pockit._contract import RunField
 from pockit._display import as_dict
 from pockit._errors import PockitError
+from pockit.report.facts import headline, locate, reproducibility_of, risks, run_meta
 from pockit.report.model import ParetoPoint, PriceModel, PricePair, ReportModel
 from pockit.spec import Spec
 
@@ -31,17 +32,7 @@ __all__ = [
     "metrics",
     "pareto_points",
     "price_model",
-    "run_meta",
 ]
-
-
-def run_meta(run: Any) -> dict[str, Any]:
-    """A run's run.json as a dict; ``{"id": path}`` when it cannot be read (the risks say why)."""
-    try:
-        meta = run.meta
-    except Exception:
-        return {"id": str(getattr(run, "path", run))}
-    return dict(meta) if isinstance(meta, Mapping) else {}
 
 
 def collect_events(runs: Iterable[Any]) -> list[dict[str, Any]]:
@@ -263,7 +254,6 @@ def build_model(
     from pockit._rundir import open_runs
     from pockit.analysis import run_stats, timeline
     from pockit.decision import candidate_costs, decide
-    from pockit.report.facts import headline, locate, reproducibility_of, risks
     from pockit.spec import load_spec
 
     the_spec = spec if isinstance(spec, Spec) else load_spec(locate(spec))

@@ -24,16 +24,6 @@ from pockit._contract import (
 )
 from pockit._display import as_dict
 from pockit._errors import PockitError
-from pockit.report.evidence import (  # noqa: F401 - their home until issue 10: still importable here
-    collect_events,
-    cost_per_1k,
-    cost_problems,
-    latencies,
-    metrics,
-    pareto_points,
-    price_model,
-    run_meta,
-)
 from pockit.report.model import (
     HEADLINE_MIME,
     CriterionLine,
@@ -47,6 +37,15 @@ __all__ = ["headline", "locate", "record_verdict", "reproducibility", "reproduci
 
 #: Fewer requests than this in a run make its tail percentiles guesswork (p99 rests on ~10 samples).
 FEW_SAMPLES = 1000
+
+
+def run_meta(run: Any) -> dict[str, Any]:
+    """A run's run.json as a dict; ``{"id": path}`` when it cannot be read (the risks say why)."""
+    try:
+        meta = run.meta
+    except Exception:
+        return {"id": str(getattr(run, "path", run))}
+    return dict(meta) if isinstance(meta, Mapping) else {}
 
 
 def _count(run: Any) -> int | None:
