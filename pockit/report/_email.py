@@ -252,7 +252,8 @@ def _comparison_html(summary: Headline) -> str:
 
 def _comparison_lines(summary: Headline) -> list[str]:
     """The baseline comparison as plain-text lines, each with its units and Holm p."""
-    from pockit._display import interval, p_value, shift_text, unit_of
+    from pockit._display import interval, p_value, shift_text
+    from pockit.criteria import unit as unit_of
 
     lines = []
     for c in summary.comparisons:

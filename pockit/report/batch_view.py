@@ -88,7 +88,7 @@ def _criterion_label(c: Mapping[str, Any]) -> str:
 
 def verdict_table(points: Sequence[Mapping[str, Any]]) -> str:
     """Point × criterion: each point's verdict and every criterion's outcome (badge and estimate)."""
-    from pockit._display import unit_of
+    from pockit.criteria import unit as unit_of
 
     labels: list[str] = []
     for p in points:

@@ -319,7 +319,8 @@ def locate(path: str | Path, *, near: Sequence[str | Path] = ()) -> Path:
 
 def headline(decision: Any, *, spec: Any = None, title: str | None = None) -> Headline:
     """The verdict and headline facts of ``decision``, as the email and ``build_report`` read them."""
-    from pockit._display import number, unit_of
+    from pockit._display import number
+    from pockit.criteria import unit as unit_of
 
     d = as_dict(decision)
     criteria = tuple(

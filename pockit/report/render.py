@@ -20,12 +20,12 @@ from pockit._display import (
     note,
     number,
     stats_html,
-    unit_of,
     verdict_block,
 )
 from pockit._display import (
     comparison_table as _comparison_table,
 )
+from pockit.criteria import unit
 
 if TYPE_CHECKING:
     from pockit.report.model import PriceModel, Reproducibility
@@ -49,7 +49,7 @@ __all__ = [
 ]
 
 _OUTCOMES = OUTCOMES
-_unit = unit_of
+_unit = unit  # the registry's unit of a metric (pockit.criteria)
 
 
 def fmt(value: Any, unit: str = "", digits: int = 3) -> str:
