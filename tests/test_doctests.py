@@ -21,7 +21,7 @@ PKG = Path(pockit.__file__).parent
 #: Modules that import Locust or gevent at import time: they run inside Locust, never here.
 _LOCUST = re.compile(r"^\s*(?:import|from)\s+(?:locust|gevent)\b", re.MULTILINE)
 #: At least this many examples run (not skipped) over the package: raise it as examples are added.
-MIN_RUN = 6
+MIN_RUN = 25
 
 
 def _modules() -> list[str]:

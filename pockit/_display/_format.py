@@ -66,7 +66,11 @@ def unit_of(metric: str) -> str:
 
 
 def number(value: Any, unit: str = "", digits: int = 3) -> str:
-    """A number for a reader, plain text: ``—`` when missing, ``12.3 ms``, ``99.50 %`` for ``unit='%'`` fractions."""
+    """A number for a reader, plain text: ``—`` when missing, ``12.3 ms``, ``99.50 %`` for ``unit='%'`` fractions.
+
+    >>> number(12.3456, "ms"), number(0.995, "%"), number(None), number(float("inf"), "s")
+    ('12.3 ms', '99.50 %', '—', '∞')
+    """
     if value is None:
         return "—"
     if isinstance(value, bool):

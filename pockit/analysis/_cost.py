@@ -29,5 +29,13 @@ def cost_per_1k_or_reason(total: float, requests: float) -> tuple[float, str | N
 
 
 def cost_per_1k(total: float, requests: float) -> float:
-    """``total / requests * 1000``; NaN when undefined (see :func:`cost_per_1k_or_reason`)."""
+    """``total / requests * 1000``; NaN when undefined (see :func:`cost_per_1k_or_reason`).
+
+    >>> cost_per_1k(12.0, 48_000)       # $12 for 48,000 requests
+    0.25
+    >>> cost_per_1k(5.0, 0)             # nothing was bought: no figure, not "free"
+    nan
+    >>> cost_per_1k_or_reason(5.0, 0)[1]
+    'no requests to divide the cost by'
+    """
     return cost_per_1k_or_reason(total, requests)[0]

@@ -129,6 +129,10 @@ def wilson(
 ) -> tuple[FloatArray, FloatArray]:
     """Wilson score interval for a binomial share; well behaved near 0 and 1, unlike Wald.
 
+    >>> lo, hi = wilson(990, 1000)
+    >>> round(float(lo), 4), round(float(hi), 4)
+    (0.9817, 0.9946)
+
     Returns NaN bounds where ``n == 0``.
     """
     from scipy import special
@@ -156,6 +160,13 @@ def clopper_pearson(
     sides: Sides = "two",
 ) -> tuple[FloatArray, FloatArray]:
     """Exact (Clopper-Pearson) interval for a binomial share, from Beta quantiles.
+
+    >>> lo, hi = clopper_pearson(990, 1000)           # 990 successes in 1,000 requests
+    >>> round(float(lo), 4), round(float(hi), 4)
+    (0.9817, 0.9952)
+    >>> lo, _ = clopper_pearson(990, 1000, sides="greater")
+    >>> round(float(lo), 4)                            # one-sided 95%: the share is at least this
+    0.9831
 
     Conservative by construction: each bound holds with at least the nominal probability. For
     the share of requests under a latency threshold it is the exact dual of the order-statistic

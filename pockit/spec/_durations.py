@@ -15,6 +15,9 @@ _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
 def parse_duration(value: object) -> float:
     """Seconds in ``value``; a bare number is seconds. Raises ValueError with the accepted forms.
 
+    >>> parse_duration("1h30m"), parse_duration("90s"), parse_duration(45)
+    (5400.0, 90.0, 45.0)
+
     Never NaN or infinite: a duration of ``.nan`` would slip past every ``>`` cap.
     """
     if isinstance(value, bool):
@@ -51,7 +54,11 @@ def _finite(seconds: float, value: object) -> float:
 
 
 def format_duration(seconds: float) -> str:
-    """``'1m30s'`` for 90.0: the inverse of :func:`parse_duration` for whole seconds."""
+    """``'1m30s'`` for 90.0: the inverse of :func:`parse_duration` for whole seconds.
+
+    >>> format_duration(90), format_duration(3600), format_duration(2.5)
+    ('1m30s', '1h', '2.5s')
+    """
     if seconds < 60 or seconds != int(seconds):
         return f"{seconds:g}s"
     minutes, secs = divmod(int(seconds), 60)

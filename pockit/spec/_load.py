@@ -47,7 +47,30 @@ def load_spec(path: str | Path) -> Spec:
 
 
 def parse_spec(data: bytes | str, *, path: str | Path | None = None) -> Spec:
-    """Validate spec text; relative paths in it (locustfile, cost source) resolve against ``path``'s folder."""
+    """Validate spec text; relative paths in it (locustfile, cost source) resolve against ``path``'s folder.
+
+    >>> spec = parse_spec('''
+    ... name: checkout
+    ... hypothesis: async checkout keeps p95 under 300 ms
+    ... candidates:
+    ...   - {name: async, host: "http://127.0.0.1:8082"}
+    ... load: {locustfile: locustfile.py, users: 10, duration: 1m}
+    ... criteria:
+    ...   - {metric: latency_p95_ms, op: "<", threshold: 300}
+    ... ''')
+    >>> spec.candidate("async").host, spec.load.duration_s, spec.criteria[0].label
+    ('http://127.0.0.1:8082', 60.0, 'latency_p95_ms < 300')
+
+    Every problem is collected, each with its field (and line when the text has one):
+
+    >>> parse_spec("name: x\\ncandidates: []\\n")
+    Traceback (most recent call last):
+    ...
+    pockit._errors.SpecError: spec is not valid (3 problem(s)):
+      hypothesis: required field is missing (one sentence: what you expect to hold)
+      candidates: needs at least one candidate (line 2)
+      criteria: required field is missing (a list of {metric, op, threshold})
+    """
     raw_bytes = data.encode() if isinstance(data, str) else data
     where = str(path) if path is not None else None
     try:
