@@ -22,7 +22,7 @@ from pockit.spec._faults import _build_faults, _check_offsets
 from pockit.spec._guardrails import _build_guardrails, _check_caps, _url_problem
 from pockit.spec._keys import BASELINE_KEYS, CANDIDATE_KEYS, DECISION_KEYS, SLO_KEYS, TOP_KEYS
 from pockit.spec._load_profile import _build_load
-from pockit.spec._model import Baseline, Candidate, Spec
+from pockit.spec._model import Baseline, Candidate, Criterion, Load, Spec
 from pockit.spec._reader import _Reader
 from pockit.spec._sources import _build_cost, _build_metrics
 from pockit.spec._yaml import read_yaml, refusal
@@ -182,6 +182,7 @@ def _build(r: _Reader, raw: dict[str, Any], base: Path) -> Spec | None:
     if load is not None:
         _check_offsets(r, load, faults)
     _check_references(r, criteria, metrics)
+    _check_stop_when(r, load, criteria, slo_target)
     return Spec(
         name=name,
         hypothesis=hypothesis,
@@ -196,4 +197,25 @@ def _build(r: _Reader, raw: dict[str, Any], base: Path) -> Spec | None:
         slo_target=slo_target,
         warn_is_go=warn_is_go,
         notes=notes,
+    )
+
+
+def _check_stop_when(
+    r: _Reader, load: Load | None, criteria: list[Criterion], slo_target: float | None
+) -> None:
+    """``stop_when: decided`` watches the criteria that are shares of requests; without one the
+    run could never stop early, which is not what the spec asked for."""
+    if load is None or load.stop_when != "decided" or not criteria:
+        return
+    from pockit.analysis import share_test  # numpy: only for a spec that asks for stop_when
+
+    if any(share_test(c, slo_target=slo_target) is not None for c in criteria):
+        return
+    r.error(
+        "load.stop_when",
+        "decided needs a criterion the anytime-valid bounds can judge while the run goes (a "
+        "latency percentile, success_rate, error_rate, a request-class rate, or "
+        "error_budget_burn with slo.target); "
+        f"{', '.join(c.metric for c in criteria)} are judged after the run only, so this run "
+        "would never stop early: add such a criterion or remove stop_when",
     )

@@ -277,3 +277,21 @@ def test_fault_and_gap_after_the_run_ends_are_refused(tmp_path: Path) -> None:
     errs = errors_of(tmp_path, text)
     assert "but each run lasts 90s" in errs["faults[0].at"]
     assert "but each run lasts 90s" in errs["load.idle_gaps[0].at"]
+
+
+def test_stop_when_decided_needs_a_criterion_it_can_decide_early(tmp_path: Path) -> None:
+    """Only shares of requests are judged while the run goes: a spec whose criteria are all judged
+    after the run (cost, throughput) would never stop early, so it is refused at the field."""
+    after_only = GOOD.replace("  repeats: 3\n", "  repeats: 3\n  stop_when: decided\n").replace(
+        """  - {metric: latency_p95_ms, op: "<", threshold: 300, key: true}
+  - {metric: success_rate, op: ">=", threshold: 0.99}
+""",
+        """  - {metric: throughput_rps, op: ">=", threshold: 100}
+""",
+    )
+    errs = errors_of(tmp_path, after_only)
+    assert "never stop early" in errs["load.stop_when"]
+    assert "throughput_rps, cost_per_1k_usd" in errs["load.stop_when"]
+    # with one share criterion beside them, it is accepted (the others are judged after the run)
+    ok = GOOD.replace("  repeats: 3\n", "  repeats: 3\n  stop_when: decided\n")
+    assert load_spec(write(tmp_path, ok)).load.stop_when == "decided"  # type: ignore[union-attr]
