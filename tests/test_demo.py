@@ -170,3 +170,17 @@ def test_ctrl_c_stops_demo_and_its_children(tmp_path: Path) -> None:
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_a_wrong_out_fails_before_any_load(tmp_path: Path) -> None:
+    """``--out`` is checked first: a typo costs a second, not the demo's load and notebooks."""
+    out = subprocess.run(
+        [sys.executable, "-m", "pockit", "demo", "--out", str(tmp_path / "report.txt")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert out.returncode == 64, out.stderr
+    assert "ending in .html" in out.stderr and "demo service up" not in out.stderr
+    assert not (tmp_path / "runs").exists()

@@ -226,9 +226,16 @@ def run_demo(
     """
     from pockit.demo._prometheus import DEMO_ALERT_RULES, PrometheusServer, prometheus_binary
     from pockit.demo._service import DemoService
-    from pockit.report import build_report, execute_notebook, pick_kernel
+    from pockit.report import (
+        REPORT_NOTEBOOK,
+        build_report,
+        execute_notebook,
+        pick_kernel,
+        report_paths,
+    )
     from pockit.spec import load_spec
 
+    report_paths(out, REPORT_NOTEBOOK)  # a wrong --out fails now, not after the load ran
     say = log or (lambda _msg: None)
     started = time.perf_counter()
     timings: dict[str, float] = {}
