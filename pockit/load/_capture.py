@@ -23,6 +23,7 @@ from __future__ import annotations
 import atexit
 import gc
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +74,7 @@ def _on_init(environment: Any, **_: Any) -> None:
         master_announce(runner, run_dir)
         return  # the master sends no requests; its workers capture them
     if type(runner).__name__ == "WorkerRunner":
-        worker_listen(runner, run_dir, set_allowed)
+        worker_listen(runner, run_dir, set_allowed, _go_live)
     allowed = protocol.allowed_hosts()
     install_host_guard(tuple(allowed) if allowed is not None else None)
     # import Arrow now, not at the first flush, where it would stall the load for a moment
@@ -104,7 +105,18 @@ def _on_init(environment: Any, **_: Any) -> None:
     environment.events.quit.add_listener(lambda **_: cap.flush(force=True))
     atexit.register(lambda: cap.flush(force=True))
     gevent.spawn(cap.timer)
+    cap.live_send = _live_send[0] if _live_send else None
     _capture = cap
+
+
+#: The master's request for live batches may arrive before or after the capture exists.
+_live_send: list[Callable[[str, bytes], None]] = []
+
+
+def _go_live(send: Callable[[str, bytes], None]) -> None:
+    _live_send[:] = [send]
+    if _capture is not None:
+        _capture.live_send = send
 
 
 _saturated_once: list[bool] = []

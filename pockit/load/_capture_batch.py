@@ -14,6 +14,7 @@ import logging
 import os
 import time
 from array import array
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -91,6 +92,8 @@ class Capture:
         self.retry_at = 0.0
         self.runner: Any = None
         self.pacer: Pacer | None = None
+        #: a remote worker of a ``stop_when`` run: sends each written batch to the master
+        self.live_send: Callable[[str, bytes], None] | None = None
         self.cols = Columns()
 
     @property
@@ -185,6 +188,8 @@ class Capture:
             os.replace(tmp, self.samples_dir / name)
             self.seq += 1
             self.written += len(cols)
+            if self.live_send is not None:
+                self._send_live(name)
         except Exception as exc:  # full disk, permissions: keep the rows for a later try, bounded
             message = f"cannot write samples batch to {self.samples_dir}: {exc}"
             if message not in self.errors:
@@ -195,6 +200,18 @@ class Capture:
             self.cols.put_back(cols, room)
             self.retry_at = now + self.batch_seconds
         self.write_status()
+
+    def _send_live(self, name: str) -> None:
+        """The batch just written, to the master (the file stays the worker's own record: a batch
+        the master does not get only delays an early stop, ``pockit gather`` brings it anyway)."""
+        assert self.live_send is not None
+        try:
+            self.live_send(name, (self.samples_dir / name).read_bytes())
+        except Exception as exc:
+            message = f"cannot send batch {name} to the master: {exc}"
+            if message not in self.errors:
+                self.errors.append(message)
+                log.error("pockit capture: %s", message)
 
     def write_status(self) -> None:
         """``locust/capture-wNNN-PID.json``: what this process wrote, dropped, and why."""

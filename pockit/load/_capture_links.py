@@ -9,6 +9,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import signal
 import time
 from collections.abc import Callable
@@ -112,15 +113,50 @@ def master_announce(runner: Any, run_dir: str) -> None:
         run_id = Path(run_dir).name
     allowed = protocol.allowed_hosts()
 
+    live = protocol.live()
+
     def tell(client_id: str) -> None:
         runner.send_message(
-            protocol.MSG_RUN, {"run_id": run_id, "allowed_hosts": allowed}, client_id=client_id
+            protocol.MSG_RUN,
+            {"run_id": run_id, "allowed_hosts": allowed, "live": live},
+            client_id=client_id,
         )
 
     # Only when the worker asks: Locust connects a worker before its init event, so a message
     # sent on connect arrives before the worker's handler exists ("Unknown message type").
     runner.register_message(protocol.MSG_HELLO, lambda msg, **_: tell(msg.node_id))
+    if live:
+        runner.register_message(protocol.MSG_BATCH, lambda msg, **_: keep_live_batch(run_dir, msg))
     gevent.spawn(_watch_workers, runner)
+
+
+_LIVE_NAME = re.compile(protocol.LIVE_NAME)
+
+
+def keep_live_batch(run_dir: str, msg: Any) -> Path | None:
+    """On the master: a remote worker's batch into ``locust/live/`` (dot-name, then rename, as the
+    capture writes its own). A worker's message is untrusted input: a name that is not a capture
+    batch's, or data that is not bytes or too big, is refused and logged, never written."""
+    data = msg.data if isinstance(getattr(msg, "data", None), dict) else {}
+    name, blob = data.get("name"), data.get("data")
+    if not isinstance(name, str) or not _LIVE_NAME.fullmatch(name):
+        log.error("pockit capture: refused a live batch named %r from %s", name, msg.node_id)
+        return None
+    if not isinstance(blob, bytes) or not 0 < len(blob) <= protocol.LIVE_MAX_BYTES:
+        log.error(
+            "pockit capture: refused live batch %s from %s: not Parquet bytes", name, msg.node_id
+        )
+        return None
+    folder = Path(run_dir) / LOCUST_DIR / protocol.LIVE_DIR
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".{name}.tmp"
+        tmp.write_bytes(blob)
+        os.replace(tmp, folder / name)
+    except OSError as exc:
+        log.error("pockit capture: cannot keep live batch %s: %s", name, exc)
+        return None
+    return folder / name
 
 
 def _watch_workers(runner: Any) -> None:
@@ -147,14 +183,25 @@ def _watch_workers(runner: Any) -> None:
                            index=seen[cid], reason="left while the load ran")  # fmt: skip
 
 
-def worker_listen(runner: Any, run_dir: str, allow: Callable[[Any], None]) -> None:
+def worker_listen(
+    runner: Any,
+    run_dir: str,
+    allow: Callable[[Any], None],
+    go_live: Callable[[Callable[[str, bytes], None]], None] = lambda _send: None,
+) -> None:
     """On a worker: record the master's run id beside the samples (``locust/master-run.json``);
-    ``allow`` the master's allowed hosts when the parent gave none."""
+    ``allow`` the master's allowed hosts when the parent gave none; when the master asks for live
+    batches (a remote worker of a ``stop_when`` run), ``go_live`` gets the function that sends one."""
+
+    def send(name: str, blob: bytes) -> None:
+        runner.send_message(protocol.MSG_BATCH, {"name": name, "data": blob})
 
     def on_run(msg: Any, **_: Any) -> None:
         data = msg.data or {}
         if data.get("allowed_hosts") and protocol.allowed_hosts() is None:
             allow(data["allowed_hosts"])
+        if data.get("live") and not protocol.is_local_worker():  # a local one writes the run's own
+            go_live(send)
         path = Path(run_dir) / LOCUST_DIR / protocol.MASTER_RUN_FILE
         with contextlib.suppress(OSError):
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -24,6 +24,8 @@ variable                   meaning (who sets it)
 ``POCKIT_BATCH_ROWS`` /    batch bounds of the capture (user or test; defaults in pockit._constants)
 ``POCKIT_BATCH_SECONDS``
 ``POCKIT_WORKER_WAIT_S``   how long the master waits for its workers (user; read by the parent)
+``POCKIT_LIVE``            ``1``: the master asks remote workers to send each batch as they write it,
+                           into ``locust/live/`` (parent, for ``stop_when`` with remote workers)
 =========================  =======================================================================
 """
 
@@ -56,6 +58,7 @@ EVENTS = "POCKIT_EVENTS"
 BATCH_ROWS = "POCKIT_BATCH_ROWS"
 BATCH_SECONDS = "POCKIT_BATCH_SECONDS"
 WORKER_WAIT_S = "POCKIT_WORKER_WAIT_S"
+LIVE = "POCKIT_LIVE"
 
 #: The file in the run directory the plugin rewrites every second and the parent's bar reads.
 PROGRESS_FILE = ".progress.json"
@@ -66,6 +69,14 @@ MASTER_RUN_FILE = "master-run.json"
 #: with the run it serves (``{"run_id", "allowed_hosts"}``).
 MSG_HELLO = "pockit_hello"
 MSG_RUN = "pockit_run"
+#: A remote worker's batch while the run goes (``{"name", "data": Parquet bytes}``), when the master
+#: asked for it (``"live": true`` in ``pockit_run``): the master keeps it in ``locust/live/`` for the
+#: ``stop_when`` watcher, which cannot see the worker's own folder until ``pockit gather``.
+MSG_BATCH = "pockit_batch"
+LIVE_DIR = "live"
+#: What a live batch may be called (the capture's ``w<index>-<pid>-<seq>.parquet``) and weigh.
+LIVE_NAME = r"w\d{3}-\d{1,10}-\d{6}\.parquet"
+LIVE_MAX_BYTES = 64 * 1024 * 1024
 #: How the capture plugin's refusal of a host outside ``guardrails.allowed_hosts`` starts (the
 #: sample's ``error``); the post-run checks count refusals by it.
 REFUSED_PREFIX = "refused by pockit guardrails"
@@ -109,6 +120,9 @@ def child_env(
     if plan.arrival:
         share = 1.0 / max(1, plan.workers + plan.remote_workers)
         env[ARRIVAL] = json.dumps({**plan.arrival, "share": share})
+    env.pop(LIVE, None)
+    if plan.remote_workers and plan.stop_when is not None:
+        env[LIVE] = "1"
     return env
 
 
@@ -203,6 +217,11 @@ def allowed_hosts() -> list[Any] | None:
 def forced_worker() -> int | None:
     raw = os.environ.get(WORKER)
     return int(raw) if raw not in (None, "") else None
+
+
+def live() -> bool:
+    """Whether the master should ask remote workers for their batches as they write them."""
+    return os.environ.get(LIVE) == "1"
 
 
 def is_local_worker() -> bool:

@@ -7,6 +7,11 @@ its anytime-valid bound (:func:`pockit.analysis.evaluate_sequential`). Once the 
 and every watched criterion is PASS or FAIL, it says stop. Because the bounds hold at every look,
 stopping there keeps each criterion's error at the stated 5%; the fixed-length bound would not.
 
+Remote workers (``pockit worker``) write their batches on their own machine; when the plan has any,
+the master asks them to send each batch as they write it and keeps it in ``locust/live/``
+(:mod:`pockit.load._protocol`), so the watcher counts their requests too. ``pockit gather`` brings
+the authoritative copies into ``samples/`` after the run.
+
 Watched are the criteria that are shares of requests (latency percentiles, success and error
 rates, the error-budget burn when the spec has an SLO target). Others (cost, throughput, server
 metrics, recovery, cold start) cannot be decided from the samples while the run goes: they are
@@ -44,6 +49,7 @@ from pockit.analysis import (
     share_counts,
     share_test,
 )
+from pockit.load._protocol import LIVE_DIR
 
 Require = Literal["all", "key"]
 
@@ -118,10 +124,18 @@ class StopWhenDecided:
             self._start = parse_iso(str(starts[0]["ts"]))
             self._load_started = True
 
+    def _batches(self) -> list[Path]:
+        """The run's finished sample batches, and the batches remote workers sent the master while
+        the run goes (``locust/live/``; a name already in ``samples/`` is not counted twice)."""
+        own = self.run.sample_files()
+        names = {f.name for f in own}
+        live = sorted((self.run.locust_dir / LIVE_DIR).glob("w*.parquet"))
+        return [*own, *(f for f in live if f.name not in names)]
+
     def _read_new(self) -> None:
         import polars as pl
 
-        new = [f for f in self.run.sample_files() if f not in self._seen]
+        new = [f for f in self._batches() if f not in self._seen]
         if not new or not self.watched:
             return
         lf = pl.scan_parquet([str(f) for f in new], missing_columns="insert")

@@ -263,3 +263,38 @@ def test_lost_remote_worker_is_recorded(
     assert meta["stop_reason"].startswith("stopped early (load ran ")
     assert meta["load_window"]["seconds"] < 9
     assert any(e["kind"] == "worker_lost" and e.get("source") == "master" for e in run.events())
+
+
+def test_stop_when_sees_a_remote_workers_requests_while_the_run_goes(
+    service: DemoService, make_spec: Callable[..., Path], tmp_path: Path
+) -> None:
+    """Issue 16: with only a remote ``pockit worker`` loading, the master's stop_when watcher used
+    to see no request until ``pockit gather`` (so it never decided early). The worker now sends each
+    batch to the master as it writes it (``locust/live/``), and the run stops once decided."""
+    spec = make_spec(
+        {"async": service.url("async")},
+        load={
+            "users": 4,
+            "duration": "40s",
+            "stop_when": "decided",
+            "stop_when_min_duration": "3s",
+        },
+        criteria=[{"metric": "success_rate", "op": ">=", "threshold": 0.5}],
+    )
+    code, out, err, worker = _run_with_remote_worker(
+        spec, tmp_path / "runs", local_workers=0, worker_out=str(tmp_path / "remote")
+    )
+    assert code == 0, err
+    assert worker.returncode == 0, worker.stderr
+    [path] = json.loads(out)["runs"]
+    run = RunDir.open(path)
+    meta = run.meta
+    assert meta["stop_code"] == "decided", meta["stop_reason"]
+    last = meta["stop_when"]["history"][-1]["criteria"][0]
+    assert last["n"] > 0 and last["outcome"] == "PASS"
+    live = sorted((run.locust_dir / "live").glob("w*.parquet"))
+    assert live, "the master kept no live batch"
+    assert meta["counts"]["samples"] == 0  # the run's own samples/ waits for pockit gather
+    # what the master kept is what the worker wrote, byte for byte
+    written = {Path(f).name: Path(f).read_bytes() for f in json.loads(worker.stdout)["samples"]}
+    assert all(f.read_bytes() == written[f.name] for f in live)
