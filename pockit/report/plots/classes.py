@@ -59,7 +59,7 @@ def request_classes(endpoint_stats: Mapping[str, Any]) -> Figure:
     ax.invert_yaxis()
     ax.set_xlabel("share of the endpoint's requests (%) — upper bar: access, lower bar: errors")
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(fontsize=7, loc="lower right", ncols=5)
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))  # never over a bar
     more = f" (first {MAX_ROWS} of {len(rows)})" if len(rows) > MAX_ROWS else ""
     ax.set_title(title + more, loc="left", fontsize=11)
     return fig
