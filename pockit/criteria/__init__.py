@@ -25,6 +25,7 @@ from pockit.criteria import (  # noqa: F401 - each registers its metrics, in thi
     _detect,
     _latency,
     _server,
+    _detect_alert,
 )
 
 # isort: on
@@ -40,6 +41,7 @@ from pockit.criteria._base import (
     Outcome,
     Rule,
 )
+from pockit.criteria._detect_alert import ALERT_METRIC
 from pockit.criteria._judge import judge, missing
 from pockit.criteria._registry import (
     Metric,
@@ -57,6 +59,7 @@ from pockit.criteria._registry import (
 from pockit.criteria._server import SERVER_METRIC
 
 __all__ = [
+    "ALERT_METRIC",
     "FAIL",
     "INCONCLUSIVE",
     "LATENCY_METRIC",

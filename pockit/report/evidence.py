@@ -16,6 +16,7 @@ from pockit._contract import RunField
 from pockit._display import as_dict
 from pockit._errors import PockitError
 from pockit.report.facts import headline, locate, reproducibility_of, risks, run_meta
+from pockit.report.fault_windows import fault_windows
 from pockit.report.model import ParetoPoint, PriceModel, PricePair, ReportModel
 from pockit.spec import Spec
 
@@ -265,6 +266,7 @@ def build_model(
     per_1k = {cand: fig.value for cand, fig in figures.items()}
     by_candidate = dict(stats.to_dict()["candidates"])
     points, front = pareto_points(decision, by_candidate, per_1k)
+    events = tuple(collect_events(opened))
     return ReportModel(
         spec=the_spec,
         runs=opened,
@@ -280,7 +282,7 @@ def build_model(
         pareto_front=tuple(front),
         price_model=price_model(the_spec, by_candidate, per_1k),
         timeline=timeline(list(opened)),
-        events=tuple(collect_events(opened)),
+        events=events,
         latencies=latencies(opened),
         metrics=metrics(opened),
         risks=tuple(risks(the_spec, opened, decision, costs=costs)),
@@ -288,4 +290,5 @@ def build_model(
             the_spec, opened, decision, report_path=report_path or None
         ),
         report_path=Path(report_path) if report_path else None,
+        faults=fault_windows(events, decision),
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
 __all__ = [
     "HEADLINE_MIME",
     "CriterionLine",
+    "FaultMark",
+    "FaultWindow",
     "Headline",
     "ParetoPoint",
     "PriceModel",
@@ -218,6 +221,30 @@ class Headline:
         )
 
 
+class FaultMark(NamedTuple):
+    """A moment around a fault: what happened (``detect_s``, ``detect_alert_s:page``,
+    ``recovery_s``), its kind (``detect`` / ``recover``), and seconds from the fault's start
+    (None: it never happened before the run ended)."""
+
+    label: str
+    kind: str
+    at_s: float | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class FaultWindow:
+    """One injected fault of one run, with the detection and recovery moments the decision
+    measured for it (from its ``detect_s``, ``detect_alert_s:NAME`` and ``recovery_s`` criteria)."""
+
+    run_id: str
+    candidate: str
+    fault: str
+    kind: str
+    start: datetime
+    end: datetime | None
+    marks: tuple[FaultMark, ...] = ()
+
+
 @dataclass(frozen=True, kw_only=True)
 class ReportModel:
     """Everything the report shows, in the order it shows it; built by :func:`build_model`.
@@ -246,6 +273,8 @@ class ReportModel:
     risks: tuple[Risk, ...]
     reproducibility: Reproducibility
     report_path: Path | None = None
+    #: each injected fault with its detection and recovery moments (plots.fault_timeline)
+    faults: tuple[FaultWindow, ...] = ()
 
     @property
     def stats_by_candidate(self) -> dict[str, Any]:

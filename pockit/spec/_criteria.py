@@ -1,4 +1,5 @@
-"""The ``criteria`` section: metric names, ops, thresholds; ``server:NAME`` checked against ``metrics``."""
+"""The ``criteria`` section: metric names, ops, thresholds; ``server:NAME`` and
+``detect_alert_s:NAME`` checked against ``metrics``."""
 
 import difflib
 from typing import Any, cast
@@ -57,18 +58,37 @@ def _build_criteria(r: _Reader, top: dict[str, Any]) -> list[Criterion]:
 
 
 def _check_references(r: _Reader, criteria: list[Criterion], metrics: list[MetricSource]) -> None:
-    """A ``server:NAME`` criterion when the spec's metrics sources have no NAME: a misspelt name
-    would only ever be INCONCLUSIVE ("metric absent"), far from the cause. (A spec without
-    ``metrics`` may still be judged on metrics passed to ``decide(..., metrics=...)``.)"""
+    """A ``server:NAME`` or ``detect_alert_s:NAME`` criterion when the spec's metrics sources have
+    no NAME: a misspelt name would only ever be INCONCLUSIVE ("metric absent"), far from the cause.
+    (A spec without ``metrics`` may still be judged on metrics passed to ``decide(..., metrics=...)``.)
+    An alert criterion's Prometheus source must select firing alerts: a query without
+    ``alertstate="firing"`` also returns pending ones, which would count as detections."""
     names = [m.name for m in metrics]
     if not names:
         return
+    by_name = {m.name: m for m in metrics}
     for i, c in enumerate(criteria):
-        wanted = c.metric.removeprefix("server:")
-        if "server_metrics" in needs(c.metric) and wanted not in names:
+        if "server_metrics" not in needs(c.metric) or ":" not in c.metric:
+            continue
+        prefix, wanted = c.metric.split(":", 1)
+        if wanted not in names:
             hint = difflib.get_close_matches(wanted, names, n=1)
             r.error(
                 f"criteria[{i}].metric",
                 f"no metrics source named {wanted!r} (metrics[].name: {', '.join(names)})"
-                + (f"; did you mean 'server:{hint[0]}'?" if hint else ""),
+                + (f"; did you mean '{prefix}:{hint[0]}'?" if hint else ""),
+            )
+            continue
+        src = by_name[wanted]
+        query = (src.query or "").replace(" ", "").replace("'", '"')
+        if (
+            prefix == "detect_alert_s"
+            and src.kind == "prometheus"
+            and ('alertstate="firing"' not in query)
+        ):
+            j = metrics.index(src)
+            r.error(
+                f"metrics[{j}].query",
+                f"criteria[{i}] ({c.metric}) reads firing alerts from this source: its query must "
+                f'select alertstate="firing", e.g. ALERTS{{alertname="MyAlert",alertstate="firing"}}',
             )

@@ -35,6 +35,7 @@ LATENCY_SHAPE = criteria.LATENCY_SHAPE
 #: The grammar of the latency and server families (the JSON Schema's patterns).
 LATENCY_METRIC = criteria.LATENCY_METRIC
 SERVER_METRIC = criteria.SERVER_METRIC
+ALERT_METRIC = criteria.ALERT_METRIC
 metric_is_known = criteria.known
 latency_quantile = criteria.latency_quantile
 

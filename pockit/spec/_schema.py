@@ -21,6 +21,7 @@ from pockit._vocabulary import BILLING_FORMATS, COST_CHOICES, FORMAT_ALIASES
 from pockit.spec._keys import yaml_key
 from pockit.spec._load_profile import STOP_RULES
 from pockit.spec._model import (
+    ALERT_METRIC,
     FIXED_METRICS,
     LATENCY_METRIC,
     OPS,
@@ -65,6 +66,7 @@ def _metric() -> Fragment:
                 "not": {"pattern": zero},
             },
             {"type": "string", "pattern": f"^{SERVER_METRIC.pattern}$"},
+            {"type": "string", "pattern": f"^{ALERT_METRIC.pattern}$"},
         ]
     }
 
@@ -150,7 +152,10 @@ _DOCS: dict[str, str] = {
     "only the key ones (key).",
     "criteria": "Success criteria, each judged on the estimate's 95% confidence interval.",
     "criteria[].metric": "latency_pNN_ms (0 < NN < 100, e.g. latency_p99.9_ms), "
-    "latency_pNN_intended_ms, " + ", ".join(FIXED_METRICS) + ", or server:NAME (a metrics source).",
+    "latency_pNN_intended_ms, "
+    + ", ".join(FIXED_METRICS)
+    + ", server:NAME (a metrics source) or detect_alert_s:NAME (seconds from each fault to "
+    "the first firing of the alert the metrics source NAME selects).",
     "criteria[].op": "The direction that passes.",
     "criteria[].threshold": "In the metric's unit (ms, fraction, req/s, USD).",
     "criteria[].warn": "A band on the good side of the threshold: a pass whose estimate lies "
@@ -174,7 +179,7 @@ _DOCS: dict[str, str] = {
     "cost.lag_ok": "Accept billing that does not yet cover the window (otherwise INCONCLUSIVE).",
     "metrics": "Server-side metric sources, fetched into each run's sources/metrics.parquet.",
     "metrics[].kind": "The source: prometheus (needs query), cloudwatch, or file (needs path).",
-    "metrics[].name": "The name criteria use as server:NAME.",
+    "metrics[].name": "The name criteria use as server:NAME or detect_alert_s:NAME.",
     "metrics[].url": "Prometheus server URL.",
     "metrics[].query": "PromQL query_range expression; {candidate} is replaced by each run's "
     "candidate name.",

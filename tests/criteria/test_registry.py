@@ -29,7 +29,12 @@ LISTED = (
 
 def test_the_spec_lists_what_the_registry_holds() -> None:
     assert FIXED_METRICS == criteria.fixed_names() == LISTED
-    assert criteria.family_names() == ("latency_pNN_ms", "latency_pNN_intended_ms", "server:NAME")
+    assert criteria.family_names() == (
+        "latency_pNN_ms",
+        "latency_pNN_intended_ms",
+        "server:NAME",
+        "detect_alert_s:NAME",
+    )
     assert metric_is_known is criteria.known and latency_quantile is criteria.latency_quantile
 
 
@@ -72,7 +77,7 @@ def test_unknown_metric_message_lists_the_registry() -> None:
     assert criteria.expected_text() == (
         "latency_pNN_ms (e.g. latency_p95_ms), latency_pNN_intended_ms, "
         + ", ".join(LISTED)
-        + " or server:NAME"
+        + " or server:NAME or detect_alert_s:NAME"
     )
 
 

@@ -5,7 +5,8 @@
 One module per subject: :mod:`.style` (sizes, colours, literal text, the "no data" figure,
 :func:`show` and :func:`figure_png`), :mod:`.events` (events on a time axis), :mod:`.latency`,
 :mod:`.timeline` (throughput, server metrics, recovery), :mod:`.comparison` (candidates side by
-side, Pareto), :mod:`.cost`, :mod:`.sequential` (``load.stop_when``), :mod:`.batch` (grid curves).
+side, Pareto), :mod:`.cost`, :mod:`.faults` (detect and recover around each fault), :mod:`.classes` (denies
+and request classes per endpoint), :mod:`.sequential` (``load.stop_when``), :mod:`.batch` (grid curves).
 Missing data gives a figure that says what is missing instead of an exception.
 """
 
@@ -13,8 +14,10 @@ from __future__ import annotations
 
 from pockit.report.evidence import collect_events  # gathered there; still importable here
 from pockit.report.plots.batch import grid_bars, grid_curves
+from pockit.report.plots.classes import request_classes
 from pockit.report.plots.comparison import candidates, pareto
 from pockit.report.plots.cost import cost_breakdown, cost_curve, cost_figures
+from pockit.report.plots.faults import fault_timeline
 from pockit.report.plots.latency import (
     latency_distribution,
     latency_intervals,
@@ -33,6 +36,7 @@ __all__ = [
     "cost_breakdown",
     "cost_curve",
     "cost_figures",
+    "fault_timeline",
     "figure_png",
     "grid_bars",
     "grid_curves",
@@ -43,6 +47,7 @@ __all__ = [
     "message",
     "pareto",
     "recovery",
+    "request_classes",
     "server_metrics",
     "show",
     "stop_when_bounds",
