@@ -181,7 +181,7 @@ def _detect_alert(inp: MetricInput) -> Judgement:
             {
                 "run_id": d.run_id,
                 "fault": d.fault,
-                "fault_start": d.fault_start.isoformat(),
+                "started_at": d.fault_start.isoformat(),
                 "detect_alert_s": d.detect_s if math.isfinite(d.detect_s) else None,
                 "fired_at": d.fired_at.isoformat() if d.fired_at is not None else None,
                 "already_firing": d.already_firing,
