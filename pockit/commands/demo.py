@@ -60,6 +60,15 @@ def register(sub: Any) -> None:
         "--seconds", type=float, default=None, help="stop after this long (default: until Ctrl-C)"
     )
     serve.add_argument(
+        "--prometheus",
+        type=int,
+        default=None,
+        metavar="PORT",
+        help="also start Debian's prometheus on 127.0.0.1:PORT, scraping the variants every second "
+        "with the demo's alert rule (DemoErrorRateHigh: over 5%% 5xx in 4 s) — the source of "
+        "examples/faults/poc.yaml's detect_alert_s:alerts (default: no prometheus)",
+    )
+    serve.add_argument(
         "--slots",
         type=_slots,
         default=0,
@@ -116,10 +125,18 @@ def run_serve(args: argparse.Namespace) -> int:
             f"demo service could not start on ports {ports} ({exc}); "
             "choose others with --port VARIANT=PORT"
         ) from None
+    prometheus = None
     try:
         urls = service.urls
-        human = "\n".join(f"{name}  {url}" for name, url in urls.items())
-        emit(args, {"urls": urls}, human + "\nserving until Ctrl-C")
+        if args.prometheus is not None:
+            from pockit.demo._prometheus import DEMO_ALERT_RULES, PrometheusServer
+
+            prometheus = PrometheusServer(
+                list(urls.values()), rules=DEMO_ALERT_RULES, port=args.prometheus
+            ).start()
+        shown = {**urls, **({"prometheus": prometheus.url} if prometheus else {})}
+        human = "\n".join(f"{name}  {url}" for name, url in shown.items())
+        emit(args, {"urls": shown}, human + "\nserving until Ctrl-C")
         sys.stdout.flush()
         deadline = None if args.seconds is None else time.monotonic() + args.seconds
         while deadline is None or time.monotonic() < deadline:
@@ -127,6 +144,8 @@ def run_serve(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         return 130
     finally:
+        if prometheus is not None:
+            prometheus.stop()
         service.stop()
     return 0
 

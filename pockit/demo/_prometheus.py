@@ -65,6 +65,7 @@ class PrometheusServer:
         *,
         scrape_interval_s: float = SCRAPE_INTERVAL_S,
         rules: str | None = None,
+        port: int | None = None,
     ) -> None:
         self.targets = [
             t.removeprefix("http://").removeprefix("https://").rstrip("/") for t in targets
@@ -72,6 +73,8 @@ class PrometheusServer:
         self.scrape_interval_s = scrape_interval_s
         #: alerting/recording rules (Prometheus rule-file YAML) loaded at start, or None
         self.rules = rules
+        #: where it listens on 127.0.0.1 (None: a free port)
+        self.port = port
         self.url = ""
         self._proc: subprocess.Popen[bytes] | None = None
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
@@ -100,7 +103,7 @@ class PrometheusServer:
             f"{rule_files}"
             f"scrape_configs:\n  - job_name: pockit\n    static_configs:\n      - targets: [{targets}]\n"
         )
-        port = _free_port()
+        port = self.port or _free_port()
         self._proc = subprocess.Popen(
             [
                 binary,
