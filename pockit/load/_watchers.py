@@ -11,6 +11,7 @@ watcher                       ``stop_code``       status     event it records
 :class:`BudgetCap`            ``max_budget_usd``  aborted    ``guardrail`` (rule max_budget_usd)
 :class:`RateCap`              ``max_rps``         aborted    ``guardrail`` (rule max_rps)
 :class:`StopWhen`             ``decided``         completed  (run.json ``stop_when``)
+:class:`CapacityKnee`         ``capacity_found``  completed  (run.json ``capacity``)
 :class:`Deadline`             ``deadline``        failed     —
 ============================  ==================  =========  ===================================
 
@@ -24,6 +25,7 @@ from typing import Any
 
 from pockit._contract import EventKind, GuardrailRule, RunStatus, StopCode, events_of
 from pockit._rundir import RunDir, iso, utcnow
+from pockit.load._capacity import CapacityRamp
 from pockit.load._faults import FaultPlan
 from pockit.load._guardrails import Budget
 from pockit.load._plan import Plan
@@ -62,6 +64,8 @@ def watchers_for(
     watchers.append(RateCap(max_rps, run))
     if plan.stop_when is not None:
         watchers.append(StopWhen(plan.stop_when.watch(run)))
+    if plan.capacity is not None:
+        watchers.append(CapacityKnee(plan.capacity.watch(run)))
     wait = worker_wait_s() if len(procs) > 1 or plan.remote_workers else 10
     watchers.append(Deadline(started + plan.duration_s + DEADLINE_SLACK_S + wait, plan.duration_s))
     return watchers
@@ -183,6 +187,30 @@ class StopWhen(Watcher):
 
     def finish(self) -> None:
         self.decided.finish()  # the last batches, so the record ends where the run did
+
+
+class CapacityKnee(Watcher):
+    """``load.shape.kind: capacity``: judge each step once it has settled (see
+    :mod:`pockit.load._capacity`); stop after the first that fails a knee criterion."""
+
+    def __init__(self, ramp: CapacityRamp) -> None:
+        self.ramp = ramp
+
+    def poll(self, tick: Tick) -> Stop | None:
+        failed = self.ramp.poll(utcnow())
+        if failed is None:
+            return None
+        last_pass = self.ramp.record()["last_pass"]
+        held = "no step passed" if last_pass is None else f"last passing step {last_pass:g} req/s"
+        return Stop(
+            StopCode.CAPACITY_FOUND,
+            f"load.shape capacity: the step at {failed.rate:g} req/s failed "
+            f"({', '.join(c['label'] + ' ' + c['outcome'] for c in failed.criteria)}); {held}",
+            RunStatus.COMPLETED,
+        )
+
+    def finish(self) -> None:
+        self.ramp.poll(utcnow(), final=True)  # the last steps, after the load's last batches
 
 
 class Deadline(Watcher):

@@ -3,9 +3,10 @@ knee criteria exist and are shares of requests; the ceiling within ``guardrails.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-from pockit._constants import CAPACITY_MAX_STEPS, CAPACITY_MIN_STEP_S
+from pockit._constants import CAPACITY_MAX_STEPS, CAPACITY_MIN_STEP_S, CONFIDENCE
 from pockit.analysis import share_test
 from pockit.spec._convert import _positive, _positive_duration, _str_list
 from pockit.spec._model import Criterion, Guardrails, Load, Shape, latency_quantile
@@ -105,6 +106,7 @@ def check_capacity(
             f"{sf}.max_rate",
             f"the ceiling {shape.max_rate:g} req/s exceeds guardrails.max_rps ({guard.max_rps:g})",
         )
+    _check_first_step(r, shape, knee_criteria(criteria, shape.knee))
     if not shape.knee:
         if not knee_criteria(criteria, ()):
             r.error(
@@ -127,4 +129,25 @@ def check_capacity(
                 where,
                 f"{name!r} cannot be judged on one step's requests; name a latency percentile, "
                 "error_rate or success_rate criterion",
+            )
+
+
+def _check_first_step(r: _Reader, shape: Shape, knee: list[Criterion]) -> None:
+    """A step is judged on its own requests with a 95% bound: "P95 < T" can pass on n requests only
+    when 0.95 ** n < 0.05, so a first step offering fewer could never pass and would say nothing."""
+    if shape.rate is None or shape.step_duration_s is None:
+        return
+    offered = math.floor(shape.rate * shape.step_duration_s)
+    for crit in knee:
+        q = latency_quantile(crit.metric)
+        if q is None:
+            continue
+        side = q if crit.op in ("<", "<=") else 1.0 - q
+        needed = math.ceil(math.log(1.0 - CONFIDENCE) / math.log(side))
+        if offered < needed:
+            r.error(
+                "load.shape.rate",
+                f"the first step offers {offered} requests ({shape.rate:g} req/s × "
+                f"{shape.step_duration_s:g}s); {crit.metric} can pass on one step only with at "
+                f"least {needed}: raise rate or step_duration",
             )

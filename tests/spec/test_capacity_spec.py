@@ -21,7 +21,7 @@ criteria:
   - {metric: throughput_rps, op: ">=", threshold: 1}
 guardrails: {max_rps: 60, max_duration: 2m}
 """
-RAMP = "{kind: capacity, rate: 10, step_rate: 5, step_duration: 4s, max_rate: 45}"
+RAMP = "{kind: capacity, rate: 15, step_rate: 5, step_duration: 4s, max_rate: 45}"
 
 
 def spec_with(shape: str, extra: str = "") -> str:
@@ -38,8 +38,8 @@ def test_a_ramp_has_its_steps_and_lasts_their_sum() -> None:
     spec = parse_spec(spec_with(RAMP))
     shape = spec.load
     assert shape is not None
-    assert shape.shape.capacity_steps() == (10, 15, 20, 25, 30, 35, 40, 45)
-    assert shape.duration_s == 8 * 4.0
+    assert shape.shape.capacity_steps() == (15, 20, 25, 30, 35, 40, 45)
+    assert shape.duration_s == 7 * 4.0
     assert shape.shape.knee == ()
 
 
@@ -52,7 +52,7 @@ def test_the_ceiling_above_max_rps_is_refused_with_field_and_line() -> None:
 
 def test_a_ramp_longer_than_max_duration_is_refused() -> None:
     got = problems(spec_with(RAMP.replace("step_duration: 4s", "step_duration: 30s")))
-    assert any(p.startswith("load.duration: 240s exceeds guardrails.max_duration") for p in got)
+    assert any(p.startswith("load.duration: 210s exceeds guardrails.max_duration") for p in got)
 
 
 @pytest.mark.parametrize(
@@ -69,7 +69,8 @@ def test_a_ramp_longer_than_max_duration_is_refused() -> None:
             "below the start rate",
         ),
         (RAMP.replace("step_rate: 5", "step_rate: 0.1"), "load.shape.step_rate", "at most 200"),
-        (RAMP.replace("rate: 10, ", ""), "load.shape.rate", "first step's requests"),
+        (RAMP.replace("rate: 15, ", ""), "load.shape.rate", "first step's requests"),
+        (RAMP.replace("rate: 15, ", "rate: 10, "), "load.shape.rate", "at least 59"),
         (RAMP.replace(", max_rate: 45", ""), "load.shape.max_rate", "required"),
         (RAMP.replace("}", ", knee: [throughput_rps]}"), "load.shape.knee", "cannot be judged"),
         (RAMP.replace("}", ", knee: [latency_p99_ms]}"), "load.shape.knee", "no criterion names"),
@@ -84,7 +85,7 @@ def test_bad_ramps_are_refused(shape: str, field: str, words: str) -> None:
 def test_a_duration_that_disagrees_with_the_steps_is_refused() -> None:
     got = problems(spec_with(RAMP, "  duration: 1m\n"))
     assert any(p.startswith("load.duration: a capacity ramp lasts its steps") for p in got), got
-    parse_spec(spec_with(RAMP, "  duration: 32s\n"))  # the same length, written: fine
+    parse_spec(spec_with(RAMP, "  duration: 28s\n"))  # the same length, written: fine
 
 
 def test_without_a_latency_criterion_the_knee_must_be_named() -> None:
