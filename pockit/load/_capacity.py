@@ -36,6 +36,7 @@ from pockit._constants import CONFIDENCE
 from pockit._contract import EventKind, RunField, events_of, parse_iso
 from pockit._rundir import RunDir
 from pockit.analysis import clopper_pearson, share_counts, share_test
+from pockit.load._shape_plan import FIRST_FAIL
 from pockit.spec import knee_criteria
 
 if TYPE_CHECKING:
@@ -221,7 +222,7 @@ class CapacityRamp:
             "criteria": [getattr(c, "label", c.metric) for c in self.criteria],
             "steps": steps,
             "last_pass": last_pass,
-            "first_fail": first_fail,
+            FIRST_FAIL: first_fail,
             "method": METHOD_STEP,
         }
 
