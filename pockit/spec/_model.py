@@ -294,6 +294,10 @@ class Spec:
                 "the load has no idle gaps",
             ),
             "slo_target": (self.slo_target is None, "the spec has no slo.target"),
+            "capacity": (
+                self.load is None or self.load.shape.kind != "capacity",
+                "the load is not a capacity ramp (load.shape.kind: capacity)",
+            ),
         }
         metrics = {c.metric for c in self.criteria}
         for need, (absent, why) in missing.items():

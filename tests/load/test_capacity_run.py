@@ -13,6 +13,7 @@ import pytest
 
 from pockit._contract import RunField, StopCode
 from pockit._rundir import RunDir
+from pockit.decision import decide
 from pockit.demo._service import DemoService
 from pockit.demo._variants import VARIANTS
 from pockit.load import run_candidate
@@ -54,7 +55,10 @@ def test_the_ramp_stops_within_one_step_of_the_configured_knee(
                         "max_rate": CEILING,
                     },
                 },
-                criteria=[{"metric": "latency_p95_ms", "op": "<", "threshold": 150}],
+                criteria=[
+                    {"metric": "latency_p95_ms", "op": "<", "threshold": 150},
+                    {"metric": "capacity_rps", "op": ">=", "threshold": 20},
+                ],
                 guardrails={"allowed_hosts": ["127.0.0.1"], "max_rps": 60},
             )
         )
@@ -75,4 +79,7 @@ def test_the_ramp_stops_within_one_step_of_the_configured_knee(
     # it stopped after the failing step: less load than the whole ramp, no step past the ceiling
     window = meta[RunField.LOAD_WINDOW]["seconds"]
     assert window < STEP_S * 8 - STEP_S, (window, summary)
+    capacity_rps = decide(spec, paths).candidates["async"].criteria[1]
+    assert capacity_rps.outcome == "PASS", capacity_rps.reason
+    assert (capacity_rps.estimate, capacity_rps.ci_high) == (last_pass, first_fail)
     print(f"implied {capacity:.1f} req/s; steps {summary}")
