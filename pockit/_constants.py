@@ -19,6 +19,10 @@ STOP_WHEN_MIN_DURATION_S = 30.0
 #: How often ``stop_when: decided`` looks at the captured samples (seconds): the capture plugin
 #: flushes a batch every 2 s; ``pockit plan`` simulates looks at the same interval.
 STOP_WHEN_POLL_S = 5.0
+#: ``load.shape.kind: capacity``: the shortest step (seconds) and the most steps a ramp may have. A
+#: step shorter than two capture flushes (2 s each) would be judged on too few batches.
+CAPACITY_MIN_STEP_S = 4.0
+CAPACITY_MAX_STEPS = 200
 
 #: Demo: how long each candidate is loaded by ``pockit demo`` unless told otherwise.
 DEMO_DURATION_S = 15.0

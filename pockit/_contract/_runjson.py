@@ -35,6 +35,7 @@ class StopCode(StrEnum):
     DURATION_REACHED = "duration_reached"
     STOPPED_EARLY = "stopped_early"
     DECIDED = "decided"
+    CAPACITY_FOUND = "capacity_found"
     INTERRUPTED = "interrupted"
     TERMINATED = "terminated"
     ALL_WORKERS_LOST = "all_workers_lost"
@@ -50,7 +51,10 @@ class StopCode(StrEnum):
 #: Stop codes that mean a guardrail stopped the run.
 GUARDRAIL_STOPS = frozenset({StopCode.MAX_BUDGET_USD, StopCode.MAX_RPS})
 #: Stop codes of a run that ran as planned (``decided``: the spec's ``load.stop_when`` stopped it).
-PLANNED_STOPS = frozenset({StopCode.DURATION_REACHED, StopCode.IMPORTED, StopCode.DECIDED})
+#: (``capacity_found``: a ``capacity`` ramp stopped after its first failing step).
+PLANNED_STOPS = frozenset(
+    {StopCode.DURATION_REACHED, StopCode.IMPORTED, StopCode.DECIDED, StopCode.CAPACITY_FOUND}
+)
 
 
 class RunField(StrEnum):
@@ -65,6 +69,7 @@ class RunField(StrEnum):
     STOP_REASON = "stop_reason"
     STOP_CODE = "stop_code"
     STOP_WHEN = "stop_when"
+    CAPACITY = "capacity"
     SPEC = "spec"
     HOST = "host"
     LOAD = "load"
@@ -123,6 +128,13 @@ RUN_FIELDS: dict[RunField, tuple[str, str]] = {
         "`load.stop_when: decided`: the last look (`stop`, `reason`, `at`, `elapsed_s`, `criteria` "
         "with their anytime bounds, `unwatched`, `method`, `require`, `min_duration_s`) and "
         "`history`, the bounds at every look; `stop_code` `decided` when it stopped the run",
+    ),
+    RunField.CAPACITY: (
+        "object",
+        "`load.shape.kind: capacity`: the ramp (`rates`, `step_duration_s`, `criteria` judged), "
+        "`steps` (each step's `rate`, `n`, `p50_ms`, `p95_ms`, `error_rate`, `outcome`, and each "
+        "criterion's share with its bounds), `last_pass` and `first_fail` rates; `stop_code` "
+        "`capacity_found` when a failing step stopped the run",
     ),
     RunField.SPEC: ("object", "`name`, `sha256`, `path` of the spec"),
     RunField.HOST: ("string", "the target host"),

@@ -129,7 +129,7 @@ def run_serve(args: argparse.Namespace) -> int:
     try:
         urls = service.urls
         if args.prometheus is not None:
-            from pockit.demo._prometheus import DEMO_ALERT_RULES, PrometheusServer
+            from pockit.demo import DEMO_ALERT_RULES, PrometheusServer
 
             prometheus = PrometheusServer(
                 list(urls.values()), rules=DEMO_ALERT_RULES, port=args.prometheus

@@ -17,6 +17,7 @@ from pockit.analysis import LATENCY_METRIC, LATENCY_SHAPE, latency_quantile
 from pockit.criteria import (  # noqa: F401 - each registers its metrics, in this order
     _rates,
     _throughput,
+    _capacity,
     _cost,
     _recovery,
     _cold_start,

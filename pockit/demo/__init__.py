@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __all__ = [
+    "DEMO_ALERT_RULES",
     "DEMO_SERVE_PORTS",
+    "PrometheusServer",
     "VARIANTS",
     "DemoResult",
     "DemoService",
@@ -20,6 +22,8 @@ _EXPORTS = {
     "write_demo_billing": "pockit.demo._run",
     "DEMO_SERVE_PORTS": "pockit.demo._run",
     "VARIANTS": "pockit.demo._service",
+    "PrometheusServer": "pockit.demo._prometheus",
+    "DEMO_ALERT_RULES": "pockit.demo._prometheus",
 }
 
 
@@ -33,5 +37,6 @@ def __getattr__(name: str) -> Any:
 
 
 if TYPE_CHECKING:  # pragma: no cover
+    from pockit.demo._prometheus import DEMO_ALERT_RULES, PrometheusServer
     from pockit.demo._run import DEMO_SERVE_PORTS, DemoResult, run_demo, write_demo_billing
     from pockit.demo._service import VARIANTS, DemoService

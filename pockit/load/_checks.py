@@ -65,7 +65,7 @@ def finish_run(run: RunDir, outcome: Outcome) -> dict[str, Any]:
     planned = (run.meta.get(RunField.LOAD) or {}).get("duration_s")
     if (
         status == RunStatus.COMPLETED
-        and code != StopCode.DECIDED
+        and code not in (StopCode.DECIDED, StopCode.CAPACITY_FOUND)
         and window is not None
         and planned
         and window["seconds"] < float(planned) - EARLY_STOP_SLACK_S

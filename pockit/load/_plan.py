@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pockit._errors import GuardrailError, UsageError
+from pockit.load._capacity import CapacityRule
 from pockit.load._guardrails import check_caps
 from pockit.load._stop_when import StopWhenRule
 from pockit.spec import Spec
@@ -34,6 +35,8 @@ class Plan:
     master_port: int | None = None
     #: ``load.stop_when: decided``: each run gets a watcher that stops it once it is decided
     stop_when: StopWhenRule | None = None
+    #: ``load.shape.kind: capacity``: each run gets a watcher that judges each step as it ends
+    capacity: CapacityRule | None = None
 
     def profile(self) -> dict[str, Any]:
         """The load profile as run.json records it."""
@@ -92,7 +95,20 @@ def make_plan(
     peak_users = max([n_users, shape.spike_users or 0, *[s.users or 0 for s in shape.stages]])
     arrival: dict[str, Any] | None = None
     peak_rate: float | None = None
-    if shape.kind == "arrival_rate":
+    steps = shape.capacity_steps()
+    if shape.kind == "capacity" and duration_s is not None:
+        raise UsageError(
+            "a capacity ramp lasts its steps (load.shape step_duration × steps); --duration "
+            "would cut it: change the ramp in the spec instead"
+        )
+    if shape.kind == "capacity":
+        duration = len(steps) * float(shape.step_duration_s or 0.0)  # the ramp, whatever --duration
+        stages = [{"duration_s": shape.step_duration_s, "users": None, "spawn_rate": None,
+                   "rate": r} for r in steps]  # fmt: skip
+        segments = [[(i + 1) * float(shape.step_duration_s or 0.0), r] for i, r in enumerate(steps)]
+        peak_rate = max(steps)
+        arrival = {"segments": segments, "gaps": [[g.at_s, g.pause_s] for g in load.idle_gaps]}
+    elif shape.kind == "arrival_rate":
         if shape.stages and any(s.rate for s in shape.stages):
             end, segments = 0.0, []
             for s in shape.stages:
@@ -106,10 +122,10 @@ def make_plan(
     if shape.kind != "constant" or load.idle_gaps:
         conf = {
             "kind": shape.kind,
-            "users": peak_users if shape.kind == "arrival_rate" else n_users,
+            "users": peak_users if shape.kind in ("arrival_rate", "capacity") else n_users,
             "spawn_rate": load.spawn_rate,
             "duration_s": duration,
-            "stages": stages if shape.kind == "stages" else [],
+            "stages": stages if shape.kind in ("stages", "capacity") else [],
             "spike_users": shape.spike_users,
             "spike_at_s": shape.spike_at_s,
             "spike_s": shape.spike_s,
@@ -134,4 +150,5 @@ def make_plan(
         master_bind=master_bind,
         master_port=master_port,
         stop_when=StopWhenRule.from_spec(spec),
+        capacity=CapacityRule.from_spec(spec),
     )

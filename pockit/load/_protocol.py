@@ -25,7 +25,8 @@ variable                   meaning (who sets it)
 ``POCKIT_BATCH_SECONDS``
 ``POCKIT_WORKER_WAIT_S``   how long the master waits for its workers (user; read by the parent)
 ``POCKIT_LIVE``            ``1``: the master asks remote workers to send each batch as they write it,
-                           into ``locust/live/`` (parent, for ``stop_when`` with remote workers)
+                           into ``locust/live/`` (parent, for ``stop_when`` or a ``capacity`` ramp
+                           with remote workers)
 =========================  =======================================================================
 """
 
@@ -121,7 +122,7 @@ def child_env(
         share = 1.0 / max(1, plan.workers + plan.remote_workers)
         env[ARRIVAL] = json.dumps({**plan.arrival, "share": share})
     env.pop(LIVE, None)
-    if plan.remote_workers and plan.stop_when is not None:
+    if plan.remote_workers and (plan.stop_when is not None or plan.capacity is not None):
         env[LIVE] = "1"
     return env
 

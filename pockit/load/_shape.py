@@ -22,8 +22,9 @@ from typing import Any
 from locust import LoadTestShape
 
 from pockit._contract import DEFAULT_COLD_PROBE, EventKind
+from pockit._errors import InputError
 from pockit.load import _protocol as protocol
-from pockit.load._shape_plan import plan_tick
+from pockit.load._shape_plan import capacity_found, plan_tick
 
 
 class PockitShape(LoadTestShape):  # type: ignore[misc]
@@ -37,6 +38,8 @@ class PockitShape(LoadTestShape):  # type: ignore[misc]
     def tick(self) -> tuple[int, float] | None:
         if not self.conf:
             return None
+        if self.conf["kind"] == "capacity" and self._knee_found():
+            return None  # the ramp found its knee: end the load, Locust stops by itself
         planned = plan_tick(self.conf, self.get_run_time())  # type: ignore[no-untyped-call]
         if planned is None:
             return None
@@ -45,6 +48,17 @@ class PockitShape(LoadTestShape):  # type: ignore[misc]
             self._record(self.phase, phase, users)
             self.phase = phase
         return users, rate
+
+    def _knee_found(self) -> bool:
+        run_dir = protocol.run_dir()
+        if not run_dir:
+            return False
+        from pockit._rundir import RunDir
+
+        try:
+            return capacity_found(RunDir(Path(run_dir)).meta)
+        except (OSError, InputError):  # run.json unreadable for a moment: look at the next tick
+            return False
 
     def _record(self, old: str | None, new: str, users: int) -> None:
         run_dir = protocol.run_dir()

@@ -4,8 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from pockit._contract import RunField
+
 #: Spawn rate used to drop to zero users or to jump to a spike "at once".
 _INSTANT = 1000.0
+#: run.json ``capacity``'s key for the first failing step's rate: once set, the ramp is over.
+FIRST_FAIL = "first_fail"
+
+
+def capacity_found(meta: dict[str, Any]) -> bool:
+    """Whether run.json says the capacity ramp found its knee: the shape then ends the load, so
+    Locust stops by itself (a LoadTestShape run dies on SIGTERM without flushing its last batches)."""
+    record = meta.get(RunField.CAPACITY)
+    return isinstance(record, dict) and record.get(FIRST_FAIL) is not None
 
 
 def plan_tick(conf: dict[str, Any], t: float) -> tuple[int, float, str] | None:
@@ -17,7 +28,8 @@ def plan_tick(conf: dict[str, Any], t: float) -> tuple[int, float, str] | None:
             return 0, _INSTANT, f"gap{i}"
     users, rate = int(conf["users"]), float(conf["spawn_rate"])
     kind = conf["kind"]
-    if kind == "stages" and conf.get("stages"):
+    if kind in ("stages", "capacity") and conf.get("stages"):
+        label = "step" if kind == "capacity" else "stage"
         end = 0.0
         for i, stage in enumerate(conf["stages"]):
             end += float(stage["duration_s"])
@@ -26,13 +38,13 @@ def plan_tick(conf: dict[str, Any], t: float) -> tuple[int, float, str] | None:
                 return (
                     int(s_users if s_users is not None else users),
                     float(stage.get("spawn_rate") or rate),
-                    f"stage{i}",
+                    f"{label}{i}",
                 )
         last = conf["stages"][-1]
         return (
             int(last.get("users") or users),
             float(last.get("spawn_rate") or rate),
-            f"stage{len(conf['stages']) - 1}",
+            f"{label}{len(conf['stages']) - 1}",
         )
     if kind == "spike":
         at, length = float(conf["spike_at_s"]), float(conf["spike_s"])

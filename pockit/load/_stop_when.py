@@ -49,7 +49,7 @@ from pockit.analysis import (
     share_counts,
     share_test,
 )
-from pockit.load._protocol import LIVE_DIR
+from pockit.load._batches import run_batches
 
 Require = Literal["all", "key"]
 
@@ -124,18 +124,10 @@ class StopWhenDecided:
             self._start = parse_iso(str(starts[0]["ts"]))
             self._load_started = True
 
-    def _batches(self) -> list[Path]:
-        """The run's finished sample batches, and the batches remote workers sent the master while
-        the run goes (``locust/live/``; a name already in ``samples/`` is not counted twice)."""
-        own = self.run.sample_files()
-        names = {f.name for f in own}
-        live = sorted((self.run.locust_dir / LIVE_DIR).glob("w*.parquet"))
-        return [*own, *(f for f in live if f.name not in names)]
-
     def _read_new(self) -> None:
         import polars as pl
 
-        new = [f for f in self._batches() if f not in self._seen]
+        new = [f for f in run_batches(self.run) if f not in self._seen]
         if not new or not self.watched:
             return
         lf = pl.scan_parquet([str(f) for f in new], missing_columns="insert")

@@ -49,7 +49,8 @@ class Supervisor:
 
     def watch(self, watchers: Sequence[Watcher], bar: Progress) -> Stop | None:
         """Poll the progress display and every watcher until the master exits (then each watcher's
-        ``finish``, and None) or a watcher says stop (its :class:`Stop`)."""
+        ``finish``, and the first :class:`Stop` one returns, or None) or a watcher says stop (its
+        :class:`Stop`)."""
         main = self.procs[0][1]
         while main.poll() is None:
             now = time.monotonic()
@@ -60,9 +61,8 @@ class Supervisor:
                 if stop is not None:
                     return stop
             time.sleep(_POLL_S)
-        for watcher in watchers:
-            watcher.finish()
-        return None
+        ended = [watcher.finish() for watcher in watchers]
+        return next((stop for stop in ended if stop is not None), None)
 
     @property
     def returncode(self) -> int | None:

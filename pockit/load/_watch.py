@@ -42,8 +42,10 @@ class Watcher:
         """None to go on, or why to stop now (the watcher records its own events)."""
         raise NotImplementedError
 
-    def finish(self) -> None:
-        """The load ended by itself (no watcher stopped it): a last look. Nothing by default."""
+    def finish(self) -> Stop | None:
+        """The load ended by itself (no watcher stopped it): a last look, and why it ended when a
+        watcher asked the load to end itself (the capacity ramp does). None by default."""
+        return None
 
 
 @dataclass

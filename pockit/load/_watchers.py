@@ -11,6 +11,7 @@ watcher                       ``stop_code``       status     event it records
 :class:`BudgetCap`            ``max_budget_usd``  aborted    ``guardrail`` (rule max_budget_usd)
 :class:`RateCap`              ``max_rps``         aborted    ``guardrail`` (rule max_rps)
 :class:`StopWhen`             ``decided``         completed  (run.json ``stop_when``)
+:class:`CapacityKnee`         ``capacity_found``  completed  (run.json ``capacity``)
 :class:`Deadline`             ``deadline``        failed     —
 ============================  ==================  =========  ===================================
 
@@ -24,6 +25,7 @@ from typing import Any
 
 from pockit._contract import EventKind, GuardrailRule, RunStatus, StopCode, events_of
 from pockit._rundir import RunDir, iso, utcnow
+from pockit.load._capacity import CapacityRamp, StepResult
 from pockit.load._faults import FaultPlan
 from pockit.load._guardrails import Budget
 from pockit.load._plan import Plan
@@ -34,6 +36,8 @@ from pockit.load._watch import Stop, Tick, Watcher
 
 #: A run measured above guardrails.max_rps times this is stopped (rates are noisy second to second).
 RATE_CAP_SLACK = 1.2
+#: Seconds the capacity ramp waits for Locust to end by itself after the knee before stopping it.
+KNEE_GRACE_S = 10.0
 #: Slack on top of the planned duration before a run that does not stop by itself is stopped.
 DEADLINE_SLACK_S = 30.0
 
@@ -62,6 +66,8 @@ def watchers_for(
     watchers.append(RateCap(max_rps, run))
     if plan.stop_when is not None:
         watchers.append(StopWhen(plan.stop_when.watch(run)))
+    if plan.capacity is not None:
+        watchers.append(CapacityKnee(plan.capacity.watch(run)))
     wait = worker_wait_s() if len(procs) > 1 or plan.remote_workers else 10
     watchers.append(Deadline(started + plan.duration_s + DEADLINE_SLACK_S + wait, plan.duration_s))
     return watchers
@@ -181,8 +187,46 @@ class StopWhen(Watcher):
             return None
         return Stop(StopCode.DECIDED, f"load.stop_when: {check.reason}", RunStatus.COMPLETED)
 
-    def finish(self) -> None:
+    def finish(self) -> Stop | None:
         self.decided.finish()  # the last batches, so the record ends where the run did
+        return None
+
+
+class CapacityKnee(Watcher):
+    """``load.shape.kind: capacity``: judge each step once it has settled (see
+    :mod:`pockit.load._capacity`). The first failing step is written into run.json, where the
+    shape plugin reads it and ends the load, so Locust stops by itself with its last batches
+    flushed (a shaped Locust dies on SIGTERM); should it not within :data:`KNEE_GRACE_S`, stop it."""
+
+    def __init__(self, ramp: CapacityRamp) -> None:
+        self.ramp = ramp
+        self.failed: StepResult | None = None
+        self.failed_at = 0.0
+
+    def poll(self, tick: Tick) -> Stop | None:
+        if self.failed is None:
+            self.failed = self.ramp.poll(utcnow())
+            self.failed_at = tick.now
+            return None
+        return self._stop() if tick.now - self.failed_at > KNEE_GRACE_S else None
+
+    def finish(self) -> Stop | None:
+        if self.failed is None:  # the last steps, after the load's last batches
+            self.failed = self.ramp.poll(utcnow(), final=True)
+        return self._stop()
+
+    def _stop(self) -> Stop | None:
+        failed = self.failed
+        if failed is None:
+            return None
+        last_pass = self.ramp.record()["last_pass"]
+        held = "no step passed" if last_pass is None else f"last passing step {last_pass:g} req/s"
+        judged = ", ".join(f"{c['label']} {c['outcome']}" for c in failed.criteria)
+        return Stop(
+            StopCode.CAPACITY_FOUND,
+            f"load.shape capacity: the step at {failed.rate:g} req/s failed ({judged}); {held}",
+            RunStatus.COMPLETED,
+        )
 
 
 class Deadline(Watcher):

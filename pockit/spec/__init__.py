@@ -3,6 +3,7 @@ JSON Schema for editors (:func:`spec_schema`, ``pockit schema``)."""
 
 from __future__ import annotations
 
+from pockit.spec._capacity import knee_criteria
 from pockit.spec._durations import format_duration, parse_duration
 from pockit.spec._guardrails import host_allowed
 from pockit.spec._load import load_spec, parse_spec
@@ -27,6 +28,7 @@ from pockit.spec._model import (
 from pockit.spec._schema import spec_schema
 
 __all__ = [
+    "knee_criteria",
     "FIXED_METRICS",
     "OPS",
     "Baseline",

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from pockit._errors import FieldError, SpecError
+from pockit.spec._capacity import check_capacity
 from pockit.spec._convert import _flag, _fraction, _prose, _prose_list, _str_list, _str_map, _text
 from pockit.spec._criteria import _build_criteria, _check_references
 from pockit.spec._faults import _build_faults, _check_offsets
@@ -179,6 +180,7 @@ def _build(r: _Reader, raw: dict[str, Any], base: Path) -> Spec | None:
     notes = r.get(top, "", "notes", _prose_list, tuple[str, ...]())
 
     _check_caps(r, load, guardrails, candidates, cost)
+    check_capacity(r, load, criteria, guardrails)
     if load is not None:
         _check_offsets(r, load, faults)
     _check_references(r, criteria, metrics)

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from pockit._constants import STOP_WHEN_MIN_DURATION_S
+from pockit.spec._capacity import capacity_duration, capacity_fields
 from pockit.spec._convert import (
     _choice,
     _count,
@@ -51,7 +52,11 @@ def _build_load(r: _Reader, top: dict[str, Any], base: Path) -> Load | None:
             )
         )
     kind = r.get(
-        shape_raw, sf, "kind", _choice("constant", "stages", "spike", "arrival_rate"), "constant"
+        shape_raw,
+        sf,
+        "kind",
+        _choice("constant", "stages", "spike", "arrival_rate", "capacity"),
+        "constant",
     )
     shape = Shape(
         kind=cast(Any, kind),
@@ -60,6 +65,7 @@ def _build_load(r: _Reader, top: dict[str, Any], base: Path) -> Load | None:
         spike_at_s=r.get(shape_raw, sf, "spike_at", parse_duration, None),
         spike_s=r.get(shape_raw, sf, "spike_duration", _positive_duration, None),
         rate=r.get(shape_raw, sf, "rate", _positive, None),
+        **capacity_fields(r, shape_raw, sf, kind),
     )
     if kind == "stages" and not stages:
         r.error(f"{sf}.stages", "kind 'stages' needs a list of {duration, users}")
@@ -85,6 +91,8 @@ def _build_load(r: _Reader, top: dict[str, Any], base: Path) -> Load | None:
     duration = r.get(d, f, "duration", _positive_duration, 60.0)
     if stages and "duration" not in d:
         duration = sum(s.duration_s for s in stages)
+    if kind == "capacity":
+        duration = capacity_duration(r, d, f, shape) or duration
     users = r.get(d, f, "users", _count, 10)
     if users == 0 and kind == "constant":
         r.error(f"{f}.users", "expected at least 1 user")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,7 @@ from pockit._errors import FieldError, SpecError
 Op = Literal["<", "<=", ">", ">="]
 OPS: tuple[Op, ...] = ("<", "<=", ">", ">=")
 OnMissing = Literal["inconclusive", "fail"]
-ShapeKind = Literal["constant", "stages", "spike", "arrival_rate"]
+ShapeKind = Literal["constant", "stages", "spike", "arrival_rate", "capacity"]
 FaultKind = Literal["latency", "error_rate", "kill", "command"]
 StopRule = Literal["off", "decided"]
 StopRequire = Literal["all", "key"]
@@ -78,6 +79,10 @@ class Shape:
     - ``spike``: ``users`` baseline, jumping to ``spike_users`` at ``spike_at_s`` for ``spike_s``.
     - ``arrival_rate``: open model at ``rate`` requests/s (or ``stages`` with ``rate``); each request
       records ``t_intended``.
+    - ``capacity``: open-model steps of ``step_duration_s`` from ``rate`` up by ``step_rate`` to
+      ``max_rate`` req/s; the run stops after the first step that fails the ``knee`` criteria
+      (default: the spec's first latency criterion), judged on that step alone
+      (pockit/load/_capacity.py).
     """
 
     kind: ShapeKind = "constant"
@@ -86,6 +91,18 @@ class Shape:
     spike_at_s: float | None = None
     spike_s: float | None = None
     rate: float | None = None
+    step_rate: float | None = None
+    step_duration_s: float | None = None
+    max_rate: float | None = None
+    knee: tuple[str, ...] = ()
+
+    def capacity_steps(self) -> tuple[float, ...]:
+        """The offered rate of each step of a ``capacity`` shape (empty for other kinds): from
+        ``rate`` up by ``step_rate``, never above ``max_rate``."""
+        if self.kind != "capacity" or not (self.rate and self.step_rate and self.max_rate):
+            return ()
+        n = int(math.floor((self.max_rate - self.rate) / self.step_rate + 1e-9)) + 1
+        return tuple(round(self.rate + i * self.step_rate, 6) for i in range(max(0, n)))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -278,6 +295,10 @@ class Spec:
                 "the load has no idle gaps",
             ),
             "slo_target": (self.slo_target is None, "the spec has no slo.target"),
+            "capacity": (
+                self.load is None or self.load.shape.kind != "capacity",
+                "the load is not a capacity ramp (load.shape.kind: capacity)",
+            ),
         }
         metrics = {c.metric for c in self.criteria}
         for need, (absent, why) in missing.items():

@@ -87,6 +87,9 @@ _CONSTRAINTS: dict[str, Fragment] = {
     "load.shape.stages[].rate": _POSITIVE,
     "load.shape.spike_duration": _duration(above_zero=True),
     "load.shape.rate": _POSITIVE,
+    "load.shape.step_rate": _POSITIVE,
+    "load.shape.step_duration": _duration(above_zero=True),
+    "load.shape.max_rate": _POSITIVE,
     "load.idle_gaps[].pause": _duration(above_zero=True),
     "criteria[].metric": _metric(),
     "criteria[].op": {"enum": list(OPS)},
@@ -128,8 +131,8 @@ _DOCS: dict[str, str] = {
     "load.user_classes": "Which User classes of the locustfile to run (default: all); Python "
     "identifiers.",
     "load.shape": "How load varies over the run.",
-    "load.shape.kind": "constant (load.users), stages (ramp/step), spike, or arrival_rate "
-    "(open model).",
+    "load.shape.kind": "constant (load.users), stages (ramp/step), spike, arrival_rate "
+    "(open model), or capacity (open-model steps of increasing rate until the knee).",
     "load.shape.stages": "Ramp/step profile: each stage holds users (or rate req/s) for a duration.",
     "load.shape.stages[].duration": "How long the stage lasts (> 0).",
     "load.shape.stages[].users": "Users during the stage.",
@@ -139,7 +142,14 @@ _DOCS: dict[str, str] = {
     "load.shape.spike_at": "kind spike: when the spike starts.",
     "load.shape.spike_duration": "kind spike: how long the spike lasts (> 0).",
     "load.shape.rate": "Open-model arrival rate in requests/s (> 0); each request records "
-    "t_intended.",
+    "t_intended. kind capacity: the first step's rate.",
+    "load.shape.step_rate": "kind capacity: requests/s added at each step (> 0).",
+    "load.shape.step_duration": "kind capacity: how long each step lasts (at least 4 s); the run "
+    "lasts steps × step_duration.",
+    "load.shape.max_rate": "kind capacity: the ceiling in requests/s (never above "
+    "guardrails.max_rps); no step goes past it.",
+    "load.shape.knee": "kind capacity: metrics of the spec's criteria a step must pass (latency "
+    "percentiles, error_rate, success_rate); default: the first latency criterion.",
     "load.idle_gaps": "Pauses in load whose first requests afterwards are measured as cold starts.",
     "load.idle_gaps[].at": "When the pause starts (within the run).",
     "load.idle_gaps[].pause": "How long load pauses (> 0).",

@@ -13,6 +13,7 @@ LISTED = (
     "success_rate",
     "error_rate",
     "throughput_rps",
+    "capacity_rps",
     "cost_per_1k_usd",
     "recovery_s",
     "cold_start_p95_ms",
@@ -65,7 +66,9 @@ def test_units_agree_with_what_the_report_prints_today() -> None:
 
 
 def test_every_metric_says_what_it_is_and_needs() -> None:
-    known_needs = {"samples", "cost", "faults", "idle_gaps", "slo_target", "server_metrics"}
+    known_needs = {
+        "samples", "cost", "faults", "idle_gaps", "slo_target", "server_metrics", "capacity"
+    }  # fmt: skip
     for m in criteria.metrics():
         assert m.doc and m.needs and m.needs <= known_needs, m.name
     assert criteria.needs("cost_per_1k_usd") >= {"cost"}

@@ -6,7 +6,7 @@ One module per subject: :mod:`.style` (sizes, colours, literal text, the "no dat
 :func:`show` and :func:`figure_png`), :mod:`.events` (events on a time axis), :mod:`.latency`,
 :mod:`.timeline` (throughput, server metrics, recovery), :mod:`.comparison` (candidates side by
 side, Pareto), :mod:`.cost`, :mod:`.faults` (detect and recover around each fault), :mod:`.classes` (denies
-and request classes per endpoint), :mod:`.sequential` (``load.stop_when``), :mod:`.batch` (grid curves).
+and request classes per endpoint), :mod:`.sequential` (``load.stop_when``), :mod:`.capacity` (the capacity ramp), :mod:`.batch` (grid curves).
 Missing data gives a figure that says what is missing instead of an exception.
 """
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from pockit.report.evidence import collect_events  # gathered there; still importable here
 from pockit.report.plots.batch import grid_bars, grid_curves
+from pockit.report.plots.capacity import capacity_curve
 from pockit.report.plots.classes import request_classes
 from pockit.report.plots.comparison import candidates, pareto
 from pockit.report.plots.cost import cost_breakdown, cost_curve, cost_figures
@@ -32,6 +33,7 @@ __all__ = [
     "TALL",
     "WIDE",
     "candidates",
+    "capacity_curve",
     "collect_events",
     "cost_breakdown",
     "cost_curve",
