@@ -42,6 +42,7 @@ from pockit.criteria._base import (
     Outcome,
     Rule,
 )
+from pockit.criteria._capacity import held_steps
 from pockit.criteria._detect_alert import ALERT_METRIC
 from pockit.criteria._judge import judge, missing
 from pockit.criteria._registry import (
@@ -79,6 +80,7 @@ __all__ = [
     "expected_text",
     "family_names",
     "fixed_names",
+    "held_steps",
     "judge",
     "known",
     "latency_quantile",

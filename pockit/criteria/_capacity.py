@@ -72,3 +72,55 @@ register(
         per_request=False,
     )
 )
+
+
+def held_steps(frame: Any, infos: Any) -> tuple[Any, str] | None:
+    """``frame`` cut to the requests of the steps each capacity run held (offered, by
+    ``t_intended``, before the end of its last passing step), with a note for the reason; None
+    when no run is a capacity run (judge the whole run as usual).
+
+    A criterion that names the knee is what the ramp pushed until it broke: judged on every
+    request it would fail by construction (the failing step is in the run). Judged on the held
+    steps it answers "does it hold up to the capacity found?". A run with no passing step keeps
+    no request (the criterion is then INCONCLUSIVE: "no requests recorded").
+    """
+    import polars as pl
+
+    from pockit._contract import EventKind, events_of, parse_iso
+
+    cuts: dict[str, Any] = {}
+    for info in infos:
+        record = info.record.raw.get(RunField.CAPACITY) if info.record is not None else None
+        if not isinstance(record, dict):
+            continue
+        rates, step_s, last = (
+            record.get("rates"),
+            record.get("step_duration_s"),
+            record.get("last_pass"),
+        )
+        starts = events_of(info.events, EventKind.LOAD_START)
+        if last is None or not isinstance(rates, list) or not starts or not step_s:
+            cuts[info.id] = None  # nothing held
+            continue
+        held = [i for i, r in enumerate(rates) if float(r) <= float(last)]
+        start = parse_iso(str(starts[0]["ts"]))
+        cuts[info.id] = start.timestamp() + (max(held) + 1) * float(step_s)
+    if not cuts:
+        return None
+    when = pl.coalesce(pl.col("t_intended"), pl.col("t_start")).dt.epoch("ns") / 1e9
+    keep = pl.lit(False)
+    for rid, cut in cuts.items():
+        if cut is not None:
+            keep = keep | ((pl.col("run_id").cast(pl.String) == rid) & (when < cut))
+    others = ~pl.col("run_id").cast(pl.String).is_in(list(cuts))
+    held_rates = {
+        rid: info.record.raw[RunField.CAPACITY].get("last_pass")
+        for info in infos
+        if (rid := info.id) in cuts
+    }
+    note = (
+        "judged on the capacity steps held (up to "
+        + ", ".join(f"{r:g} req/s" if r is not None else "none" for r in held_rates.values())
+        + "), not the step that failed"
+    )
+    return frame.filter(keep | others), note

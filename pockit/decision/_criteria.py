@@ -25,13 +25,14 @@ from pockit.criteria import (
     Rule,
     family_names,
     fixed_names,
+    held_steps,
     judge,
     latency_quantile,
     lookup,
     missing,
 )
 from pockit.decision._model import FAIL, INCONCLUSIVE, PASS, WARN, CriterionResult, Outcome
-from pockit.spec import Criterion, Spec
+from pockit.spec import Criterion, Spec, knee_criteria
 
 __all__ = ["CandidateData", "evaluate", "judge"]
 
@@ -94,12 +95,18 @@ def _judged(crit: Criterion, data: CandidateData, spec: Spec) -> Judgement:
         known = ", ".join([*fixed_names(), *family_names()])
         return missing(rule, f"unknown metric {crit.metric!r}; metrics that exist: {known}")
     frame = data.frame
+    note = None
     if metric.per_request:
         got, problem = _frame_for(rule, data)
         if got is None:
             return missing(rule, problem or "no data")
+        cut = held_steps(got, data.infos) if _names_the_knee(crit, spec) else None
+        if cut is not None:
+            got, note = cut
         if got.height == 0:
-            return missing(rule, f"no requests recorded for {data.name}")
+            return missing(
+                rule, f"no requests recorded for {data.name}" + (f" ({note})" if note else "")
+            )
         frame = got
     inp = MetricInput(
         rule=rule,
@@ -109,7 +116,20 @@ def _judged(crit: Criterion, data: CandidateData, spec: Spec) -> Judgement:
         cost_lag_ok=spec.cost.lag_ok if spec.cost is not None else False,
         others=tuple(rule_of(c) for c in spec.criteria),
     )
-    return metric.compute(inp)
+    judged = metric.compute(inp)
+    return replace(judged, reason=f"{judged.reason} ({note})") if note else judged
+
+
+def _names_the_knee(crit: Criterion, spec: Spec) -> bool:
+    """Whether ``crit`` is one a ``capacity`` ramp judges each step by (``load.shape.knee``)."""
+    shape = spec.load.shape if spec.load is not None else None
+    if shape is None or shape.kind != "capacity":
+        return False
+    # by metric, not identity: the sensitivity check judges moved copies of the same criterion
+    return any(
+        k.metric == crit.metric and k.endpoint == crit.endpoint
+        for k in knee_criteria(spec.criteria, shape.knee)
+    )
 
 
 # -- after load.stop_when stopped a run ----------------------------------------------------------

@@ -65,3 +65,60 @@ def test_missing_data_is_inconclusive() -> None:
     assert none.outcome == "INCONCLUSIVE" and "was a capacity run" in none.reason
     below = judged(25, run("r1", ramp(None, 15)))
     assert below.outcome == "INCONCLUSIVE" and "below the first step" in below.reason
+
+
+def test_the_knee_criterion_is_judged_on_the_steps_the_ramp_held(tmp_path: Path) -> None:
+    """Real run directories and the real decide: 3 steps of 10 s; the first two answer in 20 ms,
+    the third (failing) in 400 ms. Over the whole run P95 < 100 ms fails by construction; judged
+    on the held steps it passes, and the reason says which requests counted."""
+    import numpy as np
+    import yaml
+
+    from pockit import decide, load_spec
+    from pockit._contract import EventKind
+    from tests.analysis.helpers import T0, make_run
+
+    lat = np.r_[np.full(1000, 20.0), np.full(1000, 20.0), np.full(1000, 400.0)]
+    offs = np.r_[np.linspace(0, 10, 1000, endpoint=False), np.linspace(10, 20, 1000, endpoint=False),
+                 np.linspace(20, 30, 1000, endpoint=False)]  # fmt: skip
+    stamps = np.datetime64(T0.replace(tzinfo=None), "ns") + (offs * 1e9).astype("timedelta64[ns]")
+    run = make_run(
+        tmp_path / "runs", "a", lat, duration_s=30, t_start=stamps, t_intended=stamps,
+        events=[{"kind": EventKind.LOAD_START, "ts": T0}],
+    )  # fmt: skip
+    run.update_meta(
+        capacity={"rates": [10, 20, 30], "step_duration_s": 10.0, "steps": [],
+                  "last_pass": 20, "first_fail": 30}
+    )  # fmt: skip
+    spec_path = tmp_path / "poc.yaml"
+    spec_path.write_text(
+        yaml.safe_dump(
+            {
+                "name": "ramp",
+                "hypothesis": "holds",
+                "candidates": [{"name": "a", "host": "http://127.0.0.1:9"}],
+                "load": {
+                    "locustfile": "lf.py",
+                    "users": 5,
+                    "shape": {
+                        "kind": "capacity",
+                        "rate": 10,
+                        "step_rate": 10,
+                        "step_duration": "10s",
+                        "max_rate": 30,
+                        "knee": ["latency_p95_ms"],
+                    },
+                },
+                "criteria": [
+                    {"metric": "latency_p95_ms", "op": "<", "threshold": 100},
+                    {"metric": "latency_p99_ms", "op": "<", "threshold": 100},
+                    {"metric": "capacity_rps", "op": ">=", "threshold": 15},
+                ],
+            }
+        )  # fmt: skip
+    )
+    (tmp_path / "lf.py").write_text("# locustfile\n")
+    p95, p99, cap = decide(load_spec(spec_path), [run.path]).criteria
+    assert p95.outcome == "PASS" and p95.n == 2000 and "capacity steps held (up to 20" in p95.reason
+    assert p99.outcome == "FAIL" and p99.n == 3000  # not in the knee: the whole run, as always
+    assert cap.outcome == "PASS" and (cap.ci_low, cap.ci_high) == (20, 30)
