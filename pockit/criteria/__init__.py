@@ -25,6 +25,8 @@ from pockit.criteria import (  # noqa: F401 - each registers its metrics, in thi
     _detect,
     _latency,
     _server,
+    _headroom,
+    _observability,
 )
 
 # isort: on
@@ -40,7 +42,9 @@ from pockit.criteria._base import (
     Outcome,
     Rule,
 )
+from pockit.criteria._headroom import HEADROOM_METRIC
 from pockit.criteria._judge import judge, missing
+from pockit.criteria._observability import OBS_SERIES, OBS_UP
 from pockit.criteria._registry import (
     Metric,
     Need,
@@ -58,9 +62,12 @@ from pockit.criteria._server import SERVER_METRIC
 
 __all__ = [
     "FAIL",
+    "HEADROOM_METRIC",
     "INCONCLUSIVE",
     "LATENCY_METRIC",
     "LATENCY_SHAPE",
+    "OBS_SERIES",
+    "OBS_UP",
     "SERVER_METRIC",
     "PASS",
     "WARN",

@@ -11,6 +11,7 @@ from pockit.spec._model import (
     OPS,
     Criterion,
     MetricSource,
+    Observability,
     metric_is_known,
 )
 from pockit.spec._reader import _Reader
@@ -56,19 +57,33 @@ def _build_criteria(r: _Reader, top: dict[str, Any]) -> list[Criterion]:
     return out
 
 
-def _check_references(r: _Reader, criteria: list[Criterion], metrics: list[MetricSource]) -> None:
-    """A ``server:NAME`` criterion when the spec's metrics sources have no NAME: a misspelt name
-    would only ever be INCONCLUSIVE ("metric absent"), far from the cause. (A spec without
-    ``metrics`` may still be judged on metrics passed to ``decide(..., metrics=...)``.)"""
+def _check_references(
+    r: _Reader,
+    criteria: list[Criterion],
+    metrics: list[MetricSource],
+    observability: Observability | None = None,
+) -> None:
+    """A ``server:NAME`` or ``headroom:NAME`` criterion when the spec's metrics sources have no
+    NAME: a misspelt name would only ever be INCONCLUSIVE ("metric absent"), far from the cause.
+    (A spec without ``metrics`` may still be judged on metrics passed to ``decide(..., metrics=...)``.)
+    ``observability_coverage`` counts against ``observability.services``, which only the spec gives."""
     names = [m.name for m in metrics]
-    if not names:
-        return
     for i, c in enumerate(criteria):
-        wanted = c.metric.removeprefix("server:")
-        if "server_metrics" in needs(c.metric) and wanted not in names:
+        if c.metric == "observability_coverage" and (
+            observability is None or not observability.services
+        ):
+            r.error(
+                f"criteria[{i}].metric",
+                "observability_coverage counts the services listed in observability.services; "
+                "list them (with observability.url, the Prometheus that scrapes them)",
+            )
+        if not names or "server_metrics" not in needs(c.metric):
+            continue
+        family, wanted = c.metric.split(":", 1)
+        if wanted not in names:
             hint = difflib.get_close_matches(wanted, names, n=1)
             r.error(
                 f"criteria[{i}].metric",
                 f"no metrics source named {wanted!r} (metrics[].name: {', '.join(names)})"
-                + (f"; did you mean 'server:{hint[0]}'?" if hint else ""),
+                + (f"; did you mean '{family}:{hint[0]}'?" if hint else ""),
             )

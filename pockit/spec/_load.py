@@ -24,7 +24,7 @@ from pockit.spec._keys import BASELINE_KEYS, CANDIDATE_KEYS, DECISION_KEYS, SLO_
 from pockit.spec._load_profile import _build_load
 from pockit.spec._model import Baseline, Candidate, Spec
 from pockit.spec._reader import _Reader
-from pockit.spec._sources import _build_cost, _build_metrics
+from pockit.spec._sources import _build_cost, _build_metrics, _build_observability
 from pockit.spec._yaml import read_yaml, refusal
 
 
@@ -132,6 +132,7 @@ def _build(r: _Reader, raw: dict[str, Any], base: Path) -> Spec | None:
     criteria = _build_criteria(r, top)
     cost = _build_cost(r, top, base)
     metrics = _build_metrics(r, top, base)
+    observability = _build_observability(r, top)
     faults = _build_faults(r, top, seen)
     guardrails = _build_guardrails(r, top)
 
@@ -158,7 +159,7 @@ def _build(r: _Reader, raw: dict[str, Any], base: Path) -> Spec | None:
     _check_caps(r, load, guardrails, candidates, cost)
     if load is not None:
         _check_offsets(r, load, faults)
-    _check_references(r, criteria, metrics)
+    _check_references(r, criteria, metrics, observability)
     return Spec(
         name=name,
         hypothesis=hypothesis,
@@ -167,6 +168,7 @@ def _build(r: _Reader, raw: dict[str, Any], base: Path) -> Spec | None:
         criteria=tuple(criteria),
         cost=cost,
         metrics=tuple(metrics),
+        observability=observability,
         faults=tuple(faults),
         guardrails=guardrails,
         baseline=baseline,

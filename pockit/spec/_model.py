@@ -35,6 +35,7 @@ LATENCY_SHAPE = criteria.LATENCY_SHAPE
 #: The grammar of the latency and server families (the JSON Schema's patterns).
 LATENCY_METRIC = criteria.LATENCY_METRIC
 SERVER_METRIC = criteria.SERVER_METRIC
+HEADROOM_METRIC = criteria.HEADROOM_METRIC
 metric_is_known = criteria.known
 latency_quantile = criteria.latency_quantile
 
@@ -173,6 +174,17 @@ class MetricSource:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Observability:
+    """The Prometheus that watches the candidates: its ``up`` series give ``observability_coverage``
+    (``services``: the ``job`` or ``instance`` names expected to be scraped), its series count
+    ``cardinality_peak`` and ``cardinality_growth``. Fetched for each run's window when it ends."""
+
+    url: str
+    services: tuple[str, ...] = ()
+    step_s: float = 1.0
+
+
+@dataclass(frozen=True, kw_only=True)
 class Fault:
     """A fault injected ``at_s`` into the run for ``duration_s`` (``kill``: the restart delay).
 
@@ -222,6 +234,7 @@ class Spec:
     load: Load | None = None
     cost: CostSource | None = None
     metrics: tuple[MetricSource, ...] = ()
+    observability: Observability | None = None
     faults: tuple[Fault, ...] = ()
     guardrails: Guardrails = field(default_factory=Guardrails)
     baseline: Baseline | None = None
@@ -277,6 +290,7 @@ class Spec:
                 "the load has no idle gaps",
             ),
             "slo_target": (self.slo_target is None, "the spec has no slo.target"),
+            "observability": (self.observability is None, "the spec has no observability section"),
         }
         metrics = {c.metric for c in self.criteria}
         for need, (absent, why) in missing.items():
