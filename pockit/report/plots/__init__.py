@@ -5,7 +5,8 @@
 One module per subject: :mod:`.style` (sizes, colours, literal text, the "no data" figure,
 :func:`show` and :func:`figure_png`), :mod:`.events` (events on a time axis), :mod:`.latency`,
 :mod:`.timeline` (throughput, server metrics, recovery), :mod:`.comparison` (candidates side by
-side, Pareto), :mod:`.cost`, :mod:`.sequential` (``load.stop_when``), :mod:`.batch` (grid curves).
+side, Pareto), :mod:`.cost`, :mod:`.sequential` (``load.stop_when``), :mod:`.batch` (grid curves),
+:mod:`.headroom` (utilisation against the headroom band, the series count).
 Missing data gives a figure that says what is missing instead of an exception.
 """
 
@@ -15,6 +16,7 @@ from pockit.report.evidence import collect_events  # gathered there; still impor
 from pockit.report.plots.batch import grid_bars, grid_curves
 from pockit.report.plots.comparison import candidates, pareto
 from pockit.report.plots.cost import cost_breakdown, cost_curve, cost_figures
+from pockit.report.plots.headroom import headroom
 from pockit.report.plots.latency import (
     latency_distribution,
     latency_intervals,
@@ -36,6 +38,7 @@ __all__ = [
     "figure_png",
     "grid_bars",
     "grid_curves",
+    "headroom",
     "latency_distribution",
     "latency_intervals",
     "latency_over_time",
