@@ -180,3 +180,33 @@ def test_unreachable_prometheus_is_inconclusive(scraped: Scraped, tmp_path: Path
     for c in d.criteria:
         assert "cannot reach Prometheus" in c.reason, c.reason
     assert d.verdict == "INCONCLUSIVE"
+
+
+def test_pockit_run_fetches_them_when_the_run_ends(scraped: Scraped, tmp_path: Path) -> None:
+    """The whole path: a real Locust run of a spec with every new criterion, the fetch when the
+    run ends (``pockit run``'s own), and the decision on what it stored."""
+    from pockit.demo._run import demo_locustfile
+    from pockit.load import run_spec
+
+    spec_path = tmp_path / "poc.yaml"
+    spec_path.write_text(
+        f"""name: obs-run
+hypothesis: the demo has room left and is watched
+candidates: [{{name: async, host: "http://{scraped.demo}"}}]
+load: {{locustfile: "{demo_locustfile()}", users: 4, spawn_rate: 4, duration: 6s}}
+metrics:
+  - {{kind: prometheus, name: slots, url: "{scraped.prom}", query: '{UTILISATION}', step: 1s}}
+observability: {{url: "{scraped.prom}", services: ["{scraped.demo}", "{scraped.dead}"]}}
+guardrails: {{allowed_hosts: [127.0.0.1]}}
+criteria:
+{CRITERIA}"""
+    )
+    spec = parse_spec(spec_path.read_bytes(), path=spec_path)
+    [run] = run_spec(spec, runs_dir=tmp_path / "runs", progress=False)
+    headroom, coverage, peak, growth = decide(spec, [run]).criteria
+    assert coverage.estimate == 0.5 and coverage.outcome == "FAIL", coverage.reason
+    assert peak.outcome == "PASS" and peak.estimate > 10, peak.reason
+    assert growth.outcome == "PASS", growth.reason
+    # a few seconds of 1 s scrapes: an estimate, but too few points for a finite bound
+    assert 0.0 <= headroom.estimate <= 1.0 and headroom.n >= 3, headroom.reason
+    assert headroom.outcome == "INCONCLUSIVE" and "needs ≥ 59" in headroom.reason
