@@ -21,7 +21,6 @@ candidates: [{name: a, host: "http://127.0.0.1:1"}]
 load: {locustfile: l.py, users: 1, duration: 60s}
 metrics: [{kind: prometheus, name: slots, url: "http://127.0.0.1:9", query: up}]
 observability: {url: "http://127.0.0.1:9", services: [a]}
-criteria:
 """
 
 
@@ -37,6 +36,7 @@ def test_band_peak_and_series_panels(tmp_path: Path) -> None:
     spec = make_spec(
         tmp_path,
         SPEC
+        + "criteria:\n"
         + '  - {metric: "headroom:slots", op: ">=", threshold: 0.2}\n'
         + '  - {metric: "headroom:slots", op: "<=", threshold: 0.4}\n'
         + "  - {metric: cardinality_peak, op: <, threshold: 1000}\n",
@@ -60,7 +60,9 @@ def test_band_peak_and_series_panels(tmp_path: Path) -> None:
 
 
 def test_no_chart_without_those_criteria(tmp_path: Path) -> None:
-    spec = make_spec(tmp_path, SPEC + "  - {metric: success_rate, op: '>=', threshold: 0.9}\n")
+    spec = make_spec(
+        tmp_path, SPEC + "criteria:\n  - {metric: success_rate, op: '>=', threshold: 0.9}\n"
+    )
     run = make_run(tmp_path / "runs", "a", np.full(100, 10.0))
     assert plots.headroom(_metrics(), decide(spec, [run.path])) is None
     # the server-metrics chart leaves Prometheus's own series count to this one
