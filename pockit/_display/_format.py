@@ -54,6 +54,10 @@ def unit_of(metric: str) -> str:
         return "ms"
     if metric in ("success_rate", "error_rate") or metric.endswith("_rate"):
         return "%"
+    if metric in ("observability_coverage", "cardinality_growth") or metric.startswith("headroom:"):
+        return "%"  # shares, like the rates
+    if metric == "cardinality_peak":
+        return "series"
     if metric == "error_budget_burn":
         return "× budget"
     if metric.endswith("_usd"):

@@ -27,6 +27,8 @@ from pockit.criteria import (  # noqa: F401 - each registers its metrics, in thi
     _latency,
     _server,
     _detect_alert,
+    _headroom,
+    _observability,
 )
 
 # isort: on
@@ -44,7 +46,9 @@ from pockit.criteria._base import (
 )
 from pockit.criteria._capacity import held_steps
 from pockit.criteria._detect_alert import ALERT_METRIC
+from pockit.criteria._headroom import HEADROOM_METRIC
 from pockit.criteria._judge import judge, missing
+from pockit.criteria._observability import OBS_SERIES, OBS_UP
 from pockit.criteria._registry import (
     Metric,
     Need,
@@ -63,9 +67,12 @@ from pockit.criteria._server import SERVER_METRIC
 __all__ = [
     "ALERT_METRIC",
     "FAIL",
+    "HEADROOM_METRIC",
     "INCONCLUSIVE",
     "LATENCY_METRIC",
     "LATENCY_SHAPE",
+    "OBS_SERIES",
+    "OBS_UP",
     "SERVER_METRIC",
     "PASS",
     "WARN",

@@ -124,6 +124,8 @@ class MetricInput:
     slo_target: float | None = None
     cost_lag_ok: bool = False
     others: tuple[Rule, ...] = ()
+    #: the services the spec expects Prometheus to scrape (``observability.services``)
+    services: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

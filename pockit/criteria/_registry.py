@@ -17,7 +17,16 @@ from pockit._registry import Registry
 from pockit.criteria._base import Judgement, MetricInput
 
 #: What a metric is computed from; ``pockit validate`` notes a criterion whose spec cannot produce it.
-Need = Literal["samples", "cost", "faults", "idle_gaps", "slo_target", "server_metrics", "capacity"]
+Need = Literal[
+    "samples",
+    "cost",
+    "faults",
+    "idle_gaps",
+    "slo_target",
+    "server_metrics",
+    "capacity",
+    "observability",
+]
 
 
 @dataclass(frozen=True, kw_only=True)

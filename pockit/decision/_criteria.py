@@ -115,6 +115,7 @@ def _judged(crit: Criterion, data: CandidateData, spec: Spec) -> Judgement:
         slo_target=spec.slo_target,
         cost_lag_ok=spec.cost.lag_ok if spec.cost is not None else False,
         others=tuple(rule_of(c) for c in spec.criteria),
+        services=spec.observability.services if spec.observability is not None else (),
     )
     judged = metric.compute(inp)
     return replace(judged, reason=f"{judged.reason} ({note})") if note else judged

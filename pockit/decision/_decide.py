@@ -234,7 +234,7 @@ def decide(
             unit=unit,
             cost=cost,
             metrics=_metrics_frame(metrics, infos, name)
-            if any("server_metrics" in needs(c.metric) for c in spec.criteria)
+            if any(needs(c.metric) & {"server_metrics", "observability"} for c in spec.criteria)
             else None,
             endpoints=endpoints,
             latency_skipped=samples.latency_skipped(i.id for i in infos),

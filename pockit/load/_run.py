@@ -140,17 +140,23 @@ def run_candidate(
 
 
 def _attach_metrics(spec: Spec, path: Path) -> None:
-    """Fetch the spec's server-side metrics for the run's window into ``sources/metrics.parquet``.
+    """Fetch the spec's server-side metrics (and its ``observability`` Prometheus's ``up`` and series
+    count) for the run's window into ``sources/metrics.parquet``.
 
     Waits two scrape steps first (at most 10 s) so the last points after the load have landed. A
     source that cannot be reached is recorded in run.json, never fatal.
     """
-    if not spec.metrics:
+    steps = [m.step_s for m in spec.metrics]
+    steps += [spec.observability.step_s] if spec.observability is not None else []
+    if not steps:
         return
-    from pockit.sources import attach_spec_metrics
+    from pockit.sources import attach_observability, attach_spec_metrics
 
-    time.sleep(min(10.0, 2 * max(m.step_s for m in spec.metrics)))
-    attach_spec_metrics(path, spec.metrics)
+    time.sleep(min(10.0, 2 * max(steps)))
+    if spec.metrics:
+        attach_spec_metrics(path, spec.metrics)
+    if spec.observability is not None:
+        attach_observability(path, spec.observability)
 
 
 def run_spec(

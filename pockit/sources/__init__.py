@@ -40,6 +40,8 @@ _EXPORTS: dict[str, str] = {
     "attach_metrics": "pockit.sources._attach",
     "attach_spec_metrics": "pockit.sources._attach",
     "load_attached_metrics": "pockit.sources._attach",
+    "attach_observability": "pockit.sources._observability",
+    "fetch_observability": "pockit.sources._observability",
     # cost model
     "PriceBook": "pockit.sources._pricebook",
     "break_even": "pockit.sources._pricebook",
@@ -58,6 +60,7 @@ __all__ = [
     "ReadContext",
     "attach_billing",
     "attach_metrics",
+    "attach_observability",
     "attach_spec_metrics",
     "attached_cost",
     "attribute_cost",
@@ -68,6 +71,7 @@ __all__ = [
     "cost_per_1k",
     "fetch_cloudwatch",
     "fetch_cost_explorer",
+    "fetch_observability",
     "fetch_prometheus",
     "load_attached_billing",
     "load_attached_metrics",
@@ -114,6 +118,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from pockit.sources._focus import write_focus_export
     from pockit.sources._frame import billing_schema, tags_to_dict
     from pockit.sources._metrics import read_metrics
+    from pockit.sources._observability import attach_observability, fetch_observability
     from pockit.sources._pricebook import PriceBook, break_even
     from pockit.sources._prometheus import fetch_prometheus
     from pockit.sources._registry import ReadContext, register_reader

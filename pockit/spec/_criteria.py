@@ -12,6 +12,7 @@ from pockit.spec._model import (
     OPS,
     Criterion,
     MetricSource,
+    Observability,
     metric_is_known,
 )
 from pockit.spec._reader import _Reader
@@ -57,32 +58,45 @@ def _build_criteria(r: _Reader, top: dict[str, Any]) -> list[Criterion]:
     return out
 
 
-def _check_references(r: _Reader, criteria: list[Criterion], metrics: list[MetricSource]) -> None:
-    """A ``server:NAME`` or ``detect_alert_s:NAME`` criterion when the spec's metrics sources have
-    no NAME: a misspelt name would only ever be INCONCLUSIVE ("metric absent"), far from the cause.
-    (A spec without ``metrics`` may still be judged on metrics passed to ``decide(..., metrics=...)``.)
-    An alert criterion's Prometheus source must select firing alerts: a query without
-    ``alertstate="firing"`` also returns pending ones, which would count as detections."""
+def _check_references(
+    r: _Reader,
+    criteria: list[Criterion],
+    metrics: list[MetricSource],
+    observability: Observability | None = None,
+) -> None:
+    """A ``server:NAME``, ``headroom:NAME`` or ``detect_alert_s:NAME`` criterion when the spec's
+    metrics sources have no NAME: a misspelt name would only ever be INCONCLUSIVE ("metric absent"),
+    far from the cause. (A spec without ``metrics`` may still be judged on metrics passed to
+    ``decide(..., metrics=...)``.) An alert criterion's Prometheus source must select firing alerts:
+    a query without ``alertstate="firing"`` also returns pending ones, which would count as
+    detections. ``observability_coverage`` counts against ``observability.services``, which only
+    the spec gives."""
     names = [m.name for m in metrics]
-    if not names:
-        return
     by_name = {m.name: m for m in metrics}
     for i, c in enumerate(criteria):
-        if "server_metrics" not in needs(c.metric) or ":" not in c.metric:
+        if c.metric == "observability_coverage" and (
+            observability is None or not observability.services
+        ):
+            r.error(
+                f"criteria[{i}].metric",
+                "observability_coverage counts the services listed in observability.services; "
+                "list them (with observability.url, the Prometheus that scrapes them)",
+            )
+        if not names or "server_metrics" not in needs(c.metric) or ":" not in c.metric:
             continue
-        prefix, wanted = c.metric.split(":", 1)
+        family, wanted = c.metric.split(":", 1)
         if wanted not in names:
             hint = difflib.get_close_matches(wanted, names, n=1)
             r.error(
                 f"criteria[{i}].metric",
                 f"no metrics source named {wanted!r} (metrics[].name: {', '.join(names)})"
-                + (f"; did you mean '{prefix}:{hint[0]}'?" if hint else ""),
+                + (f"; did you mean '{family}:{hint[0]}'?" if hint else ""),
             )
             continue
         src = by_name[wanted]
         query = (src.query or "").replace(" ", "").replace("'", '"')
         if (
-            prefix == "detect_alert_s"
+            family == "detect_alert_s"
             and src.kind == "prometheus"
             and ('alertstate="firing"' not in query)
         ):

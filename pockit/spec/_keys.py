@@ -20,6 +20,7 @@ from pockit.spec._model import (
     IdleGap,
     Load,
     MetricSource,
+    Observability,
     Shape,
     Stage,
 )
@@ -48,6 +49,7 @@ TOP_KEYS = {
     "criteria",
     "cost",
     "metrics",
+    "observability",
     "faults",
     "guardrails",
     "baseline",
@@ -63,6 +65,7 @@ GAP_KEYS = yaml_keys(IdleGap)
 CRITERION_KEYS = yaml_keys(Criterion)
 COST_KEYS = yaml_keys(CostSource)
 METRIC_KEYS = yaml_keys(MetricSource)
+OBSERVABILITY_KEYS = yaml_keys(Observability)
 FAULT_KEYS = yaml_keys(Fault)
 GUARD_KEYS = yaml_keys(Guardrails)
 BASELINE_KEYS = yaml_keys(Baseline)

@@ -25,7 +25,7 @@ from pockit.spec._keys import BASELINE_KEYS, CANDIDATE_KEYS, DECISION_KEYS, SLO_
 from pockit.spec._load_profile import _build_load
 from pockit.spec._model import Baseline, Candidate, Criterion, Load, Spec
 from pockit.spec._reader import _Reader
-from pockit.spec._sources import _build_cost, _build_metrics
+from pockit.spec._sources import _build_cost, _build_metrics, _build_observability
 from pockit.spec._yaml import read_yaml, refusal
 
 
@@ -156,6 +156,7 @@ def _build(r: _Reader, raw: dict[str, Any], base: Path) -> Spec | None:
     criteria = _build_criteria(r, top)
     cost = _build_cost(r, top, base)
     metrics = _build_metrics(r, top, base)
+    observability = _build_observability(r, top)
     faults = _build_faults(r, top, seen)
     guardrails = _build_guardrails(r, top)
 
@@ -183,7 +184,7 @@ def _build(r: _Reader, raw: dict[str, Any], base: Path) -> Spec | None:
     check_capacity(r, load, criteria, guardrails)
     if load is not None:
         _check_offsets(r, load, faults)
-    _check_references(r, criteria, metrics)
+    _check_references(r, criteria, metrics, observability)
     _check_stop_when(r, load, criteria, slo_target)
     return Spec(
         name=name,
@@ -193,6 +194,7 @@ def _build(r: _Reader, raw: dict[str, Any], base: Path) -> Spec | None:
         criteria=tuple(criteria),
         cost=cost,
         metrics=tuple(metrics),
+        observability=observability,
         faults=tuple(faults),
         guardrails=guardrails,
         baseline=baseline,

@@ -37,6 +37,7 @@ LATENCY_SHAPE = criteria.LATENCY_SHAPE
 LATENCY_METRIC = criteria.LATENCY_METRIC
 SERVER_METRIC = criteria.SERVER_METRIC
 ALERT_METRIC = criteria.ALERT_METRIC
+HEADROOM_METRIC = criteria.HEADROOM_METRIC
 metric_is_known = criteria.known
 latency_quantile = criteria.latency_quantile
 
@@ -191,6 +192,17 @@ class MetricSource:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Observability:
+    """The Prometheus that watches the candidates: its ``up`` series give ``observability_coverage``
+    (``services``: the ``job`` or ``instance`` names expected to be scraped), its series count
+    ``cardinality_peak`` and ``cardinality_growth``. Fetched for each run's window when it ends."""
+
+    url: str
+    services: tuple[str, ...] = ()
+    step_s: float = 1.0
+
+
+@dataclass(frozen=True, kw_only=True)
 class Fault:
     """A fault injected ``at_s`` into the run for ``duration_s`` (``kill``: the restart delay).
 
@@ -240,6 +252,7 @@ class Spec:
     load: Load | None = None
     cost: CostSource | None = None
     metrics: tuple[MetricSource, ...] = ()
+    observability: Observability | None = None
     faults: tuple[Fault, ...] = ()
     guardrails: Guardrails = field(default_factory=Guardrails)
     baseline: Baseline | None = None
@@ -299,6 +312,7 @@ class Spec:
                 self.load is None or self.load.shape.kind != "capacity",
                 "the load is not a capacity ramp (load.shape.kind: capacity)",
             ),
+            "observability": (self.observability is None, "the spec has no observability section"),
         }
         metrics = {c.metric for c in self.criteria}
         for need, (absent, why) in missing.items():

@@ -23,6 +23,7 @@ from pockit.spec._load_profile import STOP_RULES
 from pockit.spec._model import (
     ALERT_METRIC,
     FIXED_METRICS,
+    HEADROOM_METRIC,
     LATENCY_METRIC,
     OPS,
     SERVER_METRIC,
@@ -55,7 +56,8 @@ def _duration(*, above_zero: bool) -> Fragment:
 
 
 def _metric() -> Fragment:
-    """Criterion metric names: the fixed ones, latency percentiles in (0, 100), ``server:NAME``."""
+    """Criterion metric names: the fixed ones, latency percentiles in (0, 100), ``server:NAME``,
+    ``headroom:NAME``."""
     zero = r"^latency_p0+(?:\.0+)?(?:_intended)?_ms$"  # p0 would always pass
     return {
         "anyOf": [
@@ -67,6 +69,7 @@ def _metric() -> Fragment:
             },
             {"type": "string", "pattern": f"^{SERVER_METRIC.pattern}$"},
             {"type": "string", "pattern": f"^{ALERT_METRIC.pattern}$"},
+            {"type": "string", "pattern": f"^{HEADROOM_METRIC.pattern}$"},
         ]
     }
 
@@ -99,6 +102,8 @@ _CONSTRAINTS: dict[str, Fragment] = {
     "cost.format": {"enum": [*BILLING_FORMATS, *FORMAT_ALIASES]},
     "cost.column": {"enum": list(COST_CHOICES)},
     "metrics[].step": _duration(above_zero=True),
+    "observability.url": {"type": "string", "pattern": "^https?://"},
+    "observability.step": _duration(above_zero=True),
     "guardrails.max_rps": _POSITIVE,
     "guardrails.max_duration": _duration(above_zero=True),
     "guardrails.max_budget_usd": _POSITIVE,
@@ -164,8 +169,9 @@ _DOCS: dict[str, str] = {
     "criteria[].metric": "latency_pNN_ms (0 < NN < 100, e.g. latency_p99.9_ms), "
     "latency_pNN_intended_ms, "
     + ", ".join(FIXED_METRICS)
-    + ", server:NAME (a metrics source) or detect_alert_s:NAME (seconds from each fault to "
-    "the first firing of the alert the metrics source NAME selects).",
+    + ", server:NAME (a metrics source), detect_alert_s:NAME (seconds from each fault to "
+    "the first firing of the alert the metrics source NAME selects) or headroom:NAME (1 - P95 of a "
+    "utilisation source).",
     "criteria[].op": "The direction that passes.",
     "criteria[].threshold": "In the metric's unit (ms, fraction, req/s, USD).",
     "criteria[].warn": "A band on the good side of the threshold: a pass whose estimate lies "
@@ -200,6 +206,12 @@ _DOCS: dict[str, str] = {
     "metrics[].stat": "CloudWatch statistic (p95 too).",
     "metrics[].step": "Resolution (> 0).",
     "metrics[].unit": "Unit shown in the report (ms, req/s) when the source does not say.",
+    "observability": "The Prometheus watching the candidates: its up series and series count, "
+    "fetched into each run's sources/metrics.parquet for the observability criteria.",
+    "observability.url": "Prometheus server URL.",
+    "observability.services": "The job or instance names Prometheus should scrape; "
+    "observability_coverage is the share of them with up == 1 during the load.",
+    "observability.step": "Query resolution of up and the series count (> 0).",
     "faults": "Faults injected during each run; start and end go to events.jsonl.",
     "faults[].kind": "Added latency, an error rate, kill the service (and restart it with "
     "restart), or your command.",
@@ -280,6 +292,7 @@ _TOP_ORDER = (
     "baseline",
     "cost",
     "metrics",
+    "observability",
     "faults",
     "guardrails",
     "slo",

@@ -1,4 +1,4 @@
-"""The ``cost`` and ``metrics`` sections: where billing and server-side metrics come from."""
+"""The ``cost``, ``metrics`` and ``observability`` sections: where billing and server-side metrics come from."""
 
 from pathlib import Path
 from typing import Any, cast
@@ -10,11 +10,12 @@ from pockit.spec._convert import (
     _positive_duration,
     _prose,
     _resolve,
+    _str_list,
     _str_map,
     _text,
 )
-from pockit.spec._keys import COST_KEYS, METRIC_KEYS
-from pockit.spec._model import CostSource, MetricSource
+from pockit.spec._keys import COST_KEYS, METRIC_KEYS, OBSERVABILITY_KEYS
+from pockit.spec._model import CostSource, MetricSource, Observability
 from pockit.spec._reader import _Reader
 
 
@@ -76,3 +77,23 @@ def _build_metrics(r: _Reader, top: dict[str, Any], base: Path) -> list[MetricSo
             )
         )
     return out
+
+
+def _build_observability(r: _Reader, top: dict[str, Any]) -> Observability | None:
+    if "observability" not in top:
+        return None
+    o = r.mapping(top["observability"], "observability", OBSERVABILITY_KEYS)
+    url = r.get(o, "observability", "url", _text, "", required=True, what="the Prometheus URL")
+    if url and not url.startswith(("http://", "https://")):
+        r.error("observability.url", f"expected a Prometheus URL such as http://{url}")
+    services = r.get(o, "observability", "services", _str_list, tuple[str, ...]())
+    seen: set[str] = set()
+    for i, service in enumerate(services):
+        if service in seen:
+            r.error(f"observability.services[{i}]", f"{service!r} is listed twice")
+        seen.add(service)
+    return Observability(
+        url=url.rstrip("/"),
+        services=services,
+        step_s=r.get(o, "observability", "step", _positive_duration, 1.0),
+    )

@@ -25,6 +25,9 @@ LISTED = (
     "validation_error_rate",
     "retry_rate",
     "detect_s",
+    "observability_coverage",
+    "cardinality_peak",
+    "cardinality_growth",
 )
 
 
@@ -35,6 +38,7 @@ def test_the_spec_lists_what_the_registry_holds() -> None:
         "latency_pNN_intended_ms",
         "server:NAME",
         "detect_alert_s:NAME",
+        "headroom:NAME",
     )
     assert metric_is_known is criteria.known and latency_quantile is criteria.latency_quantile
 
@@ -46,6 +50,8 @@ def test_the_spec_lists_what_the_registry_holds() -> None:
         ("latency_p99.9_ms", "latency_pNN_ms"),
         ("latency_p50_intended_ms", "latency_pNN_intended_ms"),
         ("server:cpu_seconds", "server:NAME"),
+        ("headroom:cpu", "headroom:NAME"),
+        ("headroom:", None),
         ("latency_p100_ms", None),
         ("latency_p0_ms", None),
         ("server:", None),
@@ -59,7 +65,14 @@ def test_a_family_takes_its_names_only(name: str, family: str | None) -> None:
 
 def test_units_agree_with_what_the_report_prints_today() -> None:
     """criteria.unit is what the report switches to: the same unit for every name it shows."""
-    names = [*LISTED, "latency_p95_ms", "latency_p99_intended_ms", "server:cpu_s", "server:rss"]
+    names = [
+        *LISTED,
+        "latency_p95_ms",
+        "latency_p99_intended_ms",
+        "server:cpu_s",
+        "server:rss",
+        "headroom:cpu",
+    ]
     for name in names:
         assert criteria.unit(name) == unit_of(name), name
     assert criteria.unit("error_budget_burn") == "× budget"
@@ -67,8 +80,15 @@ def test_units_agree_with_what_the_report_prints_today() -> None:
 
 def test_every_metric_says_what_it_is_and_needs() -> None:
     known_needs = {
-        "samples", "cost", "faults", "idle_gaps", "slo_target", "server_metrics", "capacity"
-    }  # fmt: skip
+        "samples",
+        "cost",
+        "faults",
+        "idle_gaps",
+        "slo_target",
+        "server_metrics",
+        "capacity",
+        "observability",
+    }
     for m in criteria.metrics():
         assert m.doc and m.needs and m.needs <= known_needs, m.name
     assert criteria.needs("cost_per_1k_usd") >= {"cost"}
@@ -80,7 +100,7 @@ def test_unknown_metric_message_lists_the_registry() -> None:
     assert criteria.expected_text() == (
         "latency_pNN_ms (e.g. latency_p95_ms), latency_pNN_intended_ms, "
         + ", ".join(LISTED)
-        + " or server:NAME or detect_alert_s:NAME"
+        + " or server:NAME or detect_alert_s:NAME or headroom:NAME"
     )
 
 

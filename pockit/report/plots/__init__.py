@@ -6,7 +6,8 @@ One module per subject: :mod:`.style` (sizes, colours, literal text, the "no dat
 :func:`show` and :func:`figure_png`), :mod:`.events` (events on a time axis), :mod:`.latency`,
 :mod:`.timeline` (throughput, server metrics, recovery), :mod:`.comparison` (candidates side by
 side, Pareto), :mod:`.cost`, :mod:`.faults` (detect and recover around each fault), :mod:`.classes` (denies
-and request classes per endpoint), :mod:`.sequential` (``load.stop_when``), :mod:`.capacity` (the capacity ramp), :mod:`.batch` (grid curves).
+and request classes per endpoint), :mod:`.sequential` (``load.stop_when``), :mod:`.capacity` (the capacity ramp), :mod:`.batch` (grid curves),
+:mod:`.headroom` (utilisation against the headroom band, the series count).
 Missing data gives a figure that says what is missing instead of an exception.
 """
 
@@ -19,6 +20,7 @@ from pockit.report.plots.classes import request_classes
 from pockit.report.plots.comparison import candidates, pareto
 from pockit.report.plots.cost import cost_breakdown, cost_curve, cost_figures
 from pockit.report.plots.faults import fault_timeline
+from pockit.report.plots.headroom import headroom
 from pockit.report.plots.latency import (
     latency_distribution,
     latency_intervals,
@@ -42,6 +44,7 @@ __all__ = [
     "figure_png",
     "grid_bars",
     "grid_curves",
+    "headroom",
     "latency_distribution",
     "latency_intervals",
     "latency_over_time",

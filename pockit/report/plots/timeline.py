@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from pockit.criteria import OBS_SERIES, OBS_UP
 from pockit.report.plots.events import (
     event_label,
     is_fault,
@@ -82,7 +83,10 @@ def server_metrics(
 
     df = metrics.copy()
     df["ts"] = pd.to_datetime(df["ts"], utc=True)
-    names = list(dict.fromkeys(df["metric"]))[:4]
+    # Prometheus's own up and series count have their chart (plots.headroom) and the criteria table
+    names = [n for n in dict.fromkeys(df["metric"]) if n not in (OBS_UP, OBS_SERIES)][:4]
+    if not names:
+        return message(title, "No server-side metrics besides Prometheus's up and series count.")
     fig, axes = new_figure((9.0, 1.9 * (len(names) + 1)), len(names) + 1, 1, sharex=True)
     cands = [str(c) for c in df["candidate"].unique()] if "candidate" in df.columns else []
     if tl is not None and "candidate" in tl.columns:
