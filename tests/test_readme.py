@@ -32,7 +32,8 @@ MARK = re.compile(
 #: without a mark fails the test below.
 NOT_RUNNABLE = (
     "make demo",
-    "pockit run examples/faults/poc.yaml",  # run by tests/test_example_faults.py, ports adapted
+    "pockit run examples/faults/poc.yaml",  # the same flow as every-metric, which is tested
+    "pockit run examples/every-metric/poc.yaml",  # run by tests/test_example_every_metric.py
 )
 STEP_TIMEOUT_S = 420
 

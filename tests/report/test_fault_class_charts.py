@@ -64,6 +64,9 @@ def test_a_recovered_fault_is_marked_after_its_end(
     marks = {m.label: m for m in fw.marks}
     # healthy at once after the 2 s fault: recovery 0 s after its end = 2 s after its start
     assert marks["recovery_s"].at_s == 2.0 and marks["detect_s"].at_s is None
+    # the legend says recovery_s as the criterion counts it: from the fault's end
+    text = _texts(plots.fault_timeline(model.timeline, model.faults))
+    assert "recovered at 2.0 s (recovery_s 0.0 s)" in text, text
 
 
 def test_without_faults_or_detection_criteria(

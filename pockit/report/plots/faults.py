@@ -69,8 +69,12 @@ def fault_timeline(
             style = _STYLES[i % len(_STYLES)]
             for ax in (top, bottom):
                 ax.axvline(mark.at_s, color=_COLORS.get(mark.kind, "#555"), lw=1.4, ls=style)
-            top.plot([], [], color=_COLORS.get(mark.kind, "#555"), ls=style,
-                     label=lit(f"{mark.label} {mark.at_s:.1f} s"))  # fmt: skip
+            text = f"{mark.label} {mark.at_s:.1f} s"
+            if (
+                mark.kind == "recover" and span is not None
+            ):  # recovery_s counts from the fault's end
+                text = f"recovered at {mark.at_s:.1f} s ({mark.label} {mark.at_s - span:.1f} s)"
+            top.plot([], [], color=_COLORS.get(mark.kind, "#555"), ls=style, label=lit(text))
         if any(m.at_s is not None for m in fw.marks):
             top.legend(fontsize=7, loc="upper right")
         head = f"{fw.candidate} · fault {fw.fault} {fw.kind}".strip()
