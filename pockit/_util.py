@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import subprocess
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 
@@ -42,3 +42,36 @@ def stop_processes(
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=kill_wait_s)
+
+
+def lazy_exports(
+    module: str, exports: Mapping[str, str], names: Iterable[str]
+) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    """A package's PEP 562 ``__getattr__`` and ``__dir__``: each public name in ``exports``
+    (name -> the module defining it) is imported on first use and then kept in the package, so
+    importing the package itself stays light.
+
+    >>> import sys, types
+    >>> pkg = types.ModuleType("lazy_demo"); sys.modules["lazy_demo"] = pkg
+    >>> pkg.__getattr__, pkg.__dir__ = lazy_exports("lazy_demo", {"sqrt": "math"}, ["sqrt"])
+    >>> pkg.sqrt(9.0), "sqrt" in vars(pkg)
+    (3.0, True)
+    """
+    import importlib
+    import sys
+
+    namespace = sys.modules[module].__dict__
+    public = list(names)
+
+    def __getattr__(name: str) -> Any:
+        where = exports.get(name)
+        if where is None:
+            raise AttributeError(f"module {module!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(where), name)
+        namespace[name] = value
+        return value
+
+    def __dir__() -> list[str]:
+        return list(public)
+
+    return __getattr__, __dir__

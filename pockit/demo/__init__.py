@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from pockit._util import lazy_exports
 
 __all__ = [
     "DEMO_ALERT_RULES",
@@ -26,14 +28,7 @@ _EXPORTS = {
     "DEMO_ALERT_RULES": "pockit.demo._prometheus",
 }
 
-
-def __getattr__(name: str) -> Any:
-    import importlib
-
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'pockit.demo' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, __all__)
 
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -10,8 +10,9 @@ lazily, so the plugins inside Locust can import :mod:`pockit.load._protocol` wit
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from pockit._util import lazy_exports
 
 _EXPORTS: dict[str, str] = {
     "Plan": "pockit.load._plan",
@@ -45,18 +46,7 @@ __all__ = [
     "upload_worker_output",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'pockit.load' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, __all__)
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
