@@ -61,6 +61,7 @@ from pockit._contract._runjson import (
     REQUIRED_FIELDS,
     RUN_FIELDS,
     RUN_KEYS,
+    CapacityKey,
     RunField,
     RunMeta,
     RunStatus,
@@ -70,6 +71,7 @@ from pockit._contract._runjson import (
 )
 
 __all__ = [
+    "CapacityKey",
     "AbortedFields",
     "DEFAULT_COLD_PROBE",
     "EVENTS_FILE",

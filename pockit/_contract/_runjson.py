@@ -49,6 +49,20 @@ class StopCode(StrEnum):
 
 
 #: Stop codes that mean a guardrail stopped the run.
+class CapacityKey(StrEnum):
+    """The keys of run.json's ``capacity`` record (``load.shape.kind: capacity``): written by the
+    ramp's watcher (pockit/load/_capacity.py), read by the shape plugin, ``capacity_rps``, the
+    decision's held-steps cut and the report's capacity curve."""
+
+    RATES = "rates"
+    STEP_DURATION_S = "step_duration_s"
+    STEPS = "steps"
+    LAST_PASS = "last_pass"
+    FIRST_FAIL = "first_fail"
+    #: UTC end of the last passing step's window (ISO-8601): requests offered before it were held
+    HELD_UNTIL = "held_until"
+
+
 GUARDRAIL_STOPS = frozenset({StopCode.MAX_BUDGET_USD, StopCode.MAX_RPS})
 #: Stop codes of a run that ran as planned (``decided``: the spec's ``load.stop_when`` stopped it).
 #: (``capacity_found``: a ``capacity`` ramp stopped after its first failing step).
@@ -133,8 +147,10 @@ RUN_FIELDS: dict[RunField, tuple[str, str]] = {
         "object",
         "`load.shape.kind: capacity`: the ramp (`rates`, `step_duration_s`, `criteria` judged), "
         "`steps` (each step's `rate`, `n`, `p50_ms`, `p95_ms`, `error_rate`, `outcome`, and each "
-        "criterion's share with its bounds), `last_pass` and `first_fail` rates; `stop_code` "
-        "`capacity_found` when a failing step stopped the run",
+        "criterion's share with its bounds), `last_pass` and `first_fail` rates, `held_until` "
+        "(UTC end of the last passing step: the decision judges the knee criteria on requests "
+        "offered before it; keys: `CapacityKey`); `stop_code` `capacity_found` when a failing "
+        "step stopped the run",
     ),
     RunField.SPEC: ("object", "`name`, `sha256`, `path` of the spec"),
     RunField.HOST: ("string", "the target host"),

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from pockit._contract import RunField
+from pockit._contract import CapacityKey, RunField, parse_iso
 from pockit.criteria._base import Judgement, MetricInput
 from pockit.criteria._judge import judge, missing, result
 from pockit.criteria._registry import Metric, register
@@ -22,10 +22,10 @@ METHOD_CAPACITY = (
 
 def _bracket(record: Any) -> tuple[float, float] | None:
     """(last passing, first failing) of one run's ``capacity`` record; None without a passing step."""
-    if not isinstance(record, dict) or record.get("last_pass") is None:
+    if not isinstance(record, dict) or record.get(CapacityKey.LAST_PASS) is None:
         return None
-    fail = record.get("first_fail")
-    return float(record["last_pass"]), math.inf if fail is None else float(fail)
+    fail = record.get(CapacityKey.FIRST_FAIL)
+    return float(record[CapacityKey.LAST_PASS]), math.inf if fail is None else float(fail)
 
 
 def _capacity(inp: MetricInput) -> Judgement:
@@ -57,7 +57,7 @@ def _capacity(inp: MetricInput) -> Judgement:
         f"capacity_rps = {lo:g} req/s (held {lo:g}, {top}; interval [{lo:g}, {hi:g}]) over "
         f"{len(brackets)} run(s); {rule.op} {rule.threshold:g}: {outcome}"
     )
-    steps = sum(len(r.get("steps", [])) for r in records.values() if isinstance(r, dict))
+    steps = sum(len(r.get(CapacityKey.STEPS, [])) for r in records.values() if isinstance(r, dict))
     details = {"runs": {rid: list(b) if b else None for rid, b in brackets.items()}}
     return result(outcome, (lo, lo, hi, steps), reason, METHOD_CAPACITY, details)
 
@@ -75,9 +75,10 @@ register(
 
 
 def held_steps(frame: Any, infos: Any) -> tuple[Any, str] | None:
-    """``frame`` cut to the requests of the steps each capacity run held (offered, by
-    ``t_intended``, before the end of its last passing step), with a note for the reason; None
-    when no run is a capacity run (judge the whole run as usual).
+    """``frame`` cut to the requests of the steps each capacity run held: offered (by
+    ``t_intended``) before the end of its last passing step, which the ramp wrote into its record
+    (``held_until``); with a note for the reason. None when no run is a capacity run (judge the
+    whole run as usual).
 
     A criterion that names the knee is what the ramp pushed until it broke: judged on every
     request it would fail by construction (the failing step is in the run). Judged on the held
@@ -86,41 +87,22 @@ def held_steps(frame: Any, infos: Any) -> tuple[Any, str] | None:
     """
     import polars as pl
 
-    from pockit._contract import EventKind, events_of, parse_iso
-
-    cuts: dict[str, Any] = {}
+    cuts: dict[str, float | None] = {}
+    held: list[str] = []
     for info in infos:
         record = info.record.raw.get(RunField.CAPACITY) if info.record is not None else None
         if not isinstance(record, dict):
             continue
-        rates, step_s, last = (
-            record.get("rates"),
-            record.get("step_duration_s"),
-            record.get("last_pass"),
-        )
-        starts = events_of(info.events, EventKind.LOAD_START)
-        if last is None or not isinstance(rates, list) or not starts or not step_s:
-            cuts[info.id] = None  # nothing held
-            continue
-        held = [i for i, r in enumerate(rates) if float(r) <= float(last)]
-        start = parse_iso(str(starts[0]["ts"]))
-        cuts[info.id] = start.timestamp() + (max(held) + 1) * float(step_s)
+        until, last = record.get(CapacityKey.HELD_UNTIL), record.get(CapacityKey.LAST_PASS)
+        cuts[info.id] = parse_iso(str(until)).timestamp() if until else None
+        held.append(f"{float(last):g} req/s" if until and last is not None else "none")
     if not cuts:
         return None
     when = pl.coalesce(pl.col("t_intended"), pl.col("t_start")).dt.epoch("ns") / 1e9
-    keep = pl.lit(False)
+    run_id = pl.col("run_id").cast(pl.String)
+    keep = ~run_id.is_in(list(cuts))  # runs that were no ramp: every request, as always
     for rid, cut in cuts.items():
         if cut is not None:
-            keep = keep | ((pl.col("run_id").cast(pl.String) == rid) & (when < cut))
-    others = ~pl.col("run_id").cast(pl.String).is_in(list(cuts))
-    held_rates = {
-        rid: info.record.raw[RunField.CAPACITY].get("last_pass")
-        for info in infos
-        if (rid := info.id) in cuts
-    }
-    note = (
-        "judged on the capacity steps held (up to "
-        + ", ".join(f"{r:g} req/s" if r is not None else "none" for r in held_rates.values())
-        + "), not the step that failed"
-    )
-    return frame.filter(keep | others), note
+            keep = keep | ((run_id == rid) & (when < cut))
+    note = f"judged on the capacity steps held (up to {', '.join(held)}), not the step that failed"
+    return frame.filter(keep), note

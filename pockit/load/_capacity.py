@@ -33,11 +33,10 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from pockit._constants import CONFIDENCE
-from pockit._contract import EventKind, RunField, events_of, parse_iso
-from pockit._rundir import RunDir
+from pockit._contract import CapacityKey, EventKind, RunField, events_of, parse_iso
+from pockit._rundir import RunDir, iso
 from pockit.analysis import clopper_pearson, share_counts, share_test
 from pockit.load._batches import run_batches
-from pockit.load._shape_plan import FIRST_FAIL
 from pockit.spec import knee_criteria
 
 if TYPE_CHECKING:
@@ -174,12 +173,16 @@ class CapacityRamp:
         starts = events_of(self.run.events(), EventKind.LOAD_START)
         return parse_iso(str(starts[0]["ts"])) if starts else None
 
+    def _window(self, start: datetime, index: int) -> tuple[datetime, datetime]:
+        """The offered times of step ``index``: its requests are those intended in [lo, hi)."""
+        lo = start + timedelta(seconds=index * self.step_s)
+        return lo, lo + timedelta(seconds=self.step_s)
+
     def _step_frame(self, start: datetime, index: int) -> pl.DataFrame:
         import polars as pl
 
         files = run_batches(self.run)
-        lo = start + timedelta(seconds=index * self.step_s)
-        hi = lo + timedelta(seconds=self.step_s)
+        lo, hi = self._window(start, index)
         if not files:
             return pl.DataFrame(schema={"ok": pl.Boolean, "latency_ms": pl.Float64})
         when = pl.coalesce(pl.col("t_intended"), pl.col("t_start"))
@@ -217,13 +220,17 @@ class CapacityRamp:
         """run.json's ``capacity``: the ramp, every judged step, and the bracket so far."""
         steps = [s.to_dict() for s in self.steps]
         last_pass, first_fail = knee_rates(steps)
+        start = self._load_start()
+        held = [s.index for s in self.steps if s.rate == last_pass and s.outcome == "PASS"]
+        held_until = iso(self._window(start, held[0])[1]) if start is not None and held else None
         return {
-            "rates": list(self.rates),
-            "step_duration_s": self.step_s,
+            CapacityKey.RATES: list(self.rates),
+            CapacityKey.STEP_DURATION_S: self.step_s,
             "criteria": [getattr(c, "label", c.metric) for c in self.criteria],
-            "steps": steps,
-            "last_pass": last_pass,
-            FIRST_FAIL: first_fail,
+            CapacityKey.STEPS: steps,
+            CapacityKey.LAST_PASS: last_pass,
+            CapacityKey.FIRST_FAIL: first_fail,
+            CapacityKey.HELD_UNTIL: held_until,
             "method": METHOD_STEP,
         }
 

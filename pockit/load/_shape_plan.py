@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from pockit._contract import RunField
+from pockit._contract import CapacityKey, RunField
 
 #: Spawn rate used to drop to zero users or to jump to a spike "at once".
 _INSTANT = 1000.0
-#: run.json ``capacity``'s key for the first failing step's rate: once set, the ramp is over.
-FIRST_FAIL = "first_fail"
 
 
 def capacity_found(meta: dict[str, Any]) -> bool:
     """Whether run.json says the capacity ramp found its knee: the shape then ends the load, so
     Locust stops by itself (a LoadTestShape run dies on SIGTERM without flushing its last batches)."""
     record = meta.get(RunField.CAPACITY)
-    return isinstance(record, dict) and record.get(FIRST_FAIL) is not None
+    return isinstance(record, dict) and record.get(CapacityKey.FIRST_FAIL) is not None
 
 
 def plan_tick(conf: dict[str, Any], t: float) -> tuple[int, float, str] | None:

@@ -4,6 +4,7 @@ when no step passed or no run was a capacity run."""
 from __future__ import annotations
 
 import math
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +69,7 @@ def test_missing_data_is_inconclusive() -> None:
 
 
 def test_the_knee_criterion_is_judged_on_the_steps_the_ramp_held(tmp_path: Path) -> None:
-    """Real run directories and the real decide: 3 steps of 10 s; the first two answer in 20 ms,
+    """A real run directory, the ramp's real watcher writing its record, and the real decide: 3 steps of 10 s; the first two answer in 20 ms,
     the third (failing) in 400 ms. Over the whole run P95 < 100 ms fails by construction; judged
     on the held steps it passes, and the reason says which requests counted."""
     import numpy as np
@@ -76,6 +77,7 @@ def test_the_knee_criterion_is_judged_on_the_steps_the_ramp_held(tmp_path: Path)
 
     from pockit import decide, load_spec
     from pockit._contract import EventKind
+    from pockit.load._capacity import CapacityRule
     from tests.analysis.helpers import T0, make_run
 
     lat = np.r_[np.full(1000, 20.0), np.full(1000, 20.0), np.full(1000, 400.0)]
@@ -85,10 +87,6 @@ def test_the_knee_criterion_is_judged_on_the_steps_the_ramp_held(tmp_path: Path)
     run = make_run(
         tmp_path / "runs", "a", lat, duration_s=30, t_start=stamps, t_intended=stamps,
         events=[{"kind": EventKind.LOAD_START, "ts": T0}],
-    )  # fmt: skip
-    run.update_meta(
-        capacity={"rates": [10, 20, 30], "step_duration_s": 10.0, "steps": [],
-                  "last_pass": 20, "first_fail": 30}
     )  # fmt: skip
     spec_path = tmp_path / "poc.yaml"
     spec_path.write_text(
@@ -118,7 +116,15 @@ def test_the_knee_criterion_is_judged_on_the_steps_the_ramp_held(tmp_path: Path)
         )  # fmt: skip
     )
     (tmp_path / "lf.py").write_text("# locustfile\n")
-    p95, p99, cap = decide(load_spec(spec_path), [run.path]).criteria
+    spec = load_spec(spec_path)
+    # the real writer: the ramp's watcher judges each step on these samples and saves its record
+    rule = CapacityRule.from_spec(spec)
+    assert rule is not None
+    failed = rule.watch(run).poll(T0 + timedelta(seconds=60), final=True)
+    assert failed is not None and failed.rate == 30
+    record = run.meta["capacity"]
+    assert record["last_pass"] == 20 and record["held_until"] == "2026-11-26T06:00:20.000000Z"
+    p95, p99, cap = decide(spec, [run.path]).criteria
     assert p95.outcome == "PASS" and p95.n == 2000 and "capacity steps held (up to 20" in p95.reason
     assert p99.outcome == "FAIL" and p99.n == 3000  # not in the knee: the whole run, as always
     assert cap.outcome == "PASS" and (cap.ci_low, cap.ci_high) == (20, 30)

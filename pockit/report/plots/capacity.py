@@ -7,7 +7,7 @@ import math
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from pockit._contract import RunField
+from pockit._contract import CapacityKey, RunField
 from pockit.report.plots.style import FAULT_COLOR, lit, new_figure, palette
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ def capacity_curve(runs: Iterable[Any]) -> Figure | None:
     for run in runs:
         meta = getattr(run, "meta", {}) or {}
         rec = meta.get(RunField.CAPACITY)
-        if isinstance(rec, dict) and rec.get("steps"):
+        if isinstance(rec, dict) and rec.get(CapacityKey.STEPS):
             label = f"{meta.get(RunField.CANDIDATE)} r{meta.get(RunField.REPEAT) or 0}"
             records.append((label, rec))
     if not records:
@@ -36,7 +36,7 @@ def capacity_curve(runs: Iterable[Any]) -> Figure | None:
     colors = palette([name for name, _ in records])
     fig, (lat, err) = new_figure((9.0, 6.0), nrows=2, sharex=True)
     for name, rec in records:
-        steps = rec["steps"]
+        steps = rec[CapacityKey.STEPS]
         rate = [float(s["rate"]) for s in steps]
         color = colors[name]
         lat.plot(rate, [_num(s.get("p50_ms")) for s in steps], color=color, ls="--", marker=".",
@@ -48,7 +48,7 @@ def capacity_curve(runs: Iterable[Any]) -> Figure | None:
         failed = [s for s in steps if s.get("outcome") == "FAIL"]
         lat.scatter([float(s["rate"]) for s in failed], [_num(s.get("p95_ms")) for s in failed],
                     marker="x", s=80, color=FAULT_COLOR, zorder=5)  # fmt: skip
-        last, first = rec.get("last_pass"), rec.get("first_fail")
+        last, first = rec.get(CapacityKey.LAST_PASS), rec.get(CapacityKey.FIRST_FAIL)
         if last is not None:
             for ax in (lat, err):
                 ax.axvline(float(last), color=color, lw=1.2, ls=":")
