@@ -62,16 +62,19 @@ from pockit._contract._runjson import (
     RUN_FIELDS,
     RUN_KEYS,
     CapacityKey,
+    CapacityStepKey,
     RunField,
     RunMeta,
     RunStatus,
     StopCode,
+    StopWhenKey,
     iso,
     parse_iso,
 )
 
 __all__ = [
     "CapacityKey",
+    "CapacityStepKey",
     "AbortedFields",
     "DEFAULT_COLD_PROBE",
     "EVENTS_FILE",
@@ -103,6 +106,7 @@ __all__ = [
     "SOURCES_DIR",
     "SaturatedFields",
     "StopCode",
+    "StopWhenKey",
     "TargetUnreachableFields",
     "WORKER_LOST_BY_MASTER",
     "WorkerLostFields",

@@ -63,6 +63,48 @@ class CapacityKey(StrEnum):
     HELD_UNTIL = "held_until"
 
 
+class CapacityStepKey(StrEnum):
+    """The keys of one step of run.json's ``capacity`` record (``capacity.steps[i]``): written by
+    pockit/load/_capacity.py, read by the report's capacity curve."""
+
+    STEP = "step"
+    RATE = "rate"
+    N = "n"
+    OFFERED = "offered"
+    MISSING = "missing"
+    P50_MS = "p50_ms"
+    P95_MS = "p95_ms"
+    ERROR_RATE = "error_rate"
+    OUTCOME = "outcome"
+    CRITERIA = "criteria"
+
+
+class StopWhenKey(StrEnum):
+    """The keys of run.json's ``stop_when`` record (``load.stop_when: decided``) and of each look in
+    its ``history``: written by pockit/load/_stop_when.py, read by the report's bounds chart. The
+    record's ``criteria`` are :meth:`pockit.analysis.SequentialResult.to_dict` objects."""
+
+    RULE = "rule"
+    STOP = "stop"
+    REASON = "reason"
+    AT = "at"
+    ELAPSED_S = "elapsed_s"
+    CRITERIA = "criteria"
+    UNWATCHED = "unwatched"
+    METHOD = "method"
+    REQUIRE = "require"
+    MIN_DURATION_S = "min_duration_s"
+    LABELS = "labels"
+    HISTORY = "history"
+    #: in a look's ``criteria``: the criterion's label, metric, requests so far, bounds, outcome
+    LABEL = "label"
+    METRIC = "metric"
+    N = "n"
+    LO = "lo"
+    HI = "hi"
+    OUTCOME = "outcome"
+
+
 GUARDRAIL_STOPS = frozenset({StopCode.MAX_BUDGET_USD, StopCode.MAX_RPS})
 #: Stop codes of a run that ran as planned (``decided``: the spec's ``load.stop_when`` stopped it).
 #: (``capacity_found``: a ``capacity`` ramp stopped after its first failing step).

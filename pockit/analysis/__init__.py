@@ -48,6 +48,10 @@ _EXPORTS: dict[str, str] = {
     "LATENCY_METRIC": "pockit.analysis._names",
     "PRIOR_N": "pockit.analysis._mixture",
     "SequentialResult": "pockit.analysis._sequential",
+    "latency_curve": "pockit.analysis._curve",
+    "LatencyCurve": "pockit.analysis._curve",
+    "curve_from_values": "pockit.analysis._curve",
+    "METHOD_CURVE": "pockit.analysis._curve",
     "latency_quantile": "pockit.analysis._names",
     "LATENCY_SHAPE": "pockit.analysis._names",
     "load_samples": "pockit.analysis._samples",
@@ -114,6 +118,10 @@ __all__ = [
     "evaluate_sequential",
     "intended_latency_expr",
     "latency_quantile",
+    "latency_curve",
+    "LatencyCurve",
+    "curve_from_values",
+    "METHOD_CURVE",
     "load_seconds",
     "quantile_rank",
     "ranked_values",
@@ -191,6 +199,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     )
     from pockit.analysis._compare import Comparison, compare_samples, hodges_lehmann, holm
     from pockit.analysis._cost import cost_per_1k, cost_per_1k_or_reason
+    from pockit.analysis._curve import METHOD_CURVE, LatencyCurve, curve_from_values, latency_curve
     from pockit.analysis._faults import (
         DEFAULT_HEALTHY_ERROR_RATE,
         METHOD_DETECT,

@@ -33,7 +33,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from pockit._constants import CONFIDENCE
-from pockit._contract import CapacityKey, EventKind, RunField, events_of, parse_iso
+from pockit._contract import CapacityKey, CapacityStepKey, EventKind, RunField, events_of, parse_iso
 from pockit._rundir import RunDir, iso
 from pockit.analysis import clopper_pearson, share_counts, share_test
 from pockit.load._batches import run_batches
@@ -72,16 +72,16 @@ class StepResult:
             return x if math.isfinite(x) else None  # JSON has no NaN
 
         return {
-            "step": self.index,
-            "rate": self.rate,
-            "n": self.n,
-            "offered": self.offered,
-            "missing": self.missing,
-            "p50_ms": num(self.p50_ms),
-            "p95_ms": num(self.p95_ms),
-            "error_rate": num(self.error_rate),
-            "outcome": self.outcome,
-            "criteria": list(self.criteria),
+            CapacityStepKey.STEP: self.index,
+            CapacityStepKey.RATE: self.rate,
+            CapacityStepKey.N: self.n,
+            CapacityStepKey.OFFERED: self.offered,
+            CapacityStepKey.MISSING: self.missing,
+            CapacityStepKey.P50_MS: num(self.p50_ms),
+            CapacityStepKey.P95_MS: num(self.p95_ms),
+            CapacityStepKey.ERROR_RATE: num(self.error_rate),
+            CapacityStepKey.OUTCOME: self.outcome,
+            CapacityStepKey.CRITERIA: list(self.criteria),
         }
 
 
@@ -149,11 +149,12 @@ def judge_step(
 def knee_rates(steps: Sequence[dict[str, Any]]) -> tuple[float | None, float | None]:
     """(``last_pass``, ``first_fail``): the highest passing step below the first failing one (None
     when none passed), and that failing step's rate (None when no step failed)."""
-    first_fail = next((s for s in steps if s.get("outcome") == "FAIL"), None)
-    below = [s for s in steps if first_fail is None or s["step"] < first_fail["step"]]
-    passed = [float(s["rate"]) for s in below if s.get("outcome") == "PASS"]
+    K = CapacityStepKey
+    first_fail = next((s for s in steps if s.get(K.OUTCOME) == "FAIL"), None)
+    below = [s for s in steps if first_fail is None or s[K.STEP] < first_fail[K.STEP]]
+    passed = [float(s[K.RATE]) for s in below if s.get(K.OUTCOME) == "PASS"]
     return (max(passed) if passed else None), (
-        None if first_fail is None else float(first_fail["rate"])
+        None if first_fail is None else float(first_fail[K.RATE])
     )
 
 

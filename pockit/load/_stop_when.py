@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 from pockit._constants import CONFIDENCE, STOP_WHEN_MIN_DURATION_S, STOP_WHEN_POLL_S
-from pockit._contract import EventKind, RunField, events_of, parse_iso
+from pockit._contract import EventKind, RunField, StopWhenKey, events_of, parse_iso
 from pockit._rundir import RunDir, iso, utcnow
 from pockit.analysis import (
     METHOD_SEQUENTIAL,
@@ -74,14 +74,14 @@ class StopCheck:
     def to_dict(self) -> dict[str, Any]:
         """The ``stop_when`` record for run.json: why and when the run stopped (or would not)."""
         return {
-            "rule": "decided",
-            "stop": self.stop,
-            "reason": self.reason,
-            "at": iso(self.at),
-            "elapsed_s": self.elapsed_s,
-            "criteria": [r.to_dict() for r in self.results],
-            "unwatched": list(self.unwatched),
-            "method": METHOD_SEQUENTIAL,
+            StopWhenKey.RULE: "decided",
+            StopWhenKey.STOP: self.stop,
+            StopWhenKey.REASON: self.reason,
+            StopWhenKey.AT: iso(self.at),
+            StopWhenKey.ELAPSED_S: self.elapsed_s,
+            StopWhenKey.CRITERIA: [r.to_dict() for r in self.results],
+            StopWhenKey.UNWATCHED: list(self.unwatched),
+            StopWhenKey.METHOD: METHOD_SEQUENTIAL,
         }
 
 
@@ -163,16 +163,16 @@ class StopWhenDecided:
             results.append(res)
         self.history.append(
             {
-                "at": iso(now),
-                "elapsed_s": elapsed,
-                "criteria": [
+                StopWhenKey.AT: iso(now),
+                StopWhenKey.ELAPSED_S: elapsed,
+                StopWhenKey.CRITERIA: [
                     {
-                        "label": c.label,
-                        "metric": r.metric,
-                        "n": r.n,
-                        "lo": r.ci_low,
-                        "hi": r.ci_high,
-                        "outcome": r.outcome,
+                        StopWhenKey.LABEL: c.label,
+                        StopWhenKey.METRIC: r.metric,
+                        StopWhenKey.N: r.n,
+                        StopWhenKey.LO: r.ci_low,
+                        StopWhenKey.HI: r.ci_high,
+                        StopWhenKey.OUTCOME: r.outcome,
                     }
                     for c, r in zip(self.watched, results, strict=True)
                 ],
@@ -202,10 +202,10 @@ class StopWhenDecided:
         (a bound not known yet, before any request, is null: JSON has no NaN)."""
         out = {
             **check.to_dict(),
-            "require": self.require,
-            "min_duration_s": self.min_duration_s,
-            "labels": [c.label for c in self.watched],
-            "history": list(self.history),
+            StopWhenKey.REQUIRE: self.require,
+            StopWhenKey.MIN_DURATION_S: self.min_duration_s,
+            StopWhenKey.LABELS: [c.label for c in self.watched],
+            StopWhenKey.HISTORY: list(self.history),
         }
         return cast(dict[str, Any], _json_safe(out))
 

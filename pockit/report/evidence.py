@@ -2,8 +2,8 @@
 
 The decision's cost figures (:func:`pockit.decision.cost_figures`), the price book's projection
 (:class:`pockit.sources.PriceBook`), attached metrics (:func:`pockit.sources.load_attached_metrics`),
-the runs' events and latencies (through :class:`pockit.RunDir`): nothing here computes a statistic
-of its own. :func:`build_model` calls these to fill the report model (:mod:`pockit.report.model`).
+each run's run.json and events (:mod:`.run_facts`, through :class:`pockit.RunDir`), the latency
+curves (:func:`pockit.analysis.latency_curve`): nothing here computes a statistic of its own. :func:`build_model` calls these to fill the report model (:mod:`pockit.report.model`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from pockit._display import as_dict
 from pockit._errors import PockitError
 from pockit.report.facts import headline, locate, reproducibility_of, risks, run_meta
 from pockit.report.fault_windows import fault_windows
-from pockit.report.model import ParetoPoint, PriceModel, PricePair, ReportModel
+from pockit.report.model import ParetoPoint, PriceModel, PricePair, ReportModel, RunFacts
+from pockit.report.run_facts import capacity_tracks, run_facts, stop_when_tracks
 from pockit.spec import Spec
 
 if TYPE_CHECKING:
@@ -29,7 +30,6 @@ __all__ = [
     "cost_per_1k",
     "cost_problems",
     "endpoint_stats",
-    "latencies",
     "metrics",
     "pareto_points",
     "price_model",
@@ -37,19 +37,23 @@ __all__ = [
 
 
 def collect_events(runs: Iterable[Any]) -> list[dict[str, Any]]:
-    """Events of every run (phase markers, faults, worker lost), each tagged with run_id and candidate."""
+    """Events of every run (phase markers, faults, worker lost), each tagged with run_id and candidate.
+
+    ``runs`` are :class:`~pockit.report.model.RunFacts` (as :func:`build_model` read them) or run
+    directories, read here; a damaged run directory adds no events, and its risks say why.
+    """
     out: list[dict[str, Any]] = []
     for run in runs:
-        try:
-            meta = run.meta
-            events = run.events()
-        except Exception:  # a damaged run directory must not stop the report
-            continue
-        for ev in events:
+        facts = run if isinstance(run, RunFacts) else run_facts(run)
+        for ev in facts.events:
             if "ts" not in ev:
                 continue
             out.append(
-                {**ev, "run_id": meta.get(RunField.ID), "candidate": meta.get(RunField.CANDIDATE)}
+                {
+                    **ev,
+                    "run_id": facts.meta.get(RunField.ID),
+                    "candidate": facts.meta.get(RunField.CANDIDATE),
+                }
             )
     return out
 
@@ -91,27 +95,6 @@ def metrics(runs: Sequence[Any]) -> Any:
     if not frames:
         return None
     return pl.concat(frames, how="diagonal_relaxed").to_pandas()
-
-
-def latencies(runs: Sequence[Any]) -> dict[str, Any]:
-    """Latencies of successful requests per candidate (numpy arrays), for the distribution plot."""
-    import numpy as np
-    import polars as pl
-
-    out: dict[str, list[Any]] = {}
-    for run in runs:
-        try:
-            lat = (
-                run.scan_samples()
-                .filter(pl.col("ok"))
-                .select("latency_ms")
-                .collect()["latency_ms"]
-                .to_numpy()
-            )
-        except Exception:
-            continue
-        out.setdefault(str(run_meta(run).get(RunField.CANDIDATE, "?")), []).append(lat)
-    return {k: np.concatenate(v) if v else np.array([]) for k, v in out.items()}
 
 
 def cost_per_1k(
@@ -253,7 +236,7 @@ def build_model(
     and ``decide`` judges exactly those figures, so the verdict and the cost section agree.
     """
     from pockit._rundir import open_runs
-    from pockit.analysis import run_stats, timeline
+    from pockit.analysis import latency_curve, run_stats, timeline
     from pockit.decision import candidate_costs, decide
     from pockit.spec import load_spec
 
@@ -266,7 +249,8 @@ def build_model(
     per_1k = {cand: fig.value for cand, fig in figures.items()}
     by_candidate = dict(stats.to_dict()["candidates"])
     points, front = pareto_points(decision, by_candidate, per_1k)
-    events = tuple(collect_events(opened))
+    facts = tuple(run_facts(r) for r in opened)
+    events = tuple(collect_events(facts))
     return ReportModel(
         spec=the_spec,
         runs=opened,
@@ -283,12 +267,15 @@ def build_model(
         price_model=price_model(the_spec, by_candidate, per_1k),
         timeline=timeline(list(opened)),
         events=events,
-        latencies=latencies(opened),
+        latencies=latency_curve(list(opened)),
         metrics=metrics(opened),
-        risks=tuple(risks(the_spec, opened, decision, costs=costs)),
+        risks=tuple(risks(the_spec, facts, decision, costs=costs)),
         reproducibility=reproducibility_of(
-            the_spec, opened, decision, report_path=report_path or None
+            the_spec, facts, decision, report_path=report_path or None
         ),
         report_path=Path(report_path) if report_path else None,
         faults=fault_windows(events, decision),
+        run_facts=facts,
+        stop_when=stop_when_tracks(facts),
+        capacity=capacity_tracks(facts),
     )

@@ -1,6 +1,7 @@
 """What the report states about the runs themselves: risks pockit detects and the reproducibility facts.
 
-Read from run.json, events.jsonl and the decision's own warnings; nothing here recomputes a statistic.
+Read from the runs' facts (run.json, events.jsonl and sample counts, as :func:`build_model` read
+them once) and the decision's own warnings; nothing here reads a file or recomputes a statistic.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from pockit._contract import (
     unknown_kinds,
 )
 from pockit._display import as_dict
-from pockit._errors import PockitError
 from pockit.report.model import (
     HEADLINE_MIME,
     CriterionLine,
@@ -31,6 +31,7 @@ from pockit.report.model import (
     ReportModel,
     Reproducibility,
     Risk,
+    RunFacts,
 )
 
 __all__ = ["headline", "locate", "record_verdict", "reproducibility", "reproducibility_of", "risks"]
@@ -46,13 +47,6 @@ def run_meta(run: Any) -> dict[str, Any]:
     except Exception:
         return {"id": str(getattr(run, "path", run))}
     return dict(meta) if isinstance(meta, Mapping) else {}
-
-
-def _count(run: Any) -> int | None:
-    try:
-        return int(run.scan_samples().select("latency_ms").collect().height)
-    except Exception:
-        return None
 
 
 def _texts(value: Any) -> list[str]:
@@ -73,13 +67,12 @@ def _texts(value: Any) -> list[str]:
     return [str(value)]
 
 
-def _run_risks(run: Any) -> list[tuple[str, str]]:
+def _run_risks(run: RunFacts) -> list[tuple[str, str]]:
     """What one run's run.json and events.jsonl say went wrong, read by the names writers use
     (pockit._contract); an event kind the contract does not know is named, not skipped."""
-    try:
-        rec = run.record
-    except (PockitError, AttributeError, OSError) as exc:
-        return [("run", f"{getattr(run, 'path', run)}: run.json unreadable — {exc}")]
+    rec = run.record
+    if rec is None:
+        return [("run", f"{run.path}: run.json unreadable — {run.problem}")]
     rid = rec.id
     items: list[tuple[str, str]] = []
     why = rec.stop_reason or "no reason recorded"
@@ -88,10 +81,7 @@ def _run_risks(run: Any) -> list[tuple[str, str]]:
     elif rec.stop_code is not None and rec.stop_code not in PLANNED_STOPS:
         items.append(("run", f"{rid}: {rec.stop_code.value.replace('_', ' ')} ({why})"))
     items.extend(("run", f"{rid}: {w}") for w in rec.warnings)
-    try:
-        events, unreadable = run.events(), run.unreadable_events()
-    except Exception:
-        events, unreadable = [], 0
+    events, unreadable = list(run.events), run.unreadable_events
     if unreadable:  # counted and named, never dropped in silence
         items.append(
             ("run", f"{rid}: {unreadable} line(s) of events.jsonl are not JSON objects and were "
@@ -145,7 +135,7 @@ def _run_risks(run: Any) -> list[tuple[str, str]]:
                 f"{rid}: event kind {kind!r} is not in run-directory schema {rec.schema}; ignored",
             )
         )
-    n = _count(run)
+    n = run.samples
     if n is not None and n < FEW_SAMPLES:
         items.append(
             (
@@ -158,12 +148,13 @@ def _run_risks(run: Any) -> list[tuple[str, str]]:
 
 def risks(
     spec: Any,
-    runs: Sequence[Any],
+    runs: Sequence[RunFacts],
     decision: Any = None,
     *,
     costs: Mapping[str, Any] | None = None,
 ) -> list[Risk]:
-    """(source, text) items for the risks & backlog section: spec notes, then what pockit detected."""
+    """(source, text) items for the risks & backlog section: spec notes, then what pockit detected
+    in the runs (as :func:`pockit.report.run_facts.run_facts` read them) and the decision."""
     items: list[tuple[str, str]] = [
         ("spec note", note) for note in getattr(spec, "notes", ()) or ()
     ]

@@ -16,13 +16,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
+    import pandas as pd
+
+    from pockit._contract import RunMeta
     from pockit._rundir import RunDir
-    from pockit.analysis import RunStats
+    from pockit.analysis import LatencyCurve, RunStats
     from pockit.decision import CandidateCost, CostFigure, Decision
     from pockit.spec import Spec
 
 __all__ = [
     "HEADLINE_MIME",
+    "CapacityStep",
+    "CapacityTrack",
     "CriterionLine",
     "FaultMark",
     "FaultWindow",
@@ -33,6 +38,9 @@ __all__ = [
     "ReportModel",
     "Reproducibility",
     "Risk",
+    "RunFacts",
+    "StopWhenLook",
+    "StopWhenTrack",
 ]
 
 #: The mime type the headline is displayed under in the executed notebook: nbconvert renders
@@ -246,11 +254,71 @@ class FaultWindow:
 
 
 @dataclass(frozen=True, kw_only=True)
+class RunFacts:
+    """One run as the report reads it, read once by :func:`build_model`: its checked run.json
+    (None, with ``problem``, when unreadable), run.json as written (``meta``), its events, how many
+    lines of events.jsonl were not JSON objects, and how many samples it holds (None: unreadable)."""
+
+    path: Path
+    record: RunMeta | None
+    problem: str | None
+    meta: Mapping[str, Any]
+    events: tuple[Mapping[str, Any], ...]
+    unreadable_events: int
+    samples: int | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class StopWhenLook:
+    """One look of ``load.stop_when: decided``: seconds of load, and each watched criterion's
+    anytime-valid bounds on its share (None: not known yet) by label."""
+
+    elapsed_s: float
+    bounds: Mapping[str, tuple[float | None, float | None]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class StopWhenTrack:
+    """One run's ``stop_when`` record: the watched criteria (label -> threshold share, in order),
+    every look, and when the rule stopped the run (None: it did not)."""
+
+    run_id: str
+    label: str
+    thresholds: Mapping[str, float | None]
+    looks: tuple[StopWhenLook, ...]
+    stopped_at_s: float | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CapacityStep:
+    """One step of a capacity ramp as its watcher judged it (None: no figure, e.g. no request)."""
+
+    rate: float
+    p50_ms: float | None
+    p95_ms: float | None
+    error_rate: float | None
+    outcome: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CapacityTrack:
+    """One run's ``capacity`` record: its steps and the knee (last passing, first failing rate)."""
+
+    run_id: str
+    label: str
+    steps: tuple[CapacityStep, ...]
+    last_pass: float | None
+    first_fail: float | None
+
+
+@dataclass(frozen=True, kw_only=True)
 class ReportModel:
     """Everything the report shows, in the order it shows it; built by :func:`build_model`.
 
     Statistics, costs and the decision are the typed results of ``analysis`` and ``decision``;
-    frames (``timeline``, ``metrics``) are the pandas frames ``analysis`` and ``sources`` produce.
+    frames (``timeline``, ``metrics``) are the pandas frames ``analysis`` and ``sources`` produce
+    (docs/architecture.md, contract 2, names their columns). Run directories are read once, here:
+    charts, tables and risks read only this model.
     """
 
     spec: Spec
@@ -266,15 +334,24 @@ class ReportModel:
     pareto: tuple[ParetoPoint, ...]
     pareto_front: tuple[str, ...]
     price_model: PriceModel | None
-    timeline: Any  # pandas.DataFrame, one row per run × one-second bucket
+    #: one row per run × one-second bucket (:func:`pockit.analysis.timeline`)
+    timeline: pd.DataFrame
     events: tuple[Mapping[str, Any], ...]
-    latencies: Mapping[str, Any]  # candidate -> numpy array of successful requests' latency (ms)
-    metrics: Any  # pandas.DataFrame of server-side metrics, or None
+    #: candidate -> percentile curve of its successful requests' latency
+    latencies: Mapping[str, LatencyCurve]
+    #: server-side metrics attached to the runs (``ts``, ``metric``, ``value``, ``candidate``)
+    metrics: pd.DataFrame | None
     risks: tuple[Risk, ...]
     reproducibility: Reproducibility
     report_path: Path | None = None
     #: each injected fault with its detection and recovery moments (plots.fault_timeline)
     faults: tuple[FaultWindow, ...] = ()
+    #: each run's run.json, events and sample count, as read once
+    run_facts: tuple[RunFacts, ...] = ()
+    #: runs with ``load.stop_when: decided`` (plots.stop_when_bounds)
+    stop_when: tuple[StopWhenTrack, ...] = ()
+    #: runs of a ``capacity`` ramp (plots.capacity_curve)
+    capacity: tuple[CapacityTrack, ...] = ()
 
     @property
     def stats_by_candidate(self) -> dict[str, Any]:

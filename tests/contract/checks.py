@@ -7,6 +7,7 @@ from typing import Any
 from pockit._contract import EVENT_KIND, EVENT_TS, RunMeta, check_event, parse_iso
 from pockit._rundir import RunDir
 from pockit.report.facts import risks
+from pockit.report.run_facts import run_facts
 
 
 class NoNotes:
@@ -30,7 +31,7 @@ def follows_contract(run: RunDir) -> RunMeta:
 def risk_items(run: RunDir) -> dict[str, list[str]]:
     """The report's risks for this run, by source."""
     out: dict[str, list[str]] = {}
-    for source, text in risks(NoNotes(), [run]):
+    for source, text in risks(NoNotes(), [run_facts(run)]):
         out.setdefault(source, []).append(text)
     return out
 

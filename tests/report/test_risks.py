@@ -8,6 +8,7 @@ from typing import Any
 from pockit._contract import EventKind
 from pockit._rundir import RunDir
 from pockit.report.facts import risks
+from pockit.report.run_facts import run_facts
 
 
 class _Spec:
@@ -22,7 +23,7 @@ def test_detected_risks(run_factory: Callable[..., RunDir]) -> None:
         load_generator_saturated=True,
     )
     dying.add_event(EventKind.WORKER_LOST, worker="w1")
-    items: Sequence[tuple[str, Any]] = risks(_Spec(), [healthy, dying])
+    items: Sequence[tuple[str, Any]] = risks(_Spec(), [run_facts(healthy), run_facts(dying)])
     kinds = {k for k, _ in items}
     text = " ".join(t for _, t in items)
     assert ("spec note", "a known caveat") in items

@@ -9,6 +9,7 @@ import numpy as np
 
 from pockit._contract import RunField, StopCode
 from pockit.report import plots
+from pockit.report.run_facts import run_facts, stop_when_tracks
 from tests.analysis.helpers import make_run
 
 REPO = Path(__file__).resolve().parents[2]
@@ -43,10 +44,14 @@ def _record(stop: bool) -> dict[str, object]:
 
 def test_chart_only_for_watched_runs(tmp_path: Path) -> None:
     plain = make_run(tmp_path / "a", "a", np.full(10, 5.0))
-    assert plots.stop_when_bounds([plain]) is None
+    assert stop_when_tracks([run_facts(plain)]) == ()
+    assert plots.stop_when_bounds(stop_when_tracks([run_facts(plain)])) is None
     watched = make_run(tmp_path / "b", "b", np.full(10, 5.0))
     watched.update_meta(**{RunField.STOP_WHEN: _record(True), RunField.STOP_CODE: StopCode.DECIDED})
-    fig = plots.stop_when_bounds([plain, watched])
+    tracks = stop_when_tracks([run_facts(plain), run_facts(watched)])
+    assert [t.run_id for t in tracks] == [watched.id] and tracks[0].stopped_at_s == 10.0
+    assert tracks[0].looks[0].bounds == {"latency_p95_ms < 300": (None, None)}
+    fig = plots.stop_when_bounds(tracks)
     assert fig is not None
     [ax] = fig.axes
     assert ax.get_title(loc="left") == "latency_p95_ms < 300"
@@ -56,4 +61,6 @@ def test_chart_only_for_watched_runs(tmp_path: Path) -> None:
 
 def test_report_notebook_calls_it() -> None:
     nb = json.loads((REPO / "notebooks" / "poc_report.ipynb").read_text())
-    assert any("plots.stop_when_bounds(runs)" in "".join(c["source"]) for c in nb["cells"])
+    assert any(
+        "plots.stop_when_bounds(model.stop_when)" in "".join(c["source"]) for c in nb["cells"]
+    )

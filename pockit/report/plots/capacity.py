@@ -4,10 +4,10 @@ offered rate, with the knee marked (the last passing and first failing step)."""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from pockit._contract import CapacityKey, RunField
+from pockit.report.model import CapacityTrack
 from pockit.report.plots.style import FAULT_COLOR, lit, new_figure, palette
 
 if TYPE_CHECKING:
@@ -16,48 +16,42 @@ if TYPE_CHECKING:
 __all__ = ["capacity_curve"]
 
 
-def _num(value: Any) -> float:
-    return math.nan if value is None else float(value)
+def _num(value: float | None) -> float:
+    return math.nan if value is None else value
 
 
-def capacity_curve(runs: Iterable[Any]) -> Figure | None:
+def capacity_curve(tracks: Sequence[CapacityTrack]) -> Figure | None:
     """Each capacity run's steps: p50 and p95 latency (ms, top) and error rate (bottom) against the
-    offered rate, failing steps marked with an x, the knee bracket shaded. None when no run has
-    run.json's ``capacity`` record (the spec's shape is not a capacity ramp): then no chart."""
-    records: list[tuple[str, dict[str, Any]]] = []
-    for run in runs:
-        meta = getattr(run, "meta", {}) or {}
-        rec = meta.get(RunField.CAPACITY)
-        if isinstance(rec, dict) and rec.get(CapacityKey.STEPS):
-            label = f"{meta.get(RunField.CANDIDATE)} r{meta.get(RunField.REPEAT) or 0}"
-            records.append((label, rec))
-    if not records:
+    offered rate, failing steps marked with an x, the knee bracket shaded. ``tracks`` is the report
+    model's ``capacity`` (one per run with run.json's ``capacity`` record). None when there is none
+    (the spec's shape is not a capacity ramp): then no chart."""
+    if not tracks:
         return None
-    colors = palette([name for name, _ in records])
+    colors = palette([t.label for t in tracks])
     fig, (lat, err) = new_figure((9.0, 6.0), nrows=2, sharex=True)
-    for name, rec in records:
-        steps = rec[CapacityKey.STEPS]
-        rate = [float(s["rate"]) for s in steps]
+    for track in tracks:
+        name, steps = track.label, track.steps
+        rate = [s.rate for s in steps]
         color = colors[name]
-        lat.plot(rate, [_num(s.get("p50_ms")) for s in steps], color=color, ls="--", marker=".",
+        lat.plot(rate, [_num(s.p50_ms) for s in steps], color=color, ls="--", marker=".",
                  lw=1.0, label=lit(f"{name} p50"))  # fmt: skip
-        lat.plot(rate, [_num(s.get("p95_ms")) for s in steps], color=color, marker="o",
+        lat.plot(rate, [_num(s.p95_ms) for s in steps], color=color, marker="o",
                  lw=1.6, label=lit(f"{name} p95"))  # fmt: skip
-        err.plot(rate, [_num(s.get("error_rate")) for s in steps], color=color, marker="o",
+        err.plot(rate, [_num(s.error_rate) for s in steps], color=color, marker="o",
                  lw=1.4, label=lit(name))  # fmt: skip
-        failed = [s for s in steps if s.get("outcome") == "FAIL"]
-        lat.scatter([float(s["rate"]) for s in failed], [_num(s.get("p95_ms")) for s in failed],
+        failed = [s for s in steps if s.outcome == "FAIL"]
+        lat.scatter([s.rate for s in failed], [_num(s.p95_ms) for s in failed],
                     marker="x", s=80, color=FAULT_COLOR, zorder=5)  # fmt: skip
-        last, first = rec.get(CapacityKey.LAST_PASS), rec.get(CapacityKey.FIRST_FAIL)
+        last, first = track.last_pass, track.first_fail
         if last is not None:
             for ax in (lat, err):
-                ax.axvline(float(last), color=color, lw=1.2, ls=":")
+                ax.axvline(last, color=color, lw=1.2, ls=":")
                 if first is not None:
-                    ax.axvspan(float(last), float(first), color=color, alpha=0.12)
-            held = f"knee: held {float(last):g} req/s" + (
-                f", failed {float(first):g}" if first is not None else ", no step failed"
+                    ax.axvspan(last, first, color=color, alpha=0.12)
+            held = f"knee: held {last:g} req/s" + (
+                f", failed {first:g}" if first is not None else ", no step failed"
             )
-            lat.annotate(lit(held), (float(last), 0.97), xycoords=("data", "axes fraction"),
+            lat.annotate(lit(held), (last, 0.97), xycoords=("data", "axes fraction"),
                          xytext=(4, -2), textcoords="offset points", va="top", fontsize=8,
                          color=color)  # fmt: skip
     lat.set_ylabel("latency (ms)")

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
+    from pockit.analysis import LatencyCurve
+
 __all__ = ["latency_distribution", "latency_intervals", "latency_over_time"]
 
 
@@ -63,34 +65,34 @@ def latency_over_time(
     return fig
 
 
-def latency_distribution(latencies: Mapping[str, Sequence[float] | Any]) -> Figure:
+def latency_distribution(latencies: Mapping[str, LatencyCurve | Sequence[float] | Any]) -> Figure:
     """Percentile plot per candidate: latency (log scale) against percentile, tail stretched out.
 
-    The x axis is ``1 / (1 - q)`` on a log scale, the usual way to show a latency tail: p50, p90,
-    p99, p99.9 sit at equal distances.
+    ``latencies`` maps candidate -> its :class:`~pockit.analysis.LatencyCurve` (the report model's
+    ``latencies``: exact order statistics at each bin boundary, built in bounded memory) or an array
+    of latencies, turned into the same curve. The x axis is ``1 / (1 - q)`` on a log scale, the
+    usual way to show a latency tail: p50, p90, p99, p99.9 sit at equal distances.
     """
-    import numpy as np
+    from pockit.analysis import LatencyCurve, curve_from_values
 
     title = "Latency distribution (percentile plot)"
-    names = [n for n, v in latencies.items() if v is not None and len(v) > 0]
+    curves = {
+        name: v if isinstance(v, LatencyCurve) else curve_from_values(name, v)
+        for name, v in latencies.items()
+        if v is not None and len(v) > 0
+    }
+    names = [n for n, c in curves.items() if c.n > 0]
     if not names:
         return message(title, "No successful requests to plot.")
     colors = palette(names)
     fig, ax = new_figure()
     right = 2.0
     for name in names:
-        x = np.sort(np.asarray(latencies[name], dtype=float))
-        x = x[np.isfinite(x)]
-        n = len(x)
-        if n == 0:
-            continue
-        q = (np.arange(1, n + 1) - 0.5) / n  # plotting position, keeps the last point finite
-        stride = max(1, n // 2000)  # the curve needs ~2000 points; the tail is kept whole below
-        idx = np.unique(np.concatenate([np.arange(0, n, stride), np.arange(max(0, n - 200), n)]))
-        ax.plot(
-            1.0 / (1.0 - q[idx]), x[idx], color=colors[name], lw=1.4, label=lit(f"{name} (n={n:,})")
-        )
-        right = max(right, 1.0 / (1.0 - q[-1]) * 1.3)
+        curve = curves[name]
+        xs = [1.0 / (1.0 - q) for q in curve.q]
+        ax.plot(xs, curve.latency_ms, color=colors[name], lw=1.4,
+                label=lit(f"{name} (n={curve.n:,})"))  # fmt: skip
+        right = max(right, xs[-1] * 1.3)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ticks = [t for t in (0.5, 0.9, 0.99, 0.999, 0.9999, 0.99999) if 1 / (1 - t) <= right]

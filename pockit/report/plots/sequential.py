@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from pockit._contract import RunField
+from pockit.report.model import StopWhenTrack
 from pockit.report.plots.style import FAULT_COLOR, lit, message, new_figure, palette
 
 if TYPE_CHECKING:
@@ -14,56 +15,41 @@ if TYPE_CHECKING:
 __all__ = ["stop_when_bounds"]
 
 
-def stop_when_bounds(runs: Iterable[Any]) -> Figure | None:
+def stop_when_bounds(tracks: Sequence[StopWhenTrack]) -> Figure | None:
     """``load.stop_when: decided``: each watched criterion's anytime-valid bounds on its share over
-    the run, the threshold share, and the moment the run was stopped. None when no run has the
-    ``stop_when`` record in its run.json (the spec did not ask for it): then there is no chart.
+    the run, the threshold share, and the moment the run was stopped. ``tracks`` is the report
+    model's ``stop_when`` (one per run with run.json's ``stop_when`` record). None when there is
+    none (the spec did not ask for it): then there is no chart.
     """
-    import math
-
-    from pockit._contract import StopCode
-
-    records: list[tuple[str, dict[str, Any], bool]] = []
-    for run in runs:
-        meta = getattr(run, "meta", {}) or {}
-        rec = meta.get(RunField.STOP_WHEN)
-        if isinstance(rec, dict) and rec.get("history"):
-            label = f"{meta.get(RunField.CANDIDATE)} r{meta.get(RunField.REPEAT) or 0}"
-            records.append((label, rec, meta.get(RunField.STOP_CODE) == StopCode.DECIDED))
-    if not records:
+    if not tracks:
         return None
     labels: list[str] = []
     p0: dict[str, float] = {}
-    for _, rec, _ in records:
-        crits = [c for c in rec.get("criteria") or [] if isinstance(c, dict)]
-        names = rec.get("labels") or [c.get("metric") for c in crits]
-        for name, c in zip(names, crits, strict=False):
-            if str(name) not in labels:
-                labels.append(str(name))
-            p0.setdefault(str(name), float(c.get("p0") or math.nan))
+    for track in tracks:
+        for name, share in track.thresholds.items():
+            if name not in labels:
+                labels.append(name)
+            p0.setdefault(name, math.nan if share is None else share)
     title = "Stop when decided: anytime-valid 95% bounds on each criterion's share over the run"
     if not labels:
         return message(title, "No criterion is a share of requests: nothing was decided early.")
-    colors = palette([r[0] for r in records])
+    colors = palette([t.label for t in tracks])
     fig, axes = new_figure((9.0, 1.0 + 2.0 * len(labels)), nrows=len(labels), sharex=True)
     axes = list(axes) if len(labels) > 1 else [axes]
     for ax, crit in zip(axes, labels, strict=True):
-        for name, rec, stopped in records:
-            xs, lo, hi = [], [], []
-            for look in rec["history"]:
-                for c in look.get("criteria") or []:
-                    if str(c.get("label") or c.get("metric")) == crit:
-                        xs.append(float(look.get("elapsed_s") or 0.0))
-                        lo.append(math.nan if c.get("lo") is None else float(c["lo"]))
-                        hi.append(math.nan if c.get("hi") is None else float(c["hi"]))
-            if not xs:
+        for track in tracks:
+            looks = [look for look in track.looks if crit in look.bounds]
+            if not looks:
                 continue
-            color = colors[name]
+            xs = [look.elapsed_s for look in looks]
+            lo = [_or_nan(look.bounds[crit][0]) for look in looks]
+            hi = [_or_nan(look.bounds[crit][1]) for look in looks]
+            color = colors[track.label]
             ax.fill_between(xs, lo, hi, color=color, alpha=0.18, step="post")
-            ax.step(xs, lo, where="post", color=color, lw=1.4, marker=".", label=lit(name))
+            ax.step(xs, lo, where="post", color=color, lw=1.4, marker=".", label=lit(track.label))
             ax.step(xs, hi, where="post", color=color, lw=1.0, ls="--", marker=".")
-            if stopped:
-                at = float(rec.get("elapsed_s") or xs[-1])
+            if track.stopped_at_s is not None:
+                at = track.stopped_at_s
                 ax.axvline(at, color=color, lw=1.2, ls=":")
                 ax.annotate(
                     "decided: stopped",
@@ -85,3 +71,7 @@ def stop_when_bounds(runs: Iterable[Any]) -> Figure | None:
     axes[-1].set_xlabel("seconds of load (solid: lower bound, dashed: upper bound)")
     fig.suptitle(title, x=0.01, ha="left", fontsize=11)
     return fig
+
+
+def _or_nan(value: float | None) -> float:
+    return math.nan if value is None else value
