@@ -17,6 +17,7 @@ from pockit.decision import decide
 from pockit.demo._service import DemoService
 from pockit.demo._variants import VARIANTS
 from pockit.load import run_candidate
+from pockit.report.run_facts import capacity_track
 from pockit.spec import load_spec
 
 SLOTS = 2
@@ -76,6 +77,11 @@ def test_the_ramp_stops_within_one_step_of_the_configured_knee(
     assert last_pass is not None and abs(last_pass - expected) <= STEP, (capacity, summary)
     assert first_fail == steps[-1]["rate"] and first_fail > capacity - STEP, (capacity, summary)
     assert first_fail <= CEILING
+    track = capacity_track(meta)  # the report's reader, on the real writer's record
+    assert track is not None and (track.last_pass, track.first_fail) == (last_pass, first_fail)
+    assert [(s.rate, s.outcome, s.p95_ms) for s in track.steps] == [
+        (float(r), o, p) for r, o, p, _ in summary
+    ]
     # it stopped after the failing step: less load than the whole ramp, no step past the ceiling
     window = meta[RunField.LOAD_WINDOW]["seconds"]
     assert window < STEP_S * 8 - STEP_S, (window, summary)

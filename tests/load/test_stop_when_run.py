@@ -21,6 +21,7 @@ from pockit.analysis._sequential import METHOD_SEQUENTIAL
 from pockit.decision import decide
 from pockit.demo._service import DemoService
 from pockit.load import make_plan, run_candidate
+from pockit.report.run_facts import stop_when_track
 from pockit.spec import load_spec
 from tests.analysis.helpers import make_run
 from tests.analysis.helpers import make_spec as spec_in
@@ -67,6 +68,11 @@ def test_clear_margin_stops_early_with_the_fixed_rules_verdict(
         assert record["unwatched"] == ["cost_per_1k_usd <= 1"]
         assert len(record["history"]) >= 2  # the bounds over time, for the report
         assert record["history"][-1]["criteria"][0]["label"] == "latency_p95_ms < 2000"
+        track = stop_when_track(meta)  # the report's reader, on the real writer's record
+        assert track is not None and track.stopped_at_s == record["elapsed_s"]
+        assert list(track.thresholds) == ["latency_p95_ms < 2000", "success_rate >= 0.5"]
+        assert len(track.looks) == len(record["history"])
+        assert track.looks[-1].bounds["success_rate >= 0.5"][0] is not None
     result = decide(spec, paths)
     p95, success, cost = result.criteria
     for c in (p95, success):
