@@ -52,9 +52,9 @@ def run(args: argparse.Namespace) -> int:
         args.spec, grid, runs_dir=args.runs_dir, out=args.out, kernel_name=args.kernel
     )
     lines = [
-        f"{p['name']}: {p['status']}"
-        + (f", {p['verdict']}" if p.get("verdict") else "")
-        + (f" — {p.get('error')}" if p.get("error") else "")
+        f"{p.name}: {p.status}"
+        + (f", {p.verdict}" if p.verdict else "")
+        + (f" — {p.error}" if p.error else "")
         for p in result.points
     ]
     if result.along:

@@ -10,6 +10,7 @@ does each candidate's last passing value (:mod:`pockit.report.batch_view`).
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import re
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from pockit._errors import PockitError, ReportError, UsageError
+from pockit.report.grid import POINT_FAILED, POINT_OK, GridPoint
 
 __all__ = ["GRID_KEYS", "BatchResult", "parse_grid", "run_batch"]
 
@@ -33,20 +35,20 @@ class BatchResult:
 
     report: Path | None
     results_json: Path
-    points: list[dict[str, Any]] = field(default_factory=list)
+    points: list[GridPoint] = field(default_factory=list)
 
     #: the numeric grid key the curves run along, and where each candidate passes along it
     along: dict[str, Any] | None = None
 
     @property
-    def failed(self) -> list[dict[str, Any]]:
-        return [p for p in self.points if p["status"] != "ok"]
+    def failed(self) -> list[GridPoint]:
+        return [p for p in self.points if not p.ok]
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "report": str(self.report) if self.report else None,
             "results": str(self.results_json),
-            "points": self.points,
+            "points": [p.to_dict() for p in self.points],
             "failed": len(self.failed),
             "along": self.along,
         }
@@ -100,8 +102,10 @@ def _spec_name(path: Path) -> str:
         return path.stem
 
 
-def _judge(spec_path: Path, points: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """Judge every point against the spec's criteria; where each candidate passes along a numeric key."""
+def _judge(
+    spec_path: Path, points: list[GridPoint]
+) -> tuple[list[GridPoint], dict[str, Any] | None]:
+    """Every point judged against the spec's criteria; where each candidate passes along a numeric key."""
     from pockit.report import batch_view
     from pockit.report.batch_model import judge_points
     from pockit.spec import load_spec
@@ -109,12 +113,12 @@ def _judge(spec_path: Path, points: list[dict[str, Any]]) -> dict[str, Any] | No
     try:
         spec = load_spec(spec_path)
     except PockitError as exc:  # every point failed on it already; say why none was judged
-        for p in points:
-            p.update(verdict=None, verdict_reason=f"cannot load the spec: {exc}")
-            p.update(criteria=[], candidates={})
-        return None
-    judge_points(spec, points)
-    return batch_view.along(points)
+        why = f"cannot load the spec: {exc}"
+        return [
+            dataclasses.replace(p, judged=True, verdict=None, verdict_reason=why) for p in points
+        ], None
+    judged = judge_points(spec, points)
+    return judged, batch_view.along(judged)
 
 
 def run_batch(
@@ -138,19 +142,13 @@ def run_batch(
     base = Path(runs_dir).resolve()
     base.mkdir(parents=True, exist_ok=True)
     keys = list(grid)
-    points: list[dict[str, Any]] = []
+    points: list[GridPoint] = []
     run_nb = notebook_path("poc_run.ipynb")
     for values in itertools.product(*(grid[k] for k in keys)):
         params = dict(zip(keys, values, strict=True))
         slug = _slug(params)
         point_runs = base / slug
         executed = base / f"poc_run-{slug}.ipynb"
-        point: dict[str, Any] = {
-            "params": params,
-            "name": slug,
-            "notebook": str(executed),
-            "runs_dir": str(point_runs),
-        }
         try:
             execute_notebook(
                 run_nb,
@@ -160,24 +158,32 @@ def run_batch(
                 cwd=base,
                 progress=progress,
             )
-            point["status"] = "ok"
+            status, error = POINT_OK, None
         except ReportError as exc:
-            point["status"] = "failed"
-            point["error"] = str(exc).split("\nfailing cell:", 1)[0]
-        point["run_dirs"] = (
-            sorted(str(p) for p in point_runs.glob("*") if (p / "run.json").is_file())
-            if point_runs.is_dir()
-            else []
+            status, error = POINT_FAILED, str(exc).split("\nfailing cell:", 1)[0]
+        points.append(
+            GridPoint(
+                params=params,
+                name=slug,
+                status=status,
+                error=error,
+                notebook=str(executed),
+                runs_dir=str(point_runs),
+                run_dirs=tuple(
+                    sorted(str(p) for p in point_runs.glob("*") if (p / "run.json").is_file())
+                    if point_runs.is_dir()
+                    else ()
+                ),
+            )
         )
-        points.append(point)
-    along = _judge(spec, points)
+    points, along = _judge(spec, points)
     results = base / RESULTS_FILE
     results.write_text(
         json.dumps(
             {
                 "spec": str(spec),
                 "grid": {k: list(v) for k, v in grid.items()},
-                "points": points,
+                "points": [p.to_dict() for p in points],
                 "along": along,
             },
             indent=2,

@@ -29,9 +29,12 @@ from pockit.report.batch_model import (  # gathered there; still importable here
     judge_points,
     load_points,
 )
+from pockit.report.grid import GridPoint, PointCriterion
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
+
+    from pockit.analysis import GroupStats
 
 __all__ = [
     "PassRange",
@@ -56,20 +59,18 @@ PASSING = "GO"
 NOT_RUN = "not run"
 
 
-def _candidate(point: Mapping[str, Any]) -> str:
+def _candidate(point: GridPoint) -> str:
     """The candidate a point ran (poc_run runs one): its grid value, else the one it was judged on."""
-    params = point.get("params") or {}
-    if params.get("candidate"):
-        return str(params["candidate"])
-    names = list(point.get("candidates") or {})
+    if point.params.get("candidate"):
+        return str(point.params["candidate"])
+    names = list(point.candidates)
     return names[0] if len(names) == 1 else ""
 
 
-def _point_verdict(point: Mapping[str, Any]) -> str | None:
+def _point_verdict(point: GridPoint) -> str | None:
     """The point's candidate's verdict (the decision's when the candidate is unknown)."""
-    cands = point.get("candidates") or {}
     name = _candidate(point)
-    return str(cands[name]) if name in cands else point.get("verdict")
+    return point.candidates.get(name, point.verdict)
 
 
 def _verdict_badge(verdict: Any) -> str:
@@ -82,40 +83,33 @@ def _verdict_badge(verdict: Any) -> str:
     return f'<span class="verdict-badge" style="{style}">{esc(text)}</span>'
 
 
-def _criterion_label(c: Mapping[str, Any]) -> str:
-    return str(c.get("label") or c.get("metric") or "?")
-
-
-def verdict_table(points: Sequence[Mapping[str, Any]]) -> str:
+def verdict_table(points: Sequence[GridPoint]) -> str:
     """Point × criterion: each point's verdict and every criterion's outcome (badge and estimate)."""
     from pockit.criteria import unit as unit_of
 
     labels: list[str] = []
     for p in points:
-        for c in p.get("criteria") or []:
-            if _criterion_label(c) not in labels:
-                labels.append(_criterion_label(c))
+        labels.extend(c.label for c in p.criteria if c.label not in labels)
     keys: list[str] = []
     for p in points:
-        keys.extend(k for k in p.get("params") or {} if k not in keys)
+        keys.extend(k for k in p.params if k not in keys)
     body = []
     for p in points:
-        params = p.get("params") or {}
-        by_label = {_criterion_label(c): c for c in p.get("criteria") or []}
-        cells: list[Any] = [esc(params.get(k, "")) for k in keys]
+        by_label: dict[str, PointCriterion] = {c.label: c for c in p.criteria}
+        cells: list[Any] = [esc(p.params.get(k, "")) for k in keys]
         cells.append(_verdict_badge(_point_verdict(p)))
         for label in labels:
-            c = by_label.get(label)
+            c: PointCriterion | None = by_label.get(label)
             if c is None:
                 cells.append(esc("—"))
                 continue
-            unit = unit_of(str(c.get("metric", "")))
+            unit = unit_of(c.metric)
             cells.append(
-                f"{badge(c.get('outcome'))} {esc(number(c.get('estimate'), unit))}"
+                f"{badge(c.outcome)} {esc(number(c.estimate, unit))}"
                 f'<br><span style="font-size:11px;color:#616e7c;">'
-                f"{esc(interval(c.get('ci_low'), c.get('ci_high'), unit))}</span>"
+                f"{esc(interval(c.ci_low, c.ci_high, unit))}</span>"
             )
-        cells.append(("reason", esc(p.get("verdict_reason") or "")))
+        cells.append(("reason", esc(p.verdict_reason or "")))
         body.append(cells)
     if not body:
         return note("No grid points.")
@@ -205,14 +199,14 @@ def pass_sentence(key: str, ranges: Mapping[str, PassRange]) -> str:
     return "; ".join(parts) + "." if parts else ""
 
 
-def numeric_key(points: Sequence[Mapping[str, Any]]) -> str | None:
+def numeric_key(points: Sequence[GridPoint]) -> str | None:
     """The grid key to draw curves along: the first (candidate aside) whose values are all numbers,
     with at least two of them; None when the grid has no such key (the bars stay)."""
     keys: list[str] = []
     for p in points:
-        keys.extend(k for k in p.get("params") or {} if k not in keys and k != "candidate")
+        keys.extend(k for k in p.params if k not in keys and k != "candidate")
     for k in keys:
-        vals = [(p.get("params") or {}).get(k) for p in points]
+        vals = [p.params.get(k) for p in points]
         if all(isinstance(v, int | float) and not isinstance(v, bool) for v in vals) and (
             len(set(vals)) >= 2
         ):
@@ -220,29 +214,28 @@ def numeric_key(points: Sequence[Mapping[str, Any]]) -> str | None:
     return None
 
 
-def _series_name(point: Mapping[str, Any], key: str) -> str:
+def _series_name(point: GridPoint, key: str) -> str:
     """A curve's name: the candidate, plus any other grid key's value (one line per combination)."""
-    params = point.get("params") or {}
-    others = [f"{k}={v}" for k, v in params.items() if k not in (key, "candidate")]
+    others = [f"{k}={v}" for k, v in point.params.items() if k not in (key, "candidate")]
     cand = _candidate(point) or "(candidate)"
     return " ".join([cand, *others])
 
 
 def _along(
-    points: Sequence[Mapping[str, Any]], key: str
-) -> tuple[dict[str, list[tuple[float, Mapping[str, Any]]]], dict[str, PassRange]]:
-    series: dict[str, list[tuple[float, Mapping[str, Any]]]] = {}
+    points: Sequence[GridPoint], key: str
+) -> tuple[dict[str, list[tuple[float, GroupStats]]], dict[str, PassRange]]:
+    series: dict[str, list[tuple[float, GroupStats]]] = {}
     verdicts: dict[str, dict[float, str | None]] = {}
     for p in points:
-        x = float((p.get("params") or {})[key])
+        x = float(p.params[key])
         name = _series_name(p, key)
-        verdicts.setdefault(name, {})[x] = _point_verdict(p) if p.get("status") == "ok" else None
-        if p.get("status") == "ok" and p.get("stats"):
-            series.setdefault(name, []).append((x, p["stats"]))
+        verdicts.setdefault(name, {})[x] = _point_verdict(p) if p.ok else None
+        if p.ok and p.stats is not None:
+            series.setdefault(name, []).append((x, p.stats))
     return series, last_passing(verdicts)
 
 
-def along(points: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
+def along(points: Sequence[GridPoint]) -> dict[str, Any] | None:
     """The numeric key, each series' last passing value and the sentence (None without such a key)."""
     key = numeric_key(points)
     if key is None:
@@ -255,7 +248,7 @@ def along(points: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
     }
 
 
-def along_html(points: Sequence[Mapping[str, Any]]) -> str:
+def along_html(points: Sequence[GridPoint]) -> str:
     """The sentence that answers the grid's question, or why there is none ('' without a numeric key)."""
     a = along(points)
     if a is None:
@@ -266,7 +259,7 @@ def along_html(points: Sequence[Mapping[str, Any]]) -> str:
     )
 
 
-def grid_figure(points: Sequence[Mapping[str, Any]]) -> Figure:
+def grid_figure(points: Sequence[GridPoint]) -> Figure:
     """Curves along a numeric grid key (one line per candidate, last passing value marked); the
     per-point bars otherwise."""
     from pockit.report import plots
@@ -281,13 +274,13 @@ def grid_figure(points: Sequence[Mapping[str, Any]]) -> Figure:
 # -- the table and the bars ---------------------------------------------------------------------
 
 
-def summary_banner(points: Sequence[Mapping[str, Any]]) -> str:
-    ok = sum(1 for p in points if p.get("status") == "ok")
+def summary_banner(points: Sequence[GridPoint]) -> str:
+    ok = sum(1 for p in points if p.ok)
     failed = len(points) - ok
     color = "nogo" if ok == 0 else ("inconclusive" if failed else "go")
     counts: dict[str, int] = {}
     for p in points:
-        if p.get("status") == "ok" and "verdict" in p:
+        if p.ok and p.judged:
             v = str(_point_verdict(p) or NOT_RUN)
             counts[v] = counts.get(v, 0) + 1
     judged = ", ".join(f"{n} {v}" for v, n in counts.items())
@@ -299,40 +292,47 @@ def summary_banner(points: Sequence[Mapping[str, Any]]) -> str:
     )
 
 
-def rows(points: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def _p95(point: GridPoint) -> tuple[float | None, float | None, float | None] | None:
+    """The point's P95 (value, low, high; ends the data could not set are None), None without one."""
+    est = point.stats.latency_ms.get("p95") if point.stats is not None else None
+    if est is None:
+        return None
+    d = est.to_dict()
+    return d["value"], d["ci_low"], d["ci_high"]
+
+
+def rows(points: Sequence[GridPoint]) -> list[dict[str, Any]]:
     """One table row per point: parameters, status, verdict, n, success rate (%), throughput,
     p95 [interval], error."""
     out = []
     for p in points:
-        s = p.get("stats") or {}
-        p95 = (s.get("latency_ms") or {}).get("p95") or {}
-        row: dict[str, Any] = {**{k: v for k, v in (p.get("params") or {}).items()}}
+        s = p.stats
+        p95 = _p95(p)
+        row: dict[str, Any] = dict(p.params)
         row.update(
             {
-                "status": p.get("status"),
+                "status": p.status,
                 "verdict": _point_verdict(p) or "",
-                "requests": s.get("n"),
-                "success rate": number(s.get("success_rate"), "%") if s else "",
-                "throughput (req/s)": s.get("throughput_rps"),
-                "p95 (ms)": p95.get("value"),
+                "requests": s.n if s is not None else None,
+                "success rate": number(s.success_rate.value, "%") if s is not None else "",
+                "throughput (req/s)": s.to_dict()["throughput_rps"] if s is not None else None,
+                "p95 (ms)": p95[0] if p95 else None,
                 "p95 95% interval": (
-                    interval(p95.get("ci_low"), p95.get("ci_high"), "ms", mark_missing=True)
-                    if p95
-                    else ""
+                    interval(p95[1], p95[2], "ms", mark_missing=True) if p95 else ""
                 ),
-                "error": p.get("error", ""),
+                "error": p.error or "",
             }
         )
         out.append(row)
     return out
 
 
-def rows_note(points: Sequence[Mapping[str, Any]]) -> str:
+def rows_note(points: Sequence[GridPoint]) -> str:
     """The footnote for p95 interval ends in :func:`rows` the data could not set ('' if none)."""
     sides = []
     for p in points:
-        p95 = ((p.get("stats") or {}).get("latency_ms") or {}).get("p95") or {}
-        side = missing_bound(p95.get("ci_low"), p95.get("ci_high")) if p95 else None
+        p95 = _p95(p)
+        side = missing_bound(p95[1], p95[2]) if p95 else None
         if side:
             sides.append(side)
     return bound_notes(sides)

@@ -14,6 +14,7 @@ import pytest
 
 from pockit._rundir import RunDir
 from pockit.report._build import execute_notebook, notebook_path
+from pockit.report.grid import GridPoint
 
 REPO = Path(__file__).resolve().parents[2]
 BILLING = REPO / "datasets" / "billing"
@@ -72,16 +73,17 @@ def test_compare_shows_every_point_and_a_failed_one(
     fast = run_factory("async", median_ms=20.0, seed=3, fault_at_s=None)
     slow = run_factory("baseline", median_ms=80.0, seed=4, fault_at_s=None)
     results = tmp_path / "grid_results.json"
-    points = [
-        {"params": {"candidate": "async"}, "name": "candidate=async", "status": "ok",
-         "run_dirs": [str(fast.path)]},
-        {"params": {"candidate": "baseline"}, "name": "candidate=baseline", "status": "ok",
-         "run_dirs": [str(slow.path)]},
-        {"params": {"candidate": "broken"}, "name": "candidate=broken", "status": "failed",
-         "error": "poc_run.ipynb: cell 3 failed with SpecError: no candidate 'broken'",
-         "run_dirs": []},
+    points = [  # as run_batch writes them (GridPoint.to_dict), read back by load_points
+        GridPoint(params={"candidate": "async"}, name="candidate=async", status="ok",
+                  run_dirs=(str(fast.path),)),
+        GridPoint(params={"candidate": "baseline"}, name="candidate=baseline", status="ok",
+                  run_dirs=(str(slow.path),)),
+        GridPoint(params={"candidate": "broken"}, name="candidate=broken", status="failed",
+                  error="poc_run.ipynb: cell 3 failed with SpecError: no candidate 'broken'"),
     ]  # fmt: skip
-    results.write_text(json.dumps({"spec": "x", "grid": {}, "points": points}))
+    results.write_text(
+        json.dumps({"spec": "x", "grid": {}, "points": [p.to_dict() for p in points]})
+    )
     out = execute_notebook(
         notebook_path("compare.ipynb"),
         tmp_path / "compare.ipynb",

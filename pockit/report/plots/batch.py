@@ -5,24 +5,30 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from pockit.report.plots.style import WIDE, lit, message, new_figure, palette, pct_value
+from pockit.report.plots.style import WIDE, lit, message, new_figure, palette
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
+    from pockit.analysis import Estimate, GroupStats
+    from pockit.report.grid import GridPoint
+
 __all__ = ["grid_bars", "grid_curves"]
 
 
-def _along_value(stats: Mapping[str, Any], key: str) -> tuple[float, float, float]:
-    """``stats[key]`` with its interval (``key_ci``), NaN where missing, for the grid curves."""
+def _triple(est: Estimate | None, scale: float = 1.0) -> tuple[float, float, float]:
+    """An estimate as (value, low, high) × ``scale``; NaN where missing, an end the data could not
+    set is NaN too (drawn without its bar)."""
     import math
 
-    def f(v: Any) -> float:
-        return float(v) if isinstance(v, int | float) and not isinstance(v, bool) else math.nan
+    if est is None:
+        return math.nan, math.nan, math.nan
 
-    ci = stats.get(f"{key}_ci") or {}
-    return f(stats.get(key)), f(ci.get("ci_low")), f(ci.get("ci_high"))
+    def f(v: float) -> float:
+        return v * scale if math.isfinite(v) else math.nan
+
+    return f(est.value), f(est.ci_low), f(est.ci_high)
 
 
 def _errorbar_along(
@@ -39,7 +45,7 @@ def _errorbar_along(
 
 def grid_curves(
     key: str,
-    series: Mapping[str, Sequence[tuple[float, Mapping[str, Any]]]],
+    series: Mapping[str, Sequence[tuple[float, GroupStats]]],
     last_pass: Mapping[str, float | None],
 ) -> Figure:
     """Latency (p50/p95/p99, log axis), throughput and error rate along a numeric grid key, one
@@ -47,7 +53,7 @@ def grid_curves(
     (the largest ``key`` value at which its verdict is GO) is marked with a dotted vertical line
     and a star on its p95 line.
 
-    ``series`` maps a name to ``(grid value, run_stats dict)`` pairs; ``last_pass`` maps it to its
+    ``series`` maps a name to ``(grid value, the runs' overall GroupStats)`` pairs; ``last_pass`` maps it to its
     last passing value (None: it passes nowhere).
     """
     import math
@@ -69,31 +75,30 @@ def grid_curves(
         xs_all.update(xs)
         color = colors[str(name)]
         for pct, ls in styles.items():
-            vals = [
-                tuple(pct_value(s, pct, f) for f in ("value", "ci_low", "ci_high")) for _, s in pts
-            ]
+            vals = [_triple(s.latency_ms.get(pct)) for _, s in pts]
             if not any(math.isfinite(v) for v, _, _ in vals):
                 continue
             positive.extend(x for t in vals for x in t if math.isfinite(x) and x > 0)
-            _errorbar_along(ax_lat, xs, vals, color=color, ls=ls, marker="o", ms=3)  # type: ignore[arg-type]
+            _errorbar_along(ax_lat, xs, vals, color=color, ls=ls, marker="o", ms=3)
         _errorbar_along(
             ax_rps,
             xs,
-            [_along_value(s, "throughput_rps") for _, s in pts],
+            [_triple(s.throughput_rps) for _, s in pts],
             color=color,
             marker="o",
             ms=3,
             label=lit(name),
         )
-        err = [tuple(100 * v for v in _along_value(s, "error_rate")) for _, s in pts]
-        _errorbar_along(ax_err, xs, err, color=color, marker="o", ms=3)  # type: ignore[arg-type]
+        err = [_triple(s.error_rate, 100.0) for _, s in pts]
+        _errorbar_along(ax_err, xs, err, color=color, marker="o", ms=3)
         last = last_pass.get(name)
         if last is not None:
             for ax in (ax_lat, ax_rps, ax_err):
                 ax.axvline(last, color=color, ls=(0, (1, 2)), lw=1.5, alpha=0.8)
-            p95 = dict(pts).get(last)
-            if p95 is not None and math.isfinite(pct_value(p95, "p95")):
-                ax_lat.plot([last], [pct_value(p95, "p95")], marker="*", ms=12, color=color)
+            at_last = dict(pts).get(last)
+            star = _triple(at_last.latency_ms.get("p95"))[0] if at_last is not None else math.nan
+            if math.isfinite(star):
+                ax_lat.plot([last], [star], marker="*", ms=12, color=color)
             ax_rps.plot(
                 [], [], color=color, ls=(0, (1, 2)), label=lit(f"{name}: last pass {last:g}")
             )
@@ -125,26 +130,22 @@ def grid_curves(
     return fig
 
 
-def grid_bars(points: Sequence[Mapping[str, Any]]) -> Figure:
+def grid_bars(points: Sequence[GridPoint]) -> Figure:
     """P95 latency (with its interval) and throughput for every grid point that ran."""
-    ok = [p for p in points if p.get("status") == "ok" and p.get("stats")]
+    ok = [p for p in points if p.ok and p.stats is not None]
     if not ok:
         return message("Grid comparison", "No grid point produced runs.")
     fig, (ax1, ax2) = new_figure(WIDE, 1, 2)
-    labels = [str(p.get("name")) for p in ok]
+    labels = [p.name for p in ok]
     vals, lo, hi, rps = [], [], [], []
     for p in ok:
-        e = (p["stats"].get("latency_ms") or {}).get("p95") or {}
-        v = e.get("value")
-        vals.append(float(v) if isinstance(v, int | float) else float("nan"))
-        lo.append(
-            max(0.0, vals[-1] - e["ci_low"]) if isinstance(e.get("ci_low"), int | float) else 0.0
-        )
-        hi.append(
-            max(0.0, e["ci_high"] - vals[-1]) if isinstance(e.get("ci_high"), int | float) else 0.0
-        )
-        r = p["stats"].get("throughput_rps")
-        rps.append(float(r) if isinstance(r, int | float) else 0.0)
+        assert p.stats is not None
+        v, low, high = _triple(p.stats.latency_ms.get("p95"))
+        vals.append(v)
+        lo.append(max(0.0, v - low) if low == low else 0.0)  # NaN != NaN: no lower end
+        hi.append(max(0.0, high - v) if high == high else 0.0)
+        r = _triple(p.stats.throughput_rps)[0]
+        rps.append(r if r == r else 0.0)
     ys = range(len(ok))
     ax1.barh(list(ys), vals, xerr=[lo, hi], color="#3e7cb1", capsize=3)
     ax1.set_yticks(list(ys))
