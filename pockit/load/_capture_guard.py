@@ -29,9 +29,15 @@ _refused_hosts: set[str] = set()
 _allowed_hosts: set[str] | None = None
 
 
+#: base URL -> whether its host is allowed (a relative URL's host is its session's base URL host);
+#: emptied whenever the allowed hosts change
+_base_permitted: dict[str, bool] = {}
+
+
 def set_allowed(hosts: Any) -> None:
     global _allowed_hosts
     _allowed_hosts = {str(h).lower().strip("[]") for h in hosts}
+    _base_permitted.clear()
 
 
 def install_host_guard(allowed: tuple[str, ...] | None) -> None:
@@ -53,6 +59,15 @@ def install_host_guard(allowed: tuple[str, ...] | None) -> None:
 
         def request(self: Any, method: Any, url: Any, *args: Any, **kwargs: Any) -> Any:
             text = url.decode() if isinstance(url, bytes) else str(url)
+            if text[:1] == "/" and text[:2] != "//":  # relative: the session's host, decided once
+                base = self.base_url or ""
+                known = _base_permitted.get(base)
+                if known is None:
+                    host = (urlsplit(base).hostname or "").lower()
+                    allowed_now = _allowed_hosts
+                    known = _base_permitted[base] = allowed_now is None or host in allowed_now
+                if known:
+                    return original(self, method, url, *args, **kwargs)
             full = self._build_url(text)
             host = (urlsplit(full).hostname or "").lower()
             allowed_set = _allowed_hosts
