@@ -8,11 +8,23 @@ static response, stopped at the end), one Locust process with ``FastHttpUser`` a
 - ``csvlog``   the same locustfile plus ``locust.contrib.csv_request_logger`` (for reference)
 
 Trials alternate (the order rotates every round) and last the same time, so a busy machine hurts
-all three alike. Requests/s come from Locust's own final statistics. The capture/bare ratio is the
-median over rounds; the target is >= 0.97. Peak RSS of each Locust process is reported too
-(capture memory must stay bounded however long the run).
+all three alike. Requests/s come from Locust's own final statistics. Target: capture/bare >= 0.985
+(within 1.5% of bare Locust). Peak RSS of each Locust process is reported too (capture memory must
+stay bounded however long the run).
 
-Run: ``.venv/bin/python benchmarks/bench_capture.py [--duration 10] [--rounds 3] [--users 20]``.
+End to end, the same locustfile and nginx are loaded by ``pockit run`` (a one-candidate spec,
+guardrails on) and by the bare ``locust`` CLI, alternated (who goes first swaps every round), both
+pinned to the same core. pockit's requests/s are its captured samples over run.json's load window,
+Locust's its final statistics (pockit's Locust statistics are printed beside, as a cross-check).
+Target: pockit run / bare locust >= 0.97.
+
+Each target is judged on the per-round ratios: ``MET`` only when every round clears it, ``MISSED``
+when their median does not, ``NOISY`` (not met) when the rounds straddle it; a trial whose captured
+samples differ from Locust's request count is MISSED too. Exit status 1 unless every target is met,
+as the other benchmarks (``make bench`` lists it as missed); every round is printed either way.
+
+Run: ``.venv/bin/python benchmarks/bench_capture.py [--duration 10] [--rounds 5] [--users 20]
+[--only capture|e2e]``.
 
 Where the capture's CPU goes (``benchmarks/profile_capture.py``, py-spy sampling both Locust
 processes, 12 s, 20 users; 2026-12-01 on a 2-core machine shared with other work, so shares are an
@@ -31,7 +43,6 @@ import contextlib
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -42,21 +53,16 @@ from typing import Any
 
 import psutil  # type: ignore[import-untyped]
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _loadbench as lb  # noqa: E402 - the load benchmarks' nginx, pinning and verdict
+
 REPO = Path(__file__).resolve().parents[1]
 CAPTURE = REPO / "pockit" / "load" / "_capture.py"
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-TARGET = 0.97
-
-LOCUSTFILE = """
-from locust import FastHttpUser, task
-
-class Hammer(FastHttpUser):
-    # no wait_time: Locust's default is no wait between tasks
-
-    @task
-    def hit(self):
-        self.client.get("/")
-"""
+#: capture/bare in one Locust process (median of per-round ratios, every round clearing it)
+TARGET = 0.985
+#: ``pockit run`` / bare ``locust``, end to end
+E2E_TARGET = 0.97
 
 CSV_LOGGER = """
 from locust import events
@@ -100,60 +106,6 @@ def _report(**kw):
                    "flush_us": acc["flush"] / n * 1e6, "n": n}}, fh)
 """
 
-NGINX_CONF = """
-daemon off;
-worker_processes 1;
-pid {tmp}/nginx.pid;
-error_log {tmp}/error.log warn;
-events {{ worker_connections 4096; }}
-http {{
-    access_log off;
-    client_body_temp_path {tmp}/body;
-    proxy_temp_path {tmp}/proxy;
-    fastcgi_temp_path {tmp}/fastcgi;
-    uwsgi_temp_path {tmp}/uwsgi;
-    scgi_temp_path {tmp}/scgi;
-    keepalive_requests 1000000;
-    server {{
-        listen 127.0.0.1:{port};
-        location / {{ return 200 "ok\\n"; }}
-    }}
-}}
-"""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _pin(cpu: int) -> list[str]:
-    """taskset prefix: nginx and Locust each on their own core, so they do not trade places."""
-    n = os.cpu_count() or 1
-    taskset = shutil.which("taskset")
-    return [taskset, "-c", str(cpu % n)] if taskset and n > 1 else []
-
-
-def start_nginx(tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    conf = tmp / "nginx.conf"
-    conf.write_text(NGINX_CONF.format(tmp=tmp, port=port))
-    proc = subprocess.Popen(
-        [*_pin(-1), NGINX, "-e", str(tmp / "error.log"), "-p", str(tmp), "-c", str(conf)]
-    )
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return proc, f"http://127.0.0.1:{port}"
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(
-                    f"nginx did not start: {(tmp / 'error.log').read_text() if (tmp / 'error.log').exists() else ''}"
-                ) from None
-            time.sleep(0.05)
-
 
 def trial(
     variant: str, host: str, tmp: Path, duration: int, users: int, n: int
@@ -180,7 +132,7 @@ def trial(
         plugin.write_text(CSV_LOGGER.format(path=str(work / "requests.csv")))
         files.append(str(plugin))
     cmd = [
-        *_pin(0), sys.executable, "-m", "locust", "-f", ",".join(files), "--headless", "--only-summary",
+        *lb.pin(0), sys.executable, "-m", "locust", "-f", ",".join(files), "--headless", "--only-summary",
         "--host", host, "-u", str(users), "-r", str(users * 10), "-t", f"{duration}s",
         "--json-file", str(work / "stats"), "--exit-code-on-error", "0", "--skip-log-setup",
         "--loglevel", "WARNING",
@@ -191,7 +143,12 @@ def trial(
     rss_series: list[tuple[float, int]] = []
     cpu: list[tuple[float, float]] = []  # (wall time, CPU seconds of the Locust process)
     ps = psutil.Process(proc.pid)
+    deadline = time.monotonic() + duration + 120  # Locust's -t ends it; this only bounds a hang
     while proc.poll() is None:
+        if time.monotonic() > deadline:
+            proc.kill()
+            proc.wait()
+            raise SystemExit(f"{variant}: locust still running {duration + 120}s after its start")
         with contextlib.suppress(psutil.Error):
             rss = ps.memory_info().rss
             peak = max(peak, rss)
@@ -205,11 +162,9 @@ def trial(
             f"{variant}: locust exited {proc.returncode}:\n{(work / 'locust.log').read_text()[-2000:]}"
         )
     entries = json.loads((work / "stats.json").read_text())
-    requests = sum(e["num_requests"] for e in entries)
-    span = max(e["last_request_timestamp"] for e in entries) - min(e["start_time"] for e in entries)
     out = {
-        "rps": requests / span,
-        "requests": float(requests),
+        "rps": lb.locust_rps(entries),
+        "requests": float(sum(e["num_requests"] for e in entries)),
         "rss_mb": peak / 2**20,
         "cpu_us": cpu_per_request(entries, cpu),
     }
@@ -251,11 +206,106 @@ def cpu_per_request(entries: list[dict[str, Any]], cpu: list[tuple[float, float]
     return (cpu_at(hi) - cpu_at(lo)) / sum(per_second[s] for s in secs) * 1e6
 
 
+def in_process(host: str, tmp: Path, args: argparse.Namespace) -> bool:
+    """bare, pockit and csvlog in one Locust process each, rotated every round; whether the
+    capture target is met and every request was captured."""
+    variants = ["bare", "pockit", "csvlog"]
+    results: dict[str, list[dict[str, float]]] = {v: [] for v in variants}
+    print(
+        f"in one Locust process: {args.rounds} rounds x {len(variants)} variants x {args.duration}s, "
+        f"{args.users} users (Locust on core 0, nginx on the last)"
+    )
+    for r in range(args.rounds):
+        for v in variants[r % 3 :] + variants[: r % 3]:
+            res = trial(v, host, tmp, args.duration, args.users, r)
+            results[v].append(res)
+            extra = (
+                f", captured {res['captured']:.0f}/{res['requests']:.0f}" if v == "pockit" else ""
+            )
+            print(
+                f"  round {r + 1} {v:7s} {res['rps']:8.0f} req/s  {res['cpu_us']:6.1f} CPU us/req  peak RSS {res['rss_mb']:.0f} MB{extra}",
+                flush=True,
+            )
+    acct = trial("accounted", host, tmp, args.duration, args.users, 99)
+    med = {v: statistics.median(x["rps"] for x in results[v]) for v in variants}
+    cpu = {v: statistics.median(x["cpu_us"] for x in results[v]) for v in variants}
+    rss = {v: statistics.median(x["rss_mb"] for x in results[v]) for v in variants}
+    print("median requests/s (one Locust process, i.e. per core):")
+    for v in variants:
+        print(
+            f"  {v:7s} {med[v]:8.0f}   ratio to bare {med[v] / med['bare']:.3f}   "
+            f"CPU {cpu[v]:.1f} us/request (bare/this {cpu['bare'] / cpu[v]:.3f})   "
+            f"peak RSS {rss[v]:.0f} MB ({rss[v] - rss['bare']:+.0f} MB vs bare)"
+        )
+    # each round runs bare and pockit minutes apart at most: their ratio is paired, less noisy
+    per_round = [
+        p["rps"] / b["rps"] for p, b in zip(results["pockit"], results["bare"], strict=True)
+    ]
+    print(lb.verdict_line("capture/bare", per_round, TARGET))
+    spread = [b["rps"] for b in results["bare"]]
+    if max(spread) > 1.15 * min(spread):
+        print(
+            f"  note: bare Locust alone varied {min(spread):.0f}-{max(spread):.0f} req/s between rounds; "
+            "the machine is busy and the ratio is noise-bound: rerun on a quiet machine, more --rounds"
+        )
+    own = acct["hook_us"] + acct["flush_us"]
+    print(
+        f"capture's own cost, timed inside Locust: {acct['hook_us']:.2f} us in the request hook + "
+        f"{acct['flush_us']:.2f} us/row writing Parquet = {own:.2f} us of {cpu['bare']:.1f} us CPU "
+        f"per request -> expected ratio {1 - own / cpu['bare']:.3f}"
+    )
+    lost = [r + 1 for r, x in enumerate(results["pockit"]) if x["captured"] != x["requests"]]
+    print(f"every request captured: {'yes' if not lost else f'NO (MISSED), rounds {lost} differ'}")
+    return lb.verdict(per_round, TARGET) == "MET" and not lost
+
+
+def end_to_end(host: str, tmp: Path, args: argparse.Namespace) -> bool:
+    """``pockit run`` vs the bare ``locust`` CLI, alternated; whether the end-to-end target is met
+    and every request was captured."""
+    print(
+        f"end to end: `pockit run` (one candidate, guardrails on: allowed_hosts [127.0.0.1], "
+        f"max_rps {lb.MAX_RPS}) vs bare `locust` with the same locustfile and target; "
+        f"{args.rounds} rounds x {args.duration}s, {args.users} users, alternated, both on core 0\n"
+        "  pockit: captured samples / run.json load window; locust: its final statistics"
+    )
+    per_round: list[float] = []
+    lost: list[str] = []
+    for r in range(args.rounds):
+        sides = ["pockit", "bare"] if r % 2 == 0 else ["bare", "pockit"]
+        res: dict[str, dict[str, float]] = {}
+        for side in sides:
+            if side == "pockit":
+                res[side] = lb.pockit_run(
+                    tmp, host, tag=f"e2e-{r}", users=args.users, duration=args.duration, cpu=0
+                )
+            else:
+                res[side] = trial("bare", host, tmp, args.duration, args.users, 100 + r)
+        p, b = res["pockit"], res["bare"]
+        per_round.append(p["rps"] / b["rps"])
+        if p["samples"] != p["requests"]:
+            lost.append(f"round {r + 1}: {p['samples']:.0f} captured of {p['requests']:.0f}")
+        print(
+            f"  round {r + 1} ({sides[0]} first): pockit run {p['rps']:7.0f} req/s "
+            f"({p['samples']:.0f} captured, Locust {p['requests']:.0f}, {p['window_s']:.2f} s; "
+            f"by Locust's stats {p['locust_rps']:.0f}), bare locust {b['rps']:7.0f} req/s, "
+            f"ratio {per_round[-1]:.3f}",
+            flush=True,
+        )
+    print(lb.verdict_line("pockit run/bare locust", per_round, E2E_TARGET))
+    print(f"every request captured: {'yes' if not lost else 'NO (MISSED): ' + '; '.join(lost)}")
+    return lb.verdict(per_round, E2E_TARGET) == "MET" and not lost
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--duration", type=int, default=10, help="seconds per trial (default 10)")
-    ap.add_argument("--rounds", type=int, default=3, help="alternating rounds (default 3)")
+    ap.add_argument("--rounds", type=int, default=5, help="alternating rounds (default 5)")
     ap.add_argument("--users", type=int, default=20, help="Locust users (default 20)")
+    ap.add_argument(
+        "--only",
+        choices=["capture", "e2e"],
+        help="only the in-process comparison (capture) or only the end-to-end one (e2e)",
+    )
     ap.add_argument(
         "--memory-run",
         type=int,
@@ -264,20 +314,14 @@ def main() -> int:
         help="instead: one pockit run of S seconds, printing the Locust process's RSS every 10 s",
     )
     args = ap.parse_args()
-    if not Path(NGINX).exists():
-        print(
-            f"nginx not found at {NGINX}: apt-get install nginx-light (make system-deps)",
-            file=sys.stderr,
-        )
+    if not lb.require_nginx():
         return 1
-    variants = ["bare", "pockit", "csvlog"]
-    results: dict[str, list[dict[str, float]]] = {v: [] for v in variants}
-    acct: dict[str, float] | None = None
+    lb.pin_self(-1)  # this process's polling on nginx's core, away from the Locust being measured
+    met: dict[str, bool] = {}
     with tempfile.TemporaryDirectory(prefix="pockit-bench-") as raw:
         tmp = Path(raw)
-        (tmp / "locustfile.py").write_text(LOCUSTFILE)
-        nginx, host = start_nginx(tmp)
-        try:
+        (tmp / "locustfile.py").write_text(lb.LOCUSTFILE)
+        with lb.running_nginx(tmp) as host:
             if args.memory_run:
                 res = trial("pockit", host, tmp, args.memory_run, args.users, 0)
                 series = ", ".join(f"{mb:.0f}" for mb in res["rss_by_10s"])  # type: ignore[attr-defined]
@@ -287,62 +331,18 @@ def main() -> int:
                 )
                 return 0
             print(
-                f"nginx at {host}; {args.rounds} rounds x {len(variants)} variants x {args.duration}s, {args.users} users"
+                f"nginx at {host}; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} "
+                "at the start (a busy machine makes every ratio noisier)"
             )
-            for r in range(args.rounds):
-                order = variants[r % 3 :] + variants[: r % 3]
-                for v in order:
-                    res = trial(v, host, tmp, args.duration, args.users, r)
-                    results[v].append(res)
-                    extra = (
-                        f", captured {res['captured']:.0f}/{res['requests']:.0f}"
-                        if "captured" in res
-                        else ""
-                    )
-                    print(
-                        f"  round {r + 1} {v:7s} {res['rps']:8.0f} req/s  {res['cpu_us']:6.1f} CPU us/req  peak RSS {res['rss_mb']:.0f} MB{extra}",
-                        flush=True,
-                    )
-            acct = trial("accounted", host, tmp, args.duration, args.users, 99)
-        finally:
-            nginx.terminate()
-            nginx.wait(timeout=10)
-    med = {v: statistics.median(x["rps"] for x in results[v]) for v in variants}
-    cpu = {v: statistics.median(x["cpu_us"] for x in results[v]) for v in variants}
-    # each round runs bare and pockit minutes apart at most: their ratio is paired, less noisy
-    per_round = [
-        p["rps"] / b["rps"] for p, b in zip(results["pockit"], results["bare"], strict=True)
-    ]
-    ratio = statistics.median(per_round)
-    spread = [b["rps"] for b in results["bare"]]
-    noisy = max(spread) > 1.15 * min(spread)
-    print("\nmedian requests/s (one Locust process, i.e. per core):")
-    for v in variants:
-        print(
-            f"  {v:7s} {med[v]:8.0f}   ratio to bare {med[v] / med['bare']:.3f}   "
-            f"CPU {cpu[v]:.1f} us/request (bare/this {cpu['bare'] / cpu[v]:.3f})"
-        )
-    lost = [x for x in results["pockit"] if x["captured"] != x["requests"]]
-    print(
-        "per-round pockit/bare: "
-        + ", ".join(f"{r:.3f}" for r in per_round)
-        + f"\ncapture/bare ratio (median of the per-round ratios): {ratio:.3f} "
-        f"(target >= {TARGET}) {'OK' if ratio >= TARGET else 'BELOW TARGET'}"
-    )
-    if noisy:
-        print(
-            f"  note: bare Locust alone varied {min(spread):.0f}-{max(spread):.0f} req/s between rounds; "
-            "the machine is busy and the ratio is noise-bound: rerun on a quiet machine, more --rounds"
-        )
-    if acct:
-        own = acct["hook_us"] + acct["flush_us"]
-        print(
-            f"capture's own cost, timed inside Locust: {acct['hook_us']:.2f} us in the request hook + "
-            f"{acct['flush_us']:.2f} us/row writing Parquet = {own:.2f} us of {cpu['bare']:.1f} us CPU "
-            f"per request -> expected ratio {1 - own / cpu['bare']:.3f}"
-        )
-    print(f"every request captured: {'yes' if not lost else f'NO, {len(lost)} trial(s) differ'}")
-    return 0
+            if args.only in (None, "capture"):
+                met["capture within 1.5% of bare Locust"] = in_process(host, tmp, args)
+            if args.only in (None, "e2e"):
+                if met:
+                    print()
+                met["pockit run >= 97% of bare locust"] = end_to_end(host, tmp, args)
+    missed = [k for k, ok in met.items() if not ok]
+    print("\nnot met (MISSED or NOISY): " + "; ".join(missed) if missed else "\nall targets met")
+    return 1 if missed else 0
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Where the capture plugin's CPU goes: Locust with and without it, sampled by py-spy.
 
-Against the same throw-away nginx as ``bench_capture.py`` (FastHttpUser, no wait), one Locust
+Against the same throw-away nginx as ``bench_capture.py`` (``_loadbench.py``) (FastHttpUser, no wait), one Locust
 process runs bare and one with ``pockit/load/_capture.py``, each under ``py-spy record`` (a
 sampling profiler in its own process: it adds no code to the profiled one). The output is the share
 of samples each pockit frame holds (self time: the frame's own lines), and the frames whose share
@@ -24,7 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import bench_capture as bc  # noqa: E402 - the sibling benchmark's nginx and locustfile
+import _loadbench as lb  # noqa: E402 - the load benchmarks' nginx and locustfile
+import bench_capture as bc  # noqa: E402 - the capture plugin's path
 
 
 def profile(variant: str, host: str, tmp: Path, duration: int, users: int) -> Counter[str]:
@@ -54,14 +55,10 @@ def main() -> int:
     args = p.parse_args()
     with tempfile.TemporaryDirectory(prefix="pockit-prof-") as name:
         tmp = Path(name)
-        (tmp / "locustfile.py").write_text(bc.LOCUSTFILE)
-        nginx, host = bc.start_nginx(tmp)
-        try:
+        (tmp / "locustfile.py").write_text(lb.LOCUSTFILE)
+        with lb.running_nginx(tmp) as host:
             bare = profile("bare", host, tmp, args.duration, args.users)
             pockit = profile("pockit", host, tmp, args.duration, args.users)
-        finally:
-            nginx.terminate()
-            nginx.wait(timeout=10)
     tb, tp = sum(bare.values()), sum(pockit.values())
     print(f"samples: bare {tb}, with capture {tp}")
     own = {k: v for k, v in pockit.items() if "pockit/" in k}
