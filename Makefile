@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 # Debian packages the real-component tests and benchmarks use.
-SYSTEM_PACKAGES := chromium prometheus nginx-light jmeter poppler-utils
+SYSTEM_PACKAGES := chromium prometheus nginx-light jmeter jmeter-http poppler-utils
 
 .DEFAULT_GOAL := help
 .PHONY: help install install-dev system-deps demo test lint typecheck pytest fuzz bench lab clean
