@@ -98,7 +98,13 @@ def _strings(values: Sequence[str | None]) -> list[bytes]:
     for i, word in enumerate(words):
         index[word] = i
     index[None] = NULL_CODE
-    codes = array(_CODE, map(index.__getitem__, values))
+    if not words:  # null throughout (the error column of a run without errors)
+        codes = array(_CODE, [NULL_CODE]) * len(values)
+    elif len(words) == 1 and None not in values:  # one value throughout (method GET)
+        codes = array(_CODE, [0]) * len(values)
+    else:
+        codes = array(_CODE)
+        codes.fromlist(list(map(index.__getitem__, values)))  # C loops, ~2x array(map(...))
     raw = [(w if isinstance(w, str) else str(w)).encode("utf-8", "replace") for w in words]
     lengths = array(_CODE, map(len, raw))
     return [_U32.pack(len(raw)), _le(lengths), *raw, _le(codes)]

@@ -152,6 +152,21 @@ def test_the_compact_batch_reads_back_as_the_parquet_the_capture_wrote(
     assert frame["t_start"].null_count() == 0 and frame["name"].cast(pl.String)[2] == "/é"
 
 
+def test_a_batch_without_errors_and_with_one_method_reads_back(tmp_path: Path) -> None:
+    """The encoder's shortcuts (a column null throughout, or one value throughout)."""
+    run = _run(tmp_path)
+    cap = _capture(run, open_model=False)
+    on_request = cap.listener()
+    for i in range(5):
+        on_request(request_type="GET", name=f"/{i % 2}", response_time=1.0, response_length=1,
+                   response=_Response(200), start_time=T0 + i)  # fmt: skip
+    cap.flush(force=True)
+    frame = run.read_samples()
+    assert frame["error"].null_count() == 5 and frame["ok"].all()
+    assert frame["method"].cast(pl.String).to_list() == ["GET"] * 5
+    assert frame["name"].cast(pl.String).to_list() == ["/0", "/1", "/0", "/1", "/0"]
+
+
 def test_a_string_python_holds_but_utf8_cannot_is_written_not_lost(tmp_path: Path) -> None:
     run = _run(tmp_path)
     cap = _capture(run, open_model=False)
