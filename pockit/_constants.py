@@ -8,7 +8,7 @@ CONFIDENCE = 0.95
 #: Default percentiles reported by ``pockit stats``.
 DEFAULT_PERCENTILES = (50.0, 95.0, 99.0)
 
-#: Capture plugin: a Parquet batch is flushed after this many samples ...
+#: Capture plugin: a (compact) batch is flushed after this many samples ...
 CAPTURE_BATCH_ROWS = 20_000
 #: ... or after this many seconds, whichever comes first.
 CAPTURE_BATCH_SECONDS = 2.0

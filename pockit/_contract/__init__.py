@@ -13,12 +13,31 @@
 test keeps the two equal). This package imports nothing heavy: the capture and shape plugins load it
 inside Locust.
 
+- The compact sample batch the capture writes (``*.pkbatch``, :func:`encode_batch` /
+  :func:`decode_batch`), which the parent turns into Parquet.
+
 Modules: :mod:`._layout` (file names, envelope, version), :mod:`._events` (events.jsonl),
-:mod:`._runjson` (run.json), :mod:`._docs` (the README tables).
+:mod:`._runjson` (run.json), :mod:`._compact` (the compact batch), :mod:`._docs` (the README
+tables).
 """
 
 from __future__ import annotations
 
+from pockit._contract._compact import (
+    COMPACT_DERIVED,
+    COMPACT_MAGIC,
+    COMPACT_NAME,
+    COMPACT_NUMBERS,
+    COMPACT_STRINGS,
+    COMPACT_SUFFIX,
+    COMPACT_VERSION,
+    NO_RETRY,
+    PARQUET_SUFFIX,
+    CompactBatch,
+    compact_name,
+    decode_batch,
+    encode_batch,
+)
 from pockit._contract._docs import (
     contract_markdown,
 )
@@ -73,8 +92,21 @@ from pockit._contract._runjson import (
 )
 
 __all__ = [
+    "COMPACT_DERIVED",
+    "COMPACT_MAGIC",
+    "COMPACT_NAME",
+    "COMPACT_NUMBERS",
+    "COMPACT_STRINGS",
+    "COMPACT_SUFFIX",
+    "COMPACT_VERSION",
     "CapacityKey",
     "CapacityStepKey",
+    "CompactBatch",
+    "NO_RETRY",
+    "PARQUET_SUFFIX",
+    "compact_name",
+    "decode_batch",
+    "encode_batch",
     "AbortedFields",
     "DEFAULT_COLD_PROBE",
     "EVENTS_FILE",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -73,7 +74,13 @@ def run(args: argparse.Namespace) -> int:
         code = proc.wait(timeout=10)
     if code not in (0, None):
         raise LoadError(f"locust worker exited with code {code} (master {args.master})")
-    files = sorted(str(p) for p in (out / "samples").glob("*.parquet"))
+    from pockit._rundir import settle_batches
+
+    # the capture wrote compact batches (no pyarrow in Locust): Parquet from here on
+    problems: list[str] = []
+    files = [str(p) for p in settle_batches(out / "samples", problems)]
+    for problem in problems:  # left as they are: pockit gather checks them again and names them
+        print(f"warning: {problem}", file=sys.stderr)
     if remote:
         import shutil
 

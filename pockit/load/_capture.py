@@ -1,11 +1,14 @@
 """The capture plugin: Locust loads this file beside the user's locustfile (``-f theirs.py,this.py``).
 
 It records every request from ``events.request`` as one row of SAMPLE_SCHEMA and streams the rows
-to Parquet in batches bounded by count and by time, one file series per load process. A batch is
+to compact batches (``samples/*.pkbatch``, :mod:`pockit._contract`) bounded by count and by time,
+one file series per load process; the ``pockit run`` process turns them into Parquet. A batch is
 written to a dot-name and renamed, so a reader never sees half a file; a crash loses at most the
 batch in memory; a clean stop (end of run, SIGTERM, quit from the master) flushes everything.
+Nothing here imports pyarrow, polars or numpy: a Locust process with the plugin stays within a
+few MB of a bare one (``benchmarks/bench_capture_memory.py``).
 
-Its parts, one job each: :mod:`~pockit.load._capture_batch` (the buffer and the Parquet batches,
+Its parts, one job each: :mod:`~pockit.load._capture_batch` (the buffer and the compact batches,
 the per-request hook), :mod:`~pockit.load._capture_pacer` (open-model pacing),
 :mod:`~pockit.load._capture_guard` (the host guard), :mod:`~pockit.load._capture_links` (progress
 file, parent watch, master↔worker messages, events). This file wires them into Locust's events.
@@ -33,7 +36,7 @@ from locust import events
 from pockit._constants import CAPTURE_BATCH_ROWS, CAPTURE_BATCH_SECONDS
 from pockit._contract import EventKind
 from pockit.load import _protocol as protocol
-from pockit.load._capture_batch import Capture, Columns, to_table
+from pockit.load._capture_batch import Capture
 from pockit.load._capture_guard import GuardrailRefused, install_host_guard, set_allowed
 from pockit.load._capture_links import (
     master_announce,
@@ -77,14 +80,9 @@ def _on_init(environment: Any, **_: Any) -> None:
         worker_listen(runner, run_dir, set_allowed, _go_live)
     allowed = protocol.allowed_hosts()
     install_host_guard(tuple(allowed) if allowed is not None else None)
-    # import Arrow now, not at the first flush, where it would stall the load for a moment
-    import pyarrow.compute  # noqa: F401
-    import pyarrow.parquet  # noqa: F401
+    import pockit._rundir  # noqa: F401 - events go through it; now, not at the first event
 
-    import pockit._rundir  # noqa: F401
-
-    to_table(Columns(), 0, open_model=True)  # Arrow's compute kernels warm up here, not mid-run
-    # Arrow brought many long-lived objects; keep them out of every later full GC pass
+    # Locust and its imports are long-lived objects: keep them out of every later full GC pass
     gc.freeze()
 
     rows, seconds = protocol.batch_bounds(CAPTURE_BATCH_ROWS, CAPTURE_BATCH_SECONDS)

@@ -1,10 +1,11 @@
-"""The capture's buffer and its Parquet batches: one row per request, written bounded by count and time.
+"""The capture's buffer and its batches: one row per request, written bounded by count and time.
 
-Numbers go into typed arrays and strings into lists (no per-row objects); a batch becomes an Arrow
-table in SAMPLE_SCHEMA without copying the numeric columns, is written under a dot-name and renamed,
-so a reader never sees half a file. A failed write (full disk) keeps a bounded backlog and says so
-in ``locust/capture-wNNN-PID.json``. pyarrow is imported at the first batch, or by the plugin's
-init, never at import.
+Numbers go into typed arrays and strings into lists (no per-row objects); a batch is written in
+the compact form of :mod:`pockit._contract` (the arrays' bytes, the strings dictionary-encoded),
+under a dot-name and renamed, so a reader never sees half a file. No pyarrow here: the ``pockit
+run`` process turns each compact batch into Parquet (``pockit._rundir``), which keeps every Locust
+process as light as bare Locust. A failed write (full disk) keeps a bounded backlog and says so
+in ``locust/capture-wNNN-PID.json``.
 """
 
 from __future__ import annotations
@@ -14,13 +15,13 @@ import logging
 import os
 import time
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import gevent
 
-from pockit._contract import LOCUST_DIR, SAMPLES_DIR
+from pockit._contract import LOCUST_DIR, NO_RETRY, SAMPLES_DIR, compact_name, encode_batch
 from pockit.load import _protocol as protocol
 
 if TYPE_CHECKING:
@@ -35,12 +36,12 @@ _MAX_PENDING_BATCHES = 5
 
 _FIELDS = ("start", "latency", "status", "nbytes", "intended", "retry", "name", "method", "error")
 #: ``retry`` buffer value for "the request context gave no retry count" (written as null).
-_NO_RETRY = -1
+_NO_RETRY = NO_RETRY
 
 
 class Columns:
     """The batch being filled, column by column: numbers in typed arrays (no per-row objects kept;
-    Arrow wraps them without a copy), strings in lists of the objects Locust already holds."""
+    their bytes are the compact batch's columns), strings in lists of the objects Locust holds."""
 
     def __init__(self) -> None:
         self.start = array("d")
@@ -66,6 +67,19 @@ class Columns:
             del buf[:]
         return out
 
+    def encode(self, worker: int, *, open_model: bool) -> bytes:
+        """The rows as one compact batch (pockit._contract's layout)."""
+        numbers: dict[str, array[float] | array[int]] = {
+            "t_start": self.start, "latency_ms": self.latency, "status": self.status,
+            "bytes": self.nbytes, "retry": self.retry,
+        }  # fmt: skip
+        if open_model:
+            numbers["t_intended"] = self.intended
+        strings: dict[str, Sequence[str | None]] = {
+            "name": self.name, "method": self.method, "error": self.error,
+        }  # fmt: skip
+        return encode_batch(worker=worker, numbers=numbers, strings=strings)
+
     def put_back(self, batch: Columns, keep: int) -> None:
         """Put the last ``keep`` rows of an unwritten ``batch`` in front of the rows since taken."""
         lo = max(0, len(batch) - keep)
@@ -74,7 +88,7 @@ class Columns:
 
 
 class Capture:
-    """Buffer request rows and write them as Parquet batches, bounded by count and by time."""
+    """Buffer request rows and write them as compact batches, bounded by count and by time."""
 
     def __init__(self, run_dir: Path, *, batch_rows: int, batch_seconds: float) -> None:
         self.samples_dir = run_dir / SAMPLES_DIR
@@ -161,7 +175,7 @@ class Capture:
         return self.worker
 
     def flush(self, *, force: bool = False) -> None:
-        """Write the buffered rows as one Parquet batch (dot-name, then rename).
+        """Write the buffered rows as one compact batch (dot-name, then rename).
 
         After a failed write (full disk) the next try waits ``batch_seconds`` unless ``force``d
         (the final flush); meanwhile the backlog is capped at a few batches, oldest rows dropped.
@@ -179,17 +193,15 @@ class Capture:
             return
         cols = self.cols.take()
         try:
-            table = to_table(cols, self.worker_index(), open_model=self.pacer is not None)
-            import pyarrow.parquet as pq
-
-            name = f"w{self.worker_index():03d}-{os.getpid()}-{self.seq:06d}.parquet"
+            blob = cols.encode(self.worker_index(), open_model=self.pacer is not None)
+            name = compact_name(self.worker_index(), os.getpid(), self.seq)
             tmp = self.samples_dir / f".{name}.tmp"
-            pq.write_table(table, tmp, compression="snappy")
+            tmp.write_bytes(blob)
             os.replace(tmp, self.samples_dir / name)
             self.seq += 1
             self.written += len(cols)
             if self.live_send is not None:
-                self._send_live(name)
+                self._send_live(name, blob)
         except Exception as exc:  # full disk, permissions: keep the rows for a later try, bounded
             message = f"cannot write samples batch to {self.samples_dir}: {exc}"
             if message not in self.errors:
@@ -201,12 +213,12 @@ class Capture:
             self.retry_at = now + self.batch_seconds
         self.write_status()
 
-    def _send_live(self, name: str) -> None:
+    def _send_live(self, name: str, blob: bytes) -> None:
         """The batch just written, to the master (the file stays the worker's own record: a batch
         the master does not get only delays an early stop, ``pockit gather`` brings it anyway)."""
         assert self.live_send is not None
         try:
-            self.live_send(name, (self.samples_dir / name).read_bytes())
+            self.live_send(name, blob)
         except Exception as exc:
             message = f"cannot send batch {name} to the master: {exc}"
             if message not in self.errors:
@@ -252,41 +264,3 @@ def _retry_of(context: Any) -> int:
     if isinstance(value, float) and not value < 32768.0:  # NaN and inf too
         return 32767 if value == value else _NO_RETRY
     return min(32767, int(value)) if value >= 0 else _NO_RETRY
-
-
-def to_table(cols: Columns, worker: int, *, open_model: bool) -> Any:
-    """The batch as an Arrow table in SAMPLE_SCHEMA; numeric columns are wrapped, not copied."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    from pockit._rundir import SAMPLE_SCHEMA
-
-    n = len(cols)
-    ts_type = pa.timestamp("ns", tz="UTC")
-
-    def wrap(values: array[Any], type_: Any) -> Any:
-        return pa.Array.from_buffers(type_, n, [None, pa.py_buffer(values)])
-
-    def stamps(values: array[float]) -> Any:
-        seconds = wrap(values, pa.float64())
-        seconds = pc.if_else(pc.is_nan(seconds), pa.scalar(None, pa.float64()), seconds)
-        return pc.cast(pc.multiply(seconds, 1e9), pa.int64(), safe=False).cast(ts_type)
-
-    errors = pa.array(cols.error, pa.string())
-    retries = wrap(cols.retry, pa.int16())
-    retries = pc.if_else(pc.equal(retries, _NO_RETRY), pa.scalar(None, pa.int16()), retries)
-    intended = stamps(cols.intended) if open_model else pa.nulls(n, ts_type)
-    arrays = [
-        stamps(cols.start),
-        wrap(cols.latency, pa.float64()),
-        pa.array(cols.name, pa.string()).dictionary_encode(),
-        pa.array(cols.method, pa.string()).dictionary_encode(),
-        wrap(cols.status, pa.int16()),
-        pc.is_null(errors),
-        wrap(cols.nbytes, pa.int64()),
-        errors.dictionary_encode(),
-        pa.repeat(pa.scalar(worker, pa.int16()), n),
-        intended,
-        retries,
-    ]
-    return pa.Table.from_arrays(arrays, schema=SAMPLE_SCHEMA)

@@ -19,6 +19,7 @@ from typing import Any
 import gevent
 
 from pockit._contract import (
+    COMPACT_NAME,
     LOCUST_DIR,
     RUN_JSON,
     WORKER_LOST_BY_MASTER,
@@ -26,7 +27,9 @@ from pockit._contract import (
     RunField,
     RunStatus,
     StopCode,
+    decode_batch,
 )
+from pockit._errors import InputError
 from pockit.load import _protocol as protocol
 
 log = logging.getLogger("pockit.capture")
@@ -130,23 +133,32 @@ def master_announce(runner: Any, run_dir: str) -> None:
     gevent.spawn(_watch_workers, runner)
 
 
-_LIVE_NAME = re.compile(protocol.LIVE_NAME)
+_LIVE_NAME = re.compile(COMPACT_NAME)
 
 
 def keep_live_batch(run_dir: str, msg: Any) -> Path | None:
     """On the master: a remote worker's batch into ``locust/live/`` (dot-name, then rename, as the
     capture writes its own). A worker's message is untrusted input: a name that is not a capture
-    batch's, or data that is not bytes or too big, is refused and logged, never written."""
+    batch's, or data that is not bytes, too big, or not a whole compact batch (magic, version,
+    lengths, checksum), is refused and logged (naming it and the worker), never written; the
+    worker's own copy comes with ``pockit gather``, which checks it again."""
     data = msg.data if isinstance(getattr(msg, "data", None), dict) else {}
     name, blob = data.get("name"), data.get("data")
+    node = getattr(msg, "node_id", "?")
+    why = None
     if not isinstance(name, str) or not _LIVE_NAME.fullmatch(name):
-        log.error("pockit capture: refused a live batch named %r from %s", name, msg.node_id)
+        why = f"refused a live batch named {name!r} from {node}"
+    elif not isinstance(blob, bytes) or not 0 < len(blob) <= protocol.LIVE_MAX_BYTES:
+        why = f"refused live batch {name} from {node}: not compact batch bytes"
+    else:
+        try:
+            decode_batch(blob, f"live batch {name} from {node}")
+        except InputError as exc:
+            why = f"refused {exc}"
+    if why is not None:
+        log.error("pockit capture: %s", why)
         return None
-    if not isinstance(blob, bytes) or not 0 < len(blob) <= protocol.LIVE_MAX_BYTES:
-        log.error(
-            "pockit capture: refused live batch %s from %s: not Parquet bytes", name, msg.node_id
-        )
-        return None
+    assert isinstance(name, str) and isinstance(blob, bytes)
     folder = Path(run_dir) / LOCUST_DIR / protocol.LIVE_DIR
     try:
         folder.mkdir(parents=True, exist_ok=True)

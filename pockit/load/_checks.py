@@ -26,8 +26,9 @@ from pockit._contract import (
     events_of,
     parse_iso,
 )
-from pockit._rundir import RunDir, iso, utcnow
-from pockit.load._protocol import CAPTURE_STATUS_GLOB, REFUSED_PREFIX
+from pockit._errors import InputError
+from pockit._rundir import RunDir, convert_pending, iso, utcnow
+from pockit.load._protocol import CAPTURE_STATUS_GLOB, LIVE_DIR, REFUSED_PREFIX
 from pockit.load._watch import Outcome
 
 #: A run that ends in at least this many seconds of unanswered requests had its target die.
@@ -37,11 +38,17 @@ TARGET_DOWN_MIN_S = 1.0
 def finish_run(run: RunDir, outcome: Outcome) -> dict[str, Any]:
     """Close run.json: end, status, why, counts from the samples and from Locust's own CSV."""
     capture = capture_status(run)
-    n = count_samples(run)
+    unreadable: list[str] = []
+    convert_pending(run.locust_dir / LIVE_DIR, unreadable)  # remote workers' live copies too
+    n = count_samples(run, unreadable)
     locust_counts = _locust_counts(run)
     status, reason, code = outcome.status, outcome.reason, outcome.code
     if capture["dropped"]:
         reason += f"; {capture['dropped']} samples dropped ({'; '.join(capture['errors'])})"
+    warnings = list(run.meta.get(RunField.WARNINGS) or [])
+    if unreadable:  # readers raise on these until they are moved away: say so now
+        reason += f"; {len(unreadable)} sample batch(es) cannot be read ({'; '.join(unreadable)})"
+        warnings += [w for w in unreadable if w not in warnings]
     unreachable = _target_unreachable(run)
     if unreachable:
         reason += (
@@ -97,6 +104,7 @@ def finish_run(run: RunDir, outcome: Outcome) -> dict[str, Any]:
         workers_lost=outcome.workers_lost,
         counts={"samples": n, **locust_counts},
         capture=capture,
+        **({RunField.WARNINGS: warnings} if unreadable else {}),
     )
 
 
@@ -124,7 +132,11 @@ def _target_unreachable(run: RunDir) -> dict[str, Any] | None:
 
     try:
         df = run.scan_samples().select("t_start", "status").sort("t_start").collect()
-    except (pl.exceptions.PolarsError, OSError):
+    except (
+        pl.exceptions.PolarsError,
+        OSError,
+        InputError,
+    ):  # a damaged batch: named by count_samples
         return None
     if df.height == 0 or df["status"][-1] != 0:
         return None
@@ -178,7 +190,7 @@ def _refused_hosts(run: RunDir) -> dict[str, int]:
             .collect()["error"]
             .to_list()
         )
-    except (pl.exceptions.PolarsError, OSError):
+    except (pl.exceptions.PolarsError, OSError, InputError):
         return counts
     for text in errors:
         for host in hosts:
@@ -187,11 +199,13 @@ def _refused_hosts(run: RunDir) -> dict[str, int]:
     return counts
 
 
-def count_samples(run: RunDir) -> int:
+def count_samples(run: RunDir, problems: list[str] | None = None) -> int:
+    """Rows in the run's sample batches, compact ones converted first (one that cannot be is named
+    in ``problems``, or raises InputError without that list)."""
     import pyarrow.parquet as pq
 
     total = 0
-    for path in run.sample_files():
+    for path in run.sample_files(problems):
         with contextlib.suppress(OSError, ValueError):
             total += pq.ParquetFile(path).metadata.num_rows
     return total

@@ -1,7 +1,8 @@
 """Gather remote workers' samples into a run directory: from a shared folder or an ``s3://`` prefix.
 
 A ``pockit worker --out DIR`` writes one sub-folder per invocation, ``DIR/<UTC stamp>-<pid>/`` with
-``samples/*.parquet`` and ``locust/capture-*.json`` (so reusing ``--out`` never mixes runs); with
+``samples/*.parquet`` (or the capture's compact ``*.pkbatch``, when the worker did not get to
+convert them) and ``locust/capture-*.json`` (so reusing ``--out`` never mixes runs); with
 ``--out s3://bucket/prefix`` the same files are uploaded under ``prefix/<stamp>-<pid>/`` when the
 worker ends. The master tells each worker its run id (``locust/master-run.json``); :func:`gather`
 copies the batches written for this run (for output without that mark: whose requests fall inside
@@ -15,12 +16,12 @@ import json
 import shutil
 import tempfile
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
 
-from pockit._contract import RunField
+from pockit._contract import COMPACT_SUFFIX, PARQUET_SUFFIX, RunField, decode_batch
 from pockit._errors import InputError
 from pockit._rundir import RunDir, iso, utcnow
 from pockit.load._checks import capture_status, count_samples
@@ -113,7 +114,7 @@ def _worker_dirs(src: Path, label: str) -> list[Path]:
 
 def _candidates(src: Path) -> list[Path]:
     """The files of one worker folder that :func:`_copy` may read or copy."""
-    files = [p for p in sorted((src / "samples").glob("*.parquet")) if _wanted(p)]
+    files = _batches(src)
     files += [p for p in sorted((src / "locust").glob("capture-*")) if _wanted(p)]
     mark = src / "locust" / MASTER_RUN_FILE
     return [*files, mark] if mark.exists() or mark.is_symlink() else files
@@ -144,13 +145,33 @@ def _checked(dirs: list[Path], root: Path, label: str) -> list[Path]:
 
 def _wanted(path: Path) -> bool:
     return not path.name.startswith(".") and (
-        path.suffix == ".parquet"
+        path.suffix in (PARQUET_SUFFIX, COMPACT_SUFFIX)
         or path.name.startswith("capture-")
         or path.name == MASTER_RUN_FILE
     )
 
 
+def _batches(src: Path) -> list[Path]:
+    """A worker folder's sample batches: Parquet, and compact ones not yet converted (a compact
+    batch beside its Parquet batch is one whose conversion stopped short of removing it)."""
+    found = [p for p in sorted((src / "samples").iterdir()) if _wanted(p)]
+    parquet = {p.stem for p in found if p.suffix == PARQUET_SUFFIX}
+    return [
+        p
+        for p in found
+        if p.suffix == PARQUET_SUFFIX or (p.suffix == COMPACT_SUFFIX and p.stem not in parquet)
+    ]
+
+
 def _time_range(path: Path) -> tuple[datetime, datetime] | None:
+    """The first and last request start of a batch (a compact one is checked whole: InputError)."""
+    if path.suffix == COMPACT_SUFFIX:
+        starts = [
+            t for t in decode_batch(path.read_bytes(), str(path)).numbers["t_start"] if t == t
+        ]
+        if not starts:
+            return None
+        return datetime.fromtimestamp(min(starts), UTC), datetime.fromtimestamp(max(starts), UTC)
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
@@ -166,11 +187,16 @@ def _copy(dirs: list[Path], run: RunDir) -> GatherResult:
     for src in dirs:
         used = False
         owner = _master_run(src)
-        for path in sorted((src / "samples").glob("*.parquet")):
-            if not _wanted(path):
-                continue
+        for path in _batches(src):
             if owner is not None:  # the master told the worker which run it served
                 if owner == run.id:
+                    if path.suffix == COMPACT_SUFFIX:  # untrusted bytes: checked before the copy
+                        try:
+                            decode_batch(path.read_bytes(), str(path))
+                        except (InputError, OSError) as exc:
+                            result.skipped += 1
+                            result.skipped_reasons.append(f"{path}: unreadable ({exc})")
+                            continue
                     used = True
                     result.copied += _put(path, run.samples_dir / path.name)
                 else:
@@ -204,8 +230,11 @@ def _copy(dirs: list[Path], run: RunDir) -> GatherResult:
 
 
 def _put(src: Path, dest: Path) -> int:
-    """Copy unless already there (gathering twice copies nothing twice); 1 when copied."""
-    if dest.exists():
+    """Copy unless already there, compact or converted (gathering twice copies nothing twice);
+    1 when copied."""
+    if dest.exists() or (
+        dest.suffix == COMPACT_SUFFIX and dest.with_suffix(PARQUET_SUFFIX).exists()
+    ):
         return 0
     shutil.copy2(src, dest)
     return 1

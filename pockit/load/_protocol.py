@@ -70,13 +70,12 @@ MASTER_RUN_FILE = "master-run.json"
 #: with the run it serves (``{"run_id", "allowed_hosts"}``).
 MSG_HELLO = "pockit_hello"
 MSG_RUN = "pockit_run"
-#: A remote worker's batch while the run goes (``{"name", "data": Parquet bytes}``), when the master
-#: asked for it (``"live": true`` in ``pockit_run``): the master keeps it in ``locust/live/`` for the
-#: ``stop_when`` watcher, which cannot see the worker's own folder until ``pockit gather``.
+#: A remote worker's batch while the run goes (``{"name", "data": compact batch bytes}``), when the
+#: master asked for it (``"live": true`` in ``pockit_run``): the master keeps it in ``locust/live/``
+#: for the ``stop_when`` and ``capacity`` watchers, which cannot see the worker's own folder until
+#: ``pockit gather``. Its name is the capture's (``pockit._contract.COMPACT_NAME``); its size at most:
 MSG_BATCH = "pockit_batch"
 LIVE_DIR = "live"
-#: What a live batch may be called (the capture's ``w<index>-<pid>-<seq>.parquet``) and weigh.
-LIVE_NAME = r"w\d{3}-\d{1,10}-\d{6}\.parquet"
 LIVE_MAX_BYTES = 64 * 1024 * 1024
 #: How the capture plugin's refusal of a host outside ``guardrails.allowed_hosts`` starts (the
 #: sample's ``error``); the post-run checks count refusals by it.

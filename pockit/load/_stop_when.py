@@ -127,7 +127,8 @@ class StopWhenDecided:
     def _read_new(self) -> None:
         import polars as pl
 
-        new = [f for f in run_batches(self.run) if f not in self._seen]
+        # a batch that cannot be converted is left out here; ConvertBatches names it in run.json
+        new = [f for f in run_batches(self.run, problems=[]) if f not in self._seen]
         if not new or not self.watched:
             return
         lf = pl.scan_parquet([str(f) for f in new], missing_columns="insert")

@@ -5,6 +5,7 @@ In the order :func:`watchers_for` polls them (the first :class:`~pockit.load._wa
 ============================  ==================  =========  ===================================
 watcher                       ``stop_code``       status     event it records
 ============================  ==================  =========  ===================================
+:class:`ConvertBatches`       (never stops)       —          (run.json ``warnings``: a damaged batch)
 :class:`CpuSaturation`        (never stops)       —          ``load_generator_saturated``
 :class:`FaultClock`           (never stops)       —          ``fault_start`` / ``fault_end`` ...
 :class:`WorkerLoss`           ``all_workers_lost``  aborted  ``worker_lost``
@@ -25,6 +26,7 @@ from typing import Any
 
 from pockit._contract import EventKind, GuardrailRule, RunStatus, StopCode, events_of
 from pockit._rundir import RunDir, iso, utcnow
+from pockit.load._batches import ConvertBatches
 from pockit.load._capacity import CapacityRamp, StepResult
 from pockit.load._faults import FaultPlan
 from pockit.load._guardrails import Budget
@@ -57,6 +59,7 @@ def watchers_for(
 ) -> list[Watcher]:
     """Every watcher of one run, in the order they are polled."""
     watchers: list[Watcher] = [
+        ConvertBatches(run),  # first: the watchers after it read the batches it converts
         CpuSaturation(procs, run),
         FaultClock(faults, run),
         WorkerLoss(procs[1:], run, plan, workers_lost),

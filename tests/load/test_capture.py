@@ -14,6 +14,7 @@ import pytest
 
 from pockit import SAMPLE_SCHEMA, GuardrailError, LoadError, RunDir
 from pockit._contract import StopCode
+from pockit._rundir import settle_batches
 from pockit.demo._service import DemoService
 from pockit.load import run_candidate, run_spec
 from pockit.spec import Guardrails, load_spec
@@ -234,5 +235,7 @@ def test_write_failures_keep_a_bounded_backlog(tmp_path: Path, n: int, kept: int
     assert (
         result["written"] == kept and result["dropped"] == n - kept
     )  # 5 batches of 10 are kept, no more
-    latencies = pl.read_parquet(tmp_path / "samples").sort("t_start")["latency_ms"].to_list()
+    # the compact batches, converted as the parent does
+    batches = settle_batches(tmp_path / "samples")
+    latencies = pl.read_parquet(batches).sort("t_start")["latency_ms"].to_list()
     assert latencies == [1.5 + i for i in range(n - kept, n)]  # the newest rows, in order

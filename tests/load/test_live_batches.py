@@ -20,10 +20,35 @@ def _msg(**data: object) -> SimpleNamespace:
     return SimpleNamespace(data=data, node_id="worker-x")
 
 
+def _batch(rows: int = 3) -> bytes:
+    """A real compact batch, as the capture's buffer encodes it."""
+    from pockit.load._capture_batch import Columns
+
+    cols = Columns()
+    for i in range(rows):
+        cols.start.append(1_700_000_000.0 + i)
+        cols.latency.append(1.5)
+        cols.status.append(200)
+        cols.nbytes.append(10)
+        cols.retry.append(-1)
+        cols.name.append("/")
+        cols.method.append("GET")
+        cols.error.append(None)
+    return cols.encode(1, open_model=False)
+
+
+def _flip(blob: bytes, at: int) -> bytes:
+    return blob[:at] + bytes([blob[at] ^ 0xFF]) + blob[at + 1 :]
+
+
+NAME = "w001-4242-000003.pkbatch"
+
+
 def test_a_capture_batch_is_kept_atomically(tmp_path: Path) -> None:
-    kept = keep_live_batch(str(tmp_path), _msg(name="w001-4242-000003.parquet", data=b"PAR1..."))
-    assert kept == tmp_path / "locust" / LIVE_DIR / "w001-4242-000003.parquet"
-    assert kept.read_bytes() == b"PAR1..."
+    blob = _batch()
+    kept = keep_live_batch(str(tmp_path), _msg(name=NAME, data=blob))
+    assert kept == tmp_path / "locust" / LIVE_DIR / NAME
+    assert kept.read_bytes() == blob
     assert [p.name for p in kept.parent.iterdir()] == [kept.name]  # no temp file left
 
 
@@ -32,11 +57,15 @@ def test_a_capture_batch_is_kept_atomically(tmp_path: Path) -> None:
     [
         {"name": "../../run.json", "data": b"x"},
         {"name": "/etc/passwd", "data": b"x"},
-        {"name": "w001-1-000001.parquet/../x", "data": b"x"},
+        {"name": f"{NAME}/../x", "data": b"x"},
+        {"name": "w001-1-000001.parquet", "data": b"PAR1..."},  # the old name: not a compact batch
         {"name": 7, "data": b"x"},
-        {"name": "w001-1-000001.parquet", "data": "not bytes"},
-        {"name": "w001-1-000001.parquet", "data": b""},
-        {"name": "w001-1-000001.parquet", "data": b"x" * (LIVE_MAX_BYTES + 1)},
+        {"name": NAME, "data": "not bytes"},
+        {"name": NAME, "data": b""},
+        {"name": NAME, "data": b"x" * (LIVE_MAX_BYTES + 1)},
+        {"name": NAME, "data": b"PAR1 not a compact batch at all"},
+        {"name": NAME, "data": _batch()[:-9]},  # truncated
+        {"name": NAME, "data": _flip(_batch(), 30)},  # one byte damaged: the checksum says so
         {},
     ],
 )
@@ -46,6 +75,8 @@ def test_anything_else_is_refused_and_nothing_written(
     assert keep_live_batch(str(tmp_path), _msg(**data)) is None
     assert not any(tmp_path.rglob("*")) or not any(p.is_file() for p in tmp_path.rglob("*"))
     assert "refused" in caplog.text
+    if data.get("name") == NAME and isinstance(data.get("data"), bytes) and data["data"]:
+        assert NAME in caplog.text and "worker-x" in caplog.text  # which batch, from whom
 
 
 def test_the_parent_asks_for_live_batches_only_when_a_watcher_reads_them(tmp_path: Path) -> None:

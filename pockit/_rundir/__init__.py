@@ -4,13 +4,18 @@
 
     runs/<run-id>/
       run.json            id, candidate, start, end (ISO-8601 UTC), status, ... (RunField, RunMeta)
-      samples/*.parquet   one row per request, SAMPLE_SCHEMA
+      samples/*.parquet   one row per request, SAMPLE_SCHEMA (*.pkbatch: compact batches the
+                          capture wrote, turned into Parquet by the parent or the first reader)
       events.jsonl        phase markers and faults, each {"ts": ISO, "kind": EventKind, ...}
       locust/             Locust's own CSV output
       sources/            billing.parquet, metrics.parquet once fetched
 
 A directory another tool wrote with just the required fields and the sample schema reads the same.
 The names of events and run.json fields live in :mod:`pockit._contract`.
+
+Importing this module does not import pyarrow (the capture plugin records events through
+:class:`RunDir` inside Locust): SAMPLE_SCHEMA loads from :mod:`._schema` on first use, and the
+compact batches' conversion (:mod:`._compact`) only when there is one to convert.
 """
 
 from __future__ import annotations
@@ -24,8 +29,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import pyarrow as pa
 
 from pockit._contract import (
     EVENT_KIND,
@@ -47,9 +50,12 @@ from pockit._contract import (
     parse_iso,
 )
 from pockit._errors import InputError
+from pockit._rundir._batches import convert_pending, settle_batches
 
 if TYPE_CHECKING:
     import polars as pl
+
+    from pockit._rundir._schema import SAMPLE_COLUMNS, SAMPLE_SCHEMA
 
 __all__ = [
     "EVENTS_FILE",
@@ -62,35 +68,26 @@ __all__ = [
     "SOURCES_DIR",
     "STATUSES",
     "RunDir",
+    "convert_pending",
     "iso",
     "new_run_id",
     "open_runs",
     "parse_iso",
+    "settle_batches",
     "utcnow",
     "write_json_atomic",
 ]
 
 STATUSES = tuple(s.value for s in RunStatus)
 
-#: One row per request. ``latency_ms`` is never rounded; ``t_intended`` is null in closed-model runs;
-#: ``retry`` is the locustfile's ``context={"retry": n}`` (n >= 1: a retry), null when not given.
-#: Directories written before ``retry`` existed still read (scans insert it as null).
-SAMPLE_SCHEMA = pa.schema(
-    [
-        ("t_start", pa.timestamp("ns", tz="UTC")),
-        ("latency_ms", pa.float64()),
-        ("name", pa.dictionary(pa.int32(), pa.string())),
-        ("method", pa.dictionary(pa.int32(), pa.string())),
-        ("status", pa.int16()),
-        ("ok", pa.bool_()),
-        ("bytes", pa.int64()),
-        ("error", pa.dictionary(pa.int32(), pa.string())),
-        ("worker", pa.int16()),
-        ("t_intended", pa.timestamp("ns", tz="UTC")),
-        ("retry", pa.int16()),
-    ]
-)
-SAMPLE_COLUMNS = tuple(SAMPLE_SCHEMA.names)
+
+def __getattr__(name: str) -> Any:
+    """SAMPLE_SCHEMA and SAMPLE_COLUMNS, from :mod:`._schema` on first use (pyarrow with them)."""
+    if name in ("SAMPLE_SCHEMA", "SAMPLE_COLUMNS"):
+        from pockit._rundir import _schema
+
+        return getattr(_schema, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def utcnow() -> datetime:
@@ -218,11 +215,10 @@ class RunDir:
     def samples_dir(self) -> Path:
         return self.path / SAMPLES_DIR
 
-    def sample_files(self) -> list[Path]:
-        """Complete Parquet batches (files still being written start with a dot and are skipped)."""
-        if not self.samples_dir.is_dir():
-            return []
-        return sorted(p for p in self.samples_dir.rglob("*.parquet") if not p.name.startswith("."))
+    def sample_files(self, problems: list[str] | None = None) -> list[Path]:
+        """Complete Parquet batches (files still being written start with a dot and are skipped),
+        compact ones converted first (see :func:`settle_batches` for ``problems``)."""
+        return settle_batches(self.samples_dir, problems)
 
     def scan_samples(self) -> pl.LazyFrame:
         """All samples as a polars LazyFrame with SAMPLE_SCHEMA's columns (empty when none)."""
@@ -230,6 +226,8 @@ class RunDir:
 
         files = self.sample_files()
         if not files:
+            from pockit._rundir._schema import SAMPLE_SCHEMA
+
             return pl.LazyFrame(pl.from_arrow(SAMPLE_SCHEMA.empty_table()))  # type: ignore[arg-type]
         try:
             lf = pl.scan_parquet(
