@@ -247,3 +247,22 @@ def locust_rps(entries: list[dict[str, Any]]) -> float:
     requests = sum(e["num_requests"] for e in entries)
     span = max(e["last_request_timestamp"] for e in entries) - min(e["start_time"] for e in entries)
     return float(requests / span)
+
+
+def locust_command(
+    files: Sequence[str], host: str, users: int, duration: int, stats: Path
+) -> list[str]:
+    """Headless Locust with ``files`` (locustfile, plugins) against ``host`` for ``duration`` s, its
+    final statistics written to ``stats``.json; every load benchmark starts Locust this way."""
+    return [
+        sys.executable, "-m", "locust", "-f", ",".join(files), "--headless", "--only-summary",
+        "--host", host, "-u", str(users), "-r", str(users * 10), "-t", f"{duration}s",
+        "--json-file", str(stats), "--exit-code-on-error", "0", "--skip-log-setup",
+        "--loglevel", "WARNING",
+    ]  # fmt: skip
+
+
+def check_exit(variant: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    """Stop the benchmark with Locust's log tail when its process failed."""
+    if proc.returncode != 0:
+        raise SystemExit(f"{variant}: locust exited {proc.returncode}:\n{log.read_text()[-2000:]}")

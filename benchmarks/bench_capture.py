@@ -135,12 +135,7 @@ def trial(
         plugin = work / "csvlog_plugin.py"
         plugin.write_text(CSV_LOGGER.format(path=str(work / "requests.csv")))
         files.append(str(plugin))
-    cmd = [
-        *lb.pin(0), sys.executable, "-m", "locust", "-f", ",".join(files), "--headless", "--only-summary",
-        "--host", host, "-u", str(users), "-r", str(users * 10), "-t", f"{duration}s",
-        "--json-file", str(work / "stats"), "--exit-code-on-error", "0", "--skip-log-setup",
-        "--loglevel", "WARNING",
-    ]  # fmt: skip
+    cmd = [*lb.pin(0), *lb.locust_command(files, host, users, duration, work / "stats")]
     log = open(work / "locust.log", "wb")  # noqa: SIM115 - closed once Locust exits
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=log)
     peak = 0
@@ -161,10 +156,7 @@ def trial(
             rss_series.append((time.time(), rss))
         time.sleep(0.1)
     log.close()
-    if proc.returncode != 0:
-        raise SystemExit(
-            f"{variant}: locust exited {proc.returncode}:\n{(work / 'locust.log').read_text()[-2000:]}"
-        )
+    lb.check_exit(variant, proc, work / "locust.log")
     entries = json.loads((work / "stats.json").read_text())
     out = {
         "rps": lb.locust_rps(entries),

@@ -29,6 +29,10 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _loadbench as lb  # noqa: E402 - the load benchmarks' shared parts
+
 REPO = Path(__file__).resolve().parents[1]
 CAPTURE = REPO / "pockit" / "load" / "_capture.py"
 TARGET_MB = 40.0
@@ -68,12 +72,7 @@ def trial(
         run = RunDir.create(work / "runs", {"candidate": "bench"})
         files.append(str(CAPTURE))
         env["POCKIT_RUN_DIR"] = str(run.path)
-    cmd = [
-        sys.executable, "-m", "locust", "-f", ",".join(files), "--headless", "--only-summary",
-        "--host", host, "-u", str(users), "-r", str(users * 10), "-t", f"{duration}s",
-        "--json-file", str(work / "stats"), "--exit-code-on-error", "0", "--skip-log-setup",
-        "--loglevel", "WARNING",
-    ]  # fmt: skip
+    cmd = lb.locust_command(files, host, users, duration, work / "stats")
     log = open(work / "locust.log", "wb")  # noqa: SIM115 - closed once Locust exits
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=log)
     started = time.monotonic()
@@ -91,10 +90,7 @@ def trial(
             late = rss
         time.sleep(0.1)
     log.close()
-    if proc.returncode != 0:
-        raise SystemExit(
-            f"{variant}: locust exited {proc.returncode}:\n{(work / 'locust.log').read_text()[-2000:]}"
-        )
+    lb.check_exit(variant, proc, work / "locust.log")
     entries = json.loads((work / "stats.json").read_text())
     out = {
         "peak_mb": peak / 1024,
