@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -54,7 +55,9 @@ def make_runs(root: Path, n: int) -> list[Path]:
     done = root / "DONE"
     if done.exists():
         return sorted(p for p in root.iterdir() if p.is_dir())
-    root.mkdir(parents=True, exist_ok=True)
+    if root.exists():  # a generation that did not finish: start again
+        shutil.rmtree(root)
+    root.mkdir(parents=True)
     rng = np.random.default_rng(7)
     names = list(ENDPOINTS)
     medians = np.array([ENDPOINTS[k] for k in names])
@@ -95,6 +98,7 @@ def make_runs(root: Path, n: int) -> list[Path]:
                     ),
                     "worker": pa.array(np.zeros(m, np.int16)),
                     "t_intended": pa.nulls(m, pa.timestamp("ns", tz="UTC")),
+                    "retry": pa.nulls(m, pa.int16()),
                 }
             ).cast(SAMPLE_SCHEMA)
             pq.write_table(table, run.samples_dir / f"batch-{f:05d}.parquet")
