@@ -32,7 +32,9 @@ if TYPE_CHECKING:
     from pockit.analysis._samples import RunInfo
 
 #: Rows a window frame holds at most, about (the run's mean rate sets the window's length).
-WINDOW_ROWS = 2_000_000
+WINDOW_ROWS = 1_000_000
+#: Rows of the first window (the next ones double).
+FIRST_ROWS = 50_000
 _UNIT_NS = {"MILLIS": 1_000_000, "MICROS": 1_000, "NANOS": 1}
 
 
@@ -136,14 +138,20 @@ class RowGroupIndex:
         first = max(start, span[0] - (span[0] - start) % align) if span[0] > start else start
         total = sum(g.rows for g in self.groups[run])
         per_ns = total / max(1, span[1] - span[0] + 1)
-        step = max(align, int(rows / per_ns) // align * align) if per_ns > 0 else align
+
+        def length(count: int) -> int:  # whole buckets holding about ``count`` rows
+            return max(align, int(count / per_ns) // align * align) if per_ns > 0 else align
+
+        # the first windows are short (a recovery or a cold start is often read off its first
+        # seconds), then they double up to ``rows``
+        step, top = length(min(rows, FIRST_ROWS)), length(rows)
         lo = first
         while lo < stop:
             hi = min(lo + step, stop)
             frame = self.read(run, lo, hi)
             if frame.height:
                 yield frame
-            lo = hi
+            lo, step = hi, min(top, step * 2)
 
 
 def _frame(table: pa.Table) -> pl.DataFrame:
