@@ -230,3 +230,33 @@ def test_linear_quantile_is_numpys(m: int) -> None:
 
         got = linear_quantile(m, 0.95, ranked)
         assert got == float(np.quantile(values, 0.95))
+
+
+def test_empty_older_and_tiny_runs(tmp_path: Path) -> None:
+    spec = make_spec(tmp_path, HEAD + CRITERIA)
+    rng = np.random.default_rng(3)
+    empty = make_run(tmp_path / "e", "fast", np.array([]))
+    older = make_run(  # another tool's samples: no status, retry or t_intended column
+        tmp_path / "o", "fast", np.round(rng.lognormal(3, 0.5, 800)), without=("status", "retry")
+    )
+    tiny = make_run(tmp_path / "t", "slow", [5.0, np.nan, 7.0], ok=[True, True, False])
+    for runs in ([empty], [older, tiny]):
+        out = _same(spec, runs)
+    assert out["candidates"]["fast"]["criteria"][9]["outcome"] == "INCONCLUSIVE"  # no status
+
+
+def test_the_baseline_comparison_is_left_out_with_a_warning(
+    tmp_path: Path, runs: list[Any]
+) -> None:
+    spec = make_spec(
+        tmp_path,
+        HEAD
+        + "baseline: {candidate: fast, metrics: [latency_ms], margin: 0.1}\n"
+        + "criteria:\n"
+        + '  - {metric: success_rate, op: ">=", threshold: 0.9}\n',
+    )
+    memory = decide(spec, runs, stream=False)
+    streamed = decide(spec, runs, stream=True)
+    assert memory.comparisons and not streamed.comparisons
+    assert any("baseline comparison not made" in w for w in streamed.warnings)
+    assert [c.to_dict() for c in streamed.criteria] == [c.to_dict() for c in memory.criteria]
