@@ -1,20 +1,44 @@
-"""``pockit stats`` on 10M, 100M (and on request 1B) samples: time and peak RSS, in memory vs streaming.
+"""``pockit stats``, ``decide`` (and ``report``) on 10M, 100M (and on request 1B) samples: time and
+peak RSS, in memory vs streaming.
 
 Generates run directories outside the repository (``--data``, default ``$TMPDIR/pockit-scale``;
 kept between invocations, reused when present): four runs of one candidate, four endpoints with
-lognormal latencies rounded to 1 us (ties), 1% failures. Each size is measured in separate
-processes (peak RSS of that child from ``os.wait4``):
+lognormal latencies rounded to 1 us (ties), 1% failures, a 30 s fault (events) in each run, and a
+spec with the common criteria (P95/P99 overall and per endpoint, error and success rate,
+throughput, error-budget burn, request classes, cost per 1k from a price book, time to detect and
+recovery). Each command is measured in a separate process (peak RSS from ``os.wait4``: the largest
+of the child and the children it waited for):
 
-- ``memory``: ``run_stats(..., stream=False)``, the frame path (every sample in memory);
-- ``stream``: ``pockit stats --json`` (streams from ``STREAM_ROWS`` samples up);
+- ``stats``: ``pockit stats --json`` (streams from ``STREAM_ROWS`` samples up);
+- ``stats-mem``: ``run_stats(..., stream=False)``, the frame path (every sample in memory);
+- ``decide``: ``pockit decide --json`` (streams from ``STREAM_ROWS`` up);
+- ``decide-mem``: ``decide(..., stream=False)``;
 - ``duckdb``: DuckDB's ``quantile_disc`` over the same Parquet files (overall and per endpoint
   P50/P95/P99 of successful requests), the reference; skipped when duckdb is not importable by
-  ``--duckdb-python`` (default: this interpreter; DuckDB is not a pockit dependency).
+  ``--duckdb-python`` (default: this interpreter; DuckDB is not a pockit dependency);
+- ``report`` (with ``--report``): ``pockit report`` to HTML, its process tree killed past
+  ``--report-max-mb`` (6 GB) together.
 
-The streaming figures are checked equal to the in-memory ones (estimates and interval bounds) and
-the point estimates to DuckDB's. Targets: streaming peak RSS <= 2 GB at any size; marked MISSED
-otherwise. ``--sizes 10M,100M,1B``; the in-memory path is skipped above ``--memory-max`` rows.
-Run: ``.venv/bin/python benchmarks/bench_scale.py``.
+The streaming stats are checked equal to the in-memory ones (estimates and interval bounds), the
+streamed decision to the in-memory decision (its whole ``--json``), the point estimates to
+DuckDB's. Targets: peak RSS <= 2 GB for stats, decide and report at any size; marked MISSED
+otherwise. ``--sizes 10M,100M,1B``; the in-memory paths are skipped above ``--memory-max`` rows.
+Run: ``.venv/bin/python benchmarks/bench_scale.py [--report]``.
+
+Figures (provisional: a 2-core machine shared with other jobs; seconds, peak RSS):
+
+======  ==============  ===============  ================  ==============  ===============
+size    stats           decide           decide in memory  duckdb          report
+======  ==============  ===============  ================  ==============  ===============
+10M     4.5 s, 510 MB   11.3 s, 645 MB   47.8 s, 1654 MB   2.7 s, 309 MB   59 s, 916 MB
+100M    26.6 s, 777 MB  34 s, 738 MB     (not run)         9.5 s, 1691 MB  129 s, 3604 MB
+1B      FILL1B
+======  ==============  ===============  ================  ==============  ===============
+
+The streamed decision equals the in-memory one at 10M (every outcome, estimate, bound, reason).
+``pockit report`` misses the target at 100M: ``pockit.report.evidence.latencies`` holds every
+successful latency of every run for the distribution chart (2.2 GB at 100M, in-process), and the
+chart draws from it; the statistics, the decision and the timeline it calls stay under 0.85 GB.
 """
 
 from __future__ import annotations

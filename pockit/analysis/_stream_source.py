@@ -58,6 +58,7 @@ PRE_FAULT = 1
 HELD = 2
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _COUNTS = ("n", "ok", "lat", "ti", "ti_ok", "int")
+_NO_TIME = np.iinfo(np.int64).max
 _CLASS_COLS = tuple(c for cls in REQUEST_CLASSES for c in (cls, f"{cls}_u"))
 
 
@@ -201,12 +202,14 @@ class StreamSource:
             ):
                 _add(acc, key, np.bincount(b.leaf if rows is None else b.leaf[rows]))
             count_problems(problems, b)
-            s = span.setdefault(b.run, [0, 0, 0])
+            s = span.setdefault(b.run, [_NO_TIME, -_NO_TIME, 0])  # first, last t_start; rows
             valid = b.ts_valid if b.ts_valid is not None else np.zeros(b.leaf.size, dtype=bool)
             if b.t_start is not None and valid.any():
-                lo, hi = int(b.t_start[valid].min()), int(b.t_start[valid].max())
-                s[0], s[1] = (min(s[0], lo), max(s[1], hi)) if s[2] else (lo, hi)
+                s[0] = min(s[0], int(b.t_start[valid].min()))
+                s[1] = max(s[1], int(b.t_start[valid].max()))
             s[2] += int(b.leaf.size)
+            if not b.leaf.size:
+                continue
             frame = pl.DataFrame({"leaf": b.leaf, "ok": b.ok, "status": b.status, "retry": b.retry})
             per = frame.group_by("leaf").agg(aggs)
             leaves = per["leaf"].to_numpy()
@@ -221,13 +224,15 @@ class StreamSource:
         self.skipped, self.failed = problem_counts(
             problems, [i.id for i in self.infos], LATENCY_PROBLEMS
         )
-        self.span = {self.infos[r].id: (s[0], s[1], s[2]) for r, s in span.items()}
+        self.span = {  # a run without a start time spans nothing (as in memory)
+            self.infos[r].id: (s[0], s[1], s[2]) if s[0] <= s[1] else (0, 0, s[2])
+            for r, s in span.items()
+        }
         leaf = np.arange(self.size)
         self.seg_of = leaf % SEGS
         self.run_of = (leaf // SEGS) % self.runs
         self.name_of = leaf // SEGS // self.runs
-        labels = sorted(self.reader.names, key=self.reader.names.__getitem__)
-        self.labels = labels
+        self.labels = sorted(self.reader.names, key=self.reader.names.__getitem__)
 
     def samples_view(self) -> Samples:
         """An empty-frame :class:`Samples` carrying the skip counts (their warnings and totals)."""
