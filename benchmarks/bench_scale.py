@@ -1,20 +1,46 @@
-"""``pockit stats`` on 10M, 100M (and on request 1B) samples: time and peak RSS, in memory vs streaming.
+"""``pockit stats``, ``decide`` (and ``report``) on 10M, 100M (and on request 1B) samples: time and
+peak RSS, in memory vs streaming.
 
 Generates run directories outside the repository (``--data``, default ``$TMPDIR/pockit-scale``;
 kept between invocations, reused when present): four runs of one candidate, four endpoints with
-lognormal latencies rounded to 1 us (ties), 1% failures. Each size is measured in separate
-processes (peak RSS of that child from ``os.wait4``):
+lognormal latencies rounded to 1 us (ties), 1% failures, a 30 s fault (events) in each run, and a
+spec with the common criteria (P95/P99 overall and per endpoint, error and success rate,
+throughput, error-budget burn, request classes, cost per 1k from a price book, time to detect and
+recovery). Each command is measured in a separate process (peak RSS from ``os.wait4``: the largest
+of the child and the children it waited for):
 
-- ``memory``: ``run_stats(..., stream=False)``, the frame path (every sample in memory);
-- ``stream``: ``pockit stats --json`` (streams from ``STREAM_ROWS`` samples up);
+- ``stats``: ``pockit stats --json`` (streams from ``STREAM_ROWS`` samples up);
+- ``stats-mem``: ``run_stats(..., stream=False)``, the frame path (every sample in memory);
+- ``decide``: ``pockit decide --json`` (streams from ``STREAM_ROWS`` up);
+- ``decide-mem``: ``decide(..., stream=False)``;
 - ``duckdb``: DuckDB's ``quantile_disc`` over the same Parquet files (overall and per endpoint
   P50/P95/P99 of successful requests), the reference; skipped when duckdb is not importable by
-  ``--duckdb-python`` (default: this interpreter; DuckDB is not a pockit dependency).
+  ``--duckdb-python`` (default: this interpreter; DuckDB is not a pockit dependency);
+- ``report`` (with ``--report``): ``pockit report`` to HTML, its process tree killed past
+  ``--report-max-mb`` (6 GB) together.
 
-The streaming figures are checked equal to the in-memory ones (estimates and interval bounds) and
-the point estimates to DuckDB's. Targets: streaming peak RSS <= 2 GB at any size; marked MISSED
-otherwise. ``--sizes 10M,100M,1B``; the in-memory path is skipped above ``--memory-max`` rows.
-Run: ``.venv/bin/python benchmarks/bench_scale.py``.
+The streaming stats are checked equal to the in-memory ones (estimates and interval bounds), the
+streamed decision to the in-memory decision (its whole ``--json``), the point estimates to
+DuckDB's. Targets: peak RSS <= 2 GB for stats, decide and report at any size; marked MISSED
+otherwise. ``--sizes 10M,100M,1B``; the in-memory paths are skipped above ``--memory-max`` rows.
+Run: ``.venv/bin/python benchmarks/bench_scale.py [--report]``.
+
+Figures (provisional: a 2-core machine shared with other jobs; seconds, peak RSS):
+
+======  ===============  ===============  ================  ===============  ===============
+size    stats            decide           decide in memory  duckdb           report
+======  ===============  ===============  ================  ===============  ===============
+10M     3.8 s, 481 MB    6.5 s, 508 MB    21.9 s, 1647 MB   1.2 s, 319 MB    24 s, 838 MB
+100M    20.8 s, 735 MB   33.4 s, 679 MB   (not run)         7.4 s, 1691 MB   97 s, 3791 MB
+1B      224 s, 1052 MB   326 s, 945 MB    (not run)         77 s, 16132 MB   (not run)
+======  ===============  ===============  ================  ===============  ===============
+
+The streamed decision equals the in-memory one at 10M (its whole ``--json``: every outcome,
+estimate, bound, reason); the streamed estimates equal DuckDB's ``quantile_disc`` at every size.
+``pockit report`` misses the target at 100M: ``pockit.report.evidence.latencies`` holds every
+successful latency of every run for the distribution chart (2.2 GB at 100M, measured in-process),
+and the chart draws from it; the statistics, the decision and the timeline it calls stay under
+0.85 GB. It was not run at 1B for that reason.
 """
 
 from __future__ import annotations
@@ -22,6 +48,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -54,7 +82,9 @@ def make_runs(root: Path, n: int) -> list[Path]:
     done = root / "DONE"
     if done.exists():
         return sorted(p for p in root.iterdir() if p.is_dir())
-    root.mkdir(parents=True, exist_ok=True)
+    if root.exists():  # a generation that did not finish: start again
+        shutil.rmtree(root)
+    root.mkdir(parents=True)
     rng = np.random.default_rng(7)
     names = list(ENDPOINTS)
     medians = np.array([ENDPOINTS[k] for k in names])
@@ -95,6 +125,7 @@ def make_runs(root: Path, n: int) -> list[Path]:
                     ),
                     "worker": pa.array(np.zeros(m, np.int16)),
                     "t_intended": pa.nulls(m, pa.timestamp("ns", tz="UTC")),
+                    "retry": pa.nulls(m, pa.int16()),
                 }
             ).cast(SAMPLE_SCHEMA)
             pq.write_table(table, run.samples_dir / f"batch-{f:05d}.parquet")
@@ -103,24 +134,104 @@ def make_runs(root: Path, n: int) -> list[Path]:
     return out
 
 
-def measure(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str]:
-    """Wall seconds, peak RSS (MB) of this one child, and its stdout."""
+SPEC = """name: scale
+hypothesis: the generated service holds its targets at 5,000 req/s per run
+candidates:
+  - {name: async, host: "http://127.0.0.1:1"}
+load: {locustfile: l.py}
+slo: {target: 0.98}
+cost: {source: model, price_book: prices.yaml}
+criteria:
+  - {metric: latency_p95_ms, op: "<", threshold: 250, key: true}
+  - {metric: latency_p99_ms, op: "<", threshold: 400}
+  - {metric: latency_p95_ms, op: "<", threshold: 80, endpoint: "GET /items"}
+  - {metric: latency_p95_ms, op: "<", threshold: 60, endpoint: "GET /item"}
+  - {metric: latency_p95_ms, op: "<", threshold: 200, endpoint: "POST /cart"}
+  - {metric: latency_p95_ms, op: "<", threshold: 300, endpoint: "GET /search"}
+  - {metric: error_rate, op: "<=", threshold: 0.02}
+  - {metric: success_rate, op: ">=", threshold: 0.98}
+  - {metric: throughput_rps, op: ">=", threshold: 4000}
+  - {metric: error_budget_burn, op: "<=", threshold: 1}
+  - {metric: http_error_rate, op: "<=", threshold: 0.02}
+  - {metric: denied_rate, op: "<=", threshold: 0.01}
+  - {metric: cost_per_1k_usd, op: "<=", threshold: 0.01}
+  - {metric: detect_s, op: "<=", threshold: 5}
+  - {metric: recovery_s, op: "<=", threshold: 10}
+"""
+PRICES = """currency: USD
+candidates:
+  async: {per_request: 0.0000002, per_gb_second: 0.0000166667, memory_gb: 0.5, duration_ms: 110}
+"""
+
+
+def write_spec(root: Path, dirs: list[Path]) -> Path:
+    """The spec ``decide`` and ``report`` judge (common criteria), and a 30 s fault in each run
+    (``fault_start``/``fault_end`` events, added once) for time to detect and recovery."""
+    from datetime import timedelta
+
+    from pockit._contract import EventKind
+    from pockit._rundir import RunDir
+
+    for d in dirs:
+        run = RunDir.open(d)
+        if not any(e.get("kind") == EventKind.FAULT_START for e in run.events()):
+            at = run.start + (run.end - run.start) * 0.4 if run.end else run.start
+            run.add_event(EventKind.FAULT_START, ts=at, fault="error_rate")
+            run.add_event(EventKind.FAULT_END, ts=at + timedelta(seconds=30), fault="error_rate")
+    (root / "l.py").write_text("# not run: the runs are generated\n")
+    (root / "prices.yaml").write_text(PRICES)
+    spec = root / "poc.yaml"
+    spec.write_text(SPEC)
+    return spec
+
+
+def measure(
+    cmd: list[str],
+    env: dict[str, str] | None = None,
+    *,
+    ok: tuple[int, ...] = (0,),
+    cap_mb: float = 0,
+) -> tuple[float, float, str]:
+    """Wall seconds, peak RSS (MB: the largest of the child and the children it waited for), and
+    its stdout. With ``cap_mb`` the process tree is killed when its RSS together passes it."""
+    import psutil
+
     with tempfile.TemporaryFile() as out:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, env=env)
-        _, status, usage = os.wait4(proc.pid, 0)
+        proc = subprocess.Popen(cmd, stdout=out, env=env, start_new_session=bool(cap_mb))
+        killed = False
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG if cap_mb else 0)
+            if pid:
+                break
+            try:
+                tree = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(True)]
+                total = sum(p.memory_info().rss for p in tree) / 2**20
+            except psutil.Error:
+                total = 0.0
+            if total > cap_mb and not killed:
+                os.killpg(proc.pid, signal.SIGKILL)
+                killed = True
+            time.sleep(0.5)
         wall = time.perf_counter() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        code = os.waitstatus_to_exitcode(status)
         out.seek(0)
         text = out.read().decode()
-    if proc.returncode != 0:
-        raise SystemExit(f"{cmd[:3]} failed with exit code {proc.returncode}")
+    if killed:
+        raise SystemExit(f"killed: its processes passed {cap_mb:.0f} MB together")
+    if code not in ok:
+        raise SystemExit(f"{cmd[:3]} failed with exit code {code}")
     return wall, usage.ru_maxrss / 1024.0, text
 
 
 MEMORY_CODE = (
     "import json,sys; from pockit.analysis import run_stats; "
     "print(json.dumps(run_stats(sys.argv[1:], stream=False).to_dict()))"
+)
+MEMORY_DECIDE = (
+    "import sys; from pockit.decision import decide; from pockit.spec import load_spec; "
+    "from pockit.commands._output import to_json; "
+    "print(to_json(decide(load_spec(sys.argv[1]), sys.argv[2:], stream=False).to_dict()))"
 )
 DUCKDB_CODE = """
 import duckdb, json, sys
@@ -135,6 +246,8 @@ out = {str(n): v for n, v in rows}
 out["all"] = con.execute(f"SELECT {q} FROM {src} WHERE ok").fetchone()[0]
 print(json.dumps(out))
 """
+#: ``pockit decide`` exits 0 GO, 1 NO-GO, 2 INCONCLUSIVE: each is a decision made.
+VERDICTS = (0, 1, 2)
 
 
 def main() -> int:
@@ -143,48 +256,85 @@ def main() -> int:
     ap.add_argument("--data", default=str(Path(tempfile.gettempdir()) / "pockit-scale"))
     ap.add_argument("--memory-max", type=parse_size, default=parse_size("20M"))
     ap.add_argument("--duckdb-python", default=sys.executable)
+    ap.add_argument("--report", action="store_true", help="measure pockit report too")
+    ap.add_argument("--report-max-mb", type=float, default=6144.0)
     args = ap.parse_args()
     env = dict(os.environ)
     env["PYTHONPATH"] = (
         str(Path(__file__).resolve().parents[1]) + os.pathsep + env.get("PYTHONPATH", "")
     )
+    py = sys.executable
     missed = False
     for label in args.sizes.split(","):
         n = parse_size(label)
         t0 = time.perf_counter()
-        dirs = make_runs(Path(args.data) / label.strip(), n)
+        root = Path(args.data) / label.strip()
+        dirs = make_runs(root, n)
+        spec = write_spec(root, dirs)
         print(
             f"== {label}: {n:,} samples in {len(dirs)} runs ({time.perf_counter() - t0:.0f} s to prepare)"
         )
         paths = [str(d) for d in dirs]
         results: dict[str, tuple[float, float, Any]] = {}
-        cli = [sys.executable, "-m", "pockit.cli", "stats", "--json", *paths]
-        wall, rss, text = measure(cli, env)
-        results["stream"] = (wall, rss, json.loads(text))
-        if n <= args.memory_max:
-            wall, rss, text = measure([sys.executable, "-c", MEMORY_CODE, *paths], env)
-            results["memory"] = (wall, rss, json.loads(text))
+        jobs: list[tuple[str, list[str], tuple[int, ...], bool]] = [
+            ("stats", [py, "-m", "pockit.cli", "stats", "--json", *paths], (0,), True),
+            ("stats-mem", [py, "-c", MEMORY_CODE, *paths], (0,), n <= args.memory_max),
+            (
+                "decide",
+                [py, "-m", "pockit.cli", "decide", "--json", str(spec), *paths],
+                VERDICTS,
+                True,
+            ),
+            (
+                "decide-mem",
+                [py, "-c", MEMORY_DECIDE, str(spec), *paths],
+                VERDICTS,
+                n <= args.memory_max,
+            ),
+        ]
+        for name, cmd, codes, wanted in jobs:
+            if wanted:
+                wall, rss, text = measure(cmd, env, ok=codes)
+                results[name] = (wall, rss, json.loads(text))
         try:
             wall, rss, text = measure([args.duckdb_python, "-c", DUCKDB_CODE, *paths])
             results["duckdb"] = (wall, rss, json.loads(text))
         except SystemExit as exc:
             print(f"   duckdb: skipped ({exc})")
+        if args.report:
+            out = root / "report.html"
+            cmd = [py, "-m", "pockit.cli", "report", str(spec), *paths, "--out", str(out)]
+            try:
+                wall, rss, _ = measure(cmd, env, ok=VERDICTS, cap_mb=args.report_max_mb)
+                results["report"] = (wall, rss, None)
+            except SystemExit as exc:
+                print(f"   report: MISSED ({exc})")
+                missed = True
         for name, (wall, rss, _) in results.items():
             flag = ""
-            if name == "stream" and rss > RSS_TARGET_MB:
+            if name in ("stats", "decide", "report") and rss > RSS_TARGET_MB:
                 flag, missed = f"  MISSED (target <= {RSS_TARGET_MB:.0f} MB)", True
-            print(f"   {name:7s} {wall:8.1f} s  {rss:8.0f} MB peak RSS{flag}")
-        s = results["stream"]
-        for other in ("memory", "duckdb"):
-            if other in results:
-                o = results[other]
-                print(f"   stream/{other}: time {s[0] / o[0]:.2f}x, peak RSS {s[1] / o[1]:.2f}x")
-        if "memory" in results:
+            print(f"   {name:10s} {wall:8.1f} s  {rss:8.0f} MB peak RSS{flag}")
+        for a, b in (("stats", "stats-mem"), ("stats", "duckdb"), ("decide", "decide-mem")):
+            if a in results and b in results:
+                x, y = results[a], results[b]
+                print(f"   {a}/{b}: time {x[0] / y[0]:.2f}x, peak RSS {x[1] / y[1]:.2f}x")
+        s = results["stats"]
+        if "stats-mem" in results:
             same = {k: v for k, v in s[2].items() if k != "method"} == {
-                k: v for k, v in results["memory"][2].items() if k != "method"
+                k: v for k, v in results["stats-mem"][2].items() if k != "method"
             }
-            print(f"   stream == memory (every figure and bound): {same}")
+            print(f"   stats stream == memory (every figure and bound): {same}")
             missed |= not same
+        if "decide-mem" in results:
+            same = results["decide"][2] == results["decide-mem"][2]
+            print(f"   decide stream == memory (outcomes, estimates, bounds, reasons): {same}")
+            missed |= not same
+        verdict = results["decide"][2]
+        print(
+            f"   decide: {verdict['verdict']}; "
+            + ", ".join(f"{c['label']}: {c['outcome']}" for c in verdict["criteria"])
+        )
         if "duckdb" in results:
             ref = results["duckdb"][2]
             ours = {

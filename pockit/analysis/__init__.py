@@ -18,7 +18,15 @@ from pockit._util import lazy_exports
 
 #: public name -> the module that defines it
 _EXPORTS: dict[str, str] = {
+    "ArrayValues": "pockit.analysis._values",
+    "as_requests": "pockit.analysis._requests",
     "as_runs": "pockit.analysis._samples",
+    "FrameRequests": "pockit.analysis._requests",
+    "open_requests": "pockit.analysis._request_set",
+    "pool": "pockit.analysis._values",
+    "Requests": "pockit.analysis._requests",
+    "RequestSet": "pockit.analysis._request_set",
+    "Values": "pockit.analysis._values",
     "CandidateStats": "pockit.analysis._results",
     "class_counts": "pockit.analysis._classes",
     "class_expr": "pockit.analysis._classes",
@@ -100,6 +108,14 @@ _EXPORTS: dict[str, str] = {
 }
 
 __all__ = [
+    "ArrayValues",
+    "FrameRequests",
+    "RequestSet",
+    "Requests",
+    "Values",
+    "as_requests",
+    "open_requests",
+    "pool",
     "PRIOR_N",
     "SequentialResult",
     "DEFAULT_HEALTHY_ERROR_RATE",
@@ -234,6 +250,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         quantiles_of,
         ranked_values,
     )
+    from pockit.analysis._request_set import RequestSet, open_requests
+    from pockit.analysis._requests import FrameRequests, Requests, as_requests
     from pockit.analysis._results import CandidateStats, GroupStats, RunStats
     from pockit.analysis._run_stats import run_stats
     from pockit.analysis._samples import (
@@ -267,3 +285,4 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         use_run_unit,
     )
     from pockit.analysis._timeline import timeline, timeline_frame
+    from pockit.analysis._values import ArrayValues, Values, pool

@@ -39,6 +39,9 @@ class _Batch:
 class _Reader:
     """Batches of every run's samples with stable endpoint codes across passes."""
 
+    #: Further sample columns a subclass reads into its batches (when a file has them).
+    extra: tuple[str, ...] = ()
+
     def __init__(self, rundirs: Sequence[RunDir]) -> None:
         self.rundirs = list(rundirs)
         self.names: dict[str, int] = {}
@@ -77,6 +80,7 @@ class _Reader:
                     cols = ["latency_ms", "name"] + [c for c in ("ok",) if c in have]
                     if times:
                         cols += [c for c in ("t_start", "t_intended") if c in have]
+                    cols += [c for c in self.extra if c in have]
                     for rb in pf.iter_batches(batch_size=BATCH_ROWS, columns=cols):
                         yield self._batch(rb, r, runs, str(path))
                 except (OSError, pa.ArrowException) as exc:
@@ -110,6 +114,31 @@ class _Reader:
             tiv = ~col.is_null().to_numpy(zero_copy_only=False)
             self.has_intended = True
         return _Batch(r, leaf, okv, lat, reason, ts, ti, tiv)
+
+
+def count_problems(problems: I64, b: _Batch) -> None:
+    """Add ``b``'s unusable latencies to ``problems`` (run x ok x reason, LATENCY_PROBLEMS)."""
+    bad = b.reason >= 0
+    if bad.any():
+        reasons = problems.shape[2]
+        problems[b.run] += np.bincount(
+            b.ok[bad].astype(np.int64) * reasons + b.reason[bad], minlength=2 * reasons
+        ).reshape(2, reasons)
+
+
+def problem_counts(
+    problems: I64, run_ids: Sequence[str], reasons: Sequence[str]
+) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
+    """``Samples.skipped`` (successful requests by reason) and ``failed_without_latency`` per run
+    from the counts :func:`count_problems` gathered."""
+    skipped: dict[str, dict[str, int]] = {}
+    failed: dict[str, int] = {}
+    for r, rid in enumerate(run_ids):
+        if problems[r, 1].any():
+            skipped[rid] = {k: int(v) for k, v in zip(reasons, problems[r, 1], strict=True)}
+        if problems[r, 0].any():
+            failed[rid] = int(problems[r, 0].sum())
+    return skipped, failed
 
 
 def _ns(col: pa.Array) -> I64:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -71,7 +72,11 @@ class _Selector:
             if t.level == len(SHIFTS) - 1:  # one bit pattern: the value itself
                 t.value, t.done = key_value(t.prefix), True
 
-    def resolve(self, targets: list[_Target]) -> None:
+    def resolve(
+        self, targets: list[_Target], on_batch: Callable[[_Batch], None] | None = None
+    ) -> None:
+        """Read off every target's value exactly; ``on_batch`` sees every batch of one pass (the
+        first the targets need, else a pass of its own)."""
         hists: dict[tuple[str, int, int], _Sparse] = {
             ("lat", 0, 0): self.root["lat"],
             ("int", 0, 0): self.root["int"],
@@ -94,7 +99,8 @@ class _Selector:
                     budget -= size
                 elif size > COLLECT_CAP:
                     split[cell] = None
-            got = self._pass(list(collect), list(split), hists)
+            got = self._pass(list(collect), list(split), hists, on_batch)
+            on_batch = None
             for t in targets:
                 if t.done:
                     continue
@@ -107,6 +113,9 @@ class _Selector:
                     # the rank inside the bin becomes the rank within its finer histogram
                     t.level, t.parent, t.rank = t.level + 1, t.prefix, t.offset
             self._locate(targets, hists)
+        if on_batch is not None:
+            for b in self.reader.batches(times=True):
+                on_batch(b)
 
     def _cell_size(self, hists: dict[tuple[str, int, int], _Sparse], t: _Target) -> int:
         h = hists[(t.kind, t.level, t.parent)]
@@ -119,13 +128,16 @@ class _Selector:
         collect: list[tuple[str, int, int]],
         split: list[tuple[str, int, int]],
         hists: dict[tuple[str, int, int], _Sparse],
+        on_batch: Callable[[_Batch], None] | None = None,
     ) -> dict[tuple[str, int, int], tuple[I64, F64]]:
         parts: dict[tuple[str, int, int], list[tuple[I64, F64]]] = {c: [] for c in collect}
         for kind, level, prefix in split:
             hists[(kind, level + 1, prefix)] = _Sparse(self.n_leaves)
         kinds = {c[0] for c in collect} | {c[0] for c in split}
-        times = "int" in kinds
+        times = "int" in kinds or on_batch is not None
         for b in self.reader.batches(times=times):
+            if on_batch is not None:
+                on_batch(b)
             for kind in kinds:
                 vals, leaf = _values(b, kind)
                 if not vals.size:

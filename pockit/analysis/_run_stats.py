@@ -44,6 +44,11 @@ def sample_rows(rundirs: Sequence[RunDir]) -> int:
     return total
 
 
+def streams(rundirs: Sequence[RunDir], stream: bool | None) -> bool:
+    """Whether to read ``rundirs`` in passes: ``stream`` when given, else from STREAM_ROWS up."""
+    return sample_rows(rundirs) >= STREAM_ROWS if stream is None else stream
+
+
 def run_stats(
     runs: RunLike | Iterable[RunLike] | Samples,
     *,
@@ -70,9 +75,7 @@ def run_stats(
         samples = runs
     else:
         rundirs = as_runs(runs)
-        if stream is None:
-            stream = sample_rows(rundirs) >= STREAM_ROWS
-        if stream:
+        if streams(rundirs, stream):
             from pockit.analysis._stream import stream_run_stats
 
             return stream_run_stats(

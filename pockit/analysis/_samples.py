@@ -142,47 +142,64 @@ def run_info(run: RunDir) -> RunInfo:
     )
 
 
+def run_enums(runs: Sequence[RunDir]) -> tuple[pl.Enum, pl.Enum]:
+    """The ``run_id`` and ``candidate`` column types of ``runs``' samples (given order; sorted)."""
+    import polars as pl
+
+    ids = [r.id for r in runs]
+    return pl.Enum(list(dict.fromkeys(ids))), pl.Enum(sorted({r.candidate for r in runs}))
+
+
+def conform(
+    lf: pl.LazyFrame,
+    run: RunDir,
+    enums: tuple[pl.Enum, pl.Enum],
+    columns: Sequence[str] = ANALYSIS_COLUMNS,
+    *,
+    names: Sequence[str] | None = None,
+) -> pl.LazyFrame:
+    """One run's samples (``lf``, holding the columns ``names``) in the analysis columns and
+    types, with ``run_id`` and ``candidate`` (Enum) columns added."""
+    import polars as pl
+
+    names = lf.collect_schema().names() if names is None else names
+    exprs: list[pl.Expr] = []
+    for col in columns:
+        if col in names:
+            exprs.append(pl.col(col))
+        elif col == "t_intended":
+            exprs.append(pl.lit(None, dtype=pl.Datetime("ns", "UTC")).alias(col))
+        elif col == "ok":
+            exprs.append(pl.lit(True).alias(col))
+        elif col in _OPTIONAL_INT16:
+            exprs.append(pl.lit(None, dtype=pl.Int16).alias(col))
+        else:
+            raise InputError(
+                f"{run.samples_dir}: samples lack column {col!r}; expected the sample schema "
+                "of architecture.md contract 1 (t_start, latency_ms, name, ok, ...)"
+            )
+    casts = {
+        "t_start": pl.col("t_start").cast(pl.Datetime("ns", "UTC")),
+        "latency_ms": pl.col("latency_ms").cast(pl.Float64),
+        "name": pl.col("name").cast(pl.Categorical),
+        "ok": pl.col("ok").cast(pl.Boolean).fill_null(False),
+        "t_intended": pl.col("t_intended").cast(pl.Datetime("ns", "UTC")),
+        **{c: pl.col(c).cast(pl.Int16, strict=False) for c in _OPTIONAL_INT16},
+    }
+    run_enum, cand_enum = enums
+    return lf.select(exprs).with_columns(
+        *[casts[c] for c in columns if c in casts],
+        pl.lit(run.id, dtype=run_enum).alias("run_id"),
+        pl.lit(run.candidate, dtype=cand_enum).alias("candidate"),
+    )
+
+
 def scan_runs(runs: Sequence[RunDir], columns: Sequence[str] = ANALYSIS_COLUMNS) -> pl.LazyFrame:
     """All runs' samples as one LazyFrame with ``run_id`` and ``candidate`` (Enum) columns added."""
     import polars as pl
 
-    ids = [r.id for r in runs]
-    cands = sorted({r.candidate for r in runs})
-    run_enum = pl.Enum(list(dict.fromkeys(ids)))
-    cand_enum = pl.Enum(cands)
-    parts = []
-    for run in runs:
-        lf = run.scan_samples()
-        names = lf.collect_schema().names()
-        exprs: list[pl.Expr] = []
-        for col in columns:
-            if col in names:
-                exprs.append(pl.col(col))
-            elif col == "t_intended":
-                exprs.append(pl.lit(None, dtype=pl.Datetime("ns", "UTC")).alias(col))
-            elif col == "ok":
-                exprs.append(pl.lit(True).alias(col))
-            elif col in _OPTIONAL_INT16:
-                exprs.append(pl.lit(None, dtype=pl.Int16).alias(col))
-            else:
-                raise InputError(
-                    f"{run.samples_dir}: samples lack column {col!r}; expected the sample schema "
-                    "of architecture.md contract 1 (t_start, latency_ms, name, ok, ...)"
-                )
-        casts = {
-            "t_start": pl.col("t_start").cast(pl.Datetime("ns", "UTC")),
-            "latency_ms": pl.col("latency_ms").cast(pl.Float64),
-            "name": pl.col("name").cast(pl.Categorical),
-            "ok": pl.col("ok").cast(pl.Boolean).fill_null(False),
-            "t_intended": pl.col("t_intended").cast(pl.Datetime("ns", "UTC")),
-            **{c: pl.col(c).cast(pl.Int16, strict=False) for c in _OPTIONAL_INT16},
-        }
-        lf = lf.select(exprs).with_columns(
-            *[casts[c] for c in columns if c in casts],
-            pl.lit(run.id, dtype=run_enum).alias("run_id"),
-            pl.lit(run.candidate, dtype=cand_enum).alias("candidate"),
-        )
-        parts.append(lf)
+    enums = run_enums(runs)
+    parts = [conform(run.scan_samples(), run, enums, columns) for run in runs]
     if not parts:
         raise InputError("no run directories given; pass at least one runs/<run-id>/ folder")
     return pl.concat(parts, how="vertical")

@@ -37,7 +37,7 @@ import polars as pl
 from pockit._constants import CONFIDENCE
 from pockit._errors import InputError
 from pockit._rundir import RunDir
-from pockit.analysis._batches import MAX_NAMES, _Reader
+from pockit.analysis._batches import MAX_NAMES, _Reader, count_problems, problem_counts
 from pockit.analysis._classes import request_classes
 from pockit.analysis._exact import _Selector, _Target
 from pockit.analysis._groups import _estimates, candidate_stats
@@ -145,12 +145,7 @@ def stream_samples(rundirs: Sequence[RunDir]) -> StreamedSamples:
         n_ok += np.bincount(b.leaf[b.ok], minlength=n_leaves)
         usable = b.reason < 0
         n_lat += np.bincount(b.leaf[b.ok & usable], minlength=n_leaves)
-        bad = ~usable
-        if bad.any():
-            problems[b.run] += np.bincount(
-                b.ok[bad].astype(np.int64) * len(LATENCY_PROBLEMS) + b.reason[bad],
-                minlength=2 * len(LATENCY_PROBLEMS),
-            ).reshape(2, len(LATENCY_PROBLEMS))
+        count_problems(problems, b)
         if b.ti_valid is not None:
             ti_any += np.bincount(b.leaf[b.ti_valid], minlength=n_leaves)
             n_int += np.bincount(b.leaf[b.ok & usable & b.ti_valid], minlength=n_leaves)
@@ -159,15 +154,7 @@ def stream_samples(rundirs: Sequence[RunDir]) -> StreamedSamples:
             s = span.setdefault(b.run, [lo, hi, 0])
             s[0], s[1], s[2] = min(s[0], lo), max(s[1], hi), s[2] + int(b.leaf.size)
         selector.count_root(b)
-    skipped: dict[str, dict[str, int]] = {}
-    failed: dict[str, int] = {}
-    for r, info in enumerate(infos):
-        if problems[r, 1].any():
-            skipped[info.id] = {
-                k: int(v) for k, v in zip(LATENCY_PROBLEMS, problems[r, 1], strict=True)
-            }
-        if problems[r, 0].any():
-            failed[info.id] = int(problems[r, 0].sum())
+    skipped, failed = problem_counts(problems, [i.id for i in infos], LATENCY_PROBLEMS)
     names = sorted(reader.names, key=reader.names.__getitem__)
     counts = StreamCounts(
         n=n,

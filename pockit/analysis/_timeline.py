@@ -6,14 +6,17 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from pockit._constants import CONFIDENCE
+from pockit._errors import InputError
 from pockit.analysis._arrays import SampleArrays
 from pockit.analysis._quantiles import pct_key, rank_matrix
-from pockit.analysis._samples import RunLike, Samples, load_samples
+from pockit.analysis._samples import RunLike, Samples, as_runs, load_samples
 from pockit.analysis._select import select_ranks
 
 if TYPE_CHECKING:
     import numpy as np
     import polars as pl
+
+    from pockit._rundir import RunDir
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -160,15 +163,44 @@ def timeline_frame(
     return _timeline_arrays(arrays, bucket_s, percentiles, confidence)
 
 
+def stream_timeline(
+    rundirs: Sequence[RunDir], bucket_s: float, percentiles: Sequence[float]
+) -> pl.DataFrame:
+    """:func:`timeline_frame` of every sample of ``rundirs`` without holding them: each run is
+    read a window of whole buckets at a time (:mod:`pockit.analysis._windows`) and the buckets
+    of each window computed as in memory, in the same order (candidate, run, bucket)."""
+    import polars as pl
+
+    from pockit.analysis._windows import RowGroupIndex
+
+    index = RowGroupIndex(rundirs)
+    width = round(bucket_s * 1e9)
+    order = sorted(range(len(rundirs)), key=lambda r: (rundirs[r].candidate, r))
+    parts = []
+    for r in order:
+        span = index.span(r)
+        if span is None:
+            continue
+        start = span[0] - span[0] % width  # the buckets are epoch-aligned (dt.truncate's)
+        for frame in index.frames(r, start, None, width):
+            parts.append(timeline_frame(frame, bucket_s, percentiles=percentiles))
+    if not parts:
+        return timeline_frame(index.read(0, 0, 0), bucket_s, percentiles=percentiles)
+    return pl.concat(parts)
+
+
 def timeline(
     runs: RunLike | Iterable[RunLike] | Samples,
     bucket_s: float = 1.0,
     *,
     percentiles: Sequence[float] = TIMELINE_PERCENTILES,
+    stream: bool | None = None,
 ) -> pd.DataFrame:
     """Per ``bucket_s`` bucket of each run: ts, requests, rps, errors, error_rate, p50, p95, p99.
 
-    A pandas frame (what an analyst plots); candidate and run_id are plain strings.
+    A pandas frame (what an analyst plots); candidate and run_id are plain strings. Runs of
+    ``STREAM_ROWS`` samples or more (or any, with ``stream=True``) are read a window at a time in
+    bounded memory: the same frame.
     """
     import polars as pl
 
@@ -176,7 +208,23 @@ def timeline(
         from pockit._errors import UsageError
 
         raise UsageError(f"bucket_s must be > 0, got {bucket_s}")
-    samples = runs if isinstance(runs, Samples) else load_samples(runs)
+    if isinstance(runs, Samples):
+        samples = runs
+    else:
+        from pockit.analysis._run_stats import streams
+
+        rundirs = as_runs(runs)
+        if streams(rundirs, stream):
+            if not rundirs:
+                raise InputError(
+                    "no run directories given; pass at least one runs/<run-id>/ folder"
+                )
+            tl = stream_timeline(rundirs, bucket_s, percentiles)
+            tl = tl.with_columns(
+                pl.col("candidate").cast(pl.String), pl.col("run_id").cast(pl.String)
+            )
+            return tl.to_pandas()
+        samples = load_samples(rundirs)
     tl = timeline_frame(samples.frame, bucket_s, percentiles=percentiles, arrays=samples.arrays())
     tl = tl.with_columns(pl.col("candidate").cast(pl.String), pl.col("run_id").cast(pl.String))
     return tl.to_pandas()

@@ -44,7 +44,7 @@ from pockit.criteria._base import (
     Outcome,
     Rule,
 )
-from pockit.criteria._capacity import held_steps
+from pockit.criteria._capacity import held_cuts
 from pockit.criteria._detect_alert import ALERT_METRIC
 from pockit.criteria._headroom import HEADROOM_METRIC
 from pockit.criteria._judge import judge, missing
@@ -87,7 +87,7 @@ __all__ = [
     "expected_text",
     "family_names",
     "fixed_names",
-    "held_steps",
+    "held_cuts",
     "judge",
     "known",
     "latency_quantile",

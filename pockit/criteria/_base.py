@@ -16,6 +16,8 @@ from pockit.analysis import METHOD_THROUGHPUT, RunInfo
 if TYPE_CHECKING:
     import polars as pl
 
+    from pockit.analysis import Requests
+
 Outcome = Literal["PASS", "FAIL", "WARN", "INCONCLUSIVE"]
 PASS: Outcome = "PASS"
 FAIL: Outcome = "FAIL"
@@ -71,10 +73,13 @@ class CostEvidence(Protocol):
 
 @dataclass
 class CandidateData:
-    """Everything the criteria of one candidate are judged on."""
+    """Everything the criteria of one candidate are judged on.
+
+    ``requests`` are the candidate's requests (:class:`pockit.analysis.Requests`: one frame of
+    samples in memory, or counts and histograms of runs too large to hold, read in passes)."""
 
     name: str
-    frame: pl.DataFrame
+    requests: Requests
     infos: list[RunInfo]
     durations: dict[str, float]
     unit: str  # "pooled" or "run"
@@ -113,14 +118,14 @@ class CandidateData:
 class MetricInput:
     """What a metric's ``compute`` gets: the criterion, the candidate's data, the spec's context.
 
-    ``frame`` is the requests the criterion is about (filtered to its endpoint when the metric is
-    judged per request); ``others`` are the spec's other criteria (time to detect and recovery
-    take their breach thresholds from them).
+    ``requests`` are the requests the criterion is about (filtered to its endpoint when the metric
+    is judged per request; :class:`pockit.analysis.Requests`); ``others`` are the spec's other
+    criteria (time to detect and recovery take their breach thresholds from them).
     """
 
     rule: Rule
     data: CandidateData
-    frame: pl.DataFrame
+    requests: Requests
     slo_target: float | None = None
     cost_lag_ok: bool = False
     others: tuple[Rule, ...] = ()

@@ -11,15 +11,15 @@ METHOD_BURN = "error rate / (1 - SLO target), the error rate's Clopper-Pearson b
 
 
 def _burn(inp: MetricInput) -> Judgement:
-    rule, data, frame, slo = inp.rule, inp.data, inp.frame, inp.slo_target
+    rule, data, reqs, slo = inp.rule, inp.data, inp.requests, inp.slo_target
     if slo is None:
         return missing(
             rule, "error_budget_burn needs slo_target in the spec (e.g. 0.999)", METHOD_BURN
         )
-    _, j = judged_share(rule, data, frame, errors=True, scale=1.0 - slo)
+    _, j = judged_share(rule, data, reqs, errors=True, scale=1.0 - slo)
     return result(
         j.outcome,
-        (j.value, j.lo, j.hi, frame.height),
+        (j.value, j.lo, j.hi, reqs.height),
         j.explain(rule, data, "x", "as all OK", "as all failed"),
         METHOD_BURN,
         {"slo_target": slo, **j.details()},

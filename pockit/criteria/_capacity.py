@@ -74,19 +74,17 @@ register(
 )
 
 
-def held_steps(frame: Any, infos: Any) -> tuple[Any, str] | None:
-    """``frame`` cut to the requests of the steps each capacity run held: offered (by
-    ``t_intended``) before the end of its last passing step, which the ramp wrote into its record
-    (``held_until``); with a note for the reason. None when no run is a capacity run (judge the
-    whole run as usual).
+def held_cuts(infos: Any) -> tuple[dict[str, float | None], str] | None:
+    """Per capacity run, the end of the last step its ramp held (epoch seconds, run.json
+    ``held_until``; None when no step passed), with a note for the reason; None when no run is a
+    capacity run (judge the whole run as usual). ``Requests.held`` keeps the requests offered
+    (by ``t_intended``) before each cut.
 
     A criterion that names the knee is what the ramp pushed until it broke: judged on every
     request it would fail by construction (the failing step is in the run). Judged on the held
     steps it answers "does it hold up to the capacity found?". A run with no passing step keeps
     no request (the criterion is then INCONCLUSIVE: "no requests recorded").
     """
-    import polars as pl
-
     cuts: dict[str, float | None] = {}
     held: list[str] = []
     for info in infos:
@@ -98,11 +96,5 @@ def held_steps(frame: Any, infos: Any) -> tuple[Any, str] | None:
         held.append(f"{float(last):g} req/s" if until and last is not None else "none")
     if not cuts:
         return None
-    when = pl.coalesce(pl.col("t_intended"), pl.col("t_start")).dt.epoch("ns") / 1e9
-    run_id = pl.col("run_id").cast(pl.String)
-    keep = ~run_id.is_in(list(cuts))  # runs that were no ramp: every request, as always
-    for rid, cut in cuts.items():
-        if cut is not None:
-            keep = keep | ((run_id == rid) & (when < cut))
     note = f"judged on the capacity steps held (up to {', '.join(held)}), not the step that failed"
-    return frame.filter(keep), note
+    return cuts, note

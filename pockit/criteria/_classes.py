@@ -6,32 +6,17 @@ skipped) is judged counted and not counted: PASS or FAIL only when both agree.""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pockit._contract import RunField
 from pockit._errors import PockitError
 from pockit._rundir import RunDir
-from pockit.analysis import CLASS_METRICS, METHOD_CLASSES, RequestClass, class_expr, unknown_expr
+from pockit.analysis import CLASS_METRICS, METHOD_CLASSES, RequestClass
 from pockit.criteria._base import CandidateData, Judgement, MetricInput
 from pockit.criteria._judge import below_min_samples, both_ways, explain, judge, missing, result
 from pockit.criteria._rates import METHOD_RATE
 from pockit.criteria._registry import Metric, register
 from pockit.criteria._share import run_share
-
-if TYPE_CHECKING:
-    import polars as pl
-
-
-def _counts_by_run(frame: pl.DataFrame, cls: RequestClass) -> dict[str, tuple[int, int, int]]:
-    """Run id -> (requests, of class ``cls``, of unknown membership: status not recorded)."""
-    import polars as pl
-
-    per = frame.group_by(pl.col("run_id").cast(pl.String)).agg(
-        pl.len().alias("n"),
-        class_expr(cls).fill_null(False).sum().alias("k"),
-        unknown_expr(cls).sum().alias("u"),
-    )
-    return {str(r): (int(n), int(k), int(u)) for r, n, k, u in per.iter_rows()}
 
 
 def _share(
@@ -64,9 +49,9 @@ def _runs_without_retry_marks(data: CandidateData) -> list[str]:
 
 def _class_rate(inp: MetricInput, cls: RequestClass) -> Judgement:
     """The share of all requests in class ``cls``."""
-    rule, data, frame = inp.rule, inp.data, inp.frame
+    rule, data, reqs = inp.rule, inp.data, inp.requests
     method = f"{METHOD_RATE}; {METHOD_CLASSES}"
-    n = frame.height
+    n = reqs.height
     if n == 0:
         return missing(rule, f"no requests for {data.name}", method)
     if cls == "retry":
@@ -80,7 +65,7 @@ def _class_rate(inp: MetricInput, cls: RequestClass) -> Judgement:
     too_few = below_min_samples(rule, n, "requests", method)
     if too_few is not None:
         return too_few
-    by_run = _counts_by_run(frame, cls)
+    by_run = reqs.class_counts(cls)
     k = sum(k for _, k, _ in by_run.values())
     unknown = sum(u for _, _, u in by_run.values())
     value, lo, hi = _share(data, by_run, counted=False)

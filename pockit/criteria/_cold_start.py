@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pockit._contract import EventKind
-from pockit.analysis import cold_start_latencies
+from pockit.analysis import ArrayValues, Values, cold_start_latencies
 from pockit.criteria._base import Judgement, MetricInput
 from pockit.criteria._judge import missing
 from pockit.criteria._latency import METHOD_LATENCY, judge_values
@@ -12,7 +12,10 @@ from pockit.criteria._registry import Metric, register
 
 def _cold_start(inp: MetricInput) -> Judgement:
     data = inp.data
-    by_run = {i.id: cold_start_latencies(data.frame, [i], failures_as_inf=True) for i in data.infos}
+    by_run: dict[str, Values] = {
+        i.id: ArrayValues(cold_start_latencies(data.requests, [i], failures_as_inf=True))
+        for i in data.infos
+    }
     if not any(v.size for v in by_run.values()):
         return missing(
             inp.rule,

@@ -34,10 +34,10 @@ def _cost(inp: MetricInput) -> Judgement:
         )
     v = cost.per_1k
     outcome = judge(rule, v, v, v)
-    reason = f"cost_per_1k_usd = ${v:.4g} (total {cost.total:.4g} {cost.currency} over {data.frame.height} requests, source {cost.source}) {rule.op} {rule.threshold:g}: {outcome}"
+    reason = f"cost_per_1k_usd = ${v:.4g} (total {cost.total:.4g} {cost.currency} over {data.requests.height} requests, source {cost.source}) {rule.op} {rule.threshold:g}: {outcome}"
     return result(
         outcome,
-        (v, v, v, data.frame.height),
+        (v, v, v, data.requests.height),
         reason,
         method,
         {"total": cost.total, "currency": cost.currency, "covers_window": cost.covers_window},

@@ -38,7 +38,7 @@ def _detect(inp: MetricInput) -> Judgement:
     rule, data = inp.rule, inp.data
     err_thr, q, lat_thr = _fault_thresholds(inp.others)
     found = detections(
-        data.frame, data.infos, error_threshold=err_thr, quantile=q, latency_threshold_ms=lat_thr
+        data.requests, data.infos, error_threshold=err_thr, quantile=q, latency_threshold_ms=lat_thr
     )
     method = METHOD_DETECT
     if not found:

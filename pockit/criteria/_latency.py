@@ -18,20 +18,20 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pockit._constants import CONFIDENCE
 from pockit.analysis import (
     METHOD_QUANTILE,
     Estimate,
+    Values,
     clopper_pearson,
     count_text,
-    intended_latency_expr,
     latency_quantile,
     min_samples_for_bound,
+    pool,
     quantile_ci_ranks,
     quantile_rank,
-    ranked_values,
 )
 from pockit.criteria._base import (
     FAIL,
@@ -56,10 +56,6 @@ from pockit.criteria._judge import (
 )
 from pockit.criteria._registry import Metric, register
 
-if TYPE_CHECKING:
-    import numpy as np
-    import polars as pl
-
 METHOD_LATENCY = (
     "share of all requests under the threshold vs the quantile level, exact one-sided "
     "Clopper-Pearson 95% bound; failed requests count as not under the threshold (latency +inf: "
@@ -74,20 +70,21 @@ METHOD_LATENCY = (
 )
 
 
-def with_failures(n: int, finite: np.ndarray, q: float) -> Estimate:
-    """Order statistics of ``n`` requests whose failures are +inf: ``finite`` holds the rest.
+def with_failures(n: int, finite: Values, q: float) -> Estimate:
+    """Order statistics of ``n`` requests whose failures are +inf: ``finite`` holds the rest
+    (its finite values are ranked; any +inf or NaN in it is not).
 
-    Rank ``r`` of all ``n`` is the ``r``-th finite latency when ``r <= finite.size``, else a
+    Rank ``r`` of all ``n`` is the ``r``-th finite latency when ``r <= finite.finite``, else a
     failure (+inf): the estimate and bounds obey the same rule as the share test, so they agree.
     """
-    m = int(finite.size)
+    m = finite.finite
     est_r = int(quantile_rank(n, q))
     lo_r, hi_r = (int(r[0]) for r in quantile_ci_ranks(n, q, confidence=CONFIDENCE, sides=SIDES))
     ranks = [est_r, lo_r, hi_r]
     got = [math.inf] * 3
     inside = [j for j, r in enumerate(ranks) if 1 <= r <= m]
     if inside:
-        vals = ranked_values(finite, [ranks[j] for j in inside])
+        vals = finite.ranked([ranks[j] for j in inside])
         for j, v in zip(inside, vals, strict=True):
             got[j] = float(v)
     low = -math.inf if lo_r < 1 else got[1]
@@ -108,27 +105,24 @@ class LatencyJudgement:
 
 
 def judge_latency(
-    rule: Rule, data: CandidateData, q: float, values_by_run: dict[str, np.ndarray]
+    rule: Rule, data: CandidateData, q: float, values_by_run: dict[str, Values]
 ) -> LatencyJudgement:
     """The share test and the ms bounds on ``values_by_run`` (every value known; failures +inf)."""
-    import numpy as np
-
-    values = np.concatenate([v for v in values_by_run.values() if v.size])
-    n = int(values.size)
-    finite = values[np.isfinite(values)]
+    values = pool([v for v in values_by_run.values() if v.size])
+    n = values.size
     thr = rule.threshold
     strict_under = rule.op in ("<", ">=")  # share counted as x < T, else x <= T
-    k = int((values < thr).sum() if strict_under else (values <= thr).sum())
+    k = values.under(thr, strict=strict_under)
     s_lo, s_hi = (float(x) for x in clopper_pearson(k, n, confidence=CONFIDENCE, sides=SIDES))
-    est = with_failures(n, finite, q)
+    est = with_failures(n, values, q)
     lo, hi = est.ci_low, est.ci_high
     widened = False
     if data.unit == "run" and len(values_by_run) > 1:
         shares, qs = [], []
         for v in values_by_run.values():
             if v.size:
-                shares.append(float((v < thr).sum() if strict_under else (v <= thr).sum()) / v.size)
-                qs.append(with_failures(v.size, v[np.isfinite(v)], q).value)
+                shares.append(float(v.under(thr, strict=strict_under)) / v.size)
+                qs.append(with_failures(v.size, v, q).value)
         s_lo, s_hi, widened = widen((s_lo, s_hi), shares)
         lo, hi, _ = widen((lo, hi), qs)
         if any(math.isinf(x) for x in qs):  # a run whose P95 is a failure: no finite upper bound
@@ -154,22 +148,11 @@ def judge_latency(
     return LatencyJudgement(outcome, est, k / n, s_lo, s_hi, widened)
 
 
-def with_unread(data: CandidateData, values_by_run: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """``values_by_run`` plus a NaN (unknown: judged as +inf and as 0 ms) per row of unknown
-    outcome: a row the importer skipped may have been a failure or a fast success."""
-    import numpy as np
-
-    out = dict(values_by_run)
-    for rid, (count, _) in data.rows_unknown.items():
-        out[rid] = np.concatenate([out.get(rid, np.empty(0)), np.full(count, math.nan)])
-    return out
-
-
 def judge_values(
     rule: Rule,
     data: CandidateData,
     q: float,
-    values_by_run: dict[str, np.ndarray],
+    values_by_run: dict[str, Values],
     what: str,
     *,
     unread: int = 0,
@@ -180,13 +163,11 @@ def judge_values(
     good answer, so it is never under T and it counts in the denominator) and NaN for a successful
     one whose latency is unknown: that one is judged both as +inf and as 0 ms, and only an outcome
     both agree on stands (else INCONCLUSIVE). ``unread`` of the NaNs are rows the importer skipped
-    (:func:`with_unread`): their outcome is unknown too, and they are judged the same way.
+    (``Requests.latencies(unread=...)``): their outcome is unknown too, and they are judged the
+    same way.
     """
-    import numpy as np
-
-    allv = [v for v in values_by_run.values() if v.size]
-    values = np.concatenate(allv) if allv else np.array([], dtype=np.float64)
-    n = int(values.size)
+    values = pool([v for v in values_by_run.values() if v.size])
+    n = values.size
     if n == 0:
         return missing(
             rule,
@@ -196,23 +177,20 @@ def judge_values(
     too_few = below_min_samples(rule, n, what, METHOD_LATENCY)
     if too_few is not None:
         return too_few
-    unknown = np.isnan(values)
-    n_unknown = int(unknown.sum())
-    n_failed = int(np.isinf(values).sum())
+    n_unknown = values.n_nan
+    n_failed = values.n_inf
     thr = rule.threshold
     strict_under = rule.op in ("<", ">=")
     if n_unknown:
         slow = judge_latency(
-            rule, data, q, {r: np.where(np.isnan(v), math.inf, v) for r, v in values_by_run.items()}
+            rule, data, q, {r: v.nan_as(math.inf) for r, v in values_by_run.items()}
         )
-        fast = judge_latency(
-            rule, data, q, {r: np.where(np.isnan(v), 0.0, v) for r, v in values_by_run.items()}
-        )
+        fast = judge_latency(rule, data, q, {r: v.nan_as(0.0) for r, v in values_by_run.items()})
         outcome = both_ways(slow.outcome, fast.outcome)
-        known = values[~unknown]
-        m = int(known.size)
-        value = with_failures(m, known[np.isfinite(known)], q).value if m else math.nan
-        k_known = (known < thr).sum() if strict_under else (known <= thr).sum()
+        known = values.known()
+        m = known.size
+        value = with_failures(m, known, q).value if m else math.nan
+        k_known = known.under(thr, strict=strict_under)
         share = float(k_known) / m if m else math.nan
         lo, hi = fast.est.ci_low, slow.est.ci_high
         s_lo, s_hi = slow.s_lo, fast.s_hi
@@ -278,50 +256,24 @@ def judge_values(
     return result(outcome, (value, lo, hi, n), reason, METHOD_LATENCY, details)
 
 
-def failed_as_inf(part: pl.DataFrame, values: pl.Expr) -> np.ndarray:
-    """``values`` of every request in ``part``, +inf where the request failed, NaN where a
-    successful request's latency is unknown (null)."""
-    import polars as pl
-
-    out: np.ndarray = (
-        part.select(pl.when(pl.col("ok")).then(values).otherwise(math.inf).cast(pl.Float64))
-        .to_series()
-        .to_numpy()
-    )
-    return out
-
-
-def per_run_values(frame: pl.DataFrame, column_expr: pl.Expr) -> dict[str, np.ndarray]:
-    """Per run, every request's latency: failures +inf, unknown NaN (see :func:`judge_values`)."""
-    out: dict[str, np.ndarray] = {}
-    for (rid,), part in frame.group_by(["run_id"], maintain_order=True):
-        out[str(rid)] = failed_as_inf(part, column_expr)
-    return out
-
-
 def _sent(inp: MetricInput) -> Judgement:
-    import polars as pl
-
     q = latency_quantile(inp.rule.metric)
     assert q is not None  # the family matches only percentiles in (0, 100)
-    by_run = with_unread(inp.data, per_run_values(inp.frame, pl.col("latency_ms")))
+    unread = {rid: count for rid, (count, _) in inp.data.rows_unknown.items()}
+    by_run = inp.requests.latencies(unread=unread)
     return judge_values(inp.rule, inp.data, q, by_run, "requests", unread=inp.data.n_unknown)
 
 
 def _intended(inp: MetricInput) -> Judgement:
-    import polars as pl
-
-    rule, data, frame = inp.rule, inp.data, inp.frame
+    rule, data, reqs = inp.rule, inp.data, inp.requests
     q = latency_quantile(rule.metric)
     assert q is not None
-    if frame["t_intended"].null_count() == frame.height:
+    if not reqs.has_intended():
         return missing(
             rule,
             f"{rule.metric}: runs of {data.name} have no t_intended (closed-model load); use an arrival_rate shape",
         )
-    by_run = per_run_values(
-        frame.filter(pl.col("t_intended").is_not_null()), intended_latency_expr()
-    )
+    by_run = reqs.latencies(intended=True)
     return judge_values(rule, data, q, by_run, "requests (from intended start)")
 
 

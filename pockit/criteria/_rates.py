@@ -14,18 +14,18 @@ METHOD_RATE = (
 
 
 def _rate(inp: MetricInput, *, errors: bool) -> Judgement:
-    rule, data, frame = inp.rule, inp.data, inp.frame
-    n = frame.height
+    rule, data, reqs = inp.rule, inp.data, inp.requests
+    n = reqs.height
     if n == 0:
         return missing(rule, f"no requests for {data.name}", METHOD_RATE)
     too_few = below_min_samples(rule, n, "requests", METHOD_RATE)
     if too_few is not None:
         return too_few
-    k, j = judged_share(rule, data, frame, errors=errors)
+    k, j = judged_share(rule, data, reqs, errors=errors)
     counted = f" ({k} of {n} requests" + (" read)" if data.n_unknown else ")")
     reason = j.explain(rule, data, "%", "as all OK", "as all failed", counted)
     if data.unit == "run":
-        reason += f"; run is the unit ({frame['run_id'].n_unique()} runs)"
+        reason += f"; run is the unit ({len(reqs.run_counts())} runs)"
     return result(
         j.outcome,
         (j.value, j.lo, j.hi, n),

@@ -29,7 +29,7 @@ def _recovery(inp: MetricInput) -> Judgement:
             other.metric == "latency_p95_ms" and other.op in ("<", "<=") and other.endpoint is None
         ):
             p95_thr = other.threshold
-    recs = recoveries(data.frame, data.infos, error_threshold=err_thr, p95_threshold_ms=p95_thr)
+    recs = recoveries(data.requests, data.infos, error_threshold=err_thr, p95_threshold_ms=p95_thr)
     method = METHOD_RECOVERY.format(
         settle=RECOVERY_SETTLE_BUCKETS,
         bucket=1.0,

@@ -13,7 +13,7 @@ from pockit.criteria._base import CandidateData, Rule
 from pockit.criteria._judge import Judged, both_ways, judge, share, widen
 
 if TYPE_CHECKING:
-    import polars as pl
+    from pockit.analysis import Requests
 
 
 def run_share(
@@ -38,37 +38,31 @@ def run_share(
 
 
 def request_share(
-    data: CandidateData, frame: pl.DataFrame, *, errors: bool, unknown_ok: bool | None = None
+    data: CandidateData, requests: Requests, *, errors: bool, unknown_ok: bool | None = None
 ) -> tuple[int, float, float, float]:
     """Count, share and bounds of failed (``errors``) or successful requests among *all* of
-    ``frame``'s requests, whatever their latency; with several runs the run is the unit.
+    ``requests``, whatever their latency; with several runs the run is the unit.
 
     ``unknown_ok`` True / False adds the rows of unknown outcome (``data.rows_unknown``) as all
     successful / all failed; None leaves them out (the share of the rows read)."""
-    import polars as pl
-
-    counted = pl.col("ok").not_() if errors else pl.col("ok")
-    per = frame.group_by(pl.col("run_id").cast(pl.String)).agg(
-        pl.len().alias("n"), counted.sum().alias("k")
-    )
-    counts = {str(r): (int(n), int(k)) for r, n, k in per.iter_rows()}
+    counts = {rid: (n, n - ok if errors else ok) for rid, (n, ok) in requests.run_counts().items()}
     rows = None if unknown_ok is None else unknown_ok != errors  # all OK count as successes
     value, lo, hi = run_share(data, counts, unknown_rows=rows)
     return sum(k for _, k in counts.values()), value, lo, hi
 
 
 def judged_share(
-    rule: Rule, data: CandidateData, frame: pl.DataFrame, *, errors: bool, scale: float = 1.0
+    rule: Rule, data: CandidateData, requests: Requests, *, errors: bool, scale: float = 1.0
 ) -> tuple[int, Judged]:
-    """Judge the failed (``errors``) or successful share of ``frame``'s requests (divided by
-    ``scale``): once, or at both extremes of the rows of unknown outcome (all OK, all failed)."""
-    k, value, lo, hi = request_share(data, frame, errors=errors)
+    """Judge the failed (``errors``) or successful share of ``requests`` (divided by ``scale``):
+    once, or at both extremes of the rows of unknown outcome (all OK, all failed)."""
+    k, value, lo, hi = request_share(data, requests, errors=errors)
     if not data.n_unknown:
         est = (value / scale, lo / scale, hi / scale)
         return k, Judged(judge(rule, *est), *est)
     ends = []
     for unknown_ok in (True, False):
-        _, v, lo, hi = request_share(data, frame, errors=errors, unknown_ok=unknown_ok)
+        _, v, lo, hi = request_share(data, requests, errors=errors, unknown_ok=unknown_ok)
         ends.append((judge(rule, v / scale, lo / scale, hi / scale), lo / scale, hi / scale))
     (good, lo_a, hi_a), (bad, lo_b, hi_b) = ends
     return k, Judged(

@@ -10,13 +10,13 @@ from pockit.criteria._registry import Metric, register
 
 
 def _throughput(inp: MetricInput) -> Judgement:
-    rule, data, frame = inp.rule, inp.data, inp.frame
-    n = frame.height
+    rule, data, reqs = inp.rule, inp.data, inp.requests
+    n = reqs.height
     dur = data.duration_s
     method = data.throughput_method
     if n == 0 or not dur > 0:
         return missing(rule, f"no requests or no run duration for {data.name}", method)
-    counts = {str(r): int(c) for r, c in frame.group_by("run_id").len().iter_rows()}
+    counts = {rid: count for rid, (count, _) in reqs.run_counts().items()}
 
     def judged(extra: dict[str, int]) -> tuple[Outcome, float, float, float]:
         total = n + sum(extra.values())

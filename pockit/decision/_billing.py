@@ -262,7 +262,7 @@ def _model_costs(
             continue
         total, seconds, requests = 0.0, 0.0, 0
         for info in infos:
-            n = RunDir.open(info.path).scan_samples().select("latency_ms").collect().height
+            n = _rows(info)
             secs = info.duration_s or 0.0
             if n and secs > 0:
                 total += book.cost_per_hour(key, n / secs) * secs / 3600.0
@@ -289,6 +289,14 @@ def _model_costs(
             price_entry=key,
         )
     return out
+
+
+def _rows(info: RunInfo) -> int:
+    """The run's requests, from the Parquet footers (no sample is read)."""
+    import polars as pl
+
+    got = RunDir.open(info.path).scan_samples().select(pl.len()).collect().item()
+    return int(got)
 
 
 def _costs_of(

@@ -12,12 +12,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import polars as pl
-
 from pockit._contract import StopCode
 from pockit._errors import PockitError
 from pockit._rundir import RunDir
-from pockit.analysis import METHOD_SEQUENTIAL, evaluate_sequential, share_counts, share_test
+from pockit.analysis import METHOD_SEQUENTIAL, Requests, evaluate_sequential, share_test
 from pockit.criteria import (
     CandidateData,
     Judgement,
@@ -25,7 +23,7 @@ from pockit.criteria import (
     Rule,
     family_names,
     fixed_names,
-    held_steps,
+    held_cuts,
     judge,
     latency_quantile,
     lookup,
@@ -71,13 +69,13 @@ def _as_result(crit: Criterion, cand: str, j: Judgement) -> CriterionResult:
     )
 
 
-def _frame_for(rule: Rule, data: CandidateData) -> tuple[pl.DataFrame | None, str | None]:
+def _requests_for(rule: Rule, data: CandidateData) -> tuple[Requests | None, str | None]:
     if rule.endpoint is None:
-        return data.frame, None
+        return data.requests, None
     if rule.endpoint not in data.endpoints:
         known = ", ".join(data.endpoints[:20]) or "none"
         return None, f"no endpoint {rule.endpoint!r} in the runs of {data.name}; endpoints: {known}"
-    return data.frame.filter(pl.col("name") == rule.endpoint), None
+    return data.requests.endpoint(rule.endpoint), None
 
 
 def evaluate(crit: Criterion, data: CandidateData, spec: Spec) -> CriterionResult:
@@ -94,24 +92,24 @@ def _judged(crit: Criterion, data: CandidateData, spec: Spec) -> Judgement:
     if metric is None:
         known = ", ".join([*fixed_names(), *family_names()])
         return missing(rule, f"unknown metric {crit.metric!r}; metrics that exist: {known}")
-    frame = data.frame
+    requests = data.requests
     note = None
     if metric.per_request:
-        got, problem = _frame_for(rule, data)
+        got, problem = _requests_for(rule, data)
         if got is None:
             return missing(rule, problem or "no data")
-        cut = held_steps(got, data.infos) if _names_the_knee(crit, spec) else None
+        cut = held_cuts(data.infos) if _names_the_knee(crit, spec) else None
         if cut is not None:
-            got, note = cut
+            got, note = got.held(cut[0]), cut[1]
         if got.height == 0:
             return missing(
                 rule, f"no requests recorded for {data.name}" + (f" ({note})" if note else "")
             )
-        frame = got
+        requests = got
     inp = MetricInput(
         rule=rule,
         data=data,
-        frame=frame,
+        requests=requests,
         slo_target=spec.slo_target,
         cost_lag_ok=spec.cost.lag_ok if spec.cost is not None else False,
         others=tuple(rule_of(c) for c in spec.criteria),
@@ -164,7 +162,7 @@ def _after_early_stop(
     stopped = _stopped_when_decided(data)
     if not stopped:
         return fixed
-    [counts] = share_counts(data.frame, [crit], slo_target=spec.slo_target)
+    counts = data.requests.share_counts(crit, slo_target=spec.slo_target)
     if counts is None:
         return fixed
     n, k, unknown = counts

@@ -8,7 +8,8 @@ The verdict rules (architecture.md contract 3) are stated in ``_verdicts.py``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import contextlib
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -20,18 +21,17 @@ from pockit._contract import RunField, RunStatus
 from pockit._errors import PockitError
 from pockit._rundir import RunDir
 from pockit.analysis import (
+    RequestSet,
     RunInfo,
     RunLike,
     Samples,
     compare_samples,
-    intended_latency,
-    load_samples,
-    load_seconds,
+    open_requests,
     repeat_warnings,
     throughput_method,
     use_run_unit,
 )
-from pockit.criteria import CandidateData, latency_quantile, needs
+from pockit.criteria import CandidateData, held_cuts, latency_quantile, needs
 from pockit.decision._billing import attribute_costs
 from pockit.decision._costs import CostLike, coerce_cost
 from pockit.decision._criteria import evaluate
@@ -40,7 +40,7 @@ from pockit.decision._model import (
     CandidateResult,
     Decision,
 )
-from pockit.decision._sensitivity import sensitivity
+from pockit.decision._sensitivity import moved, sensitivity
 from pockit.decision._verdicts import (
     candidate_verdict,
     headroom_score,
@@ -95,10 +95,16 @@ def _metrics_frame(metrics: Any, data_infos: list[Any], candidate: str) -> pl.Da
 
 
 def _compare(
-    spec: Spec, datas: dict[str, CandidateData], warnings: list[str]
+    spec: Spec, datas: dict[str, CandidateData], warnings: list[str], *, streamed: bool = False
 ) -> dict[str, list[Any]]:
     out: dict[str, list[Any]] = {}
     if spec.baseline is None:
+        return out
+    if streamed:
+        warnings.append(
+            "baseline comparison not made: its rank test and shift read every request's latency "
+            "at once, and these runs are too large to hold (they were read in passes)"
+        )
         return out
     base = spec.baseline.candidate
     if base not in datas:
@@ -106,13 +112,12 @@ def _compare(
         return out
 
     def values(data: CandidateData, metric: str) -> np.ndarray | None:
-        ok = data.frame.filter(pl.col("ok") & pl.col("latency_ms").is_not_null())
         if metric in ("latency_ms",) or (
             latency_quantile(metric) is not None and not metric.endswith("_intended_ms")
         ):
-            return ok["latency_ms"].to_numpy()
+            return data.requests.ok_latencies(intended=False)
         if metric in ("latency_intended_ms",) or metric.endswith("_intended_ms"):
-            return intended_latency(ok).to_numpy()
+            return data.requests.ok_latencies(intended=True)
         return None
 
     for name, data in datas.items():
@@ -168,12 +173,82 @@ def _skipped_import_rows(infos: Iterable[RunInfo]) -> dict[str, tuple[int, str]]
     return out
 
 
+def _knee(spec: Spec) -> bool:
+    """Whether a criterion is judged on a capacity ramp's held steps (it names the knee)."""
+    shape = spec.load.shape if spec.load is not None else None
+    return shape is not None and shape.kind == "capacity"
+
+
+def _held(infos: Sequence[RunInfo]) -> Mapping[str, float | None] | None:
+    cut = held_cuts(infos)
+    return cut[0] if cut is not None else None
+
+
+def _candidate_data(
+    spec: Spec,
+    name: str,
+    infos: list[RunInfo],
+    reqset: RequestSet,
+    *,
+    costs: Mapping[str, CostLike] | None,
+    metrics: Any,
+    cw: list[str],
+) -> CandidateData:
+    """Everything ``name``'s criteria are judged on (``cw`` gets its warnings)."""
+    requests = reqset.candidate(name)
+    windows = {i.id: reqset.load_seconds(i) for i in infos}
+    planned = spec.load.repeats if spec.load is not None else None  # None: imported runs
+    unit = "run" if use_run_unit(infos, planned) else "pooled"
+    cw += repeat_warnings(name, infos, planned)
+    n = requests.height
+    if n == 0:
+        cw.append(f"{name}: the runs hold no samples")
+    elif requests.n_ok == 0:
+        cw.append(f"{name}: every request failed")
+    if costs is not None:
+        cost = coerce_cost(costs.get(name), n)
+    elif any("cost" in needs(c.metric) for c in spec.criteria):
+        cost = attribute_costs(spec, name, infos, n)
+    else:
+        cost = None
+    return CandidateData(
+        name=name,
+        requests=requests,
+        infos=infos,
+        durations={rid: seconds for rid, (seconds, _) in windows.items()},
+        unit=unit,
+        cost=cost,
+        metrics=_metrics_frame(metrics, infos, name)
+        if any(needs(c.metric) & {"server_metrics", "observability"} for c in spec.criteria)
+        else None,
+        endpoints=requests.endpoints() if n else [],
+        latency_skipped=reqset.latency_skipped(i.id for i in infos),
+        throughput_method=throughput_method(w for _, w in windows.values()),
+        rows_unknown=_skipped_import_rows(infos),
+    )
+
+
+def _collect(spec: Spec, datas: dict[str, CandidateData], reqset: RequestSet) -> None:
+    """Streamed: judge every criterion (and its moved copies) once with placeholders, so the
+    order statistics and threshold counts they all need are read in as few passes as possible."""
+    if not reqset.streamed:
+        return
+    with reqset.collecting():
+        for data in datas.values():
+            for crit in spec.criteria:
+                for c in (crit, *(other for _, other in moved(crit))):
+                    with contextlib.suppress(Exception):  # placeholders may not compute
+                        evaluate(c, data, spec)
+    reqset.resolve()
+
+
 def decide(
     spec: Spec,
     runs: RunLike | Iterable[RunLike] | Samples,
     *,
     costs: Mapping[str, CostLike] | None = None,
     metrics: Any = None,
+    stream: bool | None = None,
 ) -> Decision:
     """Judge ``spec``'s criteria on ``runs`` and reach a verdict (module docstring: the rules).
 
@@ -182,13 +257,16 @@ def decide(
     Without it, pockit.sources attributes the spec's billing to each candidate's run windows.
     ``metrics`` is a frame of server-side metrics (``ts``, ``metric``, ``value``, optionally
     ``candidate``); without it, each run's ``sources/metrics.parquet`` is read when present.
+    Runs of ``STREAM_ROWS`` samples or more (or any, with ``stream=True``) are read in passes in
+    bounded memory (:func:`pockit.analysis.open_requests`): the same outcomes, estimates and
+    bounds; only the baseline comparison, which ranks every latency, is left out.
     """
-    samples = runs if isinstance(runs, Samples) else load_samples(runs)
-    warnings = list(samples.warnings)
-    warnings += _incomplete_runs(samples.runs)
-    warnings += [f"run {i.id}: {w}" for i in samples.runs if i.record for w in i.record.warnings]
+    reqset = open_requests(runs, stream=stream, held=_held if _knee(spec) else None)
+    warnings = list(reqset.warnings)
+    warnings += _incomplete_runs(reqset.runs)
+    warnings += [f"run {i.id}: {w}" for i in reqset.runs if i.record for w in i.record.warnings]
     by_cand: dict[str, list[Any]] = {}
-    for info in samples.runs:
+    for info in reqset.runs:
         by_cand.setdefault(info.candidate, []).append(info)
     spec_names = [c.name for c in spec.candidates]
     for name in by_cand:
@@ -203,45 +281,23 @@ def decide(
         warnings.append("the spec has no criteria: nothing to decide on")
 
     order = [n for n in spec_names if n in by_cand] + [n for n in by_cand if n not in spec_names]
-    datas: dict[str, CandidateData] = {}
+    cand_warnings: dict[str, list[str]] = {name: [] for name in order}
+    datas = {
+        name: _candidate_data(
+            spec,
+            name,
+            by_cand[name],
+            reqset,
+            costs=costs,
+            metrics=metrics,
+            cw=cand_warnings[name],
+        )
+        for name in order
+    }
+    _collect(spec, datas, reqset)
     cands: dict[str, CandidateResult] = {}
-    for name in order:
-        infos = by_cand[name]
-        frame = (
-            samples.frame.filter(pl.col("candidate") == name) if len(by_cand) > 1 else samples.frame
-        )
-        windows = {i.id: load_seconds(i, frame) for i in infos}
-        durations = {rid: seconds for rid, (seconds, _) in windows.items()}
-        planned = spec.load.repeats if spec.load is not None else None  # None: imported runs
-        unit = "run" if use_run_unit(infos, planned) else "pooled"
-        cw = repeat_warnings(name, infos, planned)
-        if frame.height == 0:
-            cw.append(f"{name}: the runs hold no samples")
-        elif not bool(frame["ok"].any()):
-            cw.append(f"{name}: every request failed")
-        if costs is not None:
-            cost = coerce_cost(costs.get(name), frame.height)
-        elif any("cost" in needs(c.metric) for c in spec.criteria):
-            cost = attribute_costs(spec, name, infos, frame.height)
-        else:
-            cost = None
-        endpoints = sorted(frame["name"].cast(pl.String).unique().to_list()) if frame.height else []
-        data = CandidateData(
-            name=name,
-            frame=frame,
-            infos=infos,
-            durations=durations,
-            unit=unit,
-            cost=cost,
-            metrics=_metrics_frame(metrics, infos, name)
-            if any(needs(c.metric) & {"server_metrics", "observability"} for c in spec.criteria)
-            else None,
-            endpoints=endpoints,
-            latency_skipped=samples.latency_skipped(i.id for i in infos),
-            throughput_method=throughput_method(w for _, w in windows.values()),
-            rows_unknown=_skipped_import_rows(infos),
-        )
-        datas[name] = data
+    for name, data in datas.items():
+        cw = cand_warnings[name]
         results = [evaluate(c, data, spec) for c in spec.criteria]
         verdict, reason = candidate_verdict(results, warn_is_go=spec.warn_is_go)
         cands[name] = CandidateResult(
@@ -249,9 +305,9 @@ def decide(
             verdict=verdict,
             reason=reason,
             criteria=results,
-            runs=[i.id for i in infos],
-            n=frame.height,
-            unit=unit,
+            runs=[i.id for i in data.infos],
+            n=data.requests.height,
+            unit=data.unit,
             warnings=cw,
             score=headroom_score(results),
             is_baseline=spec.baseline is not None
@@ -260,7 +316,7 @@ def decide(
         )
         warnings.extend(cw)
 
-    comparisons = _compare(spec, datas, warnings)
+    comparisons = _compare(spec, datas, warnings, streamed=reqset.streamed)
     for name, comps in comparisons.items():
         cands[name] = replace(cands[name], comparisons=comps)
 

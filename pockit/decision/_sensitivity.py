@@ -9,7 +9,7 @@ from pockit.criteria import CandidateData
 from pockit.decision._criteria import evaluate
 from pockit.decision._model import CandidateResult, Verdict
 from pockit.decision._verdicts import candidate_verdict, overall_verdict
-from pockit.spec import Spec
+from pockit.spec import Criterion, Spec
 
 #: Each threshold is moved by this share both ways to see whether an outcome or verdict flips.
 SENSITIVITY_STEP = 0.05
@@ -23,8 +23,18 @@ def _moved_threshold(metric: str, threshold: float, sign: float) -> float:
     """
     if metric == "success_rate":
         return 1.0 - (1.0 - threshold) * (1.0 - sign * SENSITIVITY_STEP)
-    moved = threshold * (1.0 + sign * SENSITIVITY_STEP)
-    return min(moved, 1.0) if metric == "error_rate" else moved
+    out = threshold * (1.0 + sign * SENSITIVITY_STEP)
+    return min(out, 1.0) if metric == "error_rate" else out
+
+
+def moved(crit: Criterion) -> list[tuple[str, Criterion]]:
+    """``crit`` with its threshold moved down and up (``minus5``, ``plus5``); none at 0."""
+    if crit.threshold == 0:
+        return []
+    return [
+        (tag, replace(crit, threshold=_moved_threshold(crit.metric, crit.threshold, sign)))
+        for tag, sign in (("minus5", -1.0), ("plus5", 1.0))
+    ]
 
 
 def sensitivity(
@@ -40,7 +50,8 @@ def sensitivity(
     for name, data in datas.items():
         cres = cands[name]
         for i, crit in enumerate(spec.criteria):
-            if crit.threshold == 0:
+            copies = moved(crit)
+            if not copies:
                 continue
             row: dict[str, Any] = {
                 "candidate": name,
@@ -51,9 +62,8 @@ def sensitivity(
                 "verdict": cres.verdict,
             }
             flips = False
-            for tag, sign in (("minus5", -1.0), ("plus5", 1.0)):
-                moved = replace(crit, threshold=_moved_threshold(crit.metric, crit.threshold, sign))
-                res = evaluate(moved, data, spec)
+            for tag, other in copies:
+                res = evaluate(other, data, spec)
                 results = list(cres.criteria)
                 results[i] = res
                 verdict, _ = candidate_verdict(results, warn_is_go=spec.warn_is_go)
@@ -61,7 +71,7 @@ def sensitivity(
                 alt[name] = replace(cres, verdict=verdict)
                 ov, _, _ = overall_verdict(alt, baseline)
                 row[tag] = {
-                    "threshold": moved.threshold,
+                    "threshold": other.threshold,
                     "outcome": res.outcome,
                     "verdict": verdict,
                     "overall": ov,

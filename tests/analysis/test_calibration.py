@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 from scipy import stats
 
-from pockit.analysis import min_samples_for_bound, quantile_ci_ranks, wilson
+from pockit.analysis import FrameRequests, min_samples_for_bound, quantile_ci_ranks, wilson
 from pockit.decision import decide
 from pockit.decision._criteria import CandidateData, evaluate
 from tests.analysis.helpers import make_run, make_spec
@@ -54,7 +54,9 @@ def test_one_sided_upper_bound_covers_95_percent() -> None:
 def _latency_data(latency_ms: np.ndarray) -> CandidateData:
     n = latency_ms.size
     frame = pl.DataFrame({"latency_ms": latency_ms, "ok": np.ones(n, bool), "run_id": ["r"] * n})
-    return CandidateData(name="a", frame=frame, infos=[], durations={}, unit="pooled")
+    return CandidateData(
+        name="a", requests=FrameRequests(frame), infos=[], durations={}, unit="pooled"
+    )
 
 
 def test_true_p95_exactly_at_threshold_passes_at_most_5_percent(tmp_path: Path) -> None:
@@ -138,7 +140,9 @@ def _rate_data(k_ok: int, n: int) -> CandidateData:
     ok = np.zeros(n, bool)
     ok[:k_ok] = True
     frame = pl.DataFrame({"ok": ok, "run_id": ["r"] * n})
-    return CandidateData(name="a", frame=frame, infos=[], durations={}, unit="pooled")
+    return CandidateData(
+        name="a", requests=FrameRequests(frame), infos=[], durations={}, unit="pooled"
+    )
 
 
 def _smallest_passing(passes: Callable[[int], bool], n: int) -> int:
@@ -228,7 +232,9 @@ def test_several_undeclared_runs_at_the_threshold_pass_at_most_5_percent(tmp_pat
         passes = 0
         for row in rows:
             frame = pl.DataFrame({"latency_ms": row, "ok": ok, "run_id": run_id})
-            data = CandidateData(name="a", frame=frame, infos=[], durations={}, unit=rule)
+            data = CandidateData(
+                name="a", requests=FrameRequests(frame), infos=[], durations={}, unit=rule
+            )
             passes += evaluate(crit, data, spec).outcome == "PASS"
         return passes / len(rows)
 

@@ -11,7 +11,7 @@ from typing import Any
 import polars as pl
 
 from pockit._contract import RunMeta
-from pockit.analysis import RunInfo
+from pockit.analysis import FrameRequests, RunInfo
 from pockit.criteria import CandidateData, MetricInput, Rule, lookup
 
 
@@ -32,11 +32,15 @@ def run(rid: str, capacity: dict[str, Any] | None) -> RunInfo:
 def judged(threshold: float, *infos: RunInfo) -> Any:
     rule = Rule(metric="capacity_rps", op=">=", threshold=threshold)
     data = CandidateData(
-        name="a", frame=pl.DataFrame(), infos=list(infos), durations={}, unit="pooled"
+        name="a",
+        requests=FrameRequests(pl.DataFrame()),
+        infos=list(infos),
+        durations={},
+        unit="pooled",
     )
     metric = lookup("capacity_rps")
     assert metric is not None
-    return metric.compute(MetricInput(rule=rule, data=data, frame=pl.DataFrame()))
+    return metric.compute(MetricInput(rule=rule, data=data, requests=data.requests))
 
 
 def ramp(last_pass: float | None, first_fail: float | None) -> dict[str, Any]:

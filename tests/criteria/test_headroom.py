@@ -10,7 +10,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from pockit.analysis import RunInfo
+from pockit.analysis import FrameRequests, RunInfo
 from pockit.criteria import CandidateData, MetricInput, Rule, lookup
 from pockit.criteria._headroom import headroom_of
 
@@ -30,7 +30,12 @@ def data_with(values: list[float], *, metric: str = "util", seconds: int = 600) 
         path=Path("."),
     )
     return CandidateData(
-        name="a", frame=pl.DataFrame(), infos=[info], durations={}, unit="pooled", metrics=frame
+        name="a",
+        requests=FrameRequests(pl.DataFrame()),
+        infos=[info],
+        durations={},
+        unit="pooled",
+        metrics=frame,
     )
 
 
@@ -38,7 +43,7 @@ def judged(data: CandidateData, op: str, threshold: float, metric: str = "headro
     rule = Rule(metric=metric, op=op, threshold=threshold)
     found = lookup(metric)
     assert found is not None
-    return found.compute(MetricInput(rule=rule, data=data, frame=data.frame))
+    return found.compute(MetricInput(rule=rule, data=data, requests=data.requests))
 
 
 def test_peak_is_the_p95_and_bounds_bracket_it() -> None:

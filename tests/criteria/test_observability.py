@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from pockit._contract import RunField, RunMeta
-from pockit.analysis import RunInfo
+from pockit.analysis import FrameRequests, RunInfo
 from pockit.criteria import OBS_SERIES, OBS_UP, CandidateData, Judgement, MetricInput, Rule, lookup
 
 T0 = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
@@ -46,7 +46,7 @@ def data_of(rows: list[dict[str, Any]], infos: list[RunInfo] | None = None) -> C
     frame = pl.DataFrame(rows) if rows else None
     return CandidateData(
         name="a",
-        frame=pl.DataFrame(),
+        requests=FrameRequests(pl.DataFrame()),
         infos=infos or [_info("r1", T0, 60)],
         durations={},
         unit="pooled",
@@ -60,7 +60,9 @@ def judged(
     found = lookup(metric)
     assert found is not None
     rule = Rule(metric=metric, op=op, threshold=thr)
-    return found.compute(MetricInput(rule=rule, data=data, frame=data.frame, services=services))
+    return found.compute(
+        MetricInput(rule=rule, data=data, requests=data.requests, services=services)
+    )
 
 
 def test_coverage_counts_job_or_instance_up_at_least_once() -> None:
