@@ -258,7 +258,18 @@ def main() -> int:
     ap.add_argument("--duckdb-python", default=sys.executable)
     ap.add_argument("--report", action="store_true", help="measure pockit report too")
     ap.add_argument("--report-max-mb", type=float, default=6144.0)
+    ap.add_argument(
+        "--only",
+        default="",
+        help="measure only these, comma-separated (stats, stats-mem, decide, decide-mem, duckdb, "
+        "report); default: all that apply",
+    )
     args = ap.parse_args()
+    only = {x.strip() for x in args.only.split(",") if x.strip()}
+
+    def chosen(name: str) -> bool:
+        return not only or name in only
+
     env = dict(os.environ)
     env["PYTHONPATH"] = (
         str(Path(__file__).resolve().parents[1]) + os.pathsep + env.get("PYTHONPATH", "")
@@ -293,15 +304,16 @@ def main() -> int:
             ),
         ]
         for name, cmd, codes, wanted in jobs:
-            if wanted:
+            if wanted and chosen(name):
                 wall, rss, text = measure(cmd, env, ok=codes)
                 results[name] = (wall, rss, json.loads(text))
         try:
-            wall, rss, text = measure([args.duckdb_python, "-c", DUCKDB_CODE, *paths])
-            results["duckdb"] = (wall, rss, json.loads(text))
+            if chosen("duckdb"):
+                wall, rss, text = measure([args.duckdb_python, "-c", DUCKDB_CODE, *paths])
+                results["duckdb"] = (wall, rss, json.loads(text))
         except SystemExit as exc:
             print(f"   duckdb: skipped ({exc})")
-        if args.report:
+        if args.report or "report" in only:
             out = root / "report.html"
             cmd = [py, "-m", "pockit.cli", "report", str(spec), *paths, "--out", str(out)]
             try:
@@ -319,8 +331,8 @@ def main() -> int:
             if a in results and b in results:
                 x, y = results[a], results[b]
                 print(f"   {a}/{b}: time {x[0] / y[0]:.2f}x, peak RSS {x[1] / y[1]:.2f}x")
-        s = results["stats"]
-        if "stats-mem" in results:
+        s = results.get("stats")
+        if s is not None and "stats-mem" in results:
             same = {k: v for k, v in s[2].items() if k != "method"} == {
                 k: v for k, v in results["stats-mem"][2].items() if k != "method"
             }
@@ -330,12 +342,13 @@ def main() -> int:
             same = results["decide"][2] == results["decide-mem"][2]
             print(f"   decide stream == memory (outcomes, estimates, bounds, reasons): {same}")
             missed |= not same
-        verdict = results["decide"][2]
-        print(
-            f"   decide: {verdict['verdict']}; "
-            + ", ".join(f"{c['label']}: {c['outcome']}" for c in verdict["criteria"])
-        )
-        if "duckdb" in results:
+        if "decide" in results:
+            verdict = results["decide"][2]
+            print(
+                f"   decide: {verdict['verdict']}; "
+                + ", ".join(f"{c['label']}: {c['outcome']}" for c in verdict["criteria"])
+            )
+        if s is not None and "duckdb" in results:
             ref = results["duckdb"][2]
             ours = {
                 "all": s[2]["latency_ms"],

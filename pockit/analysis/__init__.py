@@ -90,6 +90,7 @@ _EXPORTS: dict[str, str] = {
     "RequestClass": "pockit.analysis._classes",
     "run_info": "pockit.analysis._samples",
     "run_stats": "pockit.analysis._run_stats",
+    "sample_rows": "pockit.analysis._run_stats",
     "RunInfo": "pockit.analysis._samples",
     "RunLike": "pockit.analysis._samples",
     "RunStats": "pockit.analysis._results",
@@ -143,6 +144,7 @@ __all__ = [
     "ranked_values",
     "repeat_warnings",
     "run_info",
+    "sample_rows",
     "share_counts",
     "share_test",
     "throughput_method",
@@ -253,7 +255,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from pockit.analysis._request_set import RequestSet, open_requests
     from pockit.analysis._requests import FrameRequests, Requests, as_requests
     from pockit.analysis._results import CandidateStats, GroupStats, RunStats
-    from pockit.analysis._run_stats import run_stats
+    from pockit.analysis._run_stats import run_stats, sample_rows
     from pockit.analysis._samples import (
         RunInfo,
         RunLike,

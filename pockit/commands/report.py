@@ -39,6 +39,14 @@ def register(sub: Any) -> None:
         default=None,
         help="label shown next to every cost (e.g. 'generated sample')",
     )
+    parser.add_argument(
+        "--cell-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="fail a notebook cell that runs longer (0: no limit; default 300 s plus 1 s per "
+        "million samples in the runs)",
+    )
     add_kernel_option(parser)
     add_json_flag(parser)
     parser.set_defaults(func=run)
@@ -76,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
         kernel_name=args.kernel,
         billing_label=args.billing_label,
         email_out=args.email_out,
+        cell_timeout_s=args.cell_timeout,
     )
     data: dict[str, Any] = {**result.to_dict()}
     if args.email_out:

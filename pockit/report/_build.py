@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pockit._errors import InputError, ReportError, UsageError
+from pockit._errors import InputError, PockitError, ReportError, UsageError
 from pockit.report.model import HEADLINE_MIME, Headline
 
 __all__ = ["ReportResult", "build_report", "notebook_path", "notebooks_dir", "pick_kernel"]
@@ -25,6 +25,9 @@ REPORT_NOTEBOOK = "poc_report.ipynb"
 EXECUTED_SUFFIX = ".executed.ipynb"
 #: Per-cell execution limit: a cell that runs longer is stuck, not slow.
 CELL_TIMEOUT_S = 300
+#: ``build_report``'s default cell timeout grows by this many seconds per million samples in the
+#: runs: the first cell reads them all (statistics, decision, timeline; bench_scale.py times it)
+CELL_TIMEOUT_S_PER_M = 1.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -172,6 +175,19 @@ def _executed_by_pockit(path: Path, notebook: str) -> bool:
     return isinstance(source, str) and Path(source).name == notebook
 
 
+def _cell_timeout(run_paths: Sequence[str]) -> float:
+    """The default cell timeout for a report over ``run_paths`` (see :func:`build_report`)."""
+    from pockit._rundir import open_runs
+    from pockit.analysis import sample_rows
+
+    paths: list[str | Path] = list(run_paths)
+    try:
+        rows = sample_rows(open_runs(paths))
+    except PockitError:  # the notebook's first cell names what is wrong with them
+        rows = 0
+    return CELL_TIMEOUT_S + CELL_TIMEOUT_S_PER_M * rows / 1e6
+
+
 def page_title(name: str | None, verdict: str) -> str:
     """The HTML ``<title>``: the PoC's name first (what a browser tab or a mail client shows)."""
     return f"{name} — {verdict} — pockit report" if name else f"pockit report — {verdict}"
@@ -185,8 +201,12 @@ def execute_notebook(
     kernel_name: str | None = None,
     cwd: Path | None = None,
     progress: bool = False,
+    cell_timeout_s: float | None = CELL_TIMEOUT_S,
 ) -> Path:
-    """Execute ``notebook`` with papermill into ``out_ipynb``; a failing cell becomes ReportError."""
+    """Execute ``notebook`` with papermill into ``out_ipynb``; a failing cell becomes ReportError.
+
+    A cell running longer than ``cell_timeout_s`` seconds (None or 0: no limit) fails the notebook.
+    """
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
     from traitlets.config import Config
@@ -200,7 +220,7 @@ def execute_notebook(
             kernel_name=pick_kernel(kernel_name),
             progress_bar=progress,
             cwd=str(cwd) if cwd else None,
-            execution_timeout=CELL_TIMEOUT_S,
+            execution_timeout=cell_timeout_s or None,
             log_output=False,
             # the kernel is local: Unix sockets, not unencrypted TCP on loopback (and no warning)
             config=Config({"KernelManager": {"transport": "ipc"}}),
@@ -230,6 +250,7 @@ def build_report(
     email_out: str | Path | None = None,
     progress: bool = False,
     title: str | None = None,
+    cell_timeout_s: float | None = None,
 ) -> ReportResult:
     """Execute ``poc_report.ipynb`` over ``runs`` and export it to ``out`` (one self-contained HTML file).
 
@@ -237,7 +258,9 @@ def build_report(
     end in ``.html`` (UsageError otherwise). The executed notebook is kept beside the HTML as
     ``<name>.executed.ipynb`` for anyone who wants the evidence in JupyterLab; an existing file of
     that name that pockit did not execute is never overwritten (UsageError). ``billing_label`` marks the cost sections (e.g. "generated sample"). With
-    ``email_out`` a ``.eml`` for the report is written into that folder too.
+    ``email_out`` a ``.eml`` for the report is written into that folder too. A notebook cell may
+    run ``cell_timeout_s`` seconds (0: no limit); by default :data:`CELL_TIMEOUT_S` plus
+    :data:`CELL_TIMEOUT_S_PER_M` per million samples in the runs.
     """
     from pockit.report._export import export_html
 
@@ -260,6 +283,7 @@ def build_report(
             kernel_name=kernel_name,
             cwd=Path(tmp),
             progress=progress,
+            cell_timeout_s=_cell_timeout(run_paths) if cell_timeout_s is None else cell_timeout_s,
         )
     recorded = _recorded(executed)
     verdict = str(recorded.verdict or "INCONCLUSIVE")

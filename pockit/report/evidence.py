@@ -210,13 +210,19 @@ def price_model(
     )
 
 
-def endpoint_stats(runs: Sequence[Any]) -> dict[str, RunStats]:
-    """Each candidate's own statistics (its runs only, never pooled across candidates)."""
+def endpoint_stats(runs: Sequence[Any], overall: RunStats | None = None) -> dict[str, RunStats]:
+    """Each candidate's own statistics (its runs only, never pooled across candidates).
+
+    ``overall`` is ``run_stats(runs)`` when the caller has it: with one candidate it is that
+    candidate's, and is not computed again (a full pass over the samples on a large run).
+    """
     from pockit.analysis import run_stats
 
     by_candidate: dict[str, list[Any]] = {}
     for run in runs:
         by_candidate.setdefault(str(run.meta.get(RunField.CANDIDATE)), []).append(run)
+    if overall is not None and len(by_candidate) == 1:
+        return {cand: overall for cand in by_candidate}
     return {cand: run_stats(rs) for cand, rs in by_candidate.items()}
 
 
@@ -259,7 +265,7 @@ def build_model(
         headline=headline(decision, spec=the_spec, title=title),
         decision=decision,
         stats=stats,
-        endpoint_stats=endpoint_stats(opened),
+        endpoint_stats=endpoint_stats(opened, overall=stats),
         costs=costs,
         cost_figures=figures,
         pareto=tuple(points),

@@ -21,7 +21,12 @@ from nbformat.v4 import new_code_cell, new_notebook
 from pockit._errors import ReportError
 from pockit._rundir import RunDir, iso
 from pockit.report import SmtpSettings, build_email, build_report, check_html, send_email
-from pockit.report._build import execute_notebook
+from pockit.report._build import (
+    CELL_TIMEOUT_S,
+    CELL_TIMEOUT_S_PER_M,
+    _cell_timeout,
+    execute_notebook,
+)
 
 from .conftest import EVIL, SPEC_TEXT, make_run
 
@@ -269,3 +274,26 @@ def test_failing_cell_raises_report_error_with_the_cell(tmp_path: Path) -> None:
         execute_notebook(src, tmp_path / "out.ipynb", {"x": 2})
     assert info.value.cell is not None and "the billing export is gone" in info.value.cell
     assert "ValueError" in str(info.value)
+
+
+def test_a_cell_past_its_timeout_fails_the_report_and_the_default_grows_with_the_runs(
+    tmp_path: Path,
+) -> None:
+    nb = new_notebook(
+        cells=[
+            new_code_cell("x = 1", metadata={"tags": ["parameters"]}),
+            new_code_cell("import time\ntime.sleep(60)"),
+        ]
+    )
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    src = tmp_path / "slow.ipynb"
+    nbformat.write(nb, src)
+    with pytest.raises(ReportError, match="timed out"):
+        execute_notebook(src, tmp_path / "out.ipynb", {"x": 2}, cell_timeout_s=1)
+    run = make_run(tmp_path / "runs", "baseline", n=2000)
+    assert _cell_timeout([str(run.path)]) == CELL_TIMEOUT_S + CELL_TIMEOUT_S_PER_M * 2000 / 1e6
+    assert _cell_timeout([str(tmp_path / "missing")]) == CELL_TIMEOUT_S  # the notebook says why
