@@ -8,6 +8,7 @@ that quotes the cell, so ``pockit report`` says what broke and where.
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from collections.abc import Sequence
@@ -220,7 +221,7 @@ def execute_notebook(
             kernel_name=pick_kernel(kernel_name),
             progress_bar=progress,
             cwd=str(cwd) if cwd else None,
-            execution_timeout=cell_timeout_s or None,
+            execution_timeout=math.ceil(cell_timeout_s) if cell_timeout_s else None,  # an int
             log_output=False,
             # the kernel is local: Unix sockets, not unencrypted TCP on loopback (and no warning)
             config=Config({"KernelManager": {"transport": "ipc"}}),

@@ -256,20 +256,22 @@ def test_run_without_samples_still_builds_and_says_so(
     assert "INCONCLUSIVE" in html and "only 0 requests" in html
 
 
-def test_failing_cell_raises_report_error_with_the_cell(tmp_path: Path) -> None:
+def _notebook(path: Path, code: str) -> Path:
+    """A notebook at ``path``: a parameters cell (``x``), then ``code``, on the python3 kernel."""
     nb = new_notebook(
-        cells=[
-            new_code_cell("x = 1", metadata={"tags": ["parameters"]}),
-            new_code_cell("raise ValueError('the billing export is gone')"),
-        ]
+        cells=[new_code_cell("x = 1", metadata={"tags": ["parameters"]}), new_code_cell(code)]
     )
     nb.metadata["kernelspec"] = {
         "name": "python3",
         "display_name": "Python 3",
         "language": "python",
     }
-    src = tmp_path / "broken.ipynb"
-    nbformat.write(nb, src)
+    nbformat.write(nb, path)
+    return path
+
+
+def test_failing_cell_raises_report_error_with_the_cell(tmp_path: Path) -> None:
+    src = _notebook(tmp_path / "broken.ipynb", "raise ValueError('the billing export is gone')")
     with pytest.raises(ReportError) as info:
         execute_notebook(src, tmp_path / "out.ipynb", {"x": 2})
     assert info.value.cell is not None and "the billing export is gone" in info.value.cell
@@ -279,19 +281,7 @@ def test_failing_cell_raises_report_error_with_the_cell(tmp_path: Path) -> None:
 def test_a_cell_past_its_timeout_fails_the_report_and_the_default_grows_with_the_runs(
     tmp_path: Path,
 ) -> None:
-    nb = new_notebook(
-        cells=[
-            new_code_cell("x = 1", metadata={"tags": ["parameters"]}),
-            new_code_cell("import time\ntime.sleep(60)"),
-        ]
-    )
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    src = tmp_path / "slow.ipynb"
-    nbformat.write(nb, src)
+    src = _notebook(tmp_path / "slow.ipynb", "import time\ntime.sleep(60)")
     with pytest.raises(ReportError, match="timed out"):
         execute_notebook(src, tmp_path / "out.ipynb", {"x": 2}, cell_timeout_s=1)
     run = make_run(tmp_path / "runs", "baseline", n=2000)
