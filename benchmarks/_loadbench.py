@@ -26,7 +26,10 @@ from typing import Any
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
-LOCUSTFILE = """
+#: pockit's capture plugin, loaded by Locust beside the locustfile
+CAPTURE = Path(__file__).resolve().parents[1] / "pockit" / "load" / "_capture.py"
+
+_LOCUSTFILE = """
 from locust import FastHttpUser, task
 
 class Hammer(FastHttpUser):
@@ -34,8 +37,14 @@ class Hammer(FastHttpUser):
 
     @task
     def hit(self):
-        self.client.get("/")
+        self.client.get({path!r})
 """
+
+
+def locustfile(path: str = "/") -> str:
+    """The load benchmarks' locustfile: FastHttpUser, no wait, GET ``path`` again and again."""
+    return _LOCUSTFILE.format(path=path)
+
 
 NGINX_CONF = """
 daemon off;

@@ -61,8 +61,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _loadbench as lb  # noqa: E402 - the load benchmarks' nginx, pinning and verdict
 
-REPO = Path(__file__).resolve().parents[1]
-CAPTURE = REPO / "pockit" / "load" / "_capture.py"
+CAPTURE = lb.CAPTURE
 #: capture/bare in one Locust process (median of per-round ratios, every round clearing it)
 TARGET = 0.985
 #: ``pockit run`` / bare ``locust``, end to end
@@ -318,7 +317,7 @@ def main() -> int:
     met: dict[str, bool] = {}
     with tempfile.TemporaryDirectory(prefix="pockit-bench-") as raw:
         tmp = Path(raw)
-        (tmp / "locustfile.py").write_text(lb.LOCUSTFILE)
+        (tmp / "locustfile.py").write_text(lb.locustfile())
         with lb.running_nginx(tmp) as host:
             if args.memory_run:
                 res = trial("pockit", host, tmp, args.memory_run, args.users, 0)

@@ -33,19 +33,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _loadbench as lb  # noqa: E402 - the load benchmarks' shared parts
 
-REPO = Path(__file__).resolve().parents[1]
-CAPTURE = REPO / "pockit" / "load" / "_capture.py"
+CAPTURE = lb.CAPTURE
 TARGET_MB = 40.0
 GROWTH_MB = 10.0
-
-LOCUSTFILE = """
-from locust import FastHttpUser, task
-
-class Hammer(FastHttpUser):
-    @task
-    def hit(self):
-        self.client.get({path!r})
-"""
 
 
 def _status_kb(pid: int, field: str) -> int | None:
@@ -122,7 +112,7 @@ def main() -> int:
         contextlib.ExitStack() as stack,
     ):
         tmp = Path(raw)
-        (tmp / "locustfile.py").write_text(LOCUSTFILE.format(path=args.path))
+        (tmp / "locustfile.py").write_text(lb.locustfile(args.path))
         host = args.host
         if host is None:
             from pockit.demo._service import DemoService

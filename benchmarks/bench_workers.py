@@ -62,7 +62,7 @@ def main() -> int:
     lost: list[str] = []
     with tempfile.TemporaryDirectory(prefix="pockit-bench-workers-") as raw:
         tmp = Path(raw)
-        (tmp / "locustfile.py").write_text(lb.LOCUSTFILE)
+        (tmp / "locustfile.py").write_text(lb.locustfile())
         with lb.running_nginx(tmp, cpu=None) as host:
             print(
                 f"nginx at {host}; {cpus} CPUs, load average {os.getloadavg()[0]:.2f} at the start; "

@@ -55,7 +55,7 @@ def main() -> int:
     args = p.parse_args()
     with tempfile.TemporaryDirectory(prefix="pockit-prof-") as name:
         tmp = Path(name)
-        (tmp / "locustfile.py").write_text(lb.LOCUSTFILE)
+        (tmp / "locustfile.py").write_text(lb.locustfile())
         with lb.running_nginx(tmp) as host:
             bare = profile("bare", host, tmp, args.duration, args.users)
             pockit = profile("pockit", host, tmp, args.duration, args.users)

@@ -94,3 +94,19 @@ def test_validate_notes_dangling_references(tmp_path: Path) -> None:
     assert (
         "note        criterion recovery_s" in pockit("validate", str(tmp_path / "poc.yaml")).stdout
     )
+
+
+def test_report_refuses_a_negative_cell_timeout_before_any_work(tmp_path: Path) -> None:
+    spec = tmp_path / "poc.yaml"
+    spec.write_text(GOOD)
+    proc = pockit(
+        "report",
+        str(spec),
+        str(tmp_path),
+        "--out",
+        str(tmp_path / "r.html"),
+        "--cell-timeout",
+        "-5",
+    )
+    assert proc.returncode == 64, proc.stderr
+    assert "--cell-timeout -5" in proc.stderr and not (tmp_path / "r.html").exists()

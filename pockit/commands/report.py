@@ -74,6 +74,10 @@ def run(args: argparse.Namespace) -> int:
     from pockit.spec import load_spec
 
     report_paths(args.out, REPORT_NOTEBOOK)  # --out checked first: a bad one costs no work
+    if args.cell_timeout is not None and not args.cell_timeout >= 0:  # NaN too
+        from pockit._errors import UsageError
+
+        raise UsageError(f"--cell-timeout {args.cell_timeout:g}: give seconds >= 0 (0: no limit)")
     settings = SmtpSettings.from_env() if args.smtp else None  # fail before the work, not after
     spec = load_spec(args.spec)
     runs = open_run_args(args.run_dirs)
