@@ -87,19 +87,19 @@ import _capture
 from locust import events
 
 acc = {{"hook": 0.0, "flush": 0.0, "n": 0, "empty": 0.0}}
-_listener, _flush = _capture.Capture.listener, _capture.Capture.flush
+_recorder, _flush = _capture.Capture.recorder, _capture.Capture.flush
 
-def listener(self):
-    inner, pc = _listener(self), time.perf_counter
-    def on_request(**kw):
-        t = pc(); inner(**kw); acc["hook"] += pc() - t; acc["n"] += 1
+def recorder(self):
+    inner, pc = _recorder(self), time.perf_counter
+    def record(kw):
+        t = pc(); inner(kw); acc["hook"] += pc() - t; acc["n"] += 1
         t = pc(); acc["empty"] += pc() - t  # the cost of timing itself, subtracted below
-    return on_request
+    return record
 
 def flush(self, **kw):
     t = time.perf_counter(); _flush(self, **kw); acc["flush"] += time.perf_counter() - t
 
-_capture.Capture.listener, _capture.Capture.flush = listener, flush
+_capture.Capture.recorder, _capture.Capture.flush = recorder, flush
 
 @events.quit.add_listener
 def _report(**kw):

@@ -36,7 +36,7 @@ from locust import events
 from pockit._constants import CAPTURE_BATCH_ROWS, CAPTURE_BATCH_SECONDS
 from pockit._contract import EventKind
 from pockit.load import _protocol as protocol
-from pockit.load._capture_batch import Capture
+from pockit.load._capture_batch import Capture, attach
 from pockit.load._capture_guard import GuardrailRefused, install_host_guard, set_allowed
 from pockit.load._capture_links import (
     master_announce,
@@ -96,7 +96,7 @@ def _on_init(environment: Any, **_: Any) -> None:
             float(conf.get("share", 1.0)),
         )
         install_pacer(environment, cap.pacer)
-    environment.events.request.add_listener(cap.listener())
+    attach(environment.events.request, cap.recorder())
     # quitting fires before the users are stopped, quit after: flush at both, and at exit
     environment.events.test_stop.add_listener(lambda **_: cap.flush())
     environment.events.quitting.add_listener(lambda **_: cap.flush(force=True))

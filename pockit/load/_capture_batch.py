@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import time
+import traceback
 from array import array
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -34,14 +35,18 @@ _NAN = float("nan")
 _MAX_PENDING_BATCHES = 5
 
 
-_FIELDS = ("start", "latency", "status", "nbytes", "intended", "retry", "name", "method", "error")
 #: ``retry`` buffer value for "the request context gave no retry count" (written as null).
 _NO_RETRY = NO_RETRY
 
+#: A buffered request: ``(start, latency, status, nbytes, retry, name, method, error)``, plus
+#: ``intended`` last in an open-model run. Tuples, not typed arrays: one append per request
+#: instead of nine; the arrays are made once per batch (``Columns.from_rows``).
+Row = tuple[Any, ...]
+
 
 class Columns:
-    """The batch being filled, column by column: numbers in typed arrays (no per-row objects kept;
-    their bytes are the compact batch's columns), strings in lists of the objects Locust holds."""
+    """One batch, column by column: numbers in typed arrays (their bytes are the compact batch's
+    columns), strings in lists of the objects Locust held."""
 
     def __init__(self) -> None:
         self.start = array("d")
@@ -57,14 +62,23 @@ class Columns:
     def __len__(self) -> int:
         return len(self.start)
 
-    def take(self) -> Columns:
-        """Move the rows out into a new batch and empty these buffers in place (the hot path keeps
-        its bound ``append`` methods, so they are looked up once per run, not once per request)."""
-        out = Columns()
-        for f in _FIELDS:
-            buf = getattr(self, f)
-            getattr(out, f).extend(buf)
-            del buf[:]
+    @classmethod
+    def from_rows(cls, rows: Sequence[Row], *, open_model: bool) -> Columns:
+        """The buffered rows as columns. A value that is not of its column's type (a locustfile
+        firing its own request events) is written as unknown, never fails the batch: NaN for a
+        time or latency, 0 for a status or size."""
+        out = cls()
+        if not rows:
+            return out
+        columns = list(zip(*rows, strict=True))
+        out.start = _typed("d", columns[0])
+        out.latency = _typed("d", columns[1])
+        out.status = _typed("h", columns[2])
+        out.nbytes = _typed("q", columns[3])
+        out.retry = array("h", columns[4])  # made in the hook, always an int16
+        out.name, out.method, out.error = list(columns[5]), list(columns[6]), list(columns[7])
+        if open_model:
+            out.intended = _typed("d", columns[8])
         return out
 
     def encode(self, worker: int, *, open_model: bool) -> bytes:
@@ -80,11 +94,31 @@ class Columns:
         }  # fmt: skip
         return encode_batch(worker=worker, numbers=numbers, strings=strings)
 
-    def put_back(self, batch: Columns, keep: int) -> None:
-        """Put the last ``keep`` rows of an unwritten ``batch`` in front of the rows since taken."""
-        lo = max(0, len(batch) - keep)
-        for f in _FIELDS:
-            getattr(self, f)[0:0] = getattr(batch, f)[lo:]
+
+_LIMITS = {"h": (-32768, 32767), "q": (-(2**63), 2**63 - 1)}
+
+
+def _typed(code: str, values: Sequence[Any]) -> array[Any]:
+    """``values`` as an array of ``code``; the rare batch holding None or a value of another type
+    takes the slow path, value by value (None and anything unusable: NaN, or 0 for integers)."""
+    try:
+        return array(code, values)
+    except (TypeError, OverflowError, ValueError):
+        pass
+    if code == "d":
+        return array(code, map(_float_or_nan, values))
+    lo, hi = _LIMITS[code]
+    return array(code, (_int_or_zero(v, lo, hi) for v in values))
+
+
+def _float_or_nan(value: Any) -> float:
+    """As the fast path reads it (a bool is a number there too), else NaN."""
+    return float(value) if isinstance(value, int | float) else _NAN
+
+
+def _int_or_zero(value: Any, lo: int, hi: int) -> int:
+    """As the fast path reads it (a bool is an int there too), else 0."""
+    return int(value) if isinstance(value, int) and lo <= value <= hi else 0
 
 
 class Capture:
@@ -108,60 +142,73 @@ class Capture:
         self.pacer: Pacer | None = None
         #: a remote worker of a ``stop_when`` run: sends each written batch to the master
         self.live_send: Callable[[str, bytes], None] | None = None
-        self.cols = Columns()
+        #: the rows of the batch being filled (emptied in place: the hook holds its ``append``)
+        self.rows: list[Row] = []
 
     @property
     def pending(self) -> int:
-        return len(self.cols)
+        return len(self.rows)
 
-    def listener(self) -> Any:
-        """The ``events.request`` listener: the hot path, a few appends per request and nothing else.
+    def columns(self) -> Columns:
+        """The pending rows as columns (they stay pending)."""
+        return Columns.from_rows(self.rows, open_model=self.pacer is not None)
 
-        Everything it touches is bound in the closure once, so a request costs no attribute lookups
-        (see benchmarks/bench_capture.py for what this buys against bare Locust).
+    def recorder(self) -> Callable[[dict[str, Any]], None]:
+        """The per-request hook: ``record(kwargs)`` with the ``events.request`` keyword arguments.
+
+        The hot path: one tuple appended per request. Everything it touches is bound in the
+        closure once; it takes the event's dict as it is (no keyword binding), and the typed
+        columns are made once per batch. :func:`attach` runs it inside Locust's ``fire``, before
+        the listeners (see benchmarks/bench_capture.py for what this buys against bare Locust).
+        A request it cannot record is counted as dropped and named in the capture status, never
+        raised into the user's task.
         """
-        c, pacer, limit, flush, now = self.cols, self.pacer, self.batch_rows, self.flush, time.time
-        start, latency, status, nbytes = (
-            c.start.append,
-            c.latency.append,
-            c.status.append,
-            c.nbytes.append,
+        rows, pacer, limit, flush, now = (
+            self.rows,
+            self.pacer,
+            self.batch_rows,
+            self.flush,
+            time.time,
         )
-        intended, name_, method, error = (
-            c.intended.append,
-            c.name.append,
-            c.method.append,
-            c.error.append,
-        )
-        starts, retry = c.start, c.retry.append
+        append = rows.append
 
-        def on_request(
-            request_type: str,
-            name: str,
-            response_time: float | None,
-            response_length: int | None,
-            exception: BaseException | None = None,
-            response: Any = None,
-            start_time: float | None = None,
-            context: Any = None,
-            **_: Any,
-        ) -> None:
-            if start_time is None:
-                start_time = now() - (0.0 if response_time is None else response_time / 1000.0)
-            start(start_time)
-            latency(_NAN if response_time is None else response_time)
-            status(getattr(response, "status_code", 0) or 0)
-            nbytes(response_length or 0)
-            if pacer is not None:
-                intended(pacer.intended(start_time))
-            retry(_retry_of(context))
-            name_(name)
-            method(request_type)
-            error(None if exception is None else (str(exception) or type(exception).__name__))
-            if len(starts) >= limit:
+        def record(kw: dict[str, Any]) -> None:
+            try:
+                get = kw.get
+                start, latency, exc, ctx = (
+                    get("start_time"), get("response_time"), get("exception"), get("context"),
+                )  # fmt: skip
+                if start is None:
+                    start = now() - (0.0 if latency is None else latency / 1000.0)
+                row = (
+                    start,
+                    latency,
+                    getattr(get("response"), "status_code", 0) or 0,
+                    get("response_length") or 0,
+                    _retry_of(ctx) if ctx else _NO_RETRY,
+                    get("name"),
+                    get("request_type"),
+                    None if exc is None else (str(exc) or type(exc).__name__),
+                )
+                append(row if pacer is None else (*row, pacer.intended(start)))
+            except Exception as err:  # a request event this cannot read: counted, not raised
+                self._unrecorded(err)
+                return
+            if len(rows) >= limit:
                 flush()
 
-        return on_request
+        return record
+
+    def listener(self) -> Callable[..., None]:
+        """The hook as an ordinary ``events.request`` listener (keyword arguments)."""
+        return _as_listener(self.recorder())
+
+    def _unrecorded(self, err: Exception) -> None:
+        self.dropped += 1
+        message = f"cannot record a request event: {type(err).__name__}: {err}"
+        if message not in self.errors:
+            self.errors.append(message)
+            log.error("pockit capture: %s", message)
 
     def worker_index(self) -> int:
         if self.worker is None:
@@ -182,24 +229,28 @@ class Capture:
         """
         now = time.monotonic()
         self.last_flush = now
-        if not len(self.cols):
+        rows = self.rows
+        if not rows:
             return
         cap = self.batch_rows * _MAX_PENDING_BATCHES
         if not force and now < self.retry_at:
-            if len(self.cols) >= cap + self.batch_rows:  # trim once per batch, not per request
-                backlog = self.cols.take()
-                self.dropped += len(backlog) - cap
-                self.cols.put_back(backlog, cap)
+            if len(rows) >= cap + self.batch_rows:  # trim once per batch, not per request
+                self.dropped += len(rows) - cap
+                del rows[: len(rows) - cap]
             return
-        cols = self.cols.take()
+        batch = rows[:]
+        del rows[:]
         try:
-            blob = cols.encode(self.worker_index(), open_model=self.pacer is not None)
+            open_model = self.pacer is not None
+            blob = Columns.from_rows(batch, open_model=open_model).encode(
+                self.worker_index(), open_model=open_model
+            )
             name = compact_name(self.worker_index(), os.getpid(), self.seq)
             tmp = self.samples_dir / f".{name}.tmp"
             tmp.write_bytes(blob)
             os.replace(tmp, self.samples_dir / name)
             self.seq += 1
-            self.written += len(cols)
+            self.written += len(batch)
             if self.live_send is not None:
                 self._send_live(name, blob)
         except Exception as exc:  # full disk, permissions: keep the rows for a later try, bounded
@@ -207,9 +258,9 @@ class Capture:
             if message not in self.errors:
                 self.errors.append(message)
                 log.error("pockit capture: %s", message)
-            room = max(0, cap - len(self.cols))
-            self.dropped += max(0, len(cols) - room)
-            self.cols.put_back(cols, room)
+            room = max(0, cap - len(rows))
+            self.dropped += max(0, len(batch) - room)
+            rows[0:0] = batch[max(0, len(batch) - room) :]
             self.retry_at = now + self.batch_seconds
         self.write_status()
 
@@ -250,6 +301,55 @@ class Capture:
             gevent.sleep(min(0.5, self.batch_seconds))
             if self.pending and time.monotonic() - self.last_flush >= self.batch_seconds:
                 self.flush()
+
+
+def attach(hook: Any, record: Callable[[dict[str, Any]], None]) -> None:
+    """Run ``record(kwargs)`` at each ``hook.fire(**kwargs)``, before the hook's listeners.
+
+    A listener costs a second binding of the event's nine keyword arguments per request (Locust
+    calls each ``handler(**kwargs)``), ~1.2 µs on this 2-core VM against ~0.5 µs for ``record``
+    reading the dict that ``fire`` already holds. So this instance's ``fire`` becomes Locust's
+    own loop (``locust.event.EventHook.fire``, the same exceptions passed on, the same logging)
+    with ``record`` called first. A hook whose class has its own ``fire`` gets ``record`` as an
+    ordinary listener instead. Locust is imported here, not at module import: the tests import
+    this module into a process gevent must not patch.
+    """
+    from locust import log as locust_log
+    from locust.event import EventHook
+    from locust.exception import (
+        InterruptTaskSet,
+        RescheduleTask,
+        RescheduleTaskImmediately,
+        StopTest,
+        StopUser,
+    )
+
+    if type(hook).fire is not EventHook.fire:
+        hook.add_listener(_as_listener(record))
+        return
+    passed_on = (StopUser, StopTest, RescheduleTask, RescheduleTaskImmediately, InterruptTaskSet)
+
+    def fire(*, reverse: bool = False, **kwargs: Any) -> None:
+        record(kwargs)
+        # Locust's EventHook.fire from here on (a copy, so listeners may add or remove listeners)
+        handlers = hook._handlers[::-1] if reverse else hook._handlers.copy()
+        for handler in handlers:
+            try:
+                handler(**kwargs)
+            except passed_on:
+                raise
+            except Exception:
+                logging.error("Uncaught exception in event handler: \n%s", traceback.format_exc())
+                locust_log.unhandled_greenlet_exception = True
+
+    hook.fire = fire
+
+
+def _as_listener(record: Callable[[dict[str, Any]], None]) -> Callable[..., None]:
+    def on_request(**kwargs: Any) -> None:
+        record(kwargs)
+
+    return on_request
 
 
 def _retry_of(context: Any) -> int:

@@ -126,9 +126,7 @@ def test_the_compact_batch_reads_back_as_the_parquet_the_capture_wrote(
     run = _run(tmp_path)
     cap = _capture(run, open_model=open_model)
     _record(cap, cap.pacer)
-    snapshot = Columns()
-    snapshot.put_back(cap.cols, len(cap.cols))  # a copy: Arrow holds its buffers
-    before = _parquet_before(snapshot, 3, open_model=open_model)
+    before = _parquet_before(cap.columns(), 3, open_model=open_model)
     pq.write_table(before, tmp_path / "before.parquet", compression="snappy")
     cap.flush(force=True)
     assert [p.suffix for p in run.samples_dir.iterdir()] == [".pkbatch"]
@@ -314,3 +312,29 @@ def test_a_locust_process_with_the_capture_imports_no_pyarrow(
     assert [e["kind"] for e in run.events()][:1] == ["load_start"]
     samples = run.read_samples()
     assert samples.height > 5 and samples["ok"].all() and set(samples["status"]) == {200}
+
+
+def test_request_events_of_other_types_are_written_as_unknown_not_lost(tmp_path: Path) -> None:
+    """A locustfile firing its own request events may give any values: each row is kept, a value
+    its column cannot hold is written as unknown (latency NaN, status and size 0), and the other
+    rows of the batch keep theirs."""
+    run = _run(tmp_path)
+    cap = _capture(run, open_model=False)
+    on_request = cap.listener()
+    odd: list[dict[str, Any]] = [
+        {"response_time": 5.0, "response_length": 10, "response": _Response(200)},
+        {"response_time": None, "response_length": "12", "response": _Response(99999)},
+        {"response_time": "7", "response_length": 2**70, "response": _Response(200.0)},  # type: ignore[arg-type]
+        {"response_time": 9.0, "response_length": True, "response": object()},
+    ]
+    for i, values in enumerate(odd):
+        on_request(request_type="GET", name=f"/{i}", start_time=T0 + i, **values)
+    cap.flush(force=True)
+    frame = run.read_samples().sort("t_start")
+    assert cap.dropped == 0 and frame.height == 4
+    assert frame["name"].cast(pl.String).to_list() == ["/0", "/1", "/2", "/3"]
+    latency = frame["latency_ms"].to_list()
+    assert latency[0] == 5.0 and latency[3] == 9.0
+    assert all(v != v for v in latency[1:3])  # NaN: unknown, counted by the analysis
+    assert frame["status"].to_list() == [200, 0, 0, 0]
+    assert frame["bytes"].to_list() == [10, 0, 0, 1]

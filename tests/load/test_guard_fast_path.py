@@ -2,8 +2,9 @@
 allowed hosts change (the master sends them to workers after they start).
 
 It runs in a child Python: importing Locust monkey-patches the whole process with gevent, which the
-test process must not be. Locust's real ``HttpSession`` is used, with the network call replaced by
-a stand-in that records what the guard let through (nothing is sent anywhere).
+test process must not be. Locust's real ``HttpSession`` and ``FastHttpSession`` are used: a URL the
+guard lets through is built (``_build_url``, where the guard sits) but not sent; a refused one goes
+through the session's real ``request``, which the guard stops before anything is sent.
 """
 
 from __future__ import annotations
@@ -15,36 +16,52 @@ import textwrap
 CHECK = textwrap.dedent(
     """
     from locust.clients import HttpSession
+    from locust.contrib.fasthttp import FastHttpSession
+    from locust.env import Environment
     from locust.event import EventHook
 
     from pockit.load import _capture_guard as guard
 
-    sent = []
-    HttpSession.request = lambda self, method, url, *a, **k: sent.append(url) or "sent"
     guard.record_event = lambda *a, **k: None
     guard.install_host_guard(("localhost",))
+    fired = []
+    event = EventHook()
+    event.add_listener(lambda **kw: fired.append((kw["request_type"], kw["name"])))
 
     def session(base):
-        return HttpSession(base_url=base, request_event=EventHook(), user=None)
+        return HttpSession(base_url=base, request_event=event, user=None)
 
-    def refused(s, url, host):
+    def let_through(s, url):  # what the session's request would send to
+        built = s._build_url(url)
+        assert built == (url if "://" in url[:8] else s.base_url + url), built
+        return built
+
+    def refused(s, url, host, method="GET", **kw):
         try:
-            s.request("GET", url)
+            s.request(method, url, **kw)  # refused in _build_url: nothing is sent
         except guard.GuardrailRefused as exc:
             assert host in str(exc), exc
             return
         raise AssertionError(f"{url} on {s.base_url} was let through")
 
     ok, other = session("http://localhost:9"), session("http://127.0.0.1:9")
-    assert ok.request("GET", "/a") == "sent"
-    assert ok.request("GET", b"/b") == "sent"
+    let_through(ok, "/a")
+    let_through(ok, "http://LOCALHOST:7/x")
     refused(other, "/a", "127.0.0.1")
-    refused(ok, "http://example.org/x", "example.org")
-    assert ok.request("GET", "//x") == "sent"  # Locust appends it to the base URL: same host
+    refused(ok, "http://example.org/x", "example.org", method="POST", name="offsite")
+    let_through(ok, "//x")  # Locust appends it to the base URL: same host
     guard.set_allowed(["127.0.0.1"])  # what a worker hears from the master
-    assert other.request("GET", "/a") == "sent"
+    let_through(other, "/a")
     refused(ok, "/a", "localhost")
-    assert sent == ["/a", b"/b", "//x", "/a"], sent
+    # Locust's FastHttpSession too, through the environment's own request event
+    env = Environment()
+    env.events.request.add_listener(lambda **kw: fired.append((kw["request_type"], kw["name"])))
+    fast = FastHttpSession("http://127.0.0.1:9", env.events.request, None)
+    let_through(fast, "/a")
+    refused(fast, "http://localhost:9/b", "localhost", method="PUT")
+    # each refusal is one failed request with the method and name the locustfile gave
+    assert fired == [("GET", "/a"), ("POST", "offsite"), ("GET", "/a"),
+                     ("PUT", "http://localhost:9/b")], fired
     print("ok")
     """
 )
