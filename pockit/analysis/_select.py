@@ -2,7 +2,8 @@
 
 A percentile with an order-statistic interval needs only a few ranks per group, so sorting all of
 a 10M-sample run is wasted work. Non-negative float64 values order exactly like their bit
-patterns read as integers, so the top bits of each value name a bin that is monotone in value.
+patterns read as integers (negative ones and -0.0 once mapped by ``order_key``, which only an
+array holding them pays for), so the top bits of each value name a bin that is monotone in value.
 One pass counts (group, bin) pairs; cumulative counts say which bin holds each wanted rank and
 where in it; a second pass keeps only the rows in those bins, and only those few are sorted. The
 result is exact (the same values a full sort gives), in O(n) passes over numpy arrays.
@@ -12,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
+
+from pockit.analysis._histogram import order_key
 
 #: Keep this many top bits of the float64 pattern as the bin (sign + 11 exponent + 8 mantissa
 #: bits: bins about 0.4% wide); fewer when groups x bins would not fit in memory.
@@ -29,14 +32,14 @@ def order_statistics(
     """Values of 1-based ``ranks[i, j]`` within group ``groups[i]`` (NaN where out of range), and
     for each group the index in ``values`` of one of its rows (-1 when none was selected).
 
-    ``values`` must be non-negative and finite; ``codes`` gives each value's group in
+    ``values`` must be finite (of either sign); ``codes`` gives each value's group in
     ``[0, n_groups)`` (None: a single group 0).
     """
     out = np.full(ranks.shape, np.nan)
     witness = np.full(len(groups), -1, dtype=np.int64)
     if values.size == 0 or ranks.size == 0:
         return out, witness
-    raw = np.ascontiguousarray(values, dtype=np.float64).view(np.int64)
+    raw = _ordered_bits(np.ascontiguousarray(values, dtype=np.float64))
     shift = 64 - BIN_BITS
     while True:
         bins = raw >> shift
@@ -85,8 +88,11 @@ TARGET_CELLS = 1 << 20
 MIN_SHIFT = 36
 
 
-def _bit_pattern(x: float) -> int:
-    return int(np.array([x], dtype=np.float64).view(np.int64)[0])
+def _ordered_bits(values: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
+    """Integer keys ordered like ``values`` (contiguous float64): their bit patterns themselves
+    (no copy) unless a sign bit is set (a negative value, or -0.0), then :func:`order_key`'s."""
+    bits = values.view(np.int64)
+    return order_key(values) if bool((bits < 0).any()) else bits
 
 
 #: Rows per chunk when building histogram keys: several numpy steps run on one chunk while it
@@ -135,7 +141,7 @@ def select_ranks(
     """Values of 1-based ``ranks[g, j]`` within each group ``g``, and of ``pooled[j]`` over all
     groups at once, in one histogram pass (NaN where a rank is out of range).
 
-    ``values`` must be non-negative and finite; ``codes`` gives each value's group, dense in
+    ``values`` must be finite (of either sign); ``codes`` gives each value's group, dense in
     ``[0, n_groups)`` (None: one group), and ``ranks`` has one row per group; rows where the
     boolean ``where`` is false are left out (no compressed copies of the arrays are made). The
     pooled histogram is the sum of the groups' (no second pass over the data), and one mask
@@ -146,8 +152,8 @@ def select_ranks(
     if values.size == 0:
         return out, pooled_out
     values = np.ascontiguousarray(values, dtype=np.float64)
-    raw = values.view(np.int64)
-    lo_raw, hi_raw = _bit_pattern(float(values.min())), _bit_pattern(float(values.max()))
+    raw = _ordered_bits(values)
+    lo_raw, hi_raw = int(raw.min()), int(raw.max())
     shift = MIN_SHIFT
     while shift < 63 and n_groups * ((hi_raw >> shift) - (lo_raw >> shift) + 1) > TARGET_CELLS:
         shift += 1
@@ -188,7 +194,7 @@ def select_ranks(
         pwant = np.zeros(n_bins, dtype=bool)
         pwant[pbin[pvalid]] = True
         pv = np.sort(sel_val[pwant[sel_key % n_bins if n_groups > 1 else sel_key]])
-        pb = (pv.view(np.int64) >> shift) - lo_bin  # sorting by value sorts by bin too
+        pb = (order_key(pv) >> shift) - lo_bin  # sorting by value sorts by bin too
         ppos = np.searchsorted(pb, pbin, side="left") + poff - 1
         pooled_out[pvalid] = pv[ppos[pvalid]]
     return out, pooled_out

@@ -33,7 +33,9 @@ def test_select_ranks_equals_sorting(monkeypatch: pytest.MonkeyPatch, chunk: int
             rng.lognormal(3, 1.5, n),
             rng.integers(0, 4, n).astype(float),  # many ties
             np.r_[rng.uniform(0, 1e-300, n // 2), rng.uniform(0, 1e300, n - n // 2)],
-        ][trial % 3]
+            # of both signs, and -0.0 beside 0.0 (an intended latency under clock skew)
+            np.r_[rng.normal(0, 50, n - n // 4), np.full(n // 8, -0.0), np.zeros(n // 4 - n // 8)],
+        ][trial % 4]
         codes = rng.integers(0, groups, n)
         where = rng.random(n) > 0.2 if trial % 2 else None
         ranks = rng.integers(-1, 120, (groups, 4))
@@ -101,3 +103,28 @@ def test_timeline_of_several_runs_matches_per_bucket_sorts(tmp_path: Path) -> No
             assert row["p95"] == v[math.ceil(v.size * 0.95 - 1e-9) - 1]
             lo, hi = quantile_ci_ranks(v.size, 0.5)
             assert row["p50_lo"] == v[lo[0] - 1] and row["p50_hi"] == v[hi[0] - 1]
+
+
+def test_ranked_values_of_signed_values_past_the_small_path() -> None:
+    """Above 65,536 values ranked_values takes the radix select: negative values and -0.0 (which
+    it read as huge integers, and failed on) order as a full sort orders them."""
+    from pockit.analysis import ranked_values
+
+    rng = np.random.default_rng(5)
+    values = np.r_[rng.normal(-3, 40, 150_000), np.full(1000, -0.0), np.zeros(1000)]
+    rng.shuffle(values)
+    ranks = np.array([1, 2, 1000, 75_000, 75_500, 76_000, 120_000, 151_999, 152_000])
+    got = ranked_values(values.copy(), ranks)
+    assert np.array_equal(got, np.sort(values)[ranks - 1])
+    assert got[0] < -100 < 0 < got[-1]
+
+
+def test_order_statistics_of_signed_values() -> None:
+    rng = np.random.default_rng(6)
+    values = np.r_[rng.normal(0, 10, 5000), np.full(50, -0.0)]
+    codes = rng.integers(0, 3, values.size)
+    ranks = np.array([[1, 10, 1200], [1, 5, 1500], [2, 3, 1600]])  # each group holds ~1,680
+    got, _ = select.order_statistics(values, codes, 3, ranks, np.arange(3))
+    for g in range(3):
+        s = np.sort(values[codes == g])
+        assert [_at(s, int(r)) for r in ranks[g]] == got[g].tolist()
