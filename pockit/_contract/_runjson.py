@@ -240,7 +240,10 @@ RUN_FIELDS: dict[RunField, tuple[str, str]] = {
     RunField.REQUESTS: ("int", "`pockit import`: requests imported"),
     RunField.BILLING: ("object", "attached billing: file, column, covers_window, ..."),
     RunField.METRICS: ("object", "attached server-side metrics"),
-    RunField.METRICS_ERRORS: ("list", "metric sources that could not be fetched"),
+    RunField.METRICS_ERRORS: (
+        "object",
+        "metric sources that could not be fetched: source name (or `observability`) -> the error",
+    ),
 }
 
 
