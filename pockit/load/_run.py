@@ -33,7 +33,8 @@ from pockit.load._supervisor import (
     Supervisor,
     Terminated,
     free_port,
-    sigint_deferred,
+    raise_held,
+    signals_held,
     sigterm_raises,
 )
 from pockit.load._watch import Outcome
@@ -320,12 +321,18 @@ def _one_run(
         outcome.reason = f"pockit error while the run went: {type(exc).__name__}: {exc}"
         outcome.code = StopCode.POCKIT_ERROR
     finally:
-        with sigint_deferred():
+        with signals_held() as held:
             sup.stop()
             faults.finish()
             bar.close(ok=_completed(outcome, sup))
             sup.close()
             progress_file.unlink(missing_ok=True)
+    if held and outcome.interrupt is None:  # Ctrl-C or SIGTERM while Locust was being stopped
+        sigint = signal.SIGINT in held
+        outcome.status = RunStatus.ABORTED
+        outcome.reason = "interrupted (SIGINT)" if sigint else "terminated (SIGTERM)"
+        outcome.code = StopCode.INTERRUPTED if sigint else StopCode.TERMINATED
+        outcome.interrupt = KeyboardInterrupt() if sigint else Terminated()
     master_rc = sup.returncode
     if (
         outcome.interrupt is None
@@ -336,8 +343,11 @@ def _one_run(
         outcome.reason = f"locust exited with code {master_rc}"
         outcome.code = StopCode.LOCUST_FAILED
     outcome.exit_code = master_rc
-    meta = finish_run(run, outcome)
-    print_summary(run, meta)  # --no-progress drops the bar, never the run's outcome
+    with signals_held() as late:  # run.json is closed whatever arrives meanwhile
+        meta = finish_run(run, outcome)
+        print_summary(run, meta)  # --no-progress drops the bar, never the run's outcome
+    if outcome.interrupt is None:
+        raise_held(late)
     if outcome.interrupt is not None:
         if isinstance(outcome.interrupt, Terminated):
             raise SystemExit(128 + signal.SIGTERM)

@@ -117,12 +117,13 @@ def sigterm_raises() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def sigint_deferred() -> Iterator[None]:
-    """Hold a second Ctrl-C / SIGTERM while children are being stopped, so none is left behind."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
+def signals_held() -> Iterator[list[int]]:
+    """Hold Ctrl-C and SIGTERM for the block (stopping children, closing run.json), so none is
+    left half done; the signals that arrived meanwhile are in the yielded list, for the caller."""
     pending: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield pending
+        return
 
     def hold(signum: int, frame: FrameType | None) -> None:
         pending.append(signum)
@@ -130,10 +131,14 @@ def sigint_deferred() -> Iterator[None]:
     old_int = signal.signal(signal.SIGINT, hold)
     old_term = signal.signal(signal.SIGTERM, hold)
     try:
-        yield
+        yield pending
     finally:
         signal.signal(signal.SIGINT, old_int)
         signal.signal(signal.SIGTERM, old_term)
+
+
+def raise_held(pending: list[int]) -> None:
+    """What a held signal would have done: KeyboardInterrupt, or exit 143 for SIGTERM."""
     if signal.SIGINT in pending:
         raise KeyboardInterrupt
     if signal.SIGTERM in pending:

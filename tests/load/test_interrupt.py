@@ -133,3 +133,33 @@ def test_kernel_interrupt_ends_with_one_line(
     assert RunDir.open(run_dir).meta["status"] == "aborted"
     time.sleep(0.5)
     assert leftovers(str(runs_dir)) == []
+
+
+def test_ctrl_c_again_while_stopping_still_closes_the_run(
+    service: DemoService, make_spec: Callable[..., Path], tmp_path: Path
+) -> None:
+    """An impatient user presses Ctrl-C again (and again) while Locust is being stopped: the run
+    still ends as aborted with its samples counted, never left saying ``running``."""
+    spec = make_spec({"async": service.url("async")}, load={"duration": "60s"})
+    runs_dir = tmp_path / "runs"
+    cmd = [sys.executable, "-m", "pockit", "run", str(spec), "--runs-dir", str(runs_dir),
+           "--no-progress"]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        _wait_for_samples(runs_dir)
+        for pause in (0.0, 0.05, 0.2, 0.5):  # the first stops the run; the rest land while it stops
+            time.sleep(pause)
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, proc.stderr.read().decode() if proc.stderr else ""
+    [run_dir] = list(runs_dir.iterdir())
+    run = RunDir.open(run_dir)
+    assert run.meta["status"] == "aborted" and run.meta["end"]
+    assert run.meta["stop_reason"].startswith("interrupted (SIGINT)")
+    assert run.meta["counts"]["samples"] == run.read_samples().height > 0
+    time.sleep(0.5)
+    assert leftovers(str(runs_dir)) == []
