@@ -38,10 +38,11 @@ _MAX_PENDING_BATCHES = 5
 #: ``retry`` buffer value for "the request context gave no retry count" (written as null).
 _NO_RETRY = NO_RETRY
 
-#: A buffered request: ``(start, latency, status, nbytes, retry, name, method, error)``, plus
-#: ``intended`` last in an open-model run. Tuples, not typed arrays: one append per request
-#: instead of nine; the arrays are made once per batch (``Columns.from_rows``).
-Row = tuple[Any, ...]
+#: A buffered request is ROW values in one flat list: ``start, latency, status, nbytes, retry,
+#: name, method, error``, plus ``intended`` in an open-model run. One ``extend`` per request instead
+#: of nine appends, and no object per row kept alive (live tuples would feed the garbage
+#: collector); the typed arrays are made once per batch (``Columns.from_values``).
+ROW = 8
 
 
 class Columns:
@@ -63,22 +64,20 @@ class Columns:
         return len(self.start)
 
     @classmethod
-    def from_rows(cls, rows: Sequence[Row], *, open_model: bool) -> Columns:
-        """The buffered rows as columns. A value that is not of its column's type (a locustfile
-        firing its own request events) is written as unknown, never fails the batch: NaN for a
-        time or latency, 0 for a status or size."""
+    def from_values(cls, values: list[Any], *, open_model: bool) -> Columns:
+        """The buffered rows (``values``, flat: see ROW) as columns. A value that is not of its
+        column's type (a locustfile firing its own request events) is written as unknown, never
+        fails the batch: NaN for a time or latency, 0 for a status or size."""
         out = cls()
-        if not rows:
-            return out
-        columns = list(zip(*rows, strict=True))
-        out.start = _typed("d", columns[0])
-        out.latency = _typed("d", columns[1])
-        out.status = _typed("h", columns[2])
-        out.nbytes = _typed("q", columns[3])
-        out.retry = array("h", columns[4])  # made in the hook, always an int16
-        out.name, out.method, out.error = list(columns[5]), list(columns[6]), list(columns[7])
+        w = ROW + open_model
+        out.start = _typed("d", values[0::w])
+        out.latency = _typed("d", values[1::w])
+        out.status = _typed("h", values[2::w])
+        out.nbytes = _typed("q", values[3::w])
+        out.retry = array("h", values[4::w])  # made in the hook, always an int16
+        out.name, out.method, out.error = values[5::w], values[6::w], values[7::w]
         if open_model:
-            out.intended = _typed("d", columns[8])
+            out.intended = _typed("d", values[8::w])
         return out
 
     def encode(self, worker: int, *, open_model: bool) -> bytes:
@@ -142,35 +141,41 @@ class Capture:
         self.pacer: Pacer | None = None
         #: a remote worker of a ``stop_when`` run: sends each written batch to the master
         self.live_send: Callable[[str, bytes], None] | None = None
-        #: the rows of the batch being filled (emptied in place: the hook holds its ``append``)
-        self.rows: list[Row] = []
+        #: the rows of the batch being filled, flat (see ROW; emptied in place: the hook holds
+        #: its ``extend``)
+        self.values: list[Any] = []
+
+    @property
+    def width(self) -> int:
+        """Values per buffered row (ROW, one more in an open-model run)."""
+        return ROW + (self.pacer is not None)
 
     @property
     def pending(self) -> int:
-        return len(self.rows)
+        return len(self.values) // self.width
 
     def columns(self) -> Columns:
         """The pending rows as columns (they stay pending)."""
-        return Columns.from_rows(self.rows, open_model=self.pacer is not None)
+        return Columns.from_values(self.values, open_model=self.pacer is not None)
 
     def recorder(self) -> Callable[[dict[str, Any]], None]:
         """The per-request hook: ``record(kwargs)`` with the ``events.request`` keyword arguments.
 
-        The hot path: one tuple appended per request. Everything it touches is bound in the
+        The hot path: one ``extend`` per request. Everything it touches is bound in the
         closure once; it takes the event's dict as it is (no keyword binding), and the typed
         columns are made once per batch. :func:`attach` runs it inside Locust's ``fire``, before
         the listeners (see benchmarks/bench_capture.py for what this buys against bare Locust).
         A request it cannot record is counted as dropped and named in the capture status, never
         raised into the user's task.
         """
-        rows, pacer, limit, flush, now = (
-            self.rows,
+        values, pacer, limit, flush, now = (
+            self.values,
             self.pacer,
-            self.batch_rows,
+            self.batch_rows * self.width,
             self.flush,
             time.time,
         )
-        append = rows.append
+        extend = values.extend
 
         def record(kw: dict[str, Any]) -> None:
             try:
@@ -190,11 +195,11 @@ class Capture:
                     get("request_type"),
                     None if exc is None else (str(exc) or type(exc).__name__),
                 )
-                append(row if pacer is None else (*row, pacer.intended(start)))
+                extend(row if pacer is None else (*row, pacer.intended(start)))
             except Exception as err:  # a request event this cannot read: counted, not raised
                 self._unrecorded(err)
                 return
-            if len(rows) >= limit:
+            if len(values) >= limit:
                 flush()
 
         return record
@@ -229,20 +234,22 @@ class Capture:
         """
         now = time.monotonic()
         self.last_flush = now
-        rows = self.rows
-        if not rows:
+        values, w = self.values, self.width
+        if not values:
             return
-        cap = self.batch_rows * _MAX_PENDING_BATCHES
+        cap = self.batch_rows * _MAX_PENDING_BATCHES  # rows
         if not force and now < self.retry_at:
-            if len(rows) >= cap + self.batch_rows:  # trim once per batch, not per request
-                self.dropped += len(rows) - cap
-                del rows[: len(rows) - cap]
+            rows = len(values) // w
+            if rows >= cap + self.batch_rows:  # trim once per batch, not per request
+                self.dropped += rows - cap
+                del values[: (rows - cap) * w]
             return
-        batch = rows[:]
-        del rows[:]
+        batch = values[:]
+        del values[:]
+        rows = len(batch) // w
         try:
             open_model = self.pacer is not None
-            blob = Columns.from_rows(batch, open_model=open_model).encode(
+            blob = Columns.from_values(batch, open_model=open_model).encode(
                 self.worker_index(), open_model=open_model
             )
             name = compact_name(self.worker_index(), os.getpid(), self.seq)
@@ -250,7 +257,7 @@ class Capture:
             tmp.write_bytes(blob)
             os.replace(tmp, self.samples_dir / name)
             self.seq += 1
-            self.written += len(batch)
+            self.written += rows
             if self.live_send is not None:
                 self._send_live(name, blob)
         except Exception as exc:  # full disk, permissions: keep the rows for a later try, bounded
@@ -258,9 +265,9 @@ class Capture:
             if message not in self.errors:
                 self.errors.append(message)
                 log.error("pockit capture: %s", message)
-            room = max(0, cap - len(rows))
-            self.dropped += max(0, len(batch) - room)
-            rows[0:0] = batch[max(0, len(batch) - room) :]
+            room = max(0, cap - len(values) // w)
+            self.dropped += max(0, rows - room)
+            values[0:0] = batch[max(0, rows - room) * w :]
             self.retry_at = now + self.batch_seconds
         self.write_status()
 
