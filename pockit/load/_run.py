@@ -311,11 +311,7 @@ def _one_run(
             if stop is not None:
                 outcome.stopped(stop)
     except (KeyboardInterrupt, Terminated) as exc:
-        outcome.status = RunStatus.ABORTED
-        sigint = isinstance(exc, KeyboardInterrupt)
-        outcome.reason = "interrupted (SIGINT)" if sigint else "terminated (SIGTERM)"
-        outcome.code = StopCode.INTERRUPTED if sigint else StopCode.TERMINATED
-        outcome.interrupt = exc
+        outcome.interrupted(exc)
     except Exception as exc:  # pockit's own failure mid-run: still stop Locust and close run.json
         outcome.status = RunStatus.FAILED
         outcome.reason = f"pockit error while the run went: {type(exc).__name__}: {exc}"
@@ -328,11 +324,7 @@ def _one_run(
             sup.close()
             progress_file.unlink(missing_ok=True)
     if held and outcome.interrupt is None:  # Ctrl-C or SIGTERM while Locust was being stopped
-        sigint = signal.SIGINT in held
-        outcome.status = RunStatus.ABORTED
-        outcome.reason = "interrupted (SIGINT)" if sigint else "terminated (SIGTERM)"
-        outcome.code = StopCode.INTERRUPTED if sigint else StopCode.TERMINATED
-        outcome.interrupt = KeyboardInterrupt() if sigint else Terminated()
+        outcome.interrupted(KeyboardInterrupt() if signal.SIGINT in held else Terminated())
     master_rc = sup.returncode
     if (
         outcome.interrupt is None

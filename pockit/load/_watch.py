@@ -62,3 +62,11 @@ class Outcome:
     def stopped(self, stop: Stop) -> None:
         """A watcher stopped the run."""
         self.status, self.code, self.reason = stop.status, stop.code, stop.reason
+
+    def interrupted(self, exc: BaseException) -> None:
+        """Ctrl-C (a KeyboardInterrupt) or SIGTERM (anything else) stopped the run."""
+        sigint = isinstance(exc, KeyboardInterrupt)
+        self.status = RunStatus.ABORTED
+        self.reason = "interrupted (SIGINT)" if sigint else "terminated (SIGTERM)"
+        self.code = StopCode.INTERRUPTED if sigint else StopCode.TERMINATED
+        self.interrupt = exc
