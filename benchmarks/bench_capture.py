@@ -43,12 +43,16 @@ Parquet). Then, timed in-process (``timeit`` over Locust's real ``EventHook``, 2
 listener cost 2.5 µs per request over Locust's own dispatch — half of it Python binding the event's
 nine keyword arguments a second time for one more listener — and the guard, wrapping
 ``Session.request``, 1.4 µs, passing every keyword on again. Now the capture reads the dict
-Locust's ``fire`` already holds (``_capture_batch.attach``: 0.8 µs, plus 0.3 µs per row to make
-the batch's columns) and the guard wraps ``_build_url`` (0.2 µs). Interleaved, old against new
-(the same on/off method, 4 rounds of 10 s twice each, 2026-12-01): old 0.947-0.965 (median 0.958),
-new 0.963-0.987 (median 0.975). Inside a loaded Locust process everything costs two to three times
-what ``timeit`` says, and the rest of the gap is per-request work that no single line holds:
-``--parts`` switches record, guard and flush separately (each ~0.5-1.5%, within this method's ±1%).
+Locust's ``fire`` already holds (``_capture_batch.attach``: ~0.8 µs, plus ~0.3 µs per row to make
+the batch's columns), the guard wraps ``_build_url`` (0.2 µs), and the rows wait in one flat list
+(live tuples had cost ~15 ms of garbage collection per 5 s of load; now 0 ms). Interleaved, old
+against new (4 rounds of 10 s, twice each, 2026-12-01): old 0.947-0.965 (median 0.958), new
+0.963-0.987 (median 0.975). By part (``--parts``, 4 rounds each, quiet machine): the recorder
+0.969-0.983, the guard 0.991-1.008, nothing at all 0.995-1.029; the whole capture 0.964-0.979
+(median 0.971), so the batches take about 1% and the recorder about 2%. Inside a loaded Locust
+process the recorder costs four to five times what ``timeit`` gives it (~4 µs of ~220 µs per
+request, where the cheapest request there is costs Locust itself): no single line holds it, and
+1.5% needs the per-request work done outside Python.
 """
 
 from __future__ import annotations
