@@ -61,7 +61,7 @@ def _violations() -> list[str]:
             ):
                 found.append(f"{where}: literal {node.value!r}; use EventKind / RunStatus")
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-                owner = ast.get_source_segment(source, node.func.value) or ""
+                owner = ast.unparse(node.func.value)
                 if node.func.attr == "update_meta":
                     bad = [k.arg for k in node.keywords if k.arg and k.arg not in RUN_KEYS]
                     if bad:
@@ -77,7 +77,7 @@ def _violations() -> list[str]:
                         ):
                             found.append(f"{where}: RunDir.create with literal keys; use RunField")
             if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
-                owner = ast.get_source_segment(source, node.value) or ""
+                owner = ast.unparse(node.value)
                 if "meta" in owner and node.slice.value in RUN_KEYS:
                     found.append(f"{where}: {owner}[{node.slice.value!r}]; use RunField")
     return found
