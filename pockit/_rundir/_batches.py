@@ -9,10 +9,13 @@ from pathlib import Path
 from pockit._contract import COMPACT_SUFFIX
 
 
-def convert_pending(folder: Path, problems: list[str] | None = None, *, deep: bool = True) -> int:
+def convert_pending(
+    folder: Path, problems: list[str] | None = None, *, deep: bool = True
+) -> list[Path]:
     """Turn every compact batch in ``folder`` (and its sub-folders, when ``deep``) into its Parquet
-    batch (:mod:`._compact`); returns how many were. One that cannot be converted raises
-    InputError naming it, or, given ``problems``, is named there and left in place."""
+    batch (:mod:`._compact`; outside ``folder`` when it cannot be written); returns the Parquet
+    batches made. One that cannot be converted raises InputError naming it, or, given
+    ``problems``, is named there and left in place."""
     try:
         if deep:
             found = [p for p in folder.rglob(f"*{COMPACT_SUFFIX}") if not p.name.startswith(".")]
@@ -24,9 +27,9 @@ def convert_pending(folder: Path, problems: list[str] | None = None, *, deep: bo
                     if e.name.endswith(COMPACT_SUFFIX) and not e.name.startswith(".")
                 ]
     except FileNotFoundError:
-        return 0
+        return []
     if not found:
-        return 0
+        return []
     from pockit._rundir._compact import convert_batches
 
     return convert_batches(sorted(found), problems)
@@ -37,5 +40,9 @@ def settle_batches(folder: Path, problems: list[str] | None = None) -> list[Path
     compact ones there (see :func:`convert_pending` for ``problems``)."""
     if not folder.is_dir():
         return []
-    convert_pending(folder, problems)
-    return sorted(p for p in folder.rglob("*.parquet") if not p.name.startswith("."))
+    made = convert_pending(folder, problems)
+    here = {p for p in folder.rglob("*.parquet") if not p.name.startswith(".")}
+    elsewhere = {p for p in made if folder not in p.parents}  # a read-only folder's, cached
+    if not elsewhere:
+        return sorted(here)
+    return sorted(here | elsewhere, key=lambda p: (p.name, str(p)))  # batch order by name

@@ -5,11 +5,18 @@ Locust process carries pyarrow). The ``pockit run`` process converts each one as
 reader of a run whose parent died first converts what is left. A conversion writes the Parquet
 batch of the same stem under a dot-name, renames it, then removes the compact file: a reader sees
 one whole file or the other, and two processes converting the same batch write the same bytes.
+
+A run directory the reader cannot write (an archive mounted read-only, another user's folder) is
+read all the same: its compact batches are converted into a cache outside it
+(``$TMPDIR/pockit-readonly/``, keyed by each batch's path, size and modification time), and the
+compact files stay where they are.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import tempfile
 from array import array
 from collections.abc import Iterable
 from pathlib import Path
@@ -68,8 +75,9 @@ def batch_table(batch: CompactBatch) -> pa.Table:
 
 
 def convert_batch(path: Path) -> Path:
-    """``X.pkbatch`` -> ``X.parquet`` beside it; InputError names the file when it is damaged or
-    the Parquet batch cannot be written (a read-only folder)."""
+    """``X.pkbatch`` -> ``X.parquet`` beside it, or, when its folder cannot be written, in the
+    read-only cache (module docstring); returns the Parquet batch. InputError names the file when
+    it is damaged or neither place can be written."""
     dest = path.with_suffix(PARQUET_SUFFIX)
     try:
         blob = path.read_bytes()
@@ -81,16 +89,10 @@ def convert_batch(path: Path) -> Path:
         raise InputError(f"{path}: cannot read this compact sample batch ({exc})") from None
     if not dest.is_file():  # else a conversion got as far as the rename: only the unlink is left
         table = batch_table(decode_batch(blob, str(path)))
-        tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
         try:
-            pq.write_table(table, tmp, compression="snappy")
-            os.replace(tmp, dest)
-        except OSError as exc:
-            tmp.unlink(missing_ok=True)
-            raise InputError(
-                f"{path}: cannot write its Parquet batch {dest.name} ({exc}); readers convert "
-                "compact batches once, so the run directory must be writable for that first read"
-            ) from None
+            _write_atomically(table, dest)
+        except OSError as beside:
+            return _cached(path, table, beside)
     try:
         path.unlink(missing_ok=True)
     except OSError as exc:
@@ -100,16 +102,50 @@ def convert_batch(path: Path) -> Path:
     return dest
 
 
-def convert_batches(paths: Iterable[Path], problems: list[str] | None) -> int:
-    """Convert each compact batch; returns how many were. A batch that cannot be converted raises
-    InputError, or, given ``problems``, is named there and left in place (no reader skips it)."""
-    done = 0
+def _write_atomically(table: pa.Table, dest: Path) -> None:
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+    try:
+        pq.write_table(table, tmp, compression="snappy")
+        os.replace(tmp, dest)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _cached(path: Path, table: pa.Table, beside: OSError) -> Path:
+    """The Parquet batch of ``path`` in the read-only cache, written there once."""
+    stat = path.stat()
+    key = hashlib.sha256(f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()
+    dest = (
+        Path(tempfile.gettempdir())
+        / "pockit-readonly"
+        / key[:32]
+        / path.with_suffix(PARQUET_SUFFIX).name
+    )
+    if dest.is_file():
+        return dest
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        _write_atomically(table, dest)
+    except OSError as exc:
+        raise InputError(
+            f"{path}: cannot write its Parquet batch beside it ({beside}) nor in {dest.parent} "
+            f"({exc}); readers convert compact batches once: give them a writable run directory "
+            "or temporary folder"
+        ) from None
+    return dest
+
+
+def convert_batches(paths: Iterable[Path], problems: list[str] | None) -> list[Path]:
+    """Convert each compact batch; returns the Parquet batches made. A batch that cannot be
+    converted raises InputError, or, given ``problems``, is named there and left in place (no
+    reader skips it)."""
+    made = []
     for path in paths:
         try:
-            convert_batch(path)
-            done += 1
+            made.append(convert_batch(path))
         except InputError as exc:
             if problems is None:
                 raise
             problems.append(str(exc))
-    return done
+    return made

@@ -338,3 +338,49 @@ def test_request_events_of_other_types_are_written_as_unknown_not_lost(tmp_path:
     assert all(v != v for v in latency[1:3])  # NaN: unknown, counted by the analysis
     assert frame["status"].to_list() == [200, 0, 0, 0]
     assert frame["bytes"].to_list() == [10, 0, 0, 1]
+
+
+def _read_only(folder: Path) -> None:
+    """Make ``folder`` unwritable, root included (``chattr +i``; chmod does not stop root)."""
+    if os.geteuid() == 0:
+        subprocess.run(["chattr", "+i", str(folder)], check=True)
+    else:
+        folder.chmod(0o555)
+    probe = folder / ".probe"
+    with pytest.raises(OSError):
+        probe.touch()
+
+
+def _writable(folder: Path) -> None:
+    if os.geteuid() == 0:
+        subprocess.run(["chattr", "-i", str(folder)], check=True)
+    else:
+        folder.chmod(0o755)
+
+
+def test_a_read_only_run_whose_parent_died_reads_through_a_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An archived run mounted read-only, its last batches never converted: every reader gets
+    every sample (Parquet written to a cache outside the run), and the run is left as it was."""
+    import tempfile
+
+    from pockit.analysis import run_stats
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the cache under this test's folder
+    run = _run(tmp_path, status="aborted")
+    compact = _written(run, 2)
+    kept = {p.name: p.read_bytes() for p in run.samples_dir.iterdir()}
+    _read_only(run.samples_dir)
+    try:
+        [opened] = open_runs([tmp_path / "runs"])
+        assert run_stats([opened]).overall.n == 80
+        files = RunDir.open(run.path).sample_files()
+        assert len(files) == 2 and all(
+            f.parent.parent == tmp_path / "pockit-readonly" for f in files
+        )
+        assert RunDir.open(run.path).read_samples().height == 80  # again, from the cache
+        assert {p.name: p.read_bytes() for p in run.samples_dir.iterdir()} == kept
+        assert [p.name for p in compact] == sorted(kept)
+    finally:
+        _writable(run.samples_dir)
