@@ -18,8 +18,8 @@ Interleaved (the capture target): one Locust process switches the capture on and
 ``--phase`` seconds (0.1 s) — the recorder inside Locust's request ``fire``, the host guard in
 ``_build_url``, and its batches, written every 2 s of "on" time, always inside an "on" phase — so
 both sides share each moment of the machine. A round is 10 s of phases; its ratio is requests/s on
-over requests/s off. With nothing switched (``--parts none``) the rounds read 0.985-1.009: that is
-this method's noise. Target: capture on/off >= 0.985 (within 1.5% of bare Locust).
+over requests/s off. With nothing switched (``--parts none``) rounds read 0.985-1.029 (two runs):
+that is this method's noise. Target: capture on/off >= 0.985 (within 1.5% of bare Locust).
 
 End to end, the same locustfile and nginx are loaded by ``pockit run`` (a one-candidate spec,
 guardrails on) and by the bare ``locust`` CLI, alternated (who goes first swaps every round), both
@@ -48,8 +48,9 @@ the batch's columns), the guard wraps ``_build_url`` (0.2 µs), and the rows wai
 (live tuples had cost ~15 ms of garbage collection per 5 s of load; now 0 ms). Interleaved, old
 against new (4 rounds of 10 s, twice each, 2026-12-01): old 0.947-0.965 (median 0.958), new
 0.963-0.987 (median 0.975). By part (``--parts``, 4 rounds each, quiet machine): the recorder
-0.969-0.983, the guard 0.991-1.008, nothing at all 0.995-1.029; the whole capture 0.964-0.979
-(median 0.971), so the batches take about 1% and the recorder about 2%. Inside a loaded Locust
+(its batches then written only at 20,000 rows) 0.969-0.983, the guard 0.991-1.008, nothing at all
+0.995-1.029; the whole capture 0.964-0.979 (median 0.971), so the batches every 2 s take about 1%
+and the recorder about 2%. Inside a loaded Locust
 process the recorder costs four to five times what ``timeit`` gives it (~4 µs of ~220 µs per
 request, where the cheapest request there is costs Locust itself): no single line holds it, and
 1.5% needs the per-request work done outside Python.
@@ -134,7 +135,8 @@ def _report(**kw):
 #: Loaded instead of the capture plugin for the interleaved trial: one Locust process switches
 #: the capture (``attach``'s recorder and the host guard) on and off every PHASE seconds, so both
 #: sides see the same moment of the machine (this VM's speed changes by 30% from one 10 s trial
-#: to the next). Each "on" phase ends with the batch flushed, so the writing counts on its side.
+#: to the next). A batch is written after each 2 s of "on" time, at the end of an "on" phase, so
+#: the writing counts on its side (without "flush" in PARTS, only at 20,000 rows, by the hook).
 INTERLEAVED = """
 import gc, json, time
 from pathlib import Path
@@ -483,7 +485,8 @@ def main() -> int:
     ap.add_argument(
         "--parts",
         default=",".join(PARTS),
-        help="interleaved: what to switch, of record,guard,flush (default all: the whole capture)",
+        help="interleaved: what to switch, of record,guard,flush, or none (default all: the "
+        "whole capture; without flush, batches are written only at 20,000 rows)",
     )
     ap.add_argument(
         "--memory-run",
@@ -493,6 +496,9 @@ def main() -> int:
         help="instead: one pockit run of S seconds, printing the Locust process's RSS every 10 s",
     )
     args = ap.parse_args()
+    unknown = set(args.parts.split(",")) - {*PARTS, "none"}
+    if unknown:
+        ap.error(f"--parts: unknown {', '.join(sorted(unknown))} (use {','.join(PARTS)} or none)")
     if not lb.require_nginx():
         return 1
     lb.pin_self(-1)  # this process's polling on nginx's core, away from the Locust being measured
