@@ -9,8 +9,10 @@ exits 70 with one line on stderr that names the file holding the traceback (``--
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
+import signal
 import sys
 import tempfile
 import traceback
@@ -94,6 +96,13 @@ def _internal_error(command: str, exc: BaseException, *, debug: bool) -> int:
     return EXIT_INTERNAL
 
 
+def _ignore_further_interrupts() -> None:
+    """Ctrl-C pressed again while pockit reports the first and exits would kill the process by the
+    signal (the shell sees -2, not 130); what was recorded is closed by then, so the rest wait."""
+    with contextlib.suppress(ValueError):  # signal handlers can only be set from the main thread
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         parser = build_parser()
@@ -110,6 +119,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"pockit {args.command}: {exc}\n")
         return exc.exit_code
     except KeyboardInterrupt:
+        if argv is None:  # the program itself (not a caller's main([...])): this is the last word
+            _ignore_further_interrupts()
         sys.stderr.write(f"pockit {args.command}: interrupted\n")
         return EXIT_INTERRUPTED
     except Exception as exc:  # anything else is a bug: a code of its own, never 1 (NO-GO)

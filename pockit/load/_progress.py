@@ -82,6 +82,19 @@ class Progress:
                 total=total_s, desc=desc, notebook=self.mode == "notebook", stream=self.stream
             )
 
+    def _measure(self, snap: dict[str, Any]) -> None:
+        """Requests/s between two snapshots, over the time the plugin wrote them at (``t``), not
+        the time this process read them: Locust writes one a second and the supervisor polls on
+        its own clock, so a stale snapshot then a fresh one would count two seconds of requests
+        as one (a spurious ``guardrails.max_rps`` stop at twice the real rate)."""
+        t, n = snap.get("t"), snap.get("requests")
+        if not isinstance(t, int | float) or not isinstance(n, int):
+            return
+        if self.last is None or t - self.last[0] >= self.window:
+            if self.last is not None and n >= self.last[1] and t > self.last[0]:
+                self.rps = (n - self.last[1]) / (t - self.last[0])
+            self.last = (float(t), n)
+
     @property
     def elapsed(self) -> float:
         return 0.0 if self.t0 is None else time.monotonic() - self.t0
@@ -96,10 +109,7 @@ class Progress:
         if self.t0 is None:
             self.t0 = now
             self.next_line = now + self.every
-        if self.last is None or now - self.last[0] >= self.window:
-            if self.last is not None and snap["requests"] >= self.last[1]:
-                self.rps = (snap["requests"] - self.last[1]) / (now - self.last[0])
-            self.last = (now, snap["requests"])
+        self._measure(snap)
         if self.bar is not None:
             self.bar.n = min(self.bar.total, round(now - self.t0, 1))
             self.bar.set_postfix_str(_short(snap, self.rps), refresh=False)

@@ -85,3 +85,25 @@ def test_notebook_bar_ends_green_only_on_success(tmp_path: Path, ok: bool, style
     # no text bar beside the widget: the labels hold no block characters, the postfix one short line
     assert not re.search("[\u2580-\u259f|]", label.value + right.value)
     assert len(right.value) <= 40, right.value
+
+
+def test_rate_is_measured_over_the_snapshots_own_clock(tmp_path: Path) -> None:
+    """The rate behind ``guardrails.max_rps`` counts requests over the time Locust wrote its
+    snapshots, not the time pockit read them: a stale snapshot read, then a fresh one, must not
+    count two seconds of requests as one (a capacity ramp at 140 req/s was once stopped for
+    "277 req/s > 200")."""
+    snap = tmp_path / ".progress.json"
+    progress = Progress(snap, total_s=20, desc="r0", window_s=1.0, enabled=False)
+
+    def write(t: float, requests: int) -> None:
+        snap.write_text(json.dumps({"t": t, "users": 5, "requests": requests, "failures": 0}))
+        progress.update()
+
+    write(1000.0, 0)
+    write(1000.0, 0)  # read again before Locust wrote the next one
+    write(1001.0, 140)
+    assert progress.rps == pytest.approx(140.0)
+    write(1003.0, 420)  # one snapshot missed: two seconds of requests over two seconds
+    assert progress.rps == pytest.approx(140.0)
+    write(1003.4, 480)  # inside the window: the rate stays as measured
+    assert progress.rps == pytest.approx(140.0)
