@@ -88,6 +88,9 @@ def convert_batch(path: Path) -> Path:
     except OSError as exc:
         raise InputError(f"{path}: cannot read this compact sample batch ({exc})") from None
     if not dest.is_file():  # else a conversion got as far as the rename: only the unlink is left
+        cached = _cache_path(path)
+        if cached.is_file():  # a read-only run read before: its batch is not decoded again
+            return cached
         table = batch_table(decode_batch(blob, str(path)))
         try:
             _write_atomically(table, dest)
@@ -112,18 +115,17 @@ def _write_atomically(table: pa.Table, dest: Path) -> None:
         raise
 
 
-def _cached(path: Path, table: pa.Table, beside: OSError) -> Path:
-    """The Parquet batch of ``path`` in the read-only cache, written there once."""
+def _cache_path(path: Path) -> Path:
+    """Where the read-only cache keeps the Parquet batch of ``path`` (its path, size and mtime)."""
     stat = path.stat()
     key = hashlib.sha256(f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()
-    dest = (
-        Path(tempfile.gettempdir())
-        / "pockit-readonly"
-        / key[:32]
-        / path.with_suffix(PARQUET_SUFFIX).name
-    )
-    if dest.is_file():
-        return dest
+    name = path.with_suffix(PARQUET_SUFFIX).name
+    return Path(tempfile.gettempdir()) / "pockit-readonly" / key[:32] / name
+
+
+def _cached(path: Path, table: pa.Table, beside: OSError) -> Path:
+    """The Parquet batch of ``path`` written into the read-only cache."""
+    dest = _cache_path(path)
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
         _write_atomically(table, dest)
