@@ -19,7 +19,8 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-$(VENV)/.stamp-runtime: pyproject.toml pockit/__init__.py | $(PY)  # __init__ holds the version
+# __init__ holds the version; hatch_build.py compiles the capture's C extension from _crecord.c
+$(VENV)/.stamp-runtime: pyproject.toml pockit/__init__.py hatch_build.py pockit/load/_crecord.c | $(PY)
 	$(PY) -m pip install --quiet -e .
 	$(PY) -m ipykernel install --sys-prefix --name pockit --display-name "Python (pockit)" >/dev/null
 	@touch $@
@@ -45,8 +46,8 @@ demo: install  ## run the whole demo and print the report's path
 	$(BIN)/pockit demo
 
 lint: install-dev
-	$(BIN)/ruff check pockit tests benchmarks scripts
-	$(BIN)/ruff format --check pockit tests benchmarks scripts
+	$(BIN)/ruff check pockit tests benchmarks scripts hatch_build.py
+	$(BIN)/ruff format --check pockit tests benchmarks scripts hatch_build.py
 
 typecheck: install-dev
 	$(BIN)/mypy
@@ -67,4 +68,4 @@ lab: install-dev  ## open JupyterLab on notebooks/ with the pockit kernel
 	$(BIN)/jupyter lab --notebook-dir notebooks
 
 clean:  ## remove .venv, generated reports and runs
-	rm -rf $(VENV) runs reports/*.html reports/*.eml
+	rm -rf $(VENV) runs reports/*.html reports/*.eml build pockit/load/_crecord.*.so

@@ -217,7 +217,10 @@ RUN_FIELDS: dict[RunField, tuple[str, str]] = {
     RunField.LOCUST_EXIT_CODE: ("int or null", "Locust's exit code"),
     RunField.WORKERS_LOST: ("list", "one object per lost worker (`worker`, `at`, ...)"),
     RunField.COUNTS: ("object", "`samples`, `locust_requests`, `locust_failures`"),
-    RunField.CAPTURE: ("object", "capture plugin: `processes`, `written`, `dropped`, `errors`"),
+    RunField.CAPTURE: (
+        "object",
+        "capture plugin: `processes`, `written`, `dropped`, `errors`, `recorder`",
+    ),
     RunField.WARNINGS: (
         "list of strings",
         "problems found after the run (e.g. by gather or import); the report lists them as risks",

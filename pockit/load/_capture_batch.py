@@ -18,12 +18,13 @@ import traceback
 from array import array
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import gevent
 
 from pockit._contract import LOCUST_DIR, NO_RETRY, SAMPLES_DIR, compact_name, encode_batch
 from pockit.load import _protocol as protocol
+from pockit.load._native import native as _native
 
 if TYPE_CHECKING:
     from pockit.load._capture_pacer import Pacer
@@ -144,6 +145,8 @@ class Capture:
         #: the rows of the batch being filled, flat (see ROW; emptied in place: the hook holds
         #: its ``extend``)
         self.values: list[Any] = []
+        #: what does the per-request work: "c" (pockit.load._crecord) or "python" (set by recorder)
+        self.recorder_kind = "python"
 
     @property
     def width(self) -> int:
@@ -158,7 +161,7 @@ class Capture:
         """The pending rows as columns (they stay pending)."""
         return Columns.from_values(self.values, open_model=self.pacer is not None)
 
-    def recorder(self) -> Callable[[dict[str, Any]], None]:
+    def recorder(self, *, pure: bool = False) -> Callable[[dict[str, Any]], None]:
         """The per-request hook: ``record(kwargs)`` with the ``events.request`` keyword arguments.
 
         The hot path: one ``extend`` per request. Everything it touches is bound in the
@@ -202,7 +205,22 @@ class Capture:
             if len(values) >= limit:
                 flush()
 
-        return record
+        native = None if pure else _native()
+        self.recorder_kind = "python" if native is None else "c"
+        if native is None:
+            return record
+        recorder = native.Recorder(
+            values=values,
+            limit=limit,
+            flush=flush,
+            now=now,
+            intended=None if pacer is None else pacer.intended,
+            retry_of=_retry_of,
+            no_retry=_NO_RETRY,
+            unrecorded=self._unrecorded,
+            fallback=record,
+        )
+        return cast("Callable[[dict[str, Any]], None]", recorder.record)
 
     def listener(self) -> Callable[..., None]:
         """The hook as an ordinary ``events.request`` listener (keyword arguments)."""
@@ -293,6 +311,7 @@ class Capture:
             "dropped": self.dropped,
             "batches": self.seq,
             "errors": self.errors,
+            "recorder": self.recorder_kind,
         }
         path = self.status_dir / protocol.capture_status_name(self.worker_index(), os.getpid())
         try:

@@ -15,6 +15,7 @@ from locust.exception import RescheduleTask
 from pockit._contract import EventKind, GuardrailRule
 from pockit.load import _protocol as protocol
 from pockit.load._capture_links import record_event
+from pockit.load._native import native as _native
 
 log = logging.getLogger("pockit.capture")
 
@@ -69,21 +70,35 @@ _requests: set[Any] = set()
 
 
 def _guarded(build: Any) -> Any:
+    """``build`` (a session's ``_build_url``) with the host check; in C when pockit's extension
+    was built (``_crecord.Guard``: the same fast path, no Python frame per request)."""
     if getattr(build, "_pockit_guarded", False):
         return build
 
     def _build_url(self: Any, path: Any) -> Any:
         full = build(self, path)  # Locust's own: the path itself when absolute, else base + path
-        if path[:1] == "/" and path[:2] != "//":  # relative: the session's host, decided once
-            known = _base_permitted.get(self.base_url)
-            if known is None:
-                known = _decide_base(self.base_url)
-            if known:
-                return full
-        return _check(self, path, full)
+        if path[:1] == "/" and path[:2] != "//" and _base_permitted.get(self.base_url) is True:
+            return full  # relative, to a base URL already allowed
+        return _after_build(self, path, full)
 
     _build_url._pockit_guarded = True  # type: ignore[attr-defined]
+    native = _native()
+    if native is not None:  # the same, in C; a call it does not expect goes to _build_url
+        return native.Guard(
+            build=build, permitted=_base_permitted, slow=_after_build, fallback=_build_url
+        )
     return _build_url
+
+
+def _after_build(session: Any, path: Any, full: Any) -> Any:
+    """Past the fast path: a relative URL's base decided once, an absolute URL checked."""
+    if path[:1] == "/" and path[:2] != "//":  # relative: the session's host, decided once
+        known = _base_permitted.get(session.base_url)
+        if known is None:
+            known = _decide_base(session.base_url)
+        if known:
+            return full
+    return _check(session, path, full)
 
 
 def _decide_base(base: Any) -> bool:

@@ -112,6 +112,7 @@ def capture_status(run: RunDir) -> dict[str, Any]:
     written = dropped = 0
     errors: list[str] = []
     processes = 0
+    recorders: set[str] = set()
     for path in sorted(run.locust_dir.glob(CAPTURE_STATUS_GLOB)):
         try:
             data = json.loads(path.read_text())
@@ -121,7 +122,15 @@ def capture_status(run: RunDir) -> dict[str, Any]:
         written += int(data.get("written", 0))
         dropped += int(data.get("dropped", 0)) + int(data.get("pending", 0))
         errors += [e for e in data.get("errors", []) if e not in errors]
-    return {"processes": processes, "written": written, "dropped": dropped, "errors": errors}
+        recorders.add(str(data.get("recorder", "python")))  # a status without it: pure Python
+    return {
+        "processes": processes,
+        "written": written,
+        "dropped": dropped,
+        "errors": errors,
+        # what did the per-request work: "c" (pockit's extension), "python", or both ("c+python")
+        "recorder": "+".join(sorted(recorders)),
+    }
 
 
 def _target_unreachable(run: RunDir) -> dict[str, Any] | None:

@@ -23,6 +23,8 @@ variable                   meaning (who sets it)
 ``POCKIT_EVENTS``          ``0``: write no events (``pockit worker``: the run directory is not there)
 ``POCKIT_BATCH_ROWS`` /    batch bounds of the capture (user or test; defaults in pockit._constants)
 ``POCKIT_BATCH_SECONDS``
+``POCKIT_PURE_CAPTURE``    ``1``: the capture's pure-Python recorder and host guard even when its C
+                           extension was built (user; a comparison, or a suspected fault in C)
 ``POCKIT_WORKER_WAIT_S``   how long the master waits for its workers (user; read by the parent)
 ``POCKIT_LIVE``            ``1``: the master asks remote workers to send each batch as they write it,
                            into ``locust/live/`` (parent, for ``stop_when`` or a ``capacity`` ramp
@@ -60,6 +62,7 @@ BATCH_ROWS = "POCKIT_BATCH_ROWS"
 BATCH_SECONDS = "POCKIT_BATCH_SECONDS"
 WORKER_WAIT_S = "POCKIT_WORKER_WAIT_S"
 LIVE = "POCKIT_LIVE"
+PURE_CAPTURE = "POCKIT_PURE_CAPTURE"
 
 #: The file in the run directory the plugin rewrites every second and the parent's bar reads.
 PROGRESS_FILE = ".progress.json"

@@ -9,9 +9,12 @@ through the session's real ``request``, which the guard stops before anything is
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
+
+import pytest
 
 CHECK = textwrap.dedent(
     """
@@ -46,13 +49,24 @@ CHECK = textwrap.dedent(
 
     ok, other = session("http://localhost:9"), session("http://127.0.0.1:9")
     let_through(ok, "/a")
+    let_through(ok, "/a")  # the base URL's verdict, remembered
+    assert HttpSession._build_url(ok, "/b") == "http://localhost:9/b"  # called on the class
+    assert ok._build_url(path="/c") == "http://localhost:9/c"  # by keyword
     let_through(ok, "http://LOCALHOST:7/x")
+    try:  # by keyword, off-site: still refused
+        ok._build_url(path="http://example.org/k")
+        raise AssertionError("a keyword path was let through")
+    except guard.GuardrailRefused:
+        pass
     refused(other, "/a", "127.0.0.1")
+    refused(other, "/a2", "127.0.0.1")  # the base URL's refusal, remembered
     refused(ok, "http://example.org/x", "example.org", method="POST", name="offsite")
     let_through(ok, "//x")  # Locust appends it to the base URL: same host
     guard.set_allowed(["127.0.0.1"])  # what a worker hears from the master
     let_through(other, "/a")
     refused(ok, "/a", "localhost")
+    other.base_url = "http://example.org"  # a locustfile moving its session elsewhere
+    refused(other, "/a", "example.org")
     # Locust's FastHttpSession too, through the environment's own request event
     env = Environment()
     env.events.request.add_listener(lambda **kw: fired.append((kw["request_type"], kw["name"])))
@@ -60,15 +74,22 @@ CHECK = textwrap.dedent(
     let_through(fast, "/a")
     refused(fast, "http://localhost:9/b", "localhost", method="PUT")
     # each refusal is one failed request with the method and name the locustfile gave
-    assert fired == [("GET", "/a"), ("POST", "offsite"), ("GET", "/a"),
-                     ("PUT", "http://localhost:9/b")], fired
-    print("ok")
+    assert fired == [("", "http://example.org/k"), ("GET", "/a"), ("GET", "/a2"), ("POST", "offsite"),
+                     ("GET", "/a"), ("GET", "/a"), ("PUT", "http://localhost:9/b")], fired
+    print("ok", type(HttpSession._build_url).__name__)
     """
 )
 
 
-def test_relative_urls_follow_the_base_hosts_verdict_and_its_changes() -> None:
+@pytest.mark.parametrize(("pure", "guard"), [("0", "Guard"), ("1", "function")])
+def test_relative_urls_follow_the_base_hosts_verdict_and_its_changes(pure: str, guard: str) -> None:
+    """Both guards: the C one (pockit's extension, ``_crecord.Guard``) and the pure-Python one
+    (``POCKIT_PURE_CAPTURE=1``, or an install without a C compiler)."""
     proc = subprocess.run(
-        [sys.executable, "-c", CHECK], capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", CHECK],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "POCKIT_PURE_CAPTURE": pure},
     )
-    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-2000:]
+    assert proc.returncode == 0 and proc.stdout.split() == ["ok", guard], proc.stderr[-2000:]

@@ -35,6 +35,7 @@ def test_two_local_workers(
     # the master's final statistics come from the workers' reports: same count as captured
     assert meta["counts"]["samples"] == df.height == meta["counts"]["locust_requests"]
     assert meta["capture"]["processes"] == 2 and meta["workers_lost"] == []
+    assert meta["capture"]["recorder"] == "c"  # both workers ran pockit's C extension
     assert (run.locust_dir / "worker0.log").is_file() and (run.locust_dir / "worker1.log").is_file()
 
 

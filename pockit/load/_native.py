@@ -1,0 +1,31 @@
+"""The capture's C extension (``pockit/load/_crecord.c``), when it was built.
+
+``pip install`` compiles it (setup.py: an optional extension, so an install without a C compiler
+still succeeds); without it the capture runs its pure-Python recorder and host guard, which write
+the same rows and refuse the same requests, at about 2% of a Locust process's requests/s instead
+of well under 1% (benchmarks/bench_capture.py). ``POCKIT_PURE_CAPTURE=1`` asks for the pure-Python
+parts even when it was built (a comparison, or a suspected fault in the extension).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from pockit.load import _protocol as protocol
+
+
+def native() -> Any | None:
+    """``pockit.load._crecord``, or None when it was not built or ``POCKIT_PURE_CAPTURE`` is set."""
+    if os.environ.get(protocol.PURE_CAPTURE, "") not in ("", "0"):
+        return None
+    try:
+        from pockit.load import _crecord
+    except ImportError:
+        return None
+    return _crecord
+
+
+def kind() -> str:
+    """What does the capture's per-request work: ``"c"`` or ``"python"`` (run.json ``capture``)."""
+    return "python" if native() is None else "c"
