@@ -78,14 +78,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _loadbench as lb  # noqa: E402 - the load benchmarks' nginx, pinning and verdict
 
+from pockit.load import _native  # noqa: E402 - which capture runs: C or pure Python
+
 CAPTURE = lb.CAPTURE
 #: capture/bare in one Locust process (median of per-round ratios, every round clearing it)
 TARGET = 0.985
 #: ``pockit run`` / bare ``locust``, end to end
 E2E_TARGET = 0.97
 #: the interleaved trial: capture on or off for --phase seconds at a time, after WARMUP_S of
-#: spawning; a round is ROUND_S seconds of phases (half on, half off)
-WARMUP_S, ROUND_S = 3.0, 10.0
+#: spawning; a round is --round seconds of phases (half on, half off; default ROUND_S)
+WARMUP_S, ROUND_S = 3.0, 20.0
 #: what the interleaved trial switches: the recorder in Locust's fire, the host guard, the batches
 PARTS = ("record", "guard", "flush")
 
@@ -392,17 +394,19 @@ def in_process(host: str, tmp: Path, args: argparse.Namespace) -> bool:
 
 def interleaved(host: str, tmp: Path, args: argparse.Namespace) -> bool:
     """One Locust process, the capture switched on and off every ``--phase`` s; per round of
-    ROUND_S s, (requests/s with it) / (requests/s without it). Whether every round clears the
+    ``--round`` s, (requests/s with it) / (requests/s without it). Whether every round clears the
     target and every request of the "on" phases was written."""
-    seconds = int(WARMUP_S + args.rounds * ROUND_S + 2)
+    # a phase runs a little past --phase (the switch, gevent's timer): 5% and 3 s to spare
+    seconds = int(WARMUP_S + args.rounds * args.round * 1.05 + 3)
     parts = args.parts.split(",")
     print(
-        f"interleaved in one Locust process: capture ({' + '.join(parts)}) on/off every "
-        f"{args.phase} s, {args.rounds} rounds of {ROUND_S:.0f} s, {args.users} users"
+        f"interleaved in one Locust process: capture ({' + '.join(parts)}; per-request work in "
+        f"{_native.kind()}) on/off every {args.phase} s, {args.rounds} rounds of {args.round:.0f} "
+        f"s, {args.users} users"
     )
     res = trial("interleaved", host, tmp, seconds, args.users, 0, phase=args.phase, parts=parts)
     data = json.loads((tmp / "interleaved-0" / "phases.json").read_text())
-    per_phase = round(ROUND_S / args.phase)
+    per_phase = round(args.round / args.phase)
     phases = data["phases"][: args.rounds * per_phase]
     per_round: list[float] = []
     for r in range(len(phases) // per_phase):
@@ -416,6 +420,8 @@ def interleaved(host: str, tmp: Path, args: argparse.Namespace) -> bool:
             f"{off_gc * 1e3:.0f} ms), ratio {per_round[-1]:.3f}",
             flush=True,
         )
+    if len(per_round) < args.rounds:
+        print(f"  only {len(per_round)} of {args.rounds} rounds completed in {seconds} s")
     print(lb.verdict_line("interleaved capture on/off", per_round, TARGET))
     on_requests = sum(p[1] for p in data["phases"] if p[0])
     if "record" not in parts:
@@ -481,6 +487,12 @@ def main() -> int:
         type=float,
         default=0.1,
         help="interleaved: seconds the capture stays on or off at a time (default 0.1)",
+    )
+    ap.add_argument(
+        "--round",
+        type=float,
+        default=ROUND_S,
+        help=f"interleaved: seconds per round (default {ROUND_S:.0f}; longer rounds, less noise)",
     )
     ap.add_argument(
         "--parts",

@@ -112,8 +112,14 @@ def _typed(code: str, values: Sequence[Any]) -> array[Any]:
 
 
 def _float_or_nan(value: Any) -> float:
-    """As the fast path reads it (a bool is a number there too), else NaN."""
-    return float(value) if isinstance(value, int | float) else _NAN
+    """As the fast path reads it (a bool is a number there too), else NaN (an int too large for a
+    float too: it made the whole batch unwritable, every retry failing again)."""
+    if not isinstance(value, int | float):
+        return _NAN
+    try:
+        return float(value)
+    except OverflowError:
+        return _NAN
 
 
 def _int_or_zero(value: Any, lo: int, hi: int) -> int:

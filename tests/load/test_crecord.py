@@ -11,6 +11,7 @@ over a dict, as ``attach`` calls it inside Locust's ``fire``.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections import OrderedDict
@@ -21,6 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pockit._contract import COMPACT_MAGIC
 from pockit.load import _native
 from pockit.load._capture_batch import Capture
 
@@ -74,6 +76,7 @@ numbers = st.one_of(
     st.none(),
     st.floats(allow_nan=True, allow_infinity=True),
     st.integers(-(2**70), 2**70),
+    st.sampled_from([10**400, -(10**400), 2**63, 2**15]),  # past a float, an int64, an int16
     st.booleans(),
     st.text(max_size=3),
 )
@@ -155,6 +158,13 @@ def test_c_recorder_writes_what_the_python_one_writes(
     native = run(tmp_path, evts, pure=False, open_model=open_model)
     assert pure.pop("kind") == "python" and native.pop("kind") == "c"
     assert native == pure
+    # whatever was recorded makes a batch: a value of the wrong type is written as unknown
+    cap = Capture(tmp_path, batch_rows=100, batch_seconds=60)
+    record = cap.recorder()
+    for kw in evts:
+        with contextlib.suppress(Exception):
+            record(kw)
+    assert cap.columns().encode(0, open_model=False)[:4] == COMPACT_MAGIC
 
 
 def test_rows_errors_and_flushes_by_hand(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
