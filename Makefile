@@ -19,8 +19,8 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-# __init__ holds the version; hatch_build.py compiles the capture's C extension from _crecord.c
-$(VENV)/.stamp-runtime: pyproject.toml pockit/__init__.py hatch_build.py pockit/load/_crecord.c | $(PY)
+# __init__ holds the version; scripts/hatch_build.py compiles the capture's C extension
+$(VENV)/.stamp-runtime: pyproject.toml pockit/__init__.py scripts/hatch_build.py pockit/load/_crecord.c | $(PY)
 	$(PY) -m pip install --quiet -e .
 	$(PY) -m ipykernel install --sys-prefix --name pockit --display-name "Python (pockit)" >/dev/null
 	@touch $@
@@ -46,8 +46,8 @@ demo: install  ## run the whole demo and print the report's path
 	$(BIN)/pockit demo
 
 lint: install-dev
-	$(BIN)/ruff check pockit tests benchmarks scripts hatch_build.py
-	$(BIN)/ruff format --check pockit tests benchmarks scripts hatch_build.py
+	$(BIN)/ruff check pockit tests benchmarks scripts
+	$(BIN)/ruff format --check pockit tests benchmarks scripts
 
 typecheck: install-dev
 	$(BIN)/mypy

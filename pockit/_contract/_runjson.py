@@ -219,7 +219,7 @@ RUN_FIELDS: dict[RunField, tuple[str, str]] = {
     RunField.COUNTS: ("object", "`samples`, `locust_requests`, `locust_failures`"),
     RunField.CAPTURE: (
         "object",
-        "capture plugin: `processes`, `written`, `dropped`, `errors`, `recorder`",
+        "capture plugin: `processes`, `written`, `dropped`, `errors`, `recorder` (`c`: pockit's C extension did the per-request work, `python`: the pure-Python fallback, `c+python`: both, by process)",
     ),
     RunField.WARNINGS: (
         "list of strings",

@@ -175,7 +175,8 @@ class Capture:
         columns are made once per batch. :func:`attach` runs it inside Locust's ``fire``, before
         the listeners (see benchmarks/bench_capture.py for what this buys against bare Locust).
         A request it cannot record is counted as dropped and named in the capture status, never
-        raised into the user's task.
+        raised into the user's task. Returned in C (``_crecord.Recorder``, the same row) when
+        pockit's extension was built, unless ``pure`` or ``POCKIT_PURE_CAPTURE`` ask for ``record``.
         """
         values, pacer, limit, flush, now = (
             self.values,

@@ -1,6 +1,6 @@
 """The capture's C extension (``pockit/load/_crecord.c``), when it was built.
 
-``pip install`` compiles it (setup.py: an optional extension, so an install without a C compiler
+``pip install`` compiles it (scripts/hatch_build.py: optional, so an install without a C compiler
 still succeeds); without it the capture runs its pure-Python recorder and host guard, which write
 the same rows and refuse the same requests, at about 2% of a Locust process's requests/s instead
 of well under 1% (benchmarks/bench_capture.py). ``POCKIT_PURE_CAPTURE=1`` asks for the pure-Python

@@ -44,7 +44,7 @@ def build_in_place(root: Path) -> Path:
         cmd.build_temp = str(root / "build" / "crecord")
         cmd.ensure_finalized()
         cmd.run()
-        return root / cmd.get_ext_filename(MODULE)
+        return root / str(cmd.get_ext_filename(MODULE))
     finally:
         os.chdir(here)
 
