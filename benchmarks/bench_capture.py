@@ -57,11 +57,20 @@ process the Python recorder cost four to five times what ``timeit`` gives it (~4
 request, where the cheapest request there is costs Locust itself), and no single line held it.
 So the per-request work moved to C (``pockit/load/_crecord.c``: the recorder appends the same row
 to the same buffer, and the guard is a method descriptor that runs no Python frame of its own).
-Interleaved, 20 s rounds, 2026-12-01: the whole capture 0.982-0.999 (medians 0.985-0.992 over
-three runs), the recorder with its batches 0.985-1.016, the guard 0.999-1.028 (4 rounds each),
-against 0.964-0.979 for the pure-Python capture. What is left is mostly the batches: turning ~12,000
-buffered rows into a compact batch takes ~8 ms every 2 s (``Columns.from_values`` ~3 ms, the
-strings' dictionary encoding and checksum ~3 ms, the writes), well under 1% of the process.
+Interleaved, 20 s rounds, quiet machine, 2026-12-01: the whole capture in C, four runs, medians
+0.992, 0.985, 0.996 and 0.983, rounds 0.962-1.037 (median of all 19 rounds 0.987); the pure-Python
+capture in the same hour 0.962-0.996 (median 0.965). By part (4 rounds each): the recorder with its
+batches 0.985-1.016, the guard 0.999-1.028, nothing switched 0.994-1.002. What is left is mostly the
+batches: turning ~12,000 buffered rows into a compact batch takes ~8 ms every 2 s in ``timeit``
+(``Columns.from_values`` ~3 ms, the strings' dictionary encoding and checksum ~3 ms, the writes).
+
+End to end, 30 s rounds (``--duration 30``): pockit run / bare locust 0.945, 0.875, 0.726, 0.893,
+0.762 (median 0.875), every round below the target. That gap is not the capture. py-spy over 15 s
+of each Locust process shows the same frames apart from the capture's (~3% of samples, most of it
+Locust's own listener dispatch inside ``attach``'s ``fire``); ``pockit run``'s own process takes
+0.7% of a core meanwhile; its Locust runs at 99% of its core, as bare Locust does. The one option
+pockit adds to Locust's command line, ``--csv``, gave csv/bare 0.77-1.26 by round (median 0.93,
+8 rounds of 10 s): separate processes on this VM cannot say more.
 """
 
 from __future__ import annotations
