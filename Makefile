@@ -25,6 +25,7 @@ $(PY):
 # __init__ holds the version; scripts/hatch_build.py compiles the capture's C extension
 $(VENV)/.stamp-runtime: pyproject.toml pockit/__init__.py scripts/hatch_build.py pockit/load/_crecord.c | $(PY)
 	$(PY) -m pip install --quiet -e .
+	@$(PY) -c "import pockit.load._crecord" 2>/dev/null || echo "note: the capture runs in pure Python (its C extension was not built: no C compiler or Python headers?); see README, Set-up"
 	$(PY) -m ipykernel install --sys-prefix --name pockit --display-name "Python (pockit)" >/dev/null
 	@touch $@
 
