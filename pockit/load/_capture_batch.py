@@ -24,6 +24,7 @@ import gevent
 
 from pockit._contract import LOCUST_DIR, NO_RETRY, SAMPLES_DIR, compact_name, encode_batch
 from pockit.load import _protocol as protocol
+from pockit.load._native import C_RECORDER, PY_RECORDER
 from pockit.load._native import native as _native
 
 if TYPE_CHECKING:
@@ -152,7 +153,7 @@ class Capture:
         #: its ``extend``)
         self.values: list[Any] = []
         #: what does the per-request work: "c" (pockit.load._crecord) or "python" (set by recorder)
-        self.recorder_kind = "python"
+        self.recorder_kind = PY_RECORDER
 
     @property
     def width(self) -> int:
@@ -213,7 +214,7 @@ class Capture:
                 flush()
 
         native = None if pure else _native()
-        self.recorder_kind = "python" if native is None else "c"
+        self.recorder_kind = PY_RECORDER if native is None else C_RECORDER
         if native is None:
             return record
         recorder = native.Recorder(

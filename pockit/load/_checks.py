@@ -28,6 +28,7 @@ from pockit._contract import (
 )
 from pockit._errors import InputError
 from pockit._rundir import RunDir, convert_pending, iso, utcnow
+from pockit.load._native import PY_RECORDER
 from pockit.load._protocol import CAPTURE_STATUS_GLOB, LIVE_DIR, REFUSED_PREFIX
 from pockit.load._watch import Outcome
 
@@ -122,7 +123,7 @@ def capture_status(run: RunDir) -> dict[str, Any]:
         written += int(data.get("written", 0))
         dropped += int(data.get("dropped", 0)) + int(data.get("pending", 0))
         errors += [e for e in data.get("errors", []) if e not in errors]
-        recorders.add(str(data.get("recorder", "python")))  # a status without it: pure Python
+        recorders.add(str(data.get("recorder", PY_RECORDER)))  # a status without it: pure Python
     return {
         "processes": processes,
         "written": written,

@@ -14,6 +14,10 @@ from typing import Any
 
 from pockit.load import _protocol as protocol
 
+#: What did the capture's per-request work (``locust/capture-*.json`` and run.json ``capture``
+#: ``recorder``): this extension, or the pure-Python fallback.
+C_RECORDER, PY_RECORDER = "c", "python"
+
 
 def native() -> Any | None:
     """``pockit.load._crecord``, or None when it was not built or ``POCKIT_PURE_CAPTURE`` is set."""
@@ -28,4 +32,4 @@ def native() -> Any | None:
 
 def kind() -> str:
     """What does the capture's per-request work: ``"c"`` or ``"python"`` (run.json ``capture``)."""
-    return "python" if native() is None else "c"
+    return PY_RECORDER if native() is None else C_RECORDER
