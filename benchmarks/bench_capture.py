@@ -45,7 +45,7 @@ Parquet). Then, timed in-process (``timeit`` over Locust's real ``EventHook``, 2
 listener cost 2.5 µs per request over Locust's own dispatch — half of it Python binding the event's
 nine keyword arguments a second time for one more listener — and the guard, wrapping
 ``Session.request``, 1.4 µs, passing every keyword on again. Now the capture reads the dict
-Locust's ``fire`` already holds (``_capture_batch.attach``: ~0.8 µs, plus ~0.3 µs per row to make
+Locust's ``fire`` already holds (``_capture_fire.attach``: ~0.8 µs, plus ~0.3 µs per row to make
 the batch's columns), the guard wraps ``_build_url`` (0.2 µs), and the rows wait in one flat list
 (live tuples had cost ~15 ms of garbage collection per 5 s of load; now 0 ms). Interleaved, old
 against new (4 rounds of 10 s, twice each, 2026-12-01): old 0.947-0.965 (median 0.958), new
@@ -168,7 +168,7 @@ import gevent
 from locust import events
 from locust.clients import HttpSession
 from locust.contrib.fasthttp import FastHttpSession
-from pockit.load import _capture_batch, _capture_guard
+from pockit.load import _capture_batch, _capture_fire, _capture_guard
 
 PHASE, WARMUP, PARTS = {phase!r}, {warmup!r}, {parts!r}
 SESSIONS = (HttpSession, FastHttpSession)
@@ -192,7 +192,7 @@ def _init(environment, **kw):
     plain = [cls._build_url for cls in SESSIONS]
     _capture_guard.install_host_guard(("127.0.0.1",))
     guarded = [cls._build_url for cls in SESSIONS]
-    _capture_batch.attach(hook, cap.recorder())
+    _capture_fire.attach(hook, cap.recorder())
     capture_fire = hook.__dict__.pop("fire")  # off until the first "on" phase: Locust's own fire
     on_since_flush = [0.0]
 

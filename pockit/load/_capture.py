@@ -9,9 +9,10 @@ Nothing here imports pyarrow, polars or numpy: a Locust process with the plugin 
 few MB of a bare one (``benchmarks/bench_capture_memory.py``).
 
 Its parts, one job each: :mod:`~pockit.load._capture_batch` (the buffer and the compact batches,
-the per-request hook), :mod:`~pockit.load._capture_pacer` (open-model pacing),
-:mod:`~pockit.load._capture_guard` (the host guard), :mod:`~pockit.load._capture_links` (progress
-file, parent watch, master↔worker messages, events). This file wires them into Locust's events.
+the per-request hook), :mod:`~pockit.load._capture_fire` (the hook run inside Locust's ``fire``),
+:mod:`~pockit.load._capture_pacer` (open-model pacing), :mod:`~pockit.load._capture_guard` (the
+host guard), :mod:`~pockit.load._capture_links` (progress file, parent watch, master↔worker
+messages, events). This file wires them into Locust's events.
 
 It is configured only through the ``POCKIT_*`` environment that the parent or ``pockit worker``
 sets, read through :mod:`pockit.load._protocol` (the table of variables is there), and defines no
@@ -36,7 +37,8 @@ from locust import events
 from pockit._constants import CAPTURE_BATCH_ROWS, CAPTURE_BATCH_SECONDS
 from pockit._contract import EventKind
 from pockit.load import _protocol as protocol
-from pockit.load._capture_batch import Capture, attach
+from pockit.load._capture_batch import Capture
+from pockit.load._capture_fire import attach
 from pockit.load._capture_guard import GuardrailRefused, install_host_guard, set_allowed
 from pockit.load._capture_links import (
     master_announce,

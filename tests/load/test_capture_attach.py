@@ -1,4 +1,4 @@
-"""The capture records inside Locust's ``events.request.fire`` (``_capture_batch.attach``), not as a
+"""The capture records inside Locust's ``events.request.fire`` (``_capture_fire.attach``), not as a
 listener: the event's listeners must see exactly what Locust's own ``fire`` gives them.
 
 Differential: the same listeners and the same events through a plain ``EventHook`` and through one
@@ -22,7 +22,8 @@ CHECK = textwrap.dedent(
     from locust import log as locust_log
     from locust.event import EventHook
     from locust.exception import StopUser
-    from pockit.load._capture_batch import Capture, attach
+    from pockit.load._capture_batch import Capture
+    from pockit.load._capture_fire import attach
 
     logging.disable(logging.CRITICAL)  # the logged tracebacks are expected
 
