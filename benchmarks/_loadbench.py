@@ -19,8 +19,10 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +48,10 @@ def locustfile(path: str = "/") -> str:
     return _LOCUSTFILE.format(path=path)
 
 
+#: nginx's own request counter (``stub_status``): read from outside, it counts a Locust's requests
+#: without adding any work to the Locust process
+STATUS_PATH = "/nginx_status"
+
 NGINX_CONF = """
 daemon off;
 worker_processes 1;
@@ -63,6 +69,7 @@ http {{
     server {{
         listen 127.0.0.1:{port};
         location / {{ return 200 "ok\\n"; }}
+        location = {status} {{ stub_status; }}
     }}
 }}
 """
@@ -105,7 +112,7 @@ def start_nginx(tmp: Path, cpu: int | None = -1) -> tuple[subprocess.Popen[bytes
     """nginx on a free loopback port (pinned to ``cpu`` unless None); the process and its URL."""
     port = free_port()
     conf = tmp / "nginx.conf"
-    conf.write_text(NGINX_CONF.format(tmp=tmp, port=port))
+    conf.write_text(NGINX_CONF.format(tmp=tmp, port=port, status=STATUS_PATH))
     prefix = pin(cpu) if cpu is not None else []
     proc = subprocess.Popen(
         [*prefix, NGINX, "-e", str(tmp / "error.log"), "-p", str(tmp), "-c", str(conf)]
@@ -123,6 +130,19 @@ def start_nginx(tmp: Path, cpu: int | None = -1) -> tuple[subprocess.Popen[bytes
                     f"nginx did not start: {log.read_text() if log.exists() else ''}"
                 ) from None
             time.sleep(0.05)
+
+
+#: no proxy, whatever the environment says: the benchmarks talk to loopback only
+_LOOPBACK = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def served(host: str) -> int:
+    """Requests nginx at ``host`` has answered so far (its ``stub_status`` counter, which counts
+    these status requests too)."""
+    with _LOOPBACK.open(f"{host}{STATUS_PATH}", timeout=5) as resp:
+        text = resp.read().decode()
+    # "Active connections: 1 \nserver accepts handled requests\n 3 3 42 \nReading: ..."
+    return int(text.splitlines()[2].split()[2])
 
 
 def stop_nginx(proc: subprocess.Popen[bytes]) -> None:
@@ -200,7 +220,7 @@ guardrails:
 MAX_RPS = 40000
 
 
-def pockit_run(
+def start_pockit_run(
     tmp: Path,
     host: str,
     *,
@@ -209,13 +229,12 @@ def pockit_run(
     duration: int,
     workers: int = 0,
     cpu: int | None = None,
-) -> dict[str, float]:
-    """One ``pockit run`` of a minimal spec (``--workers N`` when ``workers``), pinned to ``cpu``
-    unless None. Its figures, from run.json: ``rps`` (captured samples / the load window),
-    ``samples``, ``requests`` (Locust's count), ``window_s``, ``saturated`` (1.0 when the run says
-    a load generator was CPU-bound), ``dropped`` (samples the capture says it dropped),
-    ``workers_lost``; and ``locust_rps`` from Locust's own final statistics, as a cross-check.
-    The run directory is removed once read."""
+    session: bool = False,
+) -> tuple[subprocess.Popen[bytes], Path]:
+    """Start one ``pockit run`` of a minimal spec (``--workers N`` when ``workers``), pinned to
+    ``cpu`` unless None, in a session of its own when ``session`` (as from its own terminal: the
+    kernel's autogroup then shares a core between it and another session's process fairly); its
+    process and work folder, for :func:`finish_pockit_run`."""
     work = tmp / tag
     work.mkdir()
     spec = work / "poc.yaml"
@@ -230,10 +249,31 @@ def pockit_run(
         "--runs-dir", str(work / "runs"), "--no-progress", "--json",
         *(["--workers", str(workers)] if workers else []),
     ]  # fmt: skip
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 180)
-    if done.returncode != 0:
-        raise SystemExit(f"{tag}: pockit run exited {done.returncode}:\n{done.stderr[-2000:]}")
-    run_dir = Path(json.loads(done.stdout)["runs"][0])
+    # into files, not pipes: a caller polling something else meanwhile never blocks pockit's output
+    with open(work / "stdout.json", "wb") as out, open(work / "stderr.log", "wb") as err:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, start_new_session=session)
+    return proc, work
+
+
+def finish_pockit_run(
+    proc: subprocess.Popen[bytes], work: Path, *, timeout: float
+) -> dict[str, Any]:
+    """Wait for a :func:`start_pockit_run` and read its figures from run.json: ``rps`` (captured
+    samples / the load window), ``samples``, ``requests`` (Locust's count), ``window_s``,
+    ``window`` (its start and end, epoch seconds), ``saturated`` (1.0 when the run says a load
+    generator was CPU-bound), ``dropped`` (samples the capture says it dropped), ``workers_lost``;
+    and ``locust_rps`` from Locust's own final statistics, as a cross-check. The work folder is
+    removed once read."""
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        raise SystemExit(f"{work.name}: pockit run still running after {timeout:.0f} s") from None
+    if proc.returncode != 0:
+        err = (work / "stderr.log").read_text(errors="replace")
+        raise SystemExit(f"{work.name}: pockit run exited {proc.returncode}:\n{err[-2000:]}")
+    run_dir = Path(json.loads((work / "stdout.json").read_text())["runs"][0])
     meta = json.loads((run_dir / "run.json").read_text())
     counts, window = meta["counts"], meta["load_window"]
     entries = json.loads((run_dir / "locust" / "locust.json").read_text())
@@ -243,11 +283,23 @@ def pockit_run(
         "samples": float(counts["samples"]),
         "requests": float(counts["locust_requests"]),
         "window_s": float(window["seconds"]),
+        "window": (_epoch(window["start"]), _epoch(window["end"])),
         "saturated": 1.0 if meta.get("load_generator_saturated") else 0.0,
         "dropped": float((meta.get("capture") or {}).get("dropped", 0)),
         "workers_lost": float(len(meta.get("workers_lost") or [])),
         "locust_rps": locust_rps(entries),
     }
+
+
+def _epoch(iso: str) -> float:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+
+
+def pockit_run(tmp: Path, host: str, **opts: Any) -> dict[str, Any]:
+    """One ``pockit run`` of a minimal spec to its end (``opts``: :func:`start_pockit_run`'s):
+    :func:`finish_pockit_run`'s figures."""
+    proc, work = start_pockit_run(tmp, host, **opts)
+    return finish_pockit_run(proc, work, timeout=opts["duration"] + 180)
 
 
 def locust_rps(entries: list[dict[str, Any]]) -> float:

@@ -23,11 +23,20 @@ read 0.994-1.002 (10 s rounds: 0.985-1.029): that is this method's noise. Target
 >= 0.985 (within 1.5% of bare Locust). The capture measured is the installed one: pockit's C
 extension when it was built, the pure-Python one with ``POCKIT_PURE_CAPTURE=1``.
 
-End to end, the same locustfile and nginx are loaded by ``pockit run`` (a one-candidate spec,
-guardrails on) and by the bare ``locust`` CLI, alternated (who goes first swaps every round), both
-pinned to the same core. pockit's requests/s are its captured samples over run.json's load window,
-Locust's its final statistics (pockit's Locust statistics are printed beside, as a cross-check).
-Target: pockit run / bare locust >= 0.97.
+End to end, side by side: ``pockit run`` (a one-candidate spec, guardrails on) and the bare
+``locust`` CLI with the same locustfile run at the same time on the same core (core 0), each against
+its own nginx (both on the last core), each in a session of its own as from its own terminal (pockit
+starts its Locust in one too; the kernel's autogroup then shares the core fairly between them). So
+both meet the same moments of the machine, which separate runs one after the other do not: on this
+VM bare Locust alone ran from 4,000 to 7,200 req/s between consecutive 10 s runs. Requests are
+counted by each nginx (``stub_status``, read every 0.25 s from outside: no work added to either
+Locust) over pockit's load window from run.json, after its first 2 s; the bare Locust runs 15 s
+longer, so it covers that window. Who starts first and which nginx each gets swap every round. Each
+round also prints both Locust processes' share of the core, pockit run's own process's share (it
+converts the batches to Parquet; on this shared core it takes from both sides alike), and CPU per
+request from each process's CPU time, a cross-check that does not depend on the shares.
+``--e2e-aa`` runs a second bare Locust in pockit run's place: the method's own noise. Target: pockit
+run / bare locust >= 0.97.
 
 Each target is judged on the per-round ratios: ``MET`` only when every round clears it, ``MISSED``
 when their median does not, ``NOISY`` (not met) when the rounds straddle it; a trial whose captured
@@ -35,7 +44,7 @@ samples differ from Locust's request count is MISSED too. Exit status 1 unless e
 as the other benchmarks (``make bench`` lists it as missed); every round is printed either way.
 
 Run: ``.venv/bin/python benchmarks/bench_capture.py [--duration 10] [--rounds 5] [--users 20]
-[--only capture|interleaved|e2e] [--phase 0.1] [--parts record,guard,flush]``.
+[--only capture|interleaved|e2e] [--phase 0.1] [--parts record,guard,flush] [--e2e-aa]``.
 
 Where the capture's CPU goes. First (``benchmarks/profile_capture.py``, py-spy, 2026-12-01): the
 host guard parsing every URL, the per-request hook, Locust's dispatch to one more listener, and the
@@ -89,9 +98,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import psutil  # type: ignore[import-untyped]
 
@@ -109,6 +118,9 @@ E2E_TARGET = 0.97
 #: the interleaved trial: capture on or off for --phase seconds at a time, after WARMUP_S of
 #: spawning; a round is --round seconds of phases (half on, half off; default ROUND_S)
 WARMUP_S, ROUND_S = 3.0, 20.0
+#: end to end, side by side: the bare Locust runs E2E_SLACK_S longer than the candidate (covering
+#: its start-up); rates are counted from E2E_WARM_S into the candidate's load, every E2E_POLL_S
+E2E_SLACK_S, E2E_WARM_S, E2E_POLL_S = 15, 2.0, 0.25
 #: what the interleaved trial switches: the recorder in Locust's fire, the host guard, the batches
 PARTS = ("record", "guard", "flush")
 
@@ -456,39 +468,193 @@ def interleaved(host: str, tmp: Path, args: argparse.Namespace) -> bool:
     return lb.verdict(per_round, TARGET) == "MET" and whole
 
 
-def end_to_end(host: str, tmp: Path, args: argparse.Namespace) -> bool:
-    """``pockit run`` vs the bare ``locust`` CLI, alternated; whether the end-to-end target is met
-    and every request was captured."""
+class Started(NamedTuple):
+    """A load process of the end-to-end trial, started in a session of its own (as from its own
+    terminal; pockit starts its Locust in one too, and the kernel's autogroup shares a core fairly
+    between sessions): its pid, whether it ended, and what waits for it and reads its figures
+    (among them ``window``, its load's start and end, epoch seconds)."""
+
+    pid: int
+    poll: Callable[[], int | None]
+    finish: Callable[[], dict[str, Any]]
+
+
+def _bare_locust(host: str, tmp: Path, duration: int, users: int, tag: str) -> Started:
+    """Start a bare ``locust`` on core 0 (its ``window``: Locust's start time to its last
+    request)."""
+    work = tmp / tag
+    work.mkdir()
+    cmd = [
+        *lb.pin(0),
+        *lb.locust_command([str(tmp / "locustfile.py")], host, users, duration, work / "stats"),
+    ]
+    with open(work / "locust.log", "wb") as log:
+        proc = subprocess.Popen(
+            cmd,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            start_new_session=True,
+        )
+
+    def finish() -> dict[str, Any]:
+        try:
+            proc.wait(timeout=duration + 120)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            raise SystemExit(
+                f"{tag}: locust still running {duration + 120}s after its start"
+            ) from None
+        lb.check_exit(tag, proc, work / "locust.log")
+        entries = json.loads((work / "stats.json").read_text())
+        shutil.rmtree(work, ignore_errors=True)
+        window = (
+            min(e["start_time"] for e in entries),
+            max(e["last_request_timestamp"] for e in entries),
+        )
+        return {"requests": float(sum(e["num_requests"] for e in entries)), "window": window}
+
+    return Started(proc.pid, proc.poll, finish)
+
+
+def _pockit(host: str, tmp: Path, duration: int, users: int, tag: str) -> Started:
+    """Start ``pockit run`` (its parent and its Locust on core 0; its ``window``: run.json's load
+    window)."""
+    proc, work = lb.start_pockit_run(
+        tmp, host, tag=tag, users=users, duration=duration, cpu=0, session=True
+    )
+    return Started(
+        proc.pid, proc.poll, lambda: lb.finish_pockit_run(proc, work, timeout=duration + 180)
+    )
+
+
+def _cpu(pid: int) -> tuple[float, float]:
+    """CPU seconds so far of the process ``pid`` and of all its descendants (0.0 once gone)."""
+    try:
+        proc = psutil.Process(pid)
+        own = sum(proc.cpu_times()[:2])
+        kids = 0.0
+        for child in proc.children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                kids += sum(child.cpu_times()[:2])
+        return own, kids
+    except psutil.Error:
+        return 0.0, 0.0
+
+
+def side_by_side(
+    hosts: tuple[str, str], tmp: Path, args: argparse.Namespace, r: int, *, candidate: str
+) -> dict[str, Any]:
+    """One end-to-end round: ``candidate`` (``pockit``: ``pockit run``; ``bare``: a second bare
+    Locust, the method's own noise) and a bare ``locust`` at the same time on the same core, each
+    against its own nginx, counted by nginx. Who starts first and which nginx each gets swap every
+    round. The bare Locust runs E2E_SLACK_S longer, so it covers the candidate's whole load. CPU
+    time of each process is sampled beside the counts."""
+    bare_host, cand_host = hosts if r % 2 == 0 else hosts[::-1]
+    start_cand = _pockit if candidate == "pockit" else _bare_locust
+
+    def start_bare() -> Started:
+        return _bare_locust(bare_host, tmp, args.duration + E2E_SLACK_S, args.users, f"bare-{r}")
+
+    first = ("pockit run" if candidate == "pockit" else "the other") if r % 2 == 0 else "bare"
+    if r % 2 == 0:
+        cand = start_cand(cand_host, tmp, args.duration, args.users, f"e2e-{candidate}-{r}")
+        bare = start_bare()
+    else:
+        bare = start_bare()
+        cand = start_cand(cand_host, tmp, args.duration, args.users, f"e2e-{candidate}-{r}")
+    # (time, bare's nginx count, candidate's, bare's CPU s, candidate's own CPU s, its children's)
+    series: list[tuple[float, ...]] = []
+    deadline = time.monotonic() + args.duration + E2E_SLACK_S + 180
+    while cand.poll() is None or bare.poll() is None:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"e2e round {r + 1}: still running past {deadline:.0f}")
+        now = time.time()
+        counts = lb.served(bare_host), lb.served(cand_host)
+        series.append((now, *counts, _cpu(bare.pid)[0], *_cpu(cand.pid)))
+        time.sleep(E2E_POLL_S)
+    c, b = cand.finish(), bare.finish()
+    lo, hi = c["window"][0] + E2E_WARM_S, c["window"][1] - E2E_POLL_S
+    if not (b["window"][0] <= lo and b["window"][1] >= hi):
+        raise SystemExit(
+            f"e2e round {r + 1}: the bare locust's load did not cover the candidate's "
+            f"(start-up took longer than {E2E_SLACK_S} s?)"
+        )
+    inside = [s for s in series if lo <= s[0] <= hi]
+    if len(inside) < 2:
+        raise SystemExit(f"e2e round {r + 1}: fewer than two counts inside the load window")
+    first_s, last_s = inside[0], inside[-1]
+    d = [y - x for x, y in zip(first_s, last_s, strict=True)]
+    seconds, own = d[0], len(inside) - 1  # each reading after the first: one request per nginx
+    bare_n, cand_n = d[1] - own, d[2] - own
+    # the candidate's Locust: pockit run's child; a bare candidate is its own process
+    cand_cpu, parent_cpu = (d[5], d[4]) if candidate == "pockit" else (d[4], 0.0)
+    c.update(
+        first=first,
+        seconds=seconds,
+        cand_rps=cand_n / seconds,
+        bare_rps=bare_n / seconds,
+        cand_share=cand_cpu / seconds,
+        bare_share=d[3] / seconds,
+        parent_share=parent_cpu / seconds,
+        cand_us=cand_cpu / cand_n * 1e6,
+        bare_us=d[3] / bare_n * 1e6,
+    )
+    return c
+
+
+def end_to_end(hosts: tuple[str, str], tmp: Path, args: argparse.Namespace) -> bool:
+    """``pockit run`` and the bare ``locust`` CLI side by side; whether the end-to-end target is
+    met and every request was captured."""
+    cand = "bare" if args.e2e_aa else "pockit"
+    label = (
+        "bare locust/bare locust (the method's noise)" if args.e2e_aa else "pockit run/bare locust"
+    )
     print(
-        f"end to end: `pockit run` (one candidate, guardrails on: allowed_hosts [127.0.0.1], "
-        f"max_rps {lb.MAX_RPS}) vs bare `locust` with the same locustfile and target; "
-        f"{args.rounds} rounds x {args.duration}s, {args.users} users, alternated, both on core 0\n"
-        "  pockit: captured samples / run.json load window; locust: its final statistics"
+        f"end to end, side by side: {'a second bare `locust`' if args.e2e_aa else '`pockit run` (one candidate, guardrails on: allowed_hosts [127.0.0.1], max_rps ' + str(lb.MAX_RPS) + ')'} "
+        f"and bare `locust` at the same time, same locustfile, both on core 0, each against its own "
+        f"nginx on core {(os.cpu_count() or 1) - 1}; {args.rounds} rounds x {args.duration}s, "
+        f"{args.users} users each; requests counted by nginx over the candidate's load window "
+        f"(after {E2E_WARM_S:.0f} s of it)"
     )
     per_round: list[float] = []
+    per_cpu: list[float] = []  # requests per CPU second of the Locust processes, as a cross-check
     lost: list[str] = []
     for r in range(args.rounds):
-        sides = ["pockit", "bare"] if r % 2 == 0 else ["bare", "pockit"]
-        res: dict[str, dict[str, float]] = {}
-        for side in sides:
-            if side == "pockit":
-                res[side] = lb.pockit_run(
-                    tmp, host, tag=f"e2e-{r}", users=args.users, duration=args.duration, cpu=0
+        res = side_by_side(hosts, tmp, args, r, candidate=cand)
+        per_round.append(res["cand_rps"] / res["bare_rps"])
+        extra = ""
+        if cand == "pockit":
+            if res["samples"] != res["requests"]:
+                lost.append(
+                    f"round {r + 1}: {res['samples']:.0f} captured of {res['requests']:.0f}"
                 )
-            else:
-                res[side] = trial("bare", host, tmp, args.duration, args.users, 100 + r)
-        p, b = res["pockit"], res["bare"]
-        per_round.append(p["rps"] / b["rps"])
-        if p["samples"] != p["requests"]:
-            lost.append(f"round {r + 1}: {p['samples']:.0f} captured of {p['requests']:.0f}")
+            extra = f" ({res['samples']:.0f} captured, Locust {res['requests']:.0f})"
+        per_cpu.append(res["bare_us"] / res["cand_us"])
+        parent = f", pockit run's own process {res['parent_share']:.1%}" if cand == "pockit" else ""
         print(
-            f"  round {r + 1} ({sides[0]} first): pockit run {p['rps']:7.0f} req/s "
-            f"({p['samples']:.0f} captured, Locust {p['requests']:.0f}, {p['window_s']:.2f} s; "
-            f"by Locust's stats {p['locust_rps']:.0f}), bare locust {b['rps']:7.0f} req/s, "
-            f"ratio {per_round[-1]:.3f}",
+            f"  round {r + 1} ({res['first']} first, {res['seconds']:.1f} s): {cand} "
+            f"{res['cand_rps']:6.0f} req/s{extra}, bare locust {res['bare_rps']:6.0f} req/s, "
+            f"ratio {per_round[-1]:.3f}; core 0 shares: {cand}'s Locust {res['cand_share']:.1%}, "
+            f"bare {res['bare_share']:.1%}{parent}; CPU per request {res['cand_us']:.1f} vs "
+            f"{res['bare_us']:.1f} us (bare/{cand} {per_cpu[-1]:.3f})",
             flush=True,
         )
-    print(lb.verdict_line("pockit run/bare locust", per_round, E2E_TARGET))
+    if cand == "bare":
+        print(
+            f"{label} per round: {', '.join(f'{x:.3f}' for x in per_round)}; median "
+            f"{statistics.median(per_round):.3f}, range {min(per_round):.3f}-{max(per_round):.3f}"
+        )
+    else:
+        print(lb.verdict_line(label, per_round, E2E_TARGET))
+    rounds = ", ".join(f"{x:.3f}" for x in per_cpu)
+    print(
+        f"  cross-check, CPU per request of the Locust processes, bare/{cand}: {rounds} "
+        f"(median {statistics.median(per_cpu):.3f})"
+    )
+    if cand == "bare":
+        return True
     print(f"every request captured: {'yes' if not lost else 'NO (MISSED): ' + '; '.join(lost)}")
     return lb.verdict(per_round, E2E_TARGET) == "MET" and not lost
 
@@ -520,6 +686,12 @@ def main() -> int:
         default=",".join(PARTS),
         help="interleaved: what to switch, of record,guard,flush, or none (default all: the "
         "whole capture; without flush, batches are written only at 20,000 rows)",
+    )
+    ap.add_argument(
+        "--e2e-aa",
+        action="store_true",
+        help="end to end: a second bare locust in place of pockit run (the side-by-side "
+        "method's own noise; no target)",
     )
     ap.add_argument(
         "--memory-run",
@@ -561,7 +733,9 @@ def main() -> int:
             if args.only in (None, "e2e"):
                 if met:
                     print()
-                met["pockit run >= 97% of bare locust"] = end_to_end(host, tmp, args)
+                (tmp / "nginx-b").mkdir()
+                with lb.running_nginx(tmp / "nginx-b") as host_b:
+                    met["pockit run >= 97% of bare locust"] = end_to_end((host, host_b), tmp, args)
     missed = [k for k, ok in met.items() if not ok]
     print("\nnot met (MISSED or NOISY): " + "; ".join(missed) if missed else "\nall targets met")
     return 1 if missed else 0
