@@ -110,7 +110,30 @@ VALUES = {
 events = st.lists(st.fixed_dictionaries({}, optional=VALUES).map(dict), min_size=1, max_size=12)
 
 
-def run(tmp: Path, evts: list[dict[str, Any]], *, pure: bool, open_model: bool) -> dict[str, Any]:
+class Hook:
+    """What ``_crecord.Fire`` needs of Locust's EventHook: its listeners (none here)."""
+
+    _handlers: list[Any] = []
+
+
+def fired(record: Any) -> Any:
+    """``record`` reached as ``attach`` installs it in C: ``hook.fire(**kw)`` through
+    ``_crecord.Fire``, which reads the keyword arguments as given (no dict)."""
+    native = _native.native()
+    assert native is not None
+    fire = native.Fire(
+        hook=Hook(),
+        recorder=record.__self__,
+        python_fire=lambda **kw: pytest.fail("Fire went to the Python loop"),
+        passed_on=(StopIteration,),
+        on_error=lambda exc: pytest.fail(f"no listener to fail: {exc!r}"),
+    )
+    return lambda kw: fire(**kw)
+
+
+def run(
+    tmp: Path, evts: list[dict[str, Any]], *, pure: bool, open_model: bool, via_fire: bool = False
+) -> dict[str, Any]:
     cap = Capture(tmp, batch_rows=3, batch_seconds=60)
     if open_model:
         cap.pacer = Pacer()  # type: ignore[assignment]
@@ -122,6 +145,8 @@ def run(tmp: Path, evts: list[dict[str, Any]], *, pure: bool, open_model: bool) 
 
     cap.flush = flush  # type: ignore[method-assign]
     record = cap.recorder(pure=pure)
+    if via_fire:
+        record = fired(record)
     raised: list[str] = []
     for kw in evts:
         try:
@@ -156,8 +181,10 @@ def test_c_recorder_writes_what_the_python_one_writes(
     monkeypatch.setattr(time, "time", lambda: 1.7e9)  # a missing start time reads the clock
     pure = run(tmp_path, evts, pure=True, open_model=open_model)
     native = run(tmp_path, evts, pure=False, open_model=open_model)
-    assert pure.pop("kind") == "python" and native.pop("kind") == "c"
+    via_fire = run(tmp_path, evts, pure=False, open_model=open_model, via_fire=True)
+    assert pure.pop("kind") == "python" and native.pop("kind") == via_fire.pop("kind") == "c"
     assert native == pure
+    assert via_fire == pure
     # whatever was recorded makes a batch: a value of the wrong type is written as unknown
     cap = Capture(tmp_path, batch_rows=100, batch_seconds=60)
     record = cap.recorder()
@@ -200,9 +227,11 @@ def test_rows_errors_and_flushes_by_hand(tmp_path: Path, monkeypatch: pytest.Mon
 def test_a_base_exception_is_raised_and_leaves_no_half_row(tmp_path: Path) -> None:
     """KeyboardInterrupt (or gevent's GreenletExit) inside the event is not a bad event: it goes
     up to Locust, as from the Python recorder's ``except Exception``, and nothing is buffered."""
-    for pure in (True, False):
+    for pure, via_fire in ((True, False), (False, False), (False, True)):
         cap = Capture(tmp_path, batch_rows=100, batch_seconds=60)
         record = cap.recorder(pure=pure)
+        if via_fire:
+            record = fired(record)
         with pytest.raises(KeyboardInterrupt):
             record(dict(request_type="GET", name="/a", response_time=1.0, start_time=1.0,
                         response=Raising(KeyboardInterrupt())))  # fmt: skip
