@@ -17,9 +17,11 @@ these ratios are printed for context; the capture target is judged on the interl
 Interleaved (the capture target): one Locust process switches the capture on and off every
 ``--phase`` seconds (0.1 s) — the recorder inside Locust's request ``fire``, the host guard in
 ``_build_url``, and its batches, written every 2 s of "on" time, always inside an "on" phase — so
-both sides share each moment of the machine. A round is ``--round`` seconds of phases (20 s); its
+both sides share each moment of the machine. A round is ``--round`` seconds of phases (40 s); its
 ratio is requests/s on over requests/s off. With nothing switched (``--parts none``) 20 s rounds
-read 0.994-1.002 (10 s rounds: 0.985-1.029): that is this method's noise. Target: capture on/off
+read 0.994-1.002 (10 s rounds: 0.985-1.029): that is this method's noise on a quiet hour; on a
+noisier one 20 s rounds of the whole capture spread 0.975-1.011 around a median of 1.001, hence
+40 s rounds. Target: capture on/off
 >= 0.985 (within 1.5% of bare Locust). The capture measured is the installed one: pockit's C
 extension when it was built, the pure-Python one with ``POCKIT_PURE_CAPTURE=1``.
 
@@ -73,17 +75,32 @@ batches 0.985-1.016, the guard 0.999-1.028, nothing switched 0.994-1.002. What i
 batches: turning ~12,000 buffered rows into a compact batch takes ~8 ms every 2 s in ``timeit``
 (``Columns.from_values`` ~3 ms, the strings' dictionary encoding and checksum ~3 ms, the writes).
 
-End to end, 30 s rounds (``--duration 30``): pockit run / bare locust 0.945, 0.875, 0.726, 0.893,
-0.762 (median 0.875), every round below the target. That gap is not the capture. py-spy over 15 s
-of each Locust process shows the same frames apart from the capture's (~3% of samples, most of it
-Locust's own listener dispatch inside ``attach``'s ``fire``); ``pockit run``'s own process takes
-0.7% of a core meanwhile; its Locust runs at 99% of its core, as bare Locust does. The one option
-pockit adds to Locust's command line, ``--csv``, gave csv/bare 0.77-1.26 by round (median 0.93,
-8 rounds of 10 s): separate processes on this VM cannot say more. Instructions per request, which
-callgrind counts repeatably (a 15 s and a 45 s run of each under valgrind, differenced): bare
-562,820, with ``--csv`` 574,059, with the capture plugin and ``--csv`` as ``pockit run`` starts
-Locust 578,865 (+2.85%, most of it per-second work spread over valgrind's ~65 req/s). So pockit's
-Locust does not do meaningfully more work per request; the gap, if not noise, is in time.
+Then the request hook's whole ``fire`` moved to C as well (``_crecord.Fire``, when the C recorder
+runs): Locust's own ``fire`` is a Python frame that builds a dict of the event's keywords and calls
+each listener with ``**kwargs``, unpacking that dict again (2.1 µs a request with Locust's one
+listener, in ``timeit``, against 0.35 µs for calling the listener directly); ``Fire`` reads the
+event from the keywords as given and calls each listener with them. So pockit's ``fire``, recorder
+included, now costs less than Locust's own, which pays for the batches. Interleaved, 2026-12-01:
+20 s rounds 0.981-1.009 (median 1.001, 5 rounds) and 0.975-1.011 (median 1.001, 8 rounds); 40 s
+rounds 0.992-1.023 (median 0.999, 5 rounds, every round clearing the target).
+
+End to end, first measured one run after the other (both pinned to core 0): 30 s rounds 0.945,
+0.875, 0.726, 0.893, 0.762 (median 0.875). Most of that was the method: bare Locust alone swung
+between 4,000 and 7,200 req/s from one run to the next, and ``pockit run``'s own process (it turns
+the batches into Parquet while the load runs) shared core 0 with its Locust, where bare Locust had
+the core to itself. Side by side (above) the two share the same moments and the same core, fairly:
+a second bare Locust in pockit's place (``--e2e-aa``, 5 rounds of 20 s) read 0.991-1.013 (median
+0.999). With the C recorder and Python ``fire``: 0.960, 0.970 (10 s rounds), 0.960, 0.978 (30 s);
+the capture plugin alone against bare Locust, side by side, 0.967-0.984 over 8 rounds of 20 s, and
+``--csv`` alone (pockit's one addition to Locust's command line) 0.989-1.016: nothing. With
+``Fire``, 30 s rounds: 0.987, 0.975, 0.990, 0.994, 0.976 (median 0.987), CPU per request of the two
+Locust processes bare/pockit 0.978-0.997. ``pockit run``'s own process took 2.4% of core 0 over
+those windows (imports at the first batch, then each batch into Parquet); the kernel takes it from
+both sides alike, so the ratio does not charge it to pockit. On a machine with a core to spare it
+runs beside its Locust, not in its place. Earlier checks that found no extra work per request in
+pockit's Locust (py-spy: the same frames; callgrind: 562,820 instructions a request bare, 578,865
+with the plugin and ``--csv``, most of the difference per-second work spread over valgrind's
+~65 req/s) stand.
 """
 
 from __future__ import annotations
@@ -117,7 +134,7 @@ TARGET = 0.985
 E2E_TARGET = 0.97
 #: the interleaved trial: capture on or off for --phase seconds at a time, after WARMUP_S of
 #: spawning; a round is --round seconds of phases (half on, half off; default ROUND_S)
-WARMUP_S, ROUND_S = 3.0, 20.0
+WARMUP_S, ROUND_S = 3.0, 40.0
 #: end to end, side by side: the bare Locust runs E2E_SLACK_S longer than the candidate (covering
 #: its start-up); rates are counted from E2E_WARM_S into the candidate's load, every E2E_POLL_S
 E2E_SLACK_S, E2E_WARM_S, E2E_POLL_S = 15, 2.0, 0.25

@@ -1,10 +1,11 @@
 """The capture's C extension (``pockit/load/_crecord.c``), when it was built.
 
 ``pip install`` compiles it (scripts/hatch_build.py: optional, so an install without a C compiler
-still succeeds); without it the capture runs its pure-Python recorder and host guard, which write
-the same rows and refuse the same requests, at about 3.5% of a Locust process's requests/s instead
-of about 1.3% (benchmarks/bench_capture.py). ``POCKIT_PURE_CAPTURE=1`` asks for the pure-Python
-parts even when it was built (a comparison, or a suspected fault in the extension).
+still succeeds); without it the capture runs its pure-Python recorder, request ``fire`` and host
+guard, which write the same rows and refuse the same requests, at about 3.5% of a Locust process's
+requests/s, where the C ones cost less than this VM's noise (benchmarks/bench_capture.py).
+``POCKIT_PURE_CAPTURE=1`` asks for the pure-Python parts even when it was built (a comparison, or a
+suspected fault in the extension).
 """
 
 from __future__ import annotations
