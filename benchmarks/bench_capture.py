@@ -46,7 +46,8 @@ samples differ from Locust's request count is MISSED too. Exit status 1 unless e
 as the other benchmarks (``make bench`` lists it as missed); every round is printed either way.
 
 Run: ``.venv/bin/python benchmarks/bench_capture.py [--duration 10] [--rounds 5] [--users 20]
-[--only capture|interleaved|e2e] [--phase 0.1] [--parts record,guard,flush] [--e2e-aa]``.
+[--only capture|interleaved|e2e] [--phase 0.1] [--parts record,guard,flush] [--e2e-duration 30]
+[--e2e-aa]``.
 
 Where the capture's CPU goes. First (``benchmarks/profile_capture.py``, py-spy, 2026-12-01): the
 host guard parsing every URL, the per-request hook, Locust's dispatch to one more listener, and the
@@ -89,7 +90,7 @@ End to end, first measured one run after the other (both pinned to core 0): 30 s
 between 4,000 and 7,200 req/s from one run to the next, and ``pockit run``'s own process (it turns
 the batches into Parquet while the load runs) shared core 0 with its Locust, where bare Locust had
 the core to itself. Side by side (above) the two share the same moments and the same core, fairly:
-a second bare Locust in pockit's place (``--e2e-aa``, 5 rounds of 20 s) read 0.991-1.013 (median
+a second bare Locust in pockit's place (``--e2e-aa --e2e-duration 20``, 5 rounds) read 0.991-1.013 (median
 0.999). With the C recorder and Python ``fire``: 0.960, 0.970 (10 s rounds), 0.960, 0.978 (30 s);
 the capture plugin alone against bare Locust, side by side, 0.967-0.984 over 8 rounds of 20 s, and
 ``--csv`` alone (pockit's one addition to Locust's command line) 0.989-1.016: nothing. With
@@ -572,18 +573,20 @@ def side_by_side(
     start_cand = _pockit if candidate == "pockit" else _bare_locust
 
     def start_bare() -> Started:
-        return _bare_locust(bare_host, tmp, args.duration + E2E_SLACK_S, args.users, f"bare-{r}")
+        return _bare_locust(
+            bare_host, tmp, args.e2e_duration + E2E_SLACK_S, args.users, f"bare-{r}"
+        )
 
     first = ("pockit run" if candidate == "pockit" else "the other") if r % 2 == 0 else "bare"
     if r % 2 == 0:
-        cand = start_cand(cand_host, tmp, args.duration, args.users, f"e2e-{candidate}-{r}")
+        cand = start_cand(cand_host, tmp, args.e2e_duration, args.users, f"e2e-{candidate}-{r}")
         bare = start_bare()
     else:
         bare = start_bare()
-        cand = start_cand(cand_host, tmp, args.duration, args.users, f"e2e-{candidate}-{r}")
+        cand = start_cand(cand_host, tmp, args.e2e_duration, args.users, f"e2e-{candidate}-{r}")
     # (time, bare's nginx count, candidate's, bare's CPU s, candidate's own CPU s, its children's)
     series: list[tuple[float, ...]] = []
-    deadline = time.monotonic() + args.duration + E2E_SLACK_S + 180
+    deadline = time.monotonic() + args.e2e_duration + E2E_SLACK_S + 180
     while cand.poll() is None or bare.poll() is None:
         if time.monotonic() > deadline:
             raise SystemExit(f"e2e round {r + 1}: still running past {deadline:.0f}")
@@ -631,7 +634,7 @@ def end_to_end(hosts: tuple[str, str], tmp: Path, args: argparse.Namespace) -> b
     print(
         f"end to end, side by side: {'a second bare `locust`' if args.e2e_aa else '`pockit run` (one candidate, guardrails on: allowed_hosts [127.0.0.1], max_rps ' + str(lb.MAX_RPS) + ')'} "
         f"and bare `locust` at the same time, same locustfile, both on core 0, each against its own "
-        f"nginx on core {(os.cpu_count() or 1) - 1}; {args.rounds} rounds x {args.duration}s, "
+        f"nginx on core {(os.cpu_count() or 1) - 1}; {args.rounds} rounds x {args.e2e_duration}s, "
         f"{args.users} users each; requests counted by nginx over the candidate's load window "
         f"(after {E2E_WARM_S:.0f} s of it)"
     )
@@ -703,6 +706,13 @@ def main() -> int:
         default=",".join(PARTS),
         help="interleaved: what to switch, of record,guard,flush, or none (default all: the "
         "whole capture; without flush, batches are written only at 20,000 rows)",
+    )
+    ap.add_argument(
+        "--e2e-duration",
+        type=int,
+        default=30,
+        help="end to end: seconds of pockit run's load per round (default 30; its first 2 s are "
+        "not counted)",
     )
     ap.add_argument(
         "--e2e-aa",

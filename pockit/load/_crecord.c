@@ -484,7 +484,7 @@ static PyTypeObject GuardType = {
 };
 
 /* ---------------------------------------------------------------------------------------------
- * The request hook's ``fire`` (pockit/load/_capture_batch.py, ``attach``): Fire(hook, recorder,
+ * The request hook's ``fire`` (pockit/load/_capture_fire.py, ``attach``): Fire(hook, recorder,
  * python_fire, passed_on, on_error) is set as the instance's ``fire``.
  * ``fire(**kwargs)`` does what Locust's ``EventHook.fire`` does, with the recorder first:
  *   record the event (the Recorder's row, read from the keyword arguments as given: no dict)
