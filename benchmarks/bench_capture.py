@@ -574,7 +574,7 @@ def side_by_side(
 
     def start_bare() -> Started:
         return _bare_locust(
-            bare_host, tmp, args.e2e_duration + E2E_SLACK_S, args.users, f"bare-{r}"
+            bare_host, tmp, args.e2e_duration + E2E_SLACK_S, args.users, f"e2e-baseline-{r}"
         )
 
     first = ("pockit run" if candidate == "pockit" else "the other") if r % 2 == 0 else "bare"
