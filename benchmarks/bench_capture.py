@@ -83,25 +83,28 @@ listener, in ``timeit``, against 0.35 µs for calling the listener directly); ``
 event from the keywords as given and calls each listener with them. So pockit's ``fire``, recorder
 included, now costs less than Locust's own, which pays for the batches. Interleaved, 2026-12-01:
 20 s rounds 0.981-1.009 (median 1.001, 5 rounds) and 0.975-1.011 (median 1.001, 8 rounds); 40 s
-rounds 0.992-1.023 (median 0.999, 5 rounds, every round clearing the target).
+rounds, three runs of 5: 0.992-1.023, 0.992-1.012, 0.990-1.004 (medians 0.999, 1.001, 0.997; every
+round clearing the target; 1.000 over all 15).
 
 End to end, first measured one run after the other (both pinned to core 0): 30 s rounds 0.945,
 0.875, 0.726, 0.893, 0.762 (median 0.875). Most of that was the method: bare Locust alone swung
 between 4,000 and 7,200 req/s from one run to the next, and ``pockit run``'s own process (it turns
 the batches into Parquet while the load runs) shared core 0 with its Locust, where bare Locust had
 the core to itself. Side by side (above) the two share the same moments and the same core, fairly:
-a second bare Locust in pockit's place (``--e2e-aa --e2e-duration 20``, 5 rounds) read 0.991-1.013 (median
-0.999). With the C recorder and Python ``fire``: 0.960, 0.970 (10 s rounds), 0.960, 0.978 (30 s);
-the capture plugin alone against bare Locust, side by side, 0.967-0.984 over 8 rounds of 20 s, and
-``--csv`` alone (pockit's one addition to Locust's command line) 0.989-1.016: nothing. With
-``Fire``, 30 s rounds: 0.987, 0.975, 0.990, 0.994, 0.976 (median 0.987), CPU per request of the two
-Locust processes bare/pockit 0.978-0.997. ``pockit run``'s own process took 2.4% of core 0 over
-those windows (imports at the first batch, then each batch into Parquet); the kernel takes it from
-both sides alike, so the ratio does not charge it to pockit. On a machine with a core to spare it
-runs beside its Locust, not in its place. Earlier checks that found no extra work per request in
-pockit's Locust (py-spy: the same frames; callgrind: 562,820 instructions a request bare, 578,865
-with the plugin and ``--csv``, most of the difference per-second work spread over valgrind's
-~65 req/s) stand.
+a second bare Locust in pockit's place (``--e2e-aa --e2e-duration 20``, 5 rounds) read
+0.991-1.013 (median 0.999). With the C recorder and Python ``fire``: 0.960, 0.970 (10 s rounds),
+0.960, 0.978 (30 s); the capture plugin alone against bare Locust, side by side, 0.967-0.984 over 8
+rounds of 20 s, and ``--csv`` alone (pockit's one addition to Locust's command line) 0.989-1.016:
+nothing. With ``Fire``, 30 s rounds, two runs of 5: 0.987, 0.975, 0.990, 0.994, 0.976 and 0.977,
+0.993, 0.984, 0.985, 0.991 (medians 0.987, 0.985; every round clearing the target), CPU per request
+of the two Locust processes bare/pockit 0.978-0.997. ``pockit run``'s own process took 2.0-2.5% of
+core 0 over those windows (py-spy: ~40% a one-off ``import pandas`` that pyarrow's
+``pa.array(list)`` makes at the first batch, the rest each batch into Parquet); the kernel takes it
+from both sides alike, so the ratio does not charge it to pockit (charged wholly to pockit on that
+core, it would lower the ratio by ~2.5%). On a machine with a core to spare it runs beside its
+Locust, not in its place. Earlier checks that found no extra work per request in pockit's Locust
+(py-spy: the same frames; callgrind: 562,820 instructions a request bare, 578,865 with the plugin
+and ``--csv``, most of the difference per-second work spread over valgrind's ~65 req/s) stand.
 """
 
 from __future__ import annotations
@@ -631,8 +634,14 @@ def end_to_end(hosts: tuple[str, str], tmp: Path, args: argparse.Namespace) -> b
     label = (
         "bare locust/bare locust (the method's noise)" if args.e2e_aa else "pockit run/bare locust"
     )
+    who = (
+        "a second bare `locust`"
+        if args.e2e_aa
+        else "`pockit run` (one candidate, guardrails on: allowed_hosts [127.0.0.1], max_rps "
+        f"{lb.MAX_RPS})"
+    )
     print(
-        f"end to end, side by side: {'a second bare `locust`' if args.e2e_aa else '`pockit run` (one candidate, guardrails on: allowed_hosts [127.0.0.1], max_rps ' + str(lb.MAX_RPS) + ')'} "
+        f"end to end, side by side: {who} "
         f"and bare `locust` at the same time, same locustfile, both on core 0, each against its own "
         f"nginx on core {(os.cpu_count() or 1) - 1}; {args.rounds} rounds x {args.e2e_duration}s, "
         f"{args.users} users each; requests counted by nginx over the candidate's load window "
