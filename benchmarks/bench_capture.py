@@ -437,7 +437,9 @@ def in_process(host: str, tmp: Path, args: argparse.Namespace) -> bool:
         )
     own = acct["hook_us"] + acct["flush_us"]
     print(
-        f"capture's own cost, timed inside Locust: {acct['hook_us']:.2f} us in the request hook + "
+        "capture's own cost, timed inside Locust (the recorder wrapped in a Python timer, so this "
+        "trial runs the Python fire, not _crecord.Fire): "
+        f"{acct['hook_us']:.2f} us in the request hook + "
         f"{acct['flush_us']:.2f} us/row writing the batch = {own:.2f} us of {cpu['bare']:.1f} us CPU "
         f"per request -> expected ratio {1 - own / cpu['bare']:.3f}"
     )
