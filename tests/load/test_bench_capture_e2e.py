@@ -35,7 +35,8 @@ def test_one_side_by_side_round() -> None:
     assert found, out + done.stderr
     pockit, captured, requests, bare, ratio, share_p, share_b = map(float, found.groups())
     assert pockit > 0 and bare > 0
-    assert float(ratio) == pytest.approx(pockit / bare, abs=0.002)
+    # the rates are printed rounded to 1 req/s, the ratio to 0.001
+    assert float(ratio) == pytest.approx(pockit / bare, abs=0.001 + 1 / min(pockit, bare))
     assert captured == requests > 0
     # each Locust got a fair share of core 0 (a session of its own each): not 54% against 43%
     assert abs(share_p - share_b) < 5, out
