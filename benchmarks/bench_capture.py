@@ -114,6 +114,7 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -591,14 +592,22 @@ def side_by_side(
         cand = start_cand(cand_host, tmp, args.e2e_duration, args.users, f"e2e-{candidate}-{r}")
     # (time, bare's nginx count, candidate's, bare's CPU s, candidate's own CPU s, its children's)
     series: list[tuple[float, ...]] = []
-    deadline = time.monotonic() + args.e2e_duration + E2E_SLACK_S + 180
-    while cand.poll() is None or bare.poll() is None:
-        if time.monotonic() > deadline:
-            raise SystemExit(f"e2e round {r + 1}: still running past {deadline:.0f}")
-        now = time.time()
-        counts = lb.served(bare_host), lb.served(cand_host)
-        series.append((now, *counts, _cpu(bare.pid)[0], *_cpu(cand.pid)))
-        time.sleep(E2E_POLL_S)
+    limit = args.e2e_duration + E2E_SLACK_S + 180
+    deadline = time.monotonic() + limit
+    try:
+        while cand.poll() is None or bare.poll() is None:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"e2e round {r + 1}: still running {limit} s after its start")
+            now = time.time()
+            counts = lb.served(bare_host), lb.served(cand_host)
+            series.append((now, *counts, _cpu(bare.pid)[0], *_cpu(cand.pid)))
+            time.sleep(E2E_POLL_S)
+    except BaseException:  # a hang, nginx gone, Ctrl-C: stop both (each leads its session)
+        for started in (cand, bare):
+            if started.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(started.pid, signal.SIGTERM)
+        raise
     c, b = cand.finish(), bare.finish()
     lo, hi = c["window"][0] + E2E_WARM_S, c["window"][1] - E2E_POLL_S
     if not (b["window"][0] <= lo and b["window"][1] >= hi):
