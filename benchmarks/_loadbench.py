@@ -22,9 +22,10 @@ import time
 import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from pockit._contract import RunField, parse_iso
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
@@ -275,7 +276,7 @@ def finish_pockit_run(
         raise SystemExit(f"{work.name}: pockit run exited {proc.returncode}:\n{err[-2000:]}")
     run_dir = Path(json.loads((work / "stdout.json").read_text())["runs"][0])
     meta = json.loads((run_dir / "run.json").read_text())
-    counts, window = meta["counts"], meta["load_window"]
+    counts, window = meta[RunField.COUNTS], meta[RunField.LOAD_WINDOW]
     entries = json.loads((run_dir / "locust" / "locust.json").read_text())
     shutil.rmtree(work, ignore_errors=True)
     return {
@@ -283,16 +284,12 @@ def finish_pockit_run(
         "samples": float(counts["samples"]),
         "requests": float(counts["locust_requests"]),
         "window_s": float(window["seconds"]),
-        "window": (_epoch(window["start"]), _epoch(window["end"])),
-        "saturated": 1.0 if meta.get("load_generator_saturated") else 0.0,
-        "dropped": float((meta.get("capture") or {}).get("dropped", 0)),
-        "workers_lost": float(len(meta.get("workers_lost") or [])),
+        "window": (parse_iso(window["start"]).timestamp(), parse_iso(window["end"]).timestamp()),
+        "saturated": 1.0 if meta.get(RunField.LOAD_GENERATOR_SATURATED) else 0.0,
+        "dropped": float((meta.get(RunField.CAPTURE) or {}).get("dropped", 0)),
+        "workers_lost": float(len(meta.get(RunField.WORKERS_LOST) or [])),
         "locust_rps": locust_rps(entries),
     }
-
-
-def _epoch(iso: str) -> float:
-    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
 
 
 def pockit_run(tmp: Path, host: str, **opts: Any) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from pockit.load._capture_batch import Capture
 
 def test_make_install_built_the_extension() -> None:
     """A fresh ``make install`` on this kind of machine (gcc and Python's headers) builds it; a
-    pure-Python capture costs ~2% of Locust's requests/s (benchmarks/bench_capture.py)."""
+    pure-Python capture costs ~3.5% of Locust's requests/s (benchmarks/bench_capture.py)."""
     assert _native.kind() == "c", (
         "pockit.load._crecord is not importable: rerun `make install` and read scripts/hatch_build.py's "
         "message (a C compiler and Python's headers are needed)"
