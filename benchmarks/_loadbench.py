@@ -19,11 +19,12 @@ import statistics
 import subprocess
 import sys
 import time
+import traceback
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from pockit._contract import RunField, parse_iso
 
@@ -164,6 +165,28 @@ def running_nginx(tmp: Path, cpu: int | None = -1) -> Iterator[str]:
         yield host
     finally:
         stop_nginx(proc)
+
+
+#: A benchmark that could not measure (nginx did not start, a load process failed or hung): not a
+#: verdict, so neither 0 (met) nor 1 (missed), which ``make bench`` reads as such.
+COULD_NOT_MEASURE = 3
+
+
+def run(main: Callable[[], int]) -> NoReturn:
+    """Exit with ``main()``'s status: 0 every target met, 1 one missed; COULD_NOT_MEASURE, with
+    the reason on stderr, when it stopped before measuring (``SystemExit("why")``, an exception)."""
+    try:
+        code = main()
+    except SystemExit as stop:
+        if not isinstance(stop.code, str):
+            raise
+        print(f"could not measure: {stop.code}", file=sys.stderr)
+        code = COULD_NOT_MEASURE
+    except Exception:
+        traceback.print_exc()
+        print("could not measure: the benchmark failed (traceback above)", file=sys.stderr)
+        code = COULD_NOT_MEASURE
+    sys.exit(code)
 
 
 def verdict(per_round: Sequence[float], target: float) -> str:

@@ -44,6 +44,8 @@ Each target is judged on the per-round ratios: ``MET`` only when every round cle
 when their median does not, ``NOISY`` (not met) when the rounds straddle it; a trial whose captured
 samples differ from Locust's request count is MISSED too. Exit status 1 unless every target is met,
 as the other benchmarks (``make bench`` lists it as missed); every round is printed either way.
+Exit status 3 when it could not measure (``_loadbench.run``: nginx did not start, a load process
+failed or hung), with the reason.
 
 Run: ``.venv/bin/python benchmarks/bench_capture.py [--duration 10] [--rounds 5] [--users 20]
 [--only capture|interleaved|e2e] [--phase 0.1] [--parts record,guard,flush] [--e2e-duration 30]
@@ -789,4 +791,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    lb.run(main)

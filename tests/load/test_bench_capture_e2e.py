@@ -43,3 +43,28 @@ def test_one_side_by_side_round() -> None:
     assert "every request captured: yes" in out
     assert re.search(r"pockit run/bare locust: median [\d.]+ \(target >= 0.97", out), out
     assert done.returncode in (0, 1), done.stderr  # 1: the target missed here, still a figure
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "said"),
+    [
+        ("return 0", 0, ""),
+        ("return 1", 1, ""),  # a missed target
+        ("raise SystemExit('nginx did not start')", 3, "could not measure: nginx did not start"),
+        ("return 1 / 0", 3, "could not measure: the benchmark failed"),
+    ],
+)
+def test_a_benchmark_that_could_not_measure_exits_3(body: str, code: int, said: str) -> None:
+    """0 and 1 are verdicts (``make bench`` reads 1 as a missed target): a load benchmark that
+    stopped before measuring exits 3 and says why (``_loadbench.run``)."""
+    script = (
+        f"import sys; sys.path.insert(0, {str(BENCH.parent)!r})\n"
+        "import _loadbench as lb\n"
+        f"def main():\n    {body}\n"
+        "lb.run(main)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == code, done.stderr
+    assert said in done.stderr
